@@ -287,9 +287,45 @@ class TwoLayerLoss:
         return (data_loss + self._penalty(theta, l2_reg_strength)) / sw_sum
 
     def loss_gradient(self, theta, X, Y, sample_weight=None, l2_reg_strength=0.0):
-        """The objective and its exact gradient with respect to ``theta``.
+        """The objective J(theta) and its exact gradient with respect to ``theta``.
 
-        Back-propagation through the document's equations, for all rows at once:
+        Combines :meth:`data_loss_gradient` (the weighted sums over the rows of X)
+        with the L2 term, ``½ · l2_reg_strength · ‖W‖²`` whose gradient is
+        ``l2_reg_strength · W``, and divides both by Σ s_i. A caller that splits the
+        rows into blocks (Dask) sums :meth:`data_loss_gradient` over the blocks and
+        does this combination once.
+
+        Returns
+        -------
+        loss : float
+        gradient : ndarray of shape (layout.size,), same dtype as ``theta``
+        """
+        _, sw_sum = self._weights_and_sum(X, sample_weight)
+        data_loss, gradient = self.data_loss_gradient(theta, X, Y, sample_weight)
+        return self.add_penalty_and_normalize(
+            theta, data_loss, gradient, sw_sum, l2_reg_strength
+        )
+
+    def add_penalty_and_normalize(
+        self, theta, data_loss, data_gradient, sw_sum, l2_reg_strength
+    ):
+        """(Σ s_i loss_i + ½ α ‖W‖²) / Σ s_i and its gradient, from the data sums.
+
+        ``data_gradient`` is updated in place and returned.
+        """
+        W1, _, W2, _ = self.layout.unpack(theta)
+        grad_W1, _, grad_W2, _ = self.layout.unpack(data_gradient)
+        grad_W1 += l2_reg_strength * W1
+        grad_W2 += l2_reg_strength * W2
+        data_gradient /= sw_sum
+        loss = (data_loss + self._penalty(theta, l2_reg_strength)) / sw_sum
+        return loss, data_gradient
+
+    def data_loss_gradient(self, theta, X, Y, sample_weight=None):
+        """Σ_i s_i · loss_i and its exact gradient: the rows' part of the objective.
+
+        Not normalised and without the L2 term, so that sums over blocks of rows add
+        up. Back-propagation through the document's equations, for all rows at once:
 
         - eq. 1.2 / 1.3: ``∇a2 J = ∇b2 J = h2 − y`` (weighted by ``s_i``). The same
           form holds for softmax with cross-entropy. It is computed as a difference,
@@ -299,23 +335,20 @@ class TwoLayerLoss:
         - eq. 1.6: ``∇b1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1)`` and
           ``∇W1 J = [W2ᵀ(h2 − y) ⊙ h1(1 − h1)] h0ᵀ`` with ``h0 = x``.
 
-        The L2 term adds ``l2_reg_strength · W`` to the weight gradients; everything
-        is divided by Σ s_i.
-
         Returns
         -------
-        loss : float
+        data_loss : float
+            Σ_i s_i · loss_i (s_i = 1 when ``sample_weight`` is None).
         gradient : ndarray of shape (layout.size,), same dtype as ``theta``
         """
-        W1, _, W2, _ = self.layout.unpack(theta)
-        s, sw_sum = self._weights_and_sum(X, sample_weight)
+        _, _, W2, b2 = self.layout.unpack(theta)
+        s = sample_weight
 
         H1 = self.hidden(theta, X)
         A2 = H1 @ W2.T
-        A2 += self.layout.unpack(theta)[3]
+        A2 += b2
         per_sample = self._per_sample_loss(A2, Y)
         data_loss = float(np.dot(per_sample, s) if s is not None else per_sample.sum())
-        loss = (data_loss + self._penalty(theta, l2_reg_strength)) / sw_sum
 
         gradient = np.empty_like(theta)
         grad_W1, grad_b1, grad_W2, grad_b2 = self.layout.unpack(gradient)
@@ -335,8 +368,4 @@ class TwoLayerLoss:
         G1 = H1
         G1.sum(axis=0, out=grad_b1)
         grad_W1[...] = _matmul(X.T, G1).T  # eq. 1.6: G1ᵀ h0
-
-        grad_W1 += l2_reg_strength * W1
-        grad_W2 += l2_reg_strength * W2
-        gradient /= sw_sum
-        return loss, gradient
+        return data_loss, gradient

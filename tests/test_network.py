@@ -1,0 +1,266 @@
+"""The mathematics (sklearn_twolayer.network) against the source document.
+
+Three independent oracles: the document's printed numbers (2.2.2), a per-sample
+transcription of eqs. 1.1-1.6 with column vectors, and central finite differences.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy import sparse
+
+from sklearn_twolayer import (
+    TwoLayerSigmoidClassifier,
+    check_gradient,
+    sigmoid_unit_gradient,
+)
+from sklearn_twolayer.network import (
+    ParameterLayout,
+    TwoLayerLoss,
+    hidden_sigmoid_,
+    log_sigmoid,
+    sigmoid,
+)
+
+
+def _sigma(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+# -- 2.2.2: the single sigmoid unit -----------------------------------------------
+def test_sigmoid_unit_gradient_reproduces_the_documents_worked_example():
+    df_dx, df_dw = sigmoid_unit_gradient([2, -3, -3], [-1, -2, 1])
+    assert_allclose(df_dx.round(4), [0.3932, -0.5898, -0.5898], atol=0)
+    assert_allclose(df_dw.round(4), [-0.1966, -0.3932, 0.1966], atol=0)
+
+
+def test_sigmoid_unit_gradient_is_the_documents_formula():
+    # df/dx = w e^(-wᵀx) / (1 + e^(-wᵀx))², evaluated literally where it is safe.
+    rng = np.random.default_rng(0)
+    w, x = rng.normal(size=5), rng.normal(size=5)
+    z = w @ x
+    factor = np.exp(-z) / (1 + np.exp(-z)) ** 2
+    df_dx, df_dw = sigmoid_unit_gradient(w, x)
+    assert_allclose(df_dx, w * factor, rtol=1e-14)
+    assert_allclose(df_dw, x * factor, rtol=1e-14)
+
+
+def test_sigmoid_unit_gradient_saturates_without_overflow():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df_dx, df_dw = sigmoid_unit_gradient([1e4], [-1e4])
+    assert np.all(df_dx == 0) and np.all(df_dw == 0)
+
+
+def test_sigmoid_unit_gradient_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="same length"):
+        sigmoid_unit_gradient([1, 2], [1, 2, 3])
+
+
+# -- layout -------------------------------------------------------------------------
+def test_layout_pack_unpack_round_trip_with_document_shapes():
+    layout = ParameterLayout(n_features=4, n_hidden=3, n_outputs=2)
+    assert layout.size == 3 * 4 + 3 + 2 * 3 + 2
+    theta = np.arange(layout.size, dtype=float)
+    W1, b1, W2, b2 = layout.unpack(theta)
+    assert (W1.shape, b1.shape, W2.shape, b2.shape) == ((3, 4), (3,), (2, 3), (2,))
+    assert np.shares_memory(W1, theta) and np.shares_memory(W2, theta)
+    assert W1[1, 0] == 4  # C order: row 1 of W1 starts after 4 features
+    assert_allclose(layout.pack(W1, b1, W2, b2), theta)
+    with pytest.raises(ValueError, match="theta must have shape"):
+        layout.unpack(np.zeros(layout.size + 1))
+
+
+# -- eqs. 1.1-1.6, sample by sample ----------------------------------------------------
+def _document_gradients(W1, b1, W2, b2, x, y):
+    """Eqs. 1.2-1.6 for one sample, as column vectors, exactly as printed."""
+    h0 = x[:, None]
+    h1 = _sigma(b1[:, None] + W1 @ h0)
+    h2 = _sigma(b2[:, None] + W2 @ h1)
+    y = y[:, None]
+    g = h2 - y  # 1.2
+    grad_b2 = g  # 1.3
+    grad_W2 = g @ h1.T  # 1.4
+    grad_h1 = W2.T @ g  # 1.5
+    g = grad_h1 * h1 * (1 - h1)  # 1.6
+    grad_b1 = g
+    grad_W1 = g @ h0.T
+    loss = float(np.sum(-y * np.log(h2) - (1 - y) * np.log(1 - h2)))  # 1.1's L
+    return loss, grad_W1, grad_b1.ravel(), grad_W2, grad_b2.ravel()
+
+
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_loss_gradient_equals_the_documents_equations_per_sample(n_outputs):
+    rng = np.random.default_rng(1)
+    n, d, h = 7, 4, 5
+    X = rng.normal(size=(n, d))
+    Y = rng.integers(0, 2, size=(n, n_outputs)).astype(float)
+    s = rng.uniform(0.5, 2.0, size=n)
+    alpha = 0.3
+    layout = ParameterLayout(d, h, n_outputs)
+    loss = TwoLayerLoss(layout, output="sigmoid")
+    theta = rng.normal(size=layout.size)
+    W1, b1, W2, b2 = layout.unpack(theta)
+
+    total_loss = 0.0
+    totals = [np.zeros_like(p) for p in (W1, b1, W2, b2)]
+    for i in range(n):
+        sample_loss, *grads = _document_gradients(W1, b1, W2, b2, X[i], Y[i])
+        total_loss += s[i] * sample_loss
+        for total, grad in zip(totals, grads, strict=True):
+            total += s[i] * grad
+    totals[0] += alpha * W1
+    totals[2] += alpha * W2
+    expected_loss = (
+        total_loss + 0.5 * alpha * (np.sum(W1**2) + np.sum(W2**2))
+    ) / s.sum()
+    expected_gradient = layout.pack(*totals) / s.sum()
+
+    value, gradient = loss.loss_gradient(theta, X, Y, s, alpha)
+    assert_allclose(value, expected_loss, rtol=1e-12)
+    assert_allclose(gradient, expected_gradient, rtol=1e-10, atol=1e-14)
+    assert_allclose(loss.loss(theta, X, Y, s, alpha), value, rtol=1e-13)
+
+
+def test_softmax_output_gradient_has_the_form_h2_minus_y():
+    rng = np.random.default_rng(2)
+    n, d, h, k = 6, 3, 4, 3
+    X = rng.normal(size=(n, d))
+    Y = np.eye(k)[rng.integers(0, k, size=n)]
+    layout = ParameterLayout(d, h, k)
+    loss = TwoLayerLoss(layout, output="softmax")
+    theta = rng.normal(size=layout.size)
+    _, gradient = loss.loss_gradient(theta, X, Y)
+    H2 = loss.output_proba(loss.logits(theta, X))
+    assert_allclose(H2.sum(axis=1), 1.0, rtol=1e-14)
+    grad_b2 = layout.unpack(gradient)[3]
+    assert_allclose(grad_b2, (H2 - Y).sum(axis=0) / n, rtol=1e-12, atol=1e-15)
+
+
+def test_data_loss_gradient_sums_over_blocks_of_rows():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(20, 3))
+    Y = np.eye(3)[rng.integers(0, 3, size=20)]
+    s = rng.uniform(size=20)
+    loss = TwoLayerLoss(ParameterLayout(3, 4, 3), output="softmax")
+    theta = rng.normal(size=loss.layout.size)
+    whole = loss.data_loss_gradient(theta, X, Y, s)
+    parts = [
+        loss.data_loss_gradient(theta, X[b], Y[b], s[b])
+        for b in (slice(0, 7), slice(7, 20))
+    ]
+    assert_allclose(whole[0], parts[0][0] + parts[1][0], rtol=1e-12)
+    assert_allclose(whole[1], parts[0][1] + parts[1][1], rtol=1e-12, atol=1e-14)
+    combined = loss.add_penalty_and_normalize(theta, *whole, s.sum(), 0.1)
+    direct = loss.loss_gradient(theta, X, Y, s, 0.1)
+    assert_allclose(combined[0], direct[0], rtol=1e-13)
+    assert_allclose(combined[1], direct[1], rtol=1e-13)
+
+
+# -- numerics ------------------------------------------------------------------------
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_preactivations_of_1e4_give_finite_values_and_no_warnings(output, dtype):
+    layout = ParameterLayout(2, 3, 1 if output == "sigmoid" else 3)
+    loss = TwoLayerLoss(layout, output=output)
+    X = np.array([[1.0, -1.0], [-1.0, 1.0], [0.5, 0.5]], dtype=dtype)
+    Y = np.eye(layout.n_outputs, dtype=dtype)[[0, 0, 0]]
+    if output == "sigmoid":
+        Y = np.array([[0.0], [1.0], [1.0]], dtype=dtype)
+    theta = np.full(layout.size, 5e3, dtype=dtype)  # a1 and a2 reach ±1e4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, gradient = loss.loss_gradient(theta, X, Y, None, 1e-4)
+        A2 = loss.logits(theta, X)
+        proba = loss.output_proba(A2)
+        log_proba = loss.log_output_proba(A2)
+    assert np.abs(A2).max() >= 1e4
+    assert np.isfinite(value) and np.all(np.isfinite(gradient))
+    assert np.all((proba >= 0) & (proba <= 1)) and np.all(np.isfinite(log_proba))
+    assert gradient.dtype == dtype
+
+
+def test_loss_from_logits_is_exact_where_the_probability_rounds_to_one():
+    # σ(40) rounds to 1.0 in float64; -log(1 - σ(40)) from a clipped probability
+    # would be ~36; from the logit it is log(1 + e^40) = 40 + 4.2e-18.
+    layout = ParameterLayout(1, 1, 1)
+    loss = TwoLayerLoss(layout)
+    theta = layout.pack(np.zeros((1, 1)), [0.0], np.zeros((1, 1)), [40.0])
+    value = loss.loss(theta, np.zeros((1, 1)), np.zeros((1, 1)))
+    assert_allclose(value, 40.0, rtol=1e-15)
+
+
+def test_saturated_correct_output_has_zero_gradient_not_nan():
+    # h2 = 1 exactly and y = 1: eq. 1.1's intermediate form would be 0/0; h2 − y is 0.
+    layout = ParameterLayout(1, 1, 1)
+    loss = TwoLayerLoss(layout)
+    theta = layout.pack(np.zeros((1, 1)), [0.0], np.zeros((1, 1)), [800.0])
+    _, gradient = loss.loss_gradient(theta, np.ones((1, 1)), np.ones((1, 1)))
+    assert np.all(gradient == 0.0)
+
+
+def test_hidden_sigmoid_matches_expit_in_absolute_terms():
+    z = np.linspace(-50, 50, 1001)
+    # tanh and the final + 0.5 each round once: at most 2 ulp of 1.0 in absolute terms.
+    assert_allclose(hidden_sigmoid_(z.copy()), _sigma(z), rtol=0, atol=2 * 2.3e-16)
+    assert_allclose(sigmoid(z), _sigma(z), rtol=1e-15)
+    exact_log_sigmoid = np.where(z > 0, -np.log1p(np.exp(-z)), z - np.log1p(np.exp(z)))
+    assert_allclose(log_sigmoid(z), exact_log_sigmoid, rtol=1e-14)
+    assert_allclose(log_sigmoid(np.array([-800.0])), [-800.0])
+
+
+def test_unknown_output_is_rejected():
+    with pytest.raises(ValueError, match="output must be"):
+        TwoLayerLoss(ParameterLayout(1, 1, 1), output="relu")
+
+
+# -- the public gradient check ---------------------------------------------------
+def _problem(target, n=40, d=5, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    if target == "binary":
+        y = rng.integers(0, 2, size=n)
+    elif target == "multiclass":
+        y = rng.integers(0, 4, size=n)
+    else:
+        y = rng.integers(0, 2, size=(n, 3))
+    return X, y
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("container", [np.asarray, sparse.csr_matrix, sparse.csc_array])
+def test_check_gradient_below_1e_6(target, weighted, container):
+    X, y = _problem(target)
+    X[X < 0.3] = 0.0  # a genuinely sparse input
+    sample_weight = (
+        np.random.default_rng(5).uniform(0, 3, size=len(y)) if weighted else None
+    )
+    clf = TwoLayerSigmoidClassifier(n_hidden=4, alpha=1e-2)
+    error = check_gradient(clf, container(X), y, sample_weight, random_state=0)
+    assert error < 1e-6
+
+
+def test_check_gradient_on_a_fitted_estimator_uses_its_weights():
+    X, y = _problem("binary")
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, max_iter=3, random_state=0)
+    with pytest.warns(Warning):
+        clf.fit(X, y)
+    assert check_gradient(clf, X, y) < 1e-6
+    with pytest.raises(ValueError, match="does not match"):
+        check_gradient(clf, X[:, :4], y)
+
+
+def test_check_gradient_detects_a_wrong_gradient(monkeypatch):
+    X, y = _problem("binary")
+    original = TwoLayerLoss.data_loss_gradient
+
+    def off_by_a_factor(self, *args, **kwargs):
+        value, gradient = original(self, *args, **kwargs)
+        return value, 1.01 * gradient
+
+    monkeypatch.setattr(TwoLayerLoss, "data_loss_gradient", off_by_a_factor)
+    clf = TwoLayerSigmoidClassifier(n_hidden=3)
+    assert check_gradient(clf, X, y, random_state=0) > 1e-3

@@ -53,7 +53,6 @@ numpydoc_validation_checks = {"GL08"}
 numpydoc_validation_exclude = {r"\._", r"\.__init__$"}
 
 
-
 def _skip_metadata_request_methods(app, what, name, obj, skip, options):
     """Leave out scikit-learn's generated ``set_*_request`` methods.
 
@@ -79,7 +78,7 @@ sphinx_gallery_conf = {
     "reference_url": {"sklearn_twolayer": None},
     "download_all_examples": False,
     "remove_config_comments": True,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "gallery_order.ReadingOrder",
     "matplotlib_animations": False,
     "show_memory": False,
 }
@@ -90,7 +89,12 @@ html_title = f"sklearn-twolayer {release}"
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
-    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    # The example pages give the right-hand column to their code and figures.
+    "secondary_sidebar_items": {
+        "*": ["page-toc", "sourcelink"],
+        "generated/*": ["page-toc", "sourcelink"],
+        "auto_examples/*": [],
+    },
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
@@ -107,7 +111,8 @@ html_sidebars = {
         "changelog",
     )
 }
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_show_sourcelink = True
 
 

@@ -67,20 +67,20 @@ _, Y_multilabel = make_multilabel_classification(
 )
 weights = np.random.default_rng(0).uniform(0, 3, size=len(y))
 
+# Each case: (description, estimator parameters, X, y, sample_weight, n_outputs).
 cases = [
-    ("binary (one sigmoid output)", {}, X, y_binary, None),
-    ("multiclass (softmax output)", {}, X, y, None),
-    ("multilabel (3 sigmoid outputs)", {}, X, Y_multilabel, None),
-    ("binary, sample_weight", {}, X, y_binary, weights),
-    ("multiclass, class_weight='balanced'", {"class_weight": "balanced"}, X, y, None),
-    ("binary, alpha=1 (L2 term)", {"alpha": 1.0}, X, y_binary, None),
-    ("binary, sparse CSR input", {}, sparse.csr_matrix(X), y_binary, None),
+    ("binary (one sigmoid output)", {}, X, y_binary, None, 1),
+    ("multiclass (softmax output)", {}, X, y, None, 3),
+    ("multilabel (3 sigmoid outputs)", {}, X, Y_multilabel, None, 3),
+    ("binary, sample_weight", {}, X, y_binary, weights, 1),
+    ("multiclass, balanced classes", {"class_weight": "balanced"}, X, y, None, 3),
+    ("binary, alpha=1 (L2 term)", {"alpha": 1.0}, X, y_binary, None, 1),
+    ("binary, sparse CSR input", {}, sparse.csr_matrix(X), y_binary, None, 1),
 ]
 print(f"{'problem':<38} {'parameters':>10} {'relative error':>15}")
-for name, params, X_case, y_case, sample_weight in cases:
+for name, params, X_case, y_case, sample_weight, n_outputs in cases:
     clf = TwoLayerSigmoidClassifier(n_hidden=4, **params)
     error = check_gradient(clf, X_case, y_case, sample_weight, random_state=0)
-    n_outputs = 1 if np.ndim(y_case) == 1 and len(np.unique(y_case)) == 2 else 3
     n_parameters = ParameterLayout(5, 4, n_outputs).size
     print(f"{name:<38} {n_parameters:>10} {error:>15.1e}")
 

@@ -12,6 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import DataConversionWarning
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -22,7 +23,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._solver import minimize_lbfgs
+from ._solver import ValidationMonitor, minimize_lbfgs, minimize_trust_ncg
 from .network import ParameterLayout, TwoLayerLoss, sigmoid
 
 _ACCEPTED_SPARSE = ("csr", "csc")
@@ -44,7 +45,9 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
 
     with ``s_i`` the sample weight times the class weight, so that a weight of 2 on
     a row equals repeating the row. It is minimised with
-    ``scipy.optimize.minimize(method="L-BFGS-B")``.
+    ``scipy.optimize.minimize(method="L-BFGS-B")`` or, with ``solver="trust-ncg"``,
+    with a trust-region Newton method that uses the exact Hessian-vector products of
+    :meth:`~sklearn_twolayer.network.TwoLayerLoss.gradient_hessian_product`.
 
     Parameters
     ----------
@@ -53,11 +56,45 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
     alpha : float, default=1e-4
         Strength of the L2 penalty on ``W1`` and ``W2`` (biases are not penalised).
     max_iter : int, default=200
-        Maximum number of L-BFGS iterations.
+        Maximum number of solver iterations.
     tol : float, default=1e-4
-        Tolerance on the projected gradient's max-norm (L-BFGS-B's ``gtol``).
+        Tolerance on the gradient's max-norm (L-BFGS-B's ``gtol``; the same test
+        for ``"trust-ncg"``).
     max_fun : int, default=15000
-        Maximum number of objective-and-gradient evaluations.
+        Maximum number of objective-and-gradient evaluations; for ``"trust-ncg"``,
+        of evaluations plus Hessian-vector products (each costs about one gradient
+        evaluation), checked after each iteration.
+    solver : {"lbfgs", "trust-ncg"}, default="lbfgs"
+        ``"lbfgs"``: L-BFGS-B, a quasi-Newton method using gradients only, the
+        solver of ``MLPClassifier(solver="lbfgs")``. ``"trust-ncg"``: scipy's
+        Newton conjugate-gradient trust-region method with the exact Hessian-vector
+        product (computed analytically, never by finite differences, the Hessian
+        never formed). It handles the directions of negative curvature of this
+        non-convex objective by following them to the trust-region boundary, where
+        ``"newton-cg"`` would truncate its step and fall back on a line search;
+        it needs fewer iterations and usually more gradient-equivalent work than
+        L-BFGS, and pays off when high accuracy is wanted (see the solvers page).
+    early_stopping : bool, default=False
+        If True, hold out ``validation_fraction`` of the rows, compute the loss on
+        them after every iteration, stop when it has not improved for
+        ``n_iter_no_change`` iterations, and keep the parameters of the iteration
+        with the lowest validation loss (not the last ones). The split is
+        stratified by class and seeded by ``random_state``. For multilabel targets
+        it is stratified on each row's set of labels; when stratifying is not
+        possible (a class or label set with a single row, or fewer held-out rows
+        than classes) the split is a plain shuffled one. The held-out rows' sample
+        and class weights weight the validation loss, which is the objective's
+        data term ``Σ s_i loss_i / Σ s_i`` over those rows (no L2 term). With
+        ``warm_start=True`` every fit holds out a split again (the same rows for an
+        integer ``random_state`` and the same data), starts from the previous
+        parameters, whose validation loss is the baseline to beat, and restarts
+        the curves.
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out when ``early_stopping=True`` (rounded up to
+        a whole row).
+    n_iter_no_change : int, default=10
+        Number of iterations without a lower validation loss after which
+        ``early_stopping`` stops the solver.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, as in ``LogisticRegression``. ``"balanced"`` uses
         ``n_samples / (n_classes * bincount(y))`` with the counts weighted by
@@ -89,11 +126,24 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
     out_activation_ : {"logistic", "softmax"}
         The output unit.
     n_iter_ : int
-        Number of L-BFGS iterations run by the last ``fit``.
+        Number of solver iterations run by the last ``fit`` (with early stopping,
+        including the ``n_iter_no_change`` after the best one).
     loss_ : float
-        Objective at the end of the last ``fit``.
+        Objective at the end of the last ``fit`` (with early stopping, the training
+        objective of the kept, best-validation parameters).
     loss_curve_ : list of float
-        Objective after each L-BFGS iteration of the last ``fit``.
+        Objective after each solver iteration of the last ``fit`` (with early
+        stopping, the objective on the training rows only).
+    validation_loss_curve_ : list of float or None
+        Validation loss after each iteration, as long as ``loss_curve_``; None
+        when ``early_stopping=False``.
+    best_validation_loss_ : float or None
+        Lowest validation loss, that of the kept parameters; None when
+        ``early_stopping=False``.
+    best_iteration_ : int or None
+        Iteration of the kept parameters (1-based, so ``loss_curve_[best_iteration_
+        - 1]`` is their training objective); 0 when no iteration improved on the
+        start (possible after a warm start); None when ``early_stopping=False``.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -125,6 +175,10 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "solver": [StrOptions({"lbfgs", "trust-ncg"})],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
@@ -139,6 +193,10 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         max_iter=200,
         tol=1e-4,
         max_fun=15000,
+        solver="lbfgs",
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
         class_weight=None,
         warm_start=False,
         random_state=None,
@@ -149,6 +207,10 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.max_fun = max_fun
+        self.solver = solver
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.random_state = random_state
@@ -163,7 +225,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
     # -- fitting -----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the network to ``X`` and ``y`` with L-BFGS.
+        """Fit the network to ``X`` and ``y`` with the chosen solver.
 
         Parameters
         ----------
@@ -194,20 +256,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
             theta0 = _glorot_start(layout, check_random_state(self.random_state))
 
         dtype = X.dtype
-
-        def objective(theta):
-            return loss.loss_gradient(
-                theta.astype(dtype, copy=False), X, Y, weights, self.alpha
-            )
-
-        result = minimize_lbfgs(
-            objective,
-            theta0,
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-            verbose=self.verbose,
-        )
+        result, monitor = self._run_solver(X, Y, weights, loss, theta0)
         if not np.all(np.isfinite(result.theta)) or not np.isfinite(result.loss):
             raise ValueError(
                 "L-BFGS produced non-finite weights or loss; scale the input features "
@@ -220,7 +269,63 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = result.n_iter
         self.loss_ = result.loss
         self.loss_curve_ = result.loss_curve
+        self.validation_loss_curve_ = monitor.curve if monitor else None
+        self.best_validation_loss_ = monitor.best_loss if monitor else None
+        self.best_iteration_ = monitor.best_iteration if monitor else None
         return self
+
+    def _run_solver(self, X, Y, weights, loss, theta0):
+        """Hold out the validation rows if asked, then run the chosen solver.
+
+        Returns the solver's result and the :class:`ValidationMonitor` (or None).
+        """
+        dtype = X.dtype
+        monitor = None
+        if self.early_stopping:
+            train, held_out = _validation_split(
+                Y, loss.output, self.validation_fraction, self.random_state
+            )
+            X_val, Y_val = X[held_out], Y[held_out]
+            weights_val = None if weights is None else weights[held_out]
+            X, Y = X[train], Y[train]
+            weights = None if weights is None else weights[train]
+            for part, part_weights in (
+                ("training", weights),
+                ("validation", weights_val),
+            ):
+                if part_weights is not None and not np.sum(part_weights) > 0:
+                    raise ValueError(
+                        f"early_stopping=True: the weights of the {part} rows sum to "
+                        "0; change validation_fraction or random_state."
+                    )
+
+            def validation_loss(theta):
+                theta = theta.astype(dtype, copy=False)
+                return loss.loss(theta, X_val, Y_val, weights_val)
+
+            monitor = ValidationMonitor(validation_loss, theta0, self.n_iter_no_change)
+
+        budgets = {
+            "max_iter": self.max_iter,
+            "max_fun": self.max_fun,
+            "tol": self.tol,
+            "verbose": self.verbose,
+            "monitor": monitor,
+        }
+        if self.solver == "trust-ncg":
+
+            def objective_and_hessp(theta):
+                theta = theta.astype(dtype, copy=False)
+                return loss.gradient_hessian_product(theta, X, Y, weights, self.alpha)
+
+            return minimize_trust_ncg(objective_and_hessp, theta0, **budgets), monitor
+
+        def objective(theta):
+            return loss.loss_gradient(
+                theta.astype(dtype, copy=False), X, Y, weights, self.alpha
+            )
+
+        return minimize_lbfgs(objective, theta0, **budgets), monitor
 
     def _training_problem(self, X, y, sample_weight, continuing=False):
         """Validate the training data; return (X, Y, weights, loss object).
@@ -423,6 +528,41 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         if self.out_activation_ == "softmax":
             return self.classes_[np.argmax(scores, axis=1)]
         return (scores > 0).astype(int)
+
+
+def _validation_split(Y, output, validation_fraction, random_state):
+    """Indices (train, held_out) of a split stratified by class when possible.
+
+    The strata are the classes (binary and softmax targets) or the rows' label sets
+    (multilabel). Stratifying needs at least 2 rows per stratum and at least as
+    many held-out and training rows as strata; otherwise the split is a plain
+    shuffled one, so that early stopping still works on small or rare-class data.
+    """
+    n_samples = Y.shape[0]
+    n_held_out = int(np.ceil(validation_fraction * n_samples))
+    if n_held_out >= n_samples:
+        raise ValueError(
+            f"early_stopping=True needs at least 2 samples and a validation_fraction "
+            f"that leaves training rows: validation_fraction={validation_fraction} "
+            f"of n_samples={n_samples} holds out {n_held_out} row(s)."
+        )
+    if output == "softmax":
+        strata = np.argmax(Y, axis=1)
+    else:  # binary (one column) or multilabel: the row's 0/1 pattern
+        strata = np.unique(Y, axis=0, return_inverse=True)[1].ravel()
+    counts = np.bincount(strata)
+    n_strata = np.count_nonzero(counts)
+    stratified = (
+        counts[counts > 0].min() >= 2
+        and n_held_out >= n_strata
+        and n_samples - n_held_out >= n_strata
+    )
+    splitter_class = StratifiedShuffleSplit if stratified else ShuffleSplit
+    splitter = splitter_class(
+        n_splits=1, test_size=n_held_out, random_state=random_state
+    )
+    train, held_out = next(splitter.split(np.zeros((n_samples, 1)), strata))
+    return np.sort(train), np.sort(held_out)
 
 
 def _glorot_start(layout, random_state):

@@ -12,7 +12,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import DataConversionWarning
-from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -24,6 +23,7 @@ from sklearn.utils.validation import (
 )
 
 from ._solver import ValidationMonitor, minimize_lbfgs, minimize_trust_ncg
+from ._split import weighted_stratified_split
 from .network import ParameterLayout, TwoLayerLoss, sigmoid
 
 _ACCEPTED_SPARSE = ("csr", "csc")
@@ -75,23 +75,25 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         it needs fewer iterations and usually more gradient-equivalent work than
         L-BFGS, and pays off when high accuracy is wanted (see the solvers page).
     early_stopping : bool, default=False
-        If True, hold out ``validation_fraction`` of the rows, compute the loss on
-        them after every iteration, stop when it has not improved for
+        If True, hold out ``validation_fraction`` of the data, compute the loss on
+        it after every iteration, stop when it has not improved for
         ``n_iter_no_change`` iterations, and keep the parameters of the iteration
-        with the lowest validation loss (not the last ones). The split is
-        stratified by class and seeded by ``random_state``. For multilabel targets
-        it is stratified on each row's set of labels; when stratifying is not
-        possible (a class or label set with a single row, or fewer held-out rows
-        than classes) the split is a plain shuffled one. The held-out rows' sample
-        and class weights weight the validation loss, which is the objective's
-        data term ``Σ s_i loss_i / Σ s_i`` over those rows (no L2 term). With
-        ``warm_start=True`` every fit holds out a split again (the same rows for an
-        integer ``random_state`` and the same data), starts from the previous
-        parameters, whose validation loss is the baseline to beat, and restarts
-        the curves.
+        with the lowest validation loss (not the last ones). The split, seeded by
+        ``random_state``, is stratified by class (by label set for multilabel
+        targets; label sets, or classes, with a single distinct row are pooled
+        into one stratum) and measures the held-out fraction in sample weight.
+        It draws distinct rows: identical rows stay together, so a row of weight
+        k is split exactly as k copies of it, and no copy of a training row is
+        used for validation. The held-out rows' sample and class weights weight
+        the validation loss, the objective's data term ``Σ s_i loss_i / Σ s_i``
+        over those rows (no L2 term). With ``warm_start=True`` every fit holds out
+        a split again (the same rows for an integer ``random_state`` and the same
+        data), starts from the previous parameters, whose validation loss is the
+        baseline to beat, and restarts the curves.
     validation_fraction : float, default=0.1
-        Fraction of the rows held out when ``early_stopping=True`` (rounded up to
-        a whole row).
+        Fraction of each stratum's weight held out when ``early_stopping=True``,
+        rounded to whole distinct rows, at least one row held out and one kept
+        per stratum.
     n_iter_no_change : int, default=10
         Number of iterations without a lower validation loss after which
         ``early_stopping`` stops the solver.
@@ -282,8 +284,8 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         dtype = X.dtype
         monitor = None
         if self.early_stopping:
-            train, held_out = _validation_split(
-                Y, loss.output, self.validation_fraction, self.random_state
+            train, held_out = weighted_stratified_split(
+                X, Y, weights, loss.output, self.validation_fraction, self.random_state
             )
             X_val, Y_val = X[held_out], Y[held_out]
             weights_val = None if weights is None else weights[held_out]
@@ -528,41 +530,6 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         if self.out_activation_ == "softmax":
             return self.classes_[np.argmax(scores, axis=1)]
         return (scores > 0).astype(int)
-
-
-def _validation_split(Y, output, validation_fraction, random_state):
-    """Indices (train, held_out) of a split stratified by class when possible.
-
-    The strata are the classes (binary and softmax targets) or the rows' label sets
-    (multilabel). Stratifying needs at least 2 rows per stratum and at least as
-    many held-out and training rows as strata; otherwise the split is a plain
-    shuffled one, so that early stopping still works on small or rare-class data.
-    """
-    n_samples = Y.shape[0]
-    n_held_out = int(np.ceil(validation_fraction * n_samples))
-    if n_held_out >= n_samples:
-        raise ValueError(
-            f"early_stopping=True needs at least 2 samples and a validation_fraction "
-            f"that leaves training rows: validation_fraction={validation_fraction} "
-            f"of n_samples={n_samples} holds out {n_held_out} row(s)."
-        )
-    if output == "softmax":
-        strata = np.argmax(Y, axis=1)
-    else:  # binary (one column) or multilabel: the row's 0/1 pattern
-        strata = np.unique(Y, axis=0, return_inverse=True)[1].ravel()
-    counts = np.bincount(strata)
-    n_strata = np.count_nonzero(counts)
-    stratified = (
-        counts[counts > 0].min() >= 2
-        and n_held_out >= n_strata
-        and n_samples - n_held_out >= n_strata
-    )
-    splitter_class = StratifiedShuffleSplit if stratified else ShuffleSplit
-    splitter = splitter_class(
-        n_splits=1, test_size=n_held_out, random_state=random_state
-    )
-    train, held_out = next(splitter.split(np.zeros((n_samples, 1)), strata))
-    return np.sort(train), np.sort(held_out)
 
 
 def _glorot_start(layout, random_state):

@@ -1,0 +1,127 @@
+"""The held-out split of early stopping: stratified, weighted, duplicates kept together.
+
+A row of weight k must act as k copies of the row (the package's convention, checked
+by scikit-learn's ``check_sample_weight_equivalence``). A split of rows cannot honour
+that when it draws rows by position: the k copies would be split apart, and a
+weighted row could not be. So the split draws *distinct rows* (groups of identical
+features and targets) and measures the held-out fraction in weight:
+
+1. rows of zero weight stay in training, where they change nothing;
+2. identical rows form one group, numbered in a canonical (sorted) order that does
+   not depend on the order of the rows, with the sum of their weights;
+3. groups are stratified by class (binary, multiclass) or by label set
+   (multilabel); strata holding a single group are pooled into one stratum;
+4. ``random_state`` draws one random order of the groups; in each stratum the
+   groups are taken in that order while the midpoint of their cumulative weight
+   stays within ``validation_fraction`` of the stratum's weight, always leaving
+   one group of the stratum for training.
+
+Copies of a row therefore never sit on both sides, so the validation loss is never
+computed on rows the solver trains on.
+"""
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils import check_random_state
+
+
+def _duplicate_groups(X, Y):
+    """Group id per row, equal for rows with equal features and targets.
+
+    Ids follow the sorted order of the distinct rows, so they do not depend on
+    the order of the rows.
+    """
+    if not sparse.issparse(X):
+        rows = np.hstack([X, Y.astype(X.dtype, copy=False)])
+        return np.unique(rows, axis=0, return_inverse=True)[1].ravel()
+    X = sparse.csr_matrix(X, copy=True)
+    X.sum_duplicates()
+    X.eliminate_zeros()  # one representation per row: sorted indices, no zeros
+    row_bounds = zip(X.indptr[:-1], X.indptr[1:], strict=True)
+    keys = [
+        (
+            X.indices[start:end].astype(np.int64).tobytes(),
+            X.data[start:end].tobytes(),
+            Y[row].tobytes(),
+        )
+        for row, (start, end) in enumerate(row_bounds)
+    ]
+    group_of_key = {key: group for group, key in enumerate(sorted(set(keys)))}
+    return np.array([group_of_key[key] for key in keys], dtype=np.intp)
+
+
+def weighted_stratified_split(X, Y, weights, output, validation_fraction, random_state):
+    """Indices ``(train, held_out)`` of the early-stopping split (module docstring).
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+        0/1 target matrix (one-hot for softmax).
+    weights : ndarray of shape (n_samples,) or None
+        Sample times class weights; None means all 1.
+    output : {"sigmoid", "softmax"}
+        Softmax targets are stratified by class, sigmoid ones (binary, multilabel)
+        by the row's 0/1 label pattern.
+    validation_fraction : float in (0, 1)
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    train, held_out : ndarray of int
+        Sorted row indices; ``held_out`` is never empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_twolayer._split import weighted_stratified_split
+    >>> X = np.arange(20.0).reshape(-1, 1)
+    >>> Y = (X >= 10).astype(float)  # two classes of 10 rows
+    >>> train, held_out = weighted_stratified_split(X, Y, None, "sigmoid", 0.2, 0)
+    >>> held_out.size, int(Y[held_out].sum())  # 20% of each class
+    (4, 2)
+    """
+    n_samples = Y.shape[0]
+    weights = np.ones(n_samples) if weights is None else np.asarray(weights, float)
+    positive = np.flatnonzero(weights > 0)
+    group_of_row = _duplicate_groups(X[positive], Y[positive])
+    n_groups = int(group_of_row.max()) + 1 if group_of_row.size else 0
+    if n_groups < 2:
+        raise ValueError(
+            "early_stopping=True needs at least 2 distinct samples of positive "
+            f"weight to hold some out; got {n_groups}."
+        )
+    group_weight = np.bincount(
+        group_of_row, weights=weights[positive], minlength=n_groups
+    )
+    a_row_of_group = np.empty(n_groups, dtype=np.intp)
+    a_row_of_group[group_of_row] = positive
+    group_targets = Y[a_row_of_group]
+    if output == "softmax":
+        strata = np.argmax(group_targets, axis=1)
+    else:
+        strata = np.unique(group_targets, axis=0, return_inverse=True)[1].ravel()
+    groups_per_stratum = np.bincount(strata)
+    strata = np.where(groups_per_stratum[strata] == 1, -1, strata)  # pool singletons
+
+    rank = check_random_state(random_state).permutation(n_groups)
+    held_out_group = np.zeros(n_groups, dtype=bool)
+    splittable = []
+    for stratum in np.unique(strata):
+        members = np.flatnonzero(strata == stratum)
+        if members.size < 2:
+            continue
+        members = members[np.argsort(rank[members])]  # the random order
+        splittable.append(members[0])
+        cumulative = np.cumsum(group_weight[members])
+        midpoints = cumulative - 0.5 * group_weight[members]
+        chosen = midpoints <= validation_fraction * cumulative[-1]
+        chosen[-1] = False  # the stratum keeps a group for training
+        held_out_group[members[chosen]] = True
+    if not held_out_group.any():
+        # Too little weight for the fraction to reach a whole group anywhere: hold
+        # out the first group, in the random order, of a stratum that can spare one.
+        held_out_group[min(splittable, key=rank.__getitem__)] = True
+    is_held_out = np.zeros(n_samples, dtype=bool)
+    is_held_out[positive] = held_out_group[group_of_row]
+    return np.flatnonzero(~is_held_out), np.flatnonzero(is_held_out)

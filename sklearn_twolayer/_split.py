@@ -8,7 +8,8 @@ features and targets) and measures the held-out fraction in weight:
 
 1. rows of zero weight stay in training, where they change nothing;
 2. identical rows form one group, numbered in a canonical (sorted) order that does
-   not depend on the order of the rows, with the sum of their weights;
+   not depend on the order of the rows nor on the sparse or dense format, with the
+   sum of their weights;
 3. groups are stratified by class (binary, multiclass) or by label set
    (multilabel); strata holding a single group are pooled into one stratum;
 4. ``random_state`` draws one random order of the groups; in each stratum the
@@ -25,27 +26,30 @@ from scipy import sparse
 from sklearn.utils import check_random_state
 
 
-def _duplicate_groups(X, Y):
+def _duplicate_groups(X, Y, chunk_size=4096):
     """Group id per row, equal for rows with equal features and targets.
 
-    Ids follow the sorted order of the distinct rows, so they do not depend on
-    the order of the rows.
+    Ids follow the sorted order of the distinct rows' keys, so they depend neither
+    on the order of the rows nor on whether ``X`` is dense or sparse: each row's
+    key is its nonzero columns and values in one canonical form (sorted indices,
+    no explicit zeros) and its targets. Dense input is converted a chunk of rows
+    at a time, so no full copy is made.
     """
-    if not sparse.issparse(X):
-        rows = np.hstack([X, Y.astype(X.dtype, copy=False)])
-        return np.unique(rows, axis=0, return_inverse=True)[1].ravel()
-    X = sparse.csr_matrix(X, copy=True)
-    X.sum_duplicates()
-    X.eliminate_zeros()  # one representation per row: sorted indices, no zeros
-    row_bounds = zip(X.indptr[:-1], X.indptr[1:], strict=True)
-    keys = [
-        (
-            X.indices[start:end].astype(np.int64).tobytes(),
-            X.data[start:end].tobytes(),
-            Y[row].tobytes(),
-        )
-        for row, (start, end) in enumerate(row_bounds)
-    ]
+    keys = []
+    for start in range(0, X.shape[0], chunk_size):
+        chunk = sparse.csr_matrix(X[start : start + chunk_size], copy=True)
+        chunk.sum_duplicates()
+        chunk.eliminate_zeros()
+        indices = chunk.indices.astype(np.int64)
+        bounds = zip(chunk.indptr[:-1], chunk.indptr[1:], strict=True)
+        keys += [
+            (
+                indices[begin:end].tobytes(),
+                chunk.data[begin:end].tobytes(),
+                Y[start + row].tobytes(),
+            )
+            for row, (begin, end) in enumerate(bounds)
+        ]
     group_of_key = {key: group for group, key in enumerate(sorted(set(keys)))}
     return np.array([group_of_key[key] for key in keys], dtype=np.intp)
 

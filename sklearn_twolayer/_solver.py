@@ -247,30 +247,38 @@ class _SecondOrderObjective:
 
     The trust-region method evaluates the objective at a trial point, then asks for
     Hessian products at the current point, which is either that trial point
-    (accepted) or the previous one (rejected): the two most recent evaluations are
-    kept, so a product never repeats the forward pass.
+    (accepted) or the current point of before (rejected, possibly several times in
+    a row). Two evaluations are kept, the latest one and the current point's, so a
+    product never repeats a forward pass.
     """
 
     def __init__(self, fun_grad_hessp):
         self.fun_grad_hessp = fun_grad_hessp
         self.n_fun = 0
         self.n_hessp = 0
-        self._recent = []
+        self._latest = self._current = None
 
-    def evaluation(self, theta):
-        """(theta, f, g, hessp) at theta, from the cache or a new evaluation."""
-        for entry in self._recent:
-            if np.array_equal(entry[0], theta):
-                return entry
-        value, gradient, hessp = self.fun_grad_hessp(theta)
-        self.n_fun += 1
-        entry = (
-            np.array(theta, copy=True),
-            float(value),
-            np.asarray(gradient, dtype=np.float64),
-            hessp,
-        )
-        self._recent = [entry, *self._recent[:1]]
+    def evaluation(self, theta, current=False):
+        """(theta, f, g, hessp) at theta, from the cache or a new evaluation.
+
+        ``current`` marks theta as the solver's current point, kept until another
+        point becomes current.
+        """
+        for entry in (self._latest, self._current):
+            if entry is not None and np.array_equal(entry[0], theta):
+                break
+        else:
+            value, gradient, hessp = self.fun_grad_hessp(theta)
+            self.n_fun += 1
+            entry = (
+                np.array(theta, copy=True),
+                float(value),
+                np.asarray(gradient, dtype=np.float64),
+                hessp,
+            )
+            self._latest = entry
+        if current:
+            self._current = entry
         return entry
 
     def fun(self, theta):
@@ -279,7 +287,8 @@ class _SecondOrderObjective:
 
     def hessp(self, theta, direction):
         self.n_hessp += 1
-        return np.asarray(self.evaluation(theta)[3](direction), dtype=np.float64)
+        hessp = self.evaluation(theta, current=True)[3]
+        return np.asarray(hessp(direction), dtype=np.float64)
 
 
 def minimize_trust_ncg(
@@ -329,7 +338,7 @@ def minimize_trust_ncg(
 
     def callback(intermediate_result):
         loss_curve.append(float(intermediate_result.fun))
-        gradient = objective.evaluation(intermediate_result.x)[2]
+        gradient = objective.evaluation(intermediate_result.x, current=True)[2]
         gradient_norm = float(np.max(np.abs(gradient)))
         if verbose > 0:
             print(
@@ -388,5 +397,5 @@ def minimize_trust_ncg(
             stopped_early=reason == "monitor",
         ),
         monitor,
-        lambda theta: objective.fun(theta),
+        objective.fun,
     )

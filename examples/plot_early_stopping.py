@@ -1,7 +1,7 @@
 """
-=====================================
+========================================
 Early stopping with L-BFGS on noisy data
-=====================================
+========================================
 
 ``MLPClassifier`` ignores ``early_stopping`` when ``solver="lbfgs"``. Here it works:
 with ``early_stopping=True`` the estimator holds out ``validation_fraction`` of the

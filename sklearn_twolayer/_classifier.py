@@ -71,9 +71,10 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         product (computed analytically, never by finite differences, the Hessian
         never formed). It handles the directions of negative curvature of this
         non-convex objective by following them to the trust-region boundary, where
-        ``"newton-cg"`` would truncate its step and fall back on a line search;
-        it needs fewer iterations and usually more gradient-equivalent work than
-        L-BFGS, and pays off when high accuracy is wanted (see the solvers page).
+        ``"newton-cg"`` would truncate its step and fall back on a line search.
+        It needs far fewer iterations but usually more gradient-equivalent work
+        than L-BFGS; it pays off on ill-conditioned problems where L-BFGS needs
+        thousands of iterations, and at tight tolerances (see the solvers page).
     early_stopping : bool, default=False
         If True, hold out ``validation_fraction`` of the data, compute the loss on
         it after every iteration, stop when it has not improved for
@@ -169,6 +170,18 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
     True
     >>> clf[-1].W1_.shape
     (8, 30)
+
+    Early stopping holds out 10% of the rows and keeps the parameters of the
+    iteration with the lowest loss on them:
+
+    >>> stopped = make_pipeline(
+    ...     StandardScaler(),
+    ...     TwoLayerSigmoidClassifier(n_hidden=8, early_stopping=True, random_state=0),
+    ... ).fit(X, y)[-1]
+    >>> len(stopped.validation_loss_curve_) == len(stopped.loss_curve_)
+    True
+    >>> stopped.best_validation_loss_ == min(stopped.validation_loss_curve_)
+    True
     """
 
     _parameter_constraints: dict = {

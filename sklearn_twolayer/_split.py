@@ -7,9 +7,10 @@ weighted row could not be. So the split draws *distinct rows* (groups of identic
 features and targets) and measures the held-out fraction in weight:
 
 1. rows of zero weight stay in training, where they change nothing;
-2. identical rows form one group, numbered in a canonical (sorted) order that does
-   not depend on the order of the rows nor on the sparse or dense format, with the
-   sum of their weights;
+2. identical rows form one group (found by a 64-bit fingerprint of the row's
+   features and targets, vectorised), numbered in the sorted order of the
+   fingerprints, which depends neither on the order of the rows nor on the sparse
+   or dense format, with the sum of their weights;
 3. groups are stratified by class (binary, multiclass) or by label set
    (multilabel); strata holding a single group are pooled into one stratum;
 4. ``random_state`` draws one random order of the groups; in each stratum the
@@ -26,32 +27,72 @@ from scipy import sparse
 from sklearn.utils import check_random_state
 
 
-def _duplicate_groups(X, Y, chunk_size=4096):
+def _mix(bits):
+    """splitmix64's finaliser, a bijection of uint64 that scatters every input bit.
+
+    Without it the fingerprint below would be linear in the bits, and rows such as
+    (a, b) and (−a, −b) (sign bits flipped in two columns) would collide.
+    """
+    bits = bits ^ (bits >> np.uint64(30))
+    bits *= np.uint64(0xBF58476D1CE4E5B9)
+    bits ^= bits >> np.uint64(27)
+    bits *= np.uint64(0x94D049BB133111EB)
+    return bits ^ (bits >> np.uint64(31))
+
+
+def _as_bits(values):
+    """Bit patterns of float values as uint64, with −0.0 turned into +0.0."""
+    values = np.ascontiguousarray(values) + values.dtype.type(0.0)
+    unsigned = np.uint32 if values.dtype.itemsize == 4 else np.uint64
+    return values.view(unsigned).astype(np.uint64, copy=False)
+
+
+def _row_fingerprints(X, Y, chunk_size=8192):
+    """A 64-bit fingerprint of each row's features and targets.
+
+    ``Σ_j mix(bits(x_j) XOR salt_j)`` over all columns, in wrapping uint64
+    arithmetic, with fixed salts (they must not depend on ``random_state``, or a
+    row's group would). Equal rows get equal fingerprints whatever their position
+    and whether ``X`` is dense or sparse: for sparse rows the implicit zeros add
+    their constant share and only the stored entries are visited. Two different
+    rows share a fingerprint with probability about 2^-64, and would then only be
+    kept on the same side of the split.
+    """
+    n_samples, n_features = X.shape
+    salts = np.random.default_rng(20240601).integers(
+        0, 2**63, size=n_features + Y.shape[1], dtype=np.uint64
+    )
+    zero_share = _mix(salts)  # mix(bits(0.0) XOR salt_j)
+    with np.errstate(over="ignore"):
+        fingerprints = _mix(_as_bits(Y.astype(X.dtype)) ^ salts[n_features:]).sum(
+            axis=1, dtype=np.uint64
+        )
+        if not sparse.issparse(X):
+            for start in range(0, n_samples, chunk_size):
+                bits = _as_bits(X[start : start + chunk_size])
+                fingerprints[start : start + chunk_size] += _mix(
+                    bits ^ salts[:n_features]
+                ).sum(axis=1, dtype=np.uint64)
+            return fingerprints
+        X = sparse.csr_matrix(X, copy=True)
+        X.sum_duplicates()
+        X.eliminate_zeros()
+        fingerprints += zero_share[:n_features].sum(dtype=np.uint64)
+        shares = _mix(_as_bits(X.data) ^ salts[X.indices])
+        shares -= zero_share[X.indices]
+        rows = np.repeat(np.arange(n_samples), np.diff(X.indptr))
+        # np.add.at keeps uint64 wrapping (bincount would go through float64).
+        np.add.at(fingerprints, rows, shares)
+        return fingerprints
+
+
+def _duplicate_groups(X, Y):
     """Group id per row, equal for rows with equal features and targets.
 
-    Ids follow the sorted order of the distinct rows' keys, so they depend neither
-    on the order of the rows nor on whether ``X`` is dense or sparse: each row's
-    key is its nonzero columns and values in one canonical form (sorted indices,
-    no explicit zeros) and its targets. Dense input is converted a chunk of rows
-    at a time, so no full copy is made.
+    Ids follow the sorted order of the rows' fingerprints, so they depend neither
+    on the order of the rows nor on whether ``X`` is dense or sparse.
     """
-    keys = []
-    for start in range(0, X.shape[0], chunk_size):
-        chunk = sparse.csr_matrix(X[start : start + chunk_size], copy=True)
-        chunk.sum_duplicates()
-        chunk.eliminate_zeros()
-        indices = chunk.indices.astype(np.int64)
-        bounds = zip(chunk.indptr[:-1], chunk.indptr[1:], strict=True)
-        keys += [
-            (
-                indices[begin:end].tobytes(),
-                chunk.data[begin:end].tobytes(),
-                Y[start + row].tobytes(),
-            )
-            for row, (begin, end) in enumerate(bounds)
-        ]
-    group_of_key = {key: group for group, key in enumerate(sorted(set(keys)))}
-    return np.array([group_of_key[key] for key in keys], dtype=np.intp)
+    return np.unique(_row_fingerprints(X, Y), return_inverse=True)[1].ravel()
 
 
 def weighted_stratified_split(X, Y, weights, output, validation_fraction, random_state):

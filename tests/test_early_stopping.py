@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier
 from sklearn_twolayer._solver import ValidationMonitor
-from sklearn_twolayer._split import weighted_stratified_split
+from sklearn_twolayer._split import _duplicate_groups, weighted_stratified_split
 from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
 
 SOLVERS = ["lbfgs", "trust-ncg"]
@@ -301,3 +301,19 @@ def test_monitor_ignores_iterations_that_did_not_move():
     assert monitor(
         np.array([4.0])
     )  # the second iteration that moved and did not improve
+
+
+def test_duplicate_groups_are_exact_on_structured_rows():
+    """Sign flips and permuted columns are different rows; −0.0 is 0.0."""
+    X = np.array(
+        [[1.5, 2.0], [-1.5, -2.0], [2.0, 1.5], [1.5, 2.0], [0.0, -0.0], [-0.0, 0.0]]
+    )
+    Y = np.zeros((6, 1))
+    for data in (X, sparse.csr_matrix(X), X.astype(np.float32)):
+        groups = _duplicate_groups(data, Y)
+        assert groups[0] == groups[3] and groups[4] == groups[5]
+        assert np.unique(groups[[0, 1, 2, 4]]).size == 4
+    Y_other = Y.copy()
+    Y_other[3] = 1.0  # same features, other target: another row
+    groups = _duplicate_groups(X, Y_other)
+    assert groups[0] != groups[3]

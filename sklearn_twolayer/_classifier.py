@@ -22,7 +22,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._solver import minimize_lbfgs
+from ._solver import ValidationMonitor, minimize_lbfgs, minimize_trust_ncg
+from ._split import weighted_stratified_split
 from .network import ParameterLayout, TwoLayerLoss, sigmoid
 
 _ACCEPTED_SPARSE = ("csr", "csc")
@@ -44,7 +45,9 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
 
     with ``s_i`` the sample weight times the class weight, so that a weight of 2 on
     a row equals repeating the row. It is minimised with
-    ``scipy.optimize.minimize(method="L-BFGS-B")``.
+    ``scipy.optimize.minimize(method="L-BFGS-B")`` or, with ``solver="trust-ncg"``,
+    with a trust-region Newton method that uses the exact Hessian-vector products of
+    :meth:`~sklearn_twolayer.network.TwoLayerLoss.gradient_hessian_product`.
 
     Parameters
     ----------
@@ -53,11 +56,48 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
     alpha : float, default=1e-4
         Strength of the L2 penalty on ``W1`` and ``W2`` (biases are not penalised).
     max_iter : int, default=200
-        Maximum number of L-BFGS iterations.
+        Maximum number of solver iterations.
     tol : float, default=1e-4
-        Tolerance on the projected gradient's max-norm (L-BFGS-B's ``gtol``).
+        Tolerance on the gradient's max-norm (L-BFGS-B's ``gtol``; the same test
+        for ``"trust-ncg"``).
     max_fun : int, default=15000
-        Maximum number of objective-and-gradient evaluations.
+        Maximum number of objective-and-gradient evaluations; for ``"trust-ncg"``,
+        of evaluations plus Hessian-vector products (each costs about one gradient
+        evaluation), checked after each iteration.
+    solver : {"lbfgs", "trust-ncg"}, default="lbfgs"
+        ``"lbfgs"``: L-BFGS-B, a quasi-Newton method using gradients only, the
+        solver of ``MLPClassifier(solver="lbfgs")``. ``"trust-ncg"``: scipy's
+        Newton conjugate-gradient trust-region method with the exact Hessian-vector
+        product (computed analytically, never by finite differences, the Hessian
+        never formed). It handles the directions of negative curvature of this
+        non-convex objective by following them to the trust-region boundary, where
+        ``"newton-cg"`` would truncate its step and fall back on a line search.
+        It needs far fewer iterations but usually more gradient-equivalent work
+        than L-BFGS; it pays off on ill-conditioned problems where L-BFGS needs
+        thousands of iterations, and at tight tolerances (see the solvers page).
+    early_stopping : bool, default=False
+        If True, hold out ``validation_fraction`` of the data, compute the loss on
+        it after every iteration, stop when it has not improved for
+        ``n_iter_no_change`` iterations, and keep the parameters of the iteration
+        with the lowest validation loss (not the last ones). The split, seeded by
+        ``random_state``, is stratified by class (by label set for multilabel
+        targets; label sets, or classes, with a single distinct row are pooled
+        into one stratum) and measures the held-out fraction in sample weight.
+        It draws distinct rows: identical rows stay together, so a row of weight
+        k is split exactly as k copies of it, and no copy of a training row is
+        used for validation. The held-out rows' sample and class weights weight
+        the validation loss, the objective's data term ``Σ s_i loss_i / Σ s_i``
+        over those rows (no L2 term). With ``warm_start=True`` every fit holds out
+        a split again (the same rows for an integer ``random_state`` and the same
+        data), starts from the previous parameters, whose validation loss is the
+        baseline to beat, and restarts the curves.
+    validation_fraction : float, default=0.1
+        Fraction of each stratum's weight held out when ``early_stopping=True``,
+        rounded to whole distinct rows, at least one row held out and one kept
+        per stratum.
+    n_iter_no_change : int, default=10
+        Number of iterations without a lower validation loss after which
+        ``early_stopping`` stops the solver.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, as in ``LogisticRegression``. ``"balanced"`` uses
         ``n_samples / (n_classes * bincount(y))`` with the counts weighted by
@@ -89,11 +129,24 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
     out_activation_ : {"logistic", "softmax"}
         The output unit.
     n_iter_ : int
-        Number of L-BFGS iterations run by the last ``fit``.
+        Number of solver iterations run by the last ``fit`` (with early stopping,
+        including the ``n_iter_no_change`` after the best one).
     loss_ : float
-        Objective at the end of the last ``fit``.
+        Objective at the end of the last ``fit`` (with early stopping, the training
+        objective of the kept, best-validation parameters).
     loss_curve_ : list of float
-        Objective after each L-BFGS iteration of the last ``fit``.
+        Objective after each solver iteration of the last ``fit`` (with early
+        stopping, the objective on the training rows only).
+    validation_loss_curve_ : list of float or None
+        Validation loss after each iteration, as long as ``loss_curve_``; None
+        when ``early_stopping=False``.
+    best_validation_loss_ : float or None
+        Lowest validation loss, that of the kept parameters; None when
+        ``early_stopping=False``.
+    best_iteration_ : int or None
+        Iteration of the kept parameters (1-based, so ``loss_curve_[best_iteration_
+        - 1]`` is their training objective); 0 when no iteration improved on the
+        start (possible after a warm start); None when ``early_stopping=False``.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -117,6 +170,18 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
     True
     >>> clf[-1].W1_.shape
     (8, 30)
+
+    Early stopping holds out 10% of the rows and keeps the parameters of the
+    iteration with the lowest loss on them:
+
+    >>> stopped = make_pipeline(
+    ...     StandardScaler(),
+    ...     TwoLayerSigmoidClassifier(n_hidden=8, early_stopping=True, random_state=0),
+    ... ).fit(X, y)[-1]
+    >>> len(stopped.validation_loss_curve_) == len(stopped.loss_curve_)
+    True
+    >>> stopped.best_validation_loss_ == min(stopped.validation_loss_curve_)
+    True
     """
 
     _parameter_constraints: dict = {
@@ -125,6 +190,10 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "solver": [StrOptions({"lbfgs", "trust-ncg"})],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
@@ -139,6 +208,10 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         max_iter=200,
         tol=1e-4,
         max_fun=15000,
+        solver="lbfgs",
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
         class_weight=None,
         warm_start=False,
         random_state=None,
@@ -149,6 +222,10 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.max_fun = max_fun
+        self.solver = solver
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.random_state = random_state
@@ -163,7 +240,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
     # -- fitting -----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the network to ``X`` and ``y`` with L-BFGS.
+        """Fit the network to ``X`` and ``y`` with the chosen solver.
 
         Parameters
         ----------
@@ -194,20 +271,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
             theta0 = _glorot_start(layout, check_random_state(self.random_state))
 
         dtype = X.dtype
-
-        def objective(theta):
-            return loss.loss_gradient(
-                theta.astype(dtype, copy=False), X, Y, weights, self.alpha
-            )
-
-        result = minimize_lbfgs(
-            objective,
-            theta0,
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-            verbose=self.verbose,
-        )
+        result, monitor = self._run_solver(X, Y, weights, loss, theta0)
         if not np.all(np.isfinite(result.theta)) or not np.isfinite(result.loss):
             raise ValueError(
                 "L-BFGS produced non-finite weights or loss; scale the input features "
@@ -220,7 +284,63 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = result.n_iter
         self.loss_ = result.loss
         self.loss_curve_ = result.loss_curve
+        self.validation_loss_curve_ = monitor.curve if monitor else None
+        self.best_validation_loss_ = monitor.best_loss if monitor else None
+        self.best_iteration_ = monitor.best_iteration if monitor else None
         return self
+
+    def _run_solver(self, X, Y, weights, loss, theta0):
+        """Hold out the validation rows if asked, then run the chosen solver.
+
+        Returns the solver's result and the :class:`ValidationMonitor` (or None).
+        """
+        dtype = X.dtype
+        monitor = None
+        if self.early_stopping:
+            train, held_out = weighted_stratified_split(
+                X, Y, weights, loss.output, self.validation_fraction, self.random_state
+            )
+            X_val, Y_val = X[held_out], Y[held_out]
+            weights_val = None if weights is None else weights[held_out]
+            X, Y = X[train], Y[train]
+            weights = None if weights is None else weights[train]
+            for part, part_weights in (
+                ("training", weights),
+                ("validation", weights_val),
+            ):
+                if part_weights is not None and not np.sum(part_weights) > 0:
+                    raise ValueError(
+                        f"early_stopping=True: the weights of the {part} rows sum to "
+                        "0; change validation_fraction or random_state."
+                    )
+
+            def validation_loss(theta):
+                theta = theta.astype(dtype, copy=False)
+                return loss.loss(theta, X_val, Y_val, weights_val)
+
+            monitor = ValidationMonitor(validation_loss, theta0, self.n_iter_no_change)
+
+        budgets = {
+            "max_iter": self.max_iter,
+            "max_fun": self.max_fun,
+            "tol": self.tol,
+            "verbose": self.verbose,
+            "monitor": monitor,
+        }
+        if self.solver == "trust-ncg":
+
+            def objective_and_hessp(theta):
+                theta = theta.astype(dtype, copy=False)
+                return loss.gradient_hessian_product(theta, X, Y, weights, self.alpha)
+
+            return minimize_trust_ncg(objective_and_hessp, theta0, **budgets), monitor
+
+        def objective(theta):
+            return loss.loss_gradient(
+                theta.astype(dtype, copy=False), X, Y, weights, self.alpha
+            )
+
+        return minimize_lbfgs(objective, theta0, **budgets), monitor
 
     def _training_problem(self, X, y, sample_weight, continuing=False):
         """Validate the training data; return (X, Y, weights, loss object).

@@ -4,6 +4,12 @@ The second of the package's three layers. It knows nothing about labels or
 estimators: it takes a function returning ``(objective, gradient)`` and a start
 vector, and returns the minimiser with the per-iteration record and the warnings a
 user needs, in the manner of ``sklearn.utils.optimize._check_optimize_result``.
+
+Two solvers share one result type and one per-iteration hook: :func:`minimize_lbfgs`
+(L-BFGS-B, first order) and :func:`minimize_trust_ncg` (Steihaug's truncated
+conjugate-gradient trust-region method, with exact Hessian-vector products).
+:class:`ValidationMonitor` is the early-stopping hook either solver calls after each
+iteration.
 """
 
 import warnings
@@ -32,6 +38,11 @@ class SolverResult:
         The objective after each iteration.
     converged : bool
         Whether the solver met its tolerance.
+    n_hessp : int
+        Number of Hessian-vector products (0 for L-BFGS).
+    stopped_early : bool
+        Whether a :class:`ValidationMonitor` ended the run; ``theta`` is then the
+        monitor's best iterate, not the last one.
     """
 
     theta: np.ndarray
@@ -40,6 +51,8 @@ class SolverResult:
     n_fun: int
     loss_curve: list = field(default_factory=list)
     converged: bool = True
+    n_hessp: int = 0
+    stopped_early: bool = False
 
 
 class _RecordingObjective:
@@ -59,7 +72,9 @@ class _RecordingObjective:
         return value, np.asarray(gradient, dtype=np.float64)
 
 
-def minimize_lbfgs(fun, theta0, *, max_iter, max_fun, tol, verbose=0):
+def minimize_lbfgs(
+    fun, theta0, *, max_iter, max_fun, tol, verbose=0, monitor=None, ftol=None
+):
     """Minimise ``fun`` with L-BFGS-B from ``theta0``.
 
     Parameters
@@ -74,12 +89,20 @@ def minimize_lbfgs(fun, theta0, *, max_iter, max_fun, tol, verbose=0):
         Projected-gradient tolerance (``gtol``), as in ``MLPClassifier``.
     verbose : int
         If positive, print the objective and the gradient's max-norm per iteration.
+    monitor : ValidationMonitor, optional
+        Called with the accepted iterate after each iteration; when it asks to stop,
+        the callback raises ``StopIteration`` (scipy >= 1.11) and the result carries
+        the monitor's best iterate.
+    ftol : float, optional
+        L-BFGS-B's relative-reduction stop; None keeps scipy's default (about
+        2.2e-9, what ``MLPClassifier`` uses), 0 leaves only the gradient test
+        (used by the solver benchmark).
 
     Returns
     -------
     SolverResult
         A :class:`ConvergenceWarning` is issued when a budget stops the run, and when
-        the line search fails.
+        the line search fails; not when the monitor stops it.
     """
     objective = _RecordingObjective(fun)
     loss_curve = []
@@ -91,6 +114,8 @@ def minimize_lbfgs(fun, theta0, *, max_iter, max_fun, tol, verbose=0):
                 f"Iteration {len(loss_curve)}: objective = {loss_curve[-1]:.8g}, "
                 f"|gradient|_max = {objective.last_gradient_norm:.3e}"
             )
+        if monitor is not None and monitor(intermediate_result.x, verbose):
+            raise StopIteration
 
     result = scipy.optimize.minimize(
         objective,
@@ -98,10 +123,16 @@ def minimize_lbfgs(fun, theta0, *, max_iter, max_fun, tol, verbose=0):
         method="L-BFGS-B",
         jac=True,
         callback=callback,
-        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+        options={
+            "maxiter": max_iter,
+            "maxfun": max_fun,
+            "gtol": tol,
+            **({} if ftol is None else {"ftol": ftol}),
+        },
     )
     n_iter = min(int(result.nit), max_iter)
-    if result.status != 0:
+    stopped_early = monitor is not None and monitor.stopped
+    if result.status != 0 and not stopped_early:
         if result.status == 1 and result.nfev >= max_fun:
             reason = f"the number of evaluations reached max_fun={max_fun}"
         elif result.status == 1:
@@ -112,13 +143,270 @@ def minimize_lbfgs(fun, theta0, *, max_iter, max_fun, tol, verbose=0):
             f"L-BFGS-B did not converge after {n_iter} iteration(s): {reason}. "
             "Increase max_iter / max_fun, or scale the input features.",
             ConvergenceWarning,
-            stacklevel=4,  # the caller of the estimator's fit
+            stacklevel=5,  # the caller of the estimator's fit (fit -> _run_solver)
         )
-    return SolverResult(
-        theta=result.x,
-        loss=float(result.fun),
-        n_iter=n_iter,
-        n_fun=int(result.nfev),
-        loss_curve=loss_curve,
-        converged=result.status == 0,
+    return _result_with_best_iterate(
+        SolverResult(
+            theta=result.x,
+            loss=float(result.fun),
+            n_iter=n_iter,
+            n_fun=int(result.nfev),
+            loss_curve=loss_curve,
+            converged=result.status == 0 and not stopped_early,
+            stopped_early=stopped_early,
+        ),
+        monitor,
+        fun,
+    )
+
+
+class ValidationMonitor:
+    """Early-stopping hook: the validation loss after each iteration, and the best.
+
+    Either solver calls the monitor with the accepted iterate after every
+    iteration. The loss of the start vector is the baseline (iteration 0); an
+    iteration improves when its validation loss is strictly below every earlier
+    one. The monitor asks to stop once ``n_iter_no_change`` consecutive iterations
+    have not improved, and keeps a copy of the best iterate. An iteration that did
+    not move ``theta`` (a rejected trust-region step) repeats the previous value in
+    the curve and neither improves nor counts towards ``n_iter_no_change``.
+
+    Parameters
+    ----------
+    validation_loss : callable
+        ``validation_loss(theta) -> float`` on the held-out rows.
+    theta0 : ndarray
+        The start vector.
+    n_iter_no_change : int
+        Patience, in iterations.
+
+    Attributes
+    ----------
+    curve : list of float
+        Validation loss after each iteration (iterations 1, 2, ...).
+    best_loss : float
+        Lowest validation loss seen, the start included.
+    best_iteration : int
+        Iteration of ``best_loss``; 0 means no iteration improved on the start.
+    best_theta : ndarray
+        Copy of the iterate of ``best_loss``.
+    stopped : bool
+        Whether the patience ran out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_twolayer._solver import ValidationMonitor
+    >>> monitor = ValidationMonitor(lambda t: float(t[0]), np.array([5.0]), 2)
+    >>> [monitor(np.array([value])) for value in (4.0, 3.0, 3.5, 3.2)]
+    [False, False, False, True]
+    >>> monitor.best_iteration, monitor.best_loss, monitor.curve
+    (2, 3.0, [4.0, 3.0, 3.5, 3.2])
+    """
+
+    def __init__(self, validation_loss, theta0, n_iter_no_change):
+        self.validation_loss = validation_loss
+        self.n_iter_no_change = n_iter_no_change
+        self.best_theta = np.array(theta0, dtype=np.float64, copy=True)
+        self.best_loss = float(validation_loss(self.best_theta))
+        self.best_iteration = 0
+        self.curve = []
+        self.stopped = False
+        self._previous_theta = self.best_theta
+        self._previous_loss = self.best_loss
+        self._iterations_without_improvement = 0
+
+    def __call__(self, theta, verbose=0):
+        """Record the iterate after one more iteration; return True to stop."""
+        if np.array_equal(theta, self._previous_theta):
+            self.curve.append(self._previous_loss)
+            return False
+        value = float(self.validation_loss(theta))
+        self.curve.append(value)
+        # theta is the solver's own buffer (L-BFGS-B updates it in place): copy.
+        self._previous_theta = np.array(theta, dtype=np.float64, copy=True)
+        self._previous_loss = value
+        if value < self.best_loss:
+            self.best_loss, self.best_iteration = value, len(self.curve)
+            self.best_theta = self._previous_theta
+            self._iterations_without_improvement = 0
+        else:
+            self._iterations_without_improvement += 1
+        if verbose > 0:
+            print(
+                f"    validation loss = {value:.8g} (best {self.best_loss:.8g} at "
+                f"iteration {self.best_iteration})"
+            )
+        self.stopped = self._iterations_without_improvement >= self.n_iter_no_change
+        return self.stopped
+
+
+def _result_with_best_iterate(result, monitor, fun):
+    """With a monitor, the result describes its best iterate, not the last one."""
+    if monitor is None:
+        return result
+    result.theta = monitor.best_theta.copy()
+    if monitor.best_iteration > 0:
+        result.loss = result.loss_curve[monitor.best_iteration - 1]
+    else:
+        result.loss = float(fun(result.theta)[0])
+    return result
+
+
+class _SecondOrderObjective:
+    """Wraps fun_grad_hessp(theta) -> (f, g, hessp) into scipy's fun and hessp.
+
+    The trust-region method evaluates the objective at a trial point, then asks for
+    Hessian products at the current point, which is either that trial point
+    (accepted) or the current point of before (rejected, possibly several times in
+    a row). Two evaluations are kept, the latest one and the current point's, so a
+    product never repeats a forward pass.
+    """
+
+    def __init__(self, fun_grad_hessp):
+        self.fun_grad_hessp = fun_grad_hessp
+        self.n_fun = 0
+        self.n_hessp = 0
+        self._latest = self._current = None
+
+    def evaluation(self, theta, current=False):
+        """(theta, f, g, hessp) at theta, from the cache or a new evaluation.
+
+        ``current`` marks theta as the solver's current point, kept until another
+        point becomes current.
+        """
+        for entry in (self._latest, self._current):
+            if entry is not None and np.array_equal(entry[0], theta):
+                break
+        else:
+            value, gradient, hessp = self.fun_grad_hessp(theta)
+            self.n_fun += 1
+            entry = (
+                np.array(theta, copy=True),
+                float(value),
+                np.asarray(gradient, dtype=np.float64),
+                hessp,
+            )
+            self._latest = entry
+        if current:
+            self._current = entry
+        return entry
+
+    def fun(self, theta):
+        _, value, gradient, _ = self.evaluation(theta)
+        return value, gradient
+
+    def hessp(self, theta, direction):
+        self.n_hessp += 1
+        hessp = self.evaluation(theta, current=True)[3]
+        return np.asarray(hessp(direction), dtype=np.float64)
+
+
+def minimize_trust_ncg(
+    fun_grad_hessp, theta0, *, max_iter, max_fun, tol, verbose=0, monitor=None
+):
+    """Minimise with scipy's ``trust-ncg`` and exact Hessian-vector products.
+
+    Each iteration solves the trust-region subproblem with Steihaug's truncated
+    conjugate gradient, which needs only products ``H v``; it follows directions
+    of negative curvature to the trust-region boundary, so it is sound on the
+    network's non-convex objective, and it does no line search: one evaluation of
+    the objective and gradient per iteration plus the products of the inner
+    conjugate-gradient loop.
+
+    Parameters
+    ----------
+    fun_grad_hessp : callable
+        ``fun_grad_hessp(theta) -> (objective, gradient, hessp)`` with ``hessp(v)``
+        the exact product of the Hessian at ``theta`` with ``v``, as
+        :meth:`~sklearn_twolayer.network.TwoLayerLoss.gradient_hessian_product`.
+    theta0 : ndarray
+        Start vector.
+    max_iter : int
+        Iteration budget (rejected trust-region steps count, as in scipy).
+    max_fun : int
+        Budget of objective evaluations plus Hessian products (each costs about one
+        gradient evaluation), checked after each iteration.
+    tol : float
+        The run converges when the gradient's max-norm is at most ``tol``, the test
+        L-BFGS-B applies with ``gtol``.
+    verbose : int
+        If positive, print the objective, the gradient's max-norm and the number of
+        Hessian products per iteration.
+    monitor : ValidationMonitor, optional
+        As in :func:`minimize_lbfgs`.
+
+    Returns
+    -------
+    SolverResult
+        A :class:`ConvergenceWarning` is issued when a budget stops the run, and when
+        the trust-region method fails to predict a decrease; not when the monitor
+        stops it.
+    """
+    objective = _SecondOrderObjective(fun_grad_hessp)
+    loss_curve = []
+    stop_reason = []
+
+    def callback(intermediate_result):
+        loss_curve.append(float(intermediate_result.fun))
+        gradient = objective.evaluation(intermediate_result.x, current=True)[2]
+        gradient_norm = float(np.max(np.abs(gradient)))
+        if verbose > 0:
+            print(
+                f"Iteration {len(loss_curve)}: objective = {loss_curve[-1]:.8g}, "
+                f"|gradient|_max = {gradient_norm:.3e}, "
+                f"Hessian products = {objective.n_hessp}"
+            )
+        if monitor is not None and monitor(intermediate_result.x, verbose):
+            stop_reason.append("monitor")
+        elif gradient_norm <= tol:
+            stop_reason.append("converged")
+        elif objective.n_fun + objective.n_hessp >= max_fun:
+            stop_reason.append("max_fun")
+        if stop_reason:
+            raise StopIteration
+
+    theta0 = np.asarray(theta0, dtype=np.float64)
+    # trust-ncg's own gtol tests the 2-norm, which bounds the max-norm from above:
+    # it can only stop the run where the callback's max-norm test would.
+    result = scipy.optimize.minimize(
+        objective.fun,
+        theta0,
+        method="trust-ncg",
+        jac=True,
+        hessp=objective.hessp,
+        callback=callback,
+        options={"maxiter": max_iter, "gtol": tol},
+    )
+    reason = stop_reason[0] if stop_reason else None
+    converged = reason == "converged" or (reason is None and result.status == 0)
+    if reason is None and not converged:
+        if result.status == 1:
+            reason = f"the number of iterations reached max_iter={max_iter}"
+        else:
+            reason = f"trust-ncg stopped: {result.message}"
+    elif reason == "max_fun":
+        reason = (
+            f"the number of evaluations and Hessian products reached max_fun={max_fun}"
+        )
+    if not converged and reason != "monitor":
+        warnings.warn(
+            f"trust-ncg did not converge after {int(result.nit)} iteration(s): "
+            f"{reason}. Increase max_iter / max_fun, or scale the input features.",
+            ConvergenceWarning,
+            stacklevel=5,  # the caller of the estimator's fit (fit -> _run_solver)
+        )
+    return _result_with_best_iterate(
+        SolverResult(
+            theta=result.x,
+            loss=float(result.fun),
+            n_iter=int(result.nit),
+            n_fun=objective.n_fun,
+            loss_curve=loss_curve,
+            converged=converged,
+            n_hessp=objective.n_hessp,
+            stopped_early=reason == "monitor",
+        ),
+        monitor,
+        objective.fun,
     )

@@ -8,6 +8,8 @@ CONFIGURATIONS = [
     TwoLayerSigmoidClassifier(),
     TwoLayerSigmoidClassifier(n_hidden=3, random_state=0),
     TwoLayerSigmoidClassifier(n_hidden=20, class_weight="balanced", random_state=0),
+    TwoLayerSigmoidClassifier(n_hidden=5, solver="trust-ncg", random_state=0),
+    TwoLayerSigmoidClassifier(n_hidden=5, early_stopping=True, random_state=0),
 ]
 
 

@@ -1,0 +1,123 @@
+"""The exact Hessian-vector product of TwoLayerLoss (R-operator) vs the gradient."""
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
+
+N_SAMPLES, N_FEATURES, N_HIDDEN = 40, 5, 6
+
+
+def _problem(target, seed=0, dtype=np.float64):
+    """A random network, data and 0/1 targets for the three output kinds."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(N_SAMPLES, N_FEATURES)).astype(dtype)
+    if target == "binary":
+        Y, output = rng.integers(0, 2, size=(N_SAMPLES, 1)), "sigmoid"
+    elif target == "multilabel":
+        Y, output = rng.integers(0, 2, size=(N_SAMPLES, 3)), "sigmoid"
+    else:
+        Y = np.eye(4)[rng.integers(0, 4, size=N_SAMPLES)]
+        output = "softmax"
+    loss = TwoLayerLoss(ParameterLayout(N_FEATURES, N_HIDDEN, Y.shape[1]), output)
+    theta = rng.normal(scale=1.5, size=loss.layout.size).astype(dtype)
+    weights = rng.uniform(0.0, 3.0, size=N_SAMPLES).astype(dtype)
+    return loss, X, Y.astype(dtype), weights, theta, rng
+
+
+def _finite_difference_product(loss, theta, v, X, Y, weights, alpha, epsilon=1e-5):
+    """Central differences of the analytic gradient: (g(θ + εv) − g(θ − εv)) / 2ε."""
+    _, grad_plus = loss.loss_gradient(theta + epsilon * v, X, Y, weights, alpha)
+    _, grad_minus = loss.loss_gradient(theta - epsilon * v, X, Y, weights, alpha)
+    return (grad_plus - grad_minus) / (2 * epsilon)
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+def test_hessian_product_matches_finite_differences(target, weighted, alpha):
+    loss, X, Y, weights, theta, rng = _problem(target)
+    weights = weights if weighted else None
+    _, _, hessp = loss.gradient_hessian_product(theta, X, Y, weights, alpha)
+    for _ in range(3):
+        v = rng.normal(size=theta.size)
+        exact = hessp(v)
+        numeric = _finite_difference_product(loss, theta, v, X, Y, weights, alpha)
+        relative_error = np.linalg.norm(exact - numeric) / np.linalg.norm(numeric)
+        assert relative_error < 1e-6
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+def test_each_parameter_block_of_the_product(target):
+    """Directions along W1, b1, W2 and b2 alone, so no block can hide behind another."""
+    loss, X, Y, weights, theta, rng = _problem(target, seed=1)
+    _, _, hessp = loss.gradient_hessian_product(theta, X, Y, weights, 0.1)
+    direction = np.zeros_like(theta)
+    for block in loss.layout.unpack(direction):
+        direction[:] = 0.0
+        block[...] = rng.normal(size=block.shape)
+        numeric = _finite_difference_product(loss, theta, direction, X, Y, weights, 0.1)
+        exact = hessp(direction)
+        assert np.linalg.norm(exact - numeric) < 1e-6 * np.linalg.norm(numeric)
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+def test_loss_and_gradient_agree_with_loss_gradient(target):
+    loss, X, Y, weights, theta, _ = _problem(target, seed=2)
+    value, gradient, _ = loss.gradient_hessian_product(theta, X, Y, weights, 0.2)
+    expected_value, expected_gradient = loss.loss_gradient(theta, X, Y, weights, 0.2)
+    assert value == pytest.approx(expected_value, rel=1e-12)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass"])
+def test_hessian_is_symmetric(target):
+    """uᵀ H v = vᵀ H u: a property of any Hessian the finite differences do not use."""
+    loss, X, Y, weights, theta, rng = _problem(target, seed=3)
+    _, _, hessp = loss.gradient_hessian_product(theta, X, Y, weights, 0.05)
+    u, v = rng.normal(size=(2, theta.size))
+    assert u @ hessp(v) == pytest.approx(v @ hessp(u), rel=1e-10)
+
+
+def test_product_is_linear_in_the_direction():
+    loss, X, Y, weights, theta, rng = _problem("multiclass", seed=4)
+    _, _, hessp = loss.gradient_hessian_product(theta, X, Y, weights, 0.05)
+    u, v = rng.normal(size=(2, theta.size))
+    np.testing.assert_allclose(
+        hessp(2.0 * u - v), 2.0 * hessp(u) - hessp(v), rtol=1e-10, atol=1e-12
+    )
+
+
+def test_sparse_input_gives_the_dense_product():
+    loss, X, Y, weights, theta, rng = _problem("multilabel", seed=5)
+    X[np.abs(X) < 0.8] = 0.0
+    v = rng.normal(size=theta.size)
+    _, _, dense_hessp = loss.gradient_hessian_product(theta, X, Y, weights, 0.1)
+    for X_sparse in (sparse.csr_matrix(X), sparse.csc_matrix(X)):
+        _, _, sparse_hessp = loss.gradient_hessian_product(
+            theta, X_sparse, Y, weights, 0.1
+        )
+        np.testing.assert_allclose(sparse_hessp(v), dense_hessp(v), rtol=1e-12)
+
+
+def test_float32_stays_float32():
+    loss, X, Y, weights, theta, rng = _problem("binary", seed=6, dtype=np.float32)
+    _, gradient, hessp = loss.gradient_hessian_product(theta, X, Y, weights, 0.1)
+    product = hessp(rng.normal(size=theta.size))
+    assert gradient.dtype == np.float32 and product.dtype == np.float32
+    theta64 = theta.astype(np.float64)
+    _, _, hessp64 = loss.gradient_hessian_product(
+        theta64, X.astype(np.float64), Y.astype(np.float64), weights.astype(float), 0.1
+    )
+    v = rng.normal(size=theta.size)
+    np.testing.assert_allclose(hessp(v), hessp64(v), rtol=1e-3, atol=1e-5)
+
+
+def test_no_overflow_warning_for_large_inputs():
+    """Saturated units (|a| ~ 1e4) give finite products and no RuntimeWarning."""
+    loss, X, Y, _, theta, rng = _problem("multiclass", seed=7)
+    value, gradient, hessp = loss.gradient_hessian_product(theta, 1e4 * X, Y)
+    product = hessp(rng.normal(size=theta.size))
+    assert np.isfinite(value) and np.all(np.isfinite(gradient))
+    assert np.all(np.isfinite(product))

@@ -1,0 +1,135 @@
+"""The two solvers: the same optimum, the budgets, the cost accounting."""
+
+import numpy as np
+import pytest
+import scipy.optimize
+from scipy import sparse
+from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_twolayer import TwoLayerSigmoidClassifier
+from sklearn_twolayer._classifier import _glorot_start
+from sklearn_twolayer._solver import minimize_lbfgs, minimize_trust_ncg
+from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
+
+
+def _scaled(loader):
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_iris])
+def test_both_solvers_reach_the_same_optimum(loader):
+    """A small, strongly penalised network (convex-ish): one minimum, both find it.
+
+    The estimator's L-BFGS-B, like MLPClassifier's, also stops when an iteration
+    reduces the objective by less than about 2e-9 relatively (scipy's ``ftol``), so
+    the optimum is pinned by an oracle run of L-BFGS-B with that test switched off.
+    """
+    X, y = _scaled(loader)
+    params = {"n_hidden": 3, "alpha": 3.0, "tol": 1e-10, "max_iter": 5000}
+    lbfgs = TwoLayerSigmoidClassifier(**params, random_state=0).fit(X, y)
+    trust = TwoLayerSigmoidClassifier(**params, solver="trust-ncg", random_state=0)
+    trust.fit(X, y)
+
+    _, Y, _, loss = trust._training_problem(X, y, None)
+    theta0 = _glorot_start(loss.layout, np.random.RandomState(0))
+    oracle = scipy.optimize.minimize(
+        loss.loss_gradient,
+        theta0,
+        args=(X, Y, None, params["alpha"]),
+        method="L-BFGS-B",
+        jac=True,
+        options={"ftol": 0.0, "gtol": 1e-10, "maxiter": 20000, "maxfun": 40000},
+    )
+    assert np.max(np.abs(oracle.jac)) <= 1e-9
+    fitted = loss.layout.unpack(oracle.x)
+    for name, expected in zip(("W1_", "b1_", "W2_", "b2_"), fitted, strict=True):
+        np.testing.assert_allclose(getattr(trust, name), expected, atol=1e-7)
+    assert trust.loss_ == pytest.approx(oracle.fun, rel=1e-12)
+    assert lbfgs.loss_ == pytest.approx(oracle.fun, rel=1e-8)
+    assert trust.n_iter_ < lbfgs.n_iter_  # second order: far fewer iterations
+
+
+def _small_problem(output="sigmoid"):
+    X, y = _scaled(load_iris)
+    Y = np.eye(3)[y] if output == "softmax" else (y[:, None] == 2).astype(float)
+    loss = TwoLayerLoss(ParameterLayout(4, 5, Y.shape[1]), output)
+    theta0 = np.random.default_rng(0).normal(scale=0.5, size=loss.layout.size)
+    return loss, X, Y, theta0
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+def test_trust_ncg_converges_on_the_max_norm_and_reuses_forward_passes(output):
+    loss, X, Y, theta0 = _small_problem(output)
+    calls = []
+
+    def fun_grad_hessp(theta):
+        calls.append(theta.copy())
+        return loss.gradient_hessian_product(theta, X, Y, None, 1e-2)
+
+    result = minimize_trust_ncg(
+        fun_grad_hessp, theta0, max_iter=500, max_fun=10**6, tol=1e-8
+    )
+    assert result.converged and not result.stopped_early
+    _, gradient = loss.loss_gradient(result.theta, X, Y, None, 1e-2)
+    assert np.max(np.abs(gradient)) <= 1e-8
+    # One evaluation per trust-region iteration (the trial point) plus the start:
+    # Hessian products never repeat a forward pass.
+    assert result.n_fun == len(calls) == result.n_iter + 1
+    assert result.n_hessp > result.n_iter
+    assert len(result.loss_curve) == result.n_iter
+    assert result.loss == pytest.approx(loss.loss(result.theta, X, Y, None, 1e-2))
+
+
+def test_trust_ncg_budgets_warn():
+    loss, X, Y, theta0 = _small_problem()
+
+    def fun_grad_hessp(theta):
+        return loss.gradient_hessian_product(theta, X, Y)
+
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        result = minimize_trust_ncg(
+            fun_grad_hessp, theta0, max_iter=2, max_fun=10**6, tol=1e-12
+        )
+    assert result.n_iter == 2 and not result.converged
+    with pytest.warns(ConvergenceWarning, match="max_fun=5"):
+        result = minimize_trust_ncg(
+            fun_grad_hessp, theta0, max_iter=100, max_fun=5, tol=1e-12
+        )
+    assert result.n_fun + result.n_hessp >= 5 and not result.converged
+
+
+def test_lbfgs_result_unchanged_without_monitor():
+    """The monitor hook is optional: without it L-BFGS runs exactly as before."""
+    loss, X, Y, theta0 = _small_problem()
+
+    def fun(theta):
+        return loss.loss_gradient(theta, X, Y, None, 1e-3)
+
+    result = minimize_lbfgs(fun, theta0, max_iter=3000, max_fun=10**4, tol=1e-5)
+    assert result.converged and not result.stopped_early and result.n_hessp == 0
+    assert len(result.loss_curve) == result.n_iter
+    assert result.loss == pytest.approx(fun(result.theta)[0], rel=1e-12)
+
+
+def test_trust_ncg_estimator_float32_and_sparse():
+    X, y = _scaled(load_breast_cancer)
+    dense = TwoLayerSigmoidClassifier(4, solver="trust-ncg", random_state=0).fit(X, y)
+    from_sparse = TwoLayerSigmoidClassifier(4, solver="trust-ncg", random_state=0)
+    from_sparse.fit(sparse.csr_matrix(X), y)
+    np.testing.assert_allclose(from_sparse.W1_, dense.W1_, rtol=1e-6, atol=1e-8)
+    single = TwoLayerSigmoidClassifier(4, solver="trust-ncg", random_state=0)
+    single.fit(X.astype(np.float32), y)
+    assert single.W1_.dtype == np.float32
+    assert single.score(X, y) > 0.97
+
+
+def test_trust_ncg_verbose_reports_hessian_products(capsys):
+    X, y = _scaled(load_iris)
+    TwoLayerSigmoidClassifier(3, solver="trust-ncg", verbose=1, random_state=0).fit(
+        X, y
+    )
+    out = capsys.readouterr().out
+    assert "Iteration 1: objective =" in out and "Hessian products =" in out

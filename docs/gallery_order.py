@@ -13,6 +13,8 @@ READING_ORDER = (
     "plot_multiclass_multilabel.py",
     "plot_sample_and_class_weights.py",
     "plot_gradient_check.py",
+    "plot_early_stopping.py",
+    "plot_solvers.py",
 )
 
 

@@ -451,6 +451,7 @@ class TwoLayerLoss:
             rows = max((block.stop - block.start for block in worker_blocks), default=0)
             H1 = np.empty((rows, n_hidden), dtype=theta.dtype)
             derivative = np.empty_like(H1)
+            ones = np.ones(rows, dtype=theta.dtype)
             block_gradient = np.empty_like(theta)
             data_loss, gradient = 0.0, np.zeros(theta.shape, dtype=np.float64)
             for block in worker_blocks:
@@ -460,8 +461,7 @@ class TwoLayerLoss:
                     _rows(X, block),
                     Y[block],
                     None if sample_weight is None else sample_weight[block],
-                    H1[:n_rows],
-                    derivative[:n_rows],
+                    (H1[:n_rows], derivative[:n_rows], ones[:n_rows]),
                     block_gradient,
                 )
                 gradient += block_gradient
@@ -474,12 +474,13 @@ class TwoLayerLoss:
             gradient += part[1]
         return data_loss, gradient.astype(theta.dtype, copy=False)
 
-    def _block_loss_gradient(self, weights, X, Y, s, H1, derivative, gradient):
+    def _block_loss_gradient(self, weights, X, Y, s, scratch, gradient):
         """Σ s_i loss_i over the rows of one block; its gradient into ``gradient``.
 
-        ``H1`` and ``derivative`` are ``(n_rows, n_hidden)`` scratch arrays, whose
-        contents are overwritten.
+        ``scratch`` holds two ``(n_rows, n_hidden)`` arrays, whose contents are
+        overwritten, and a vector of ``n_rows`` ones.
         """
+        H1, derivative, ones = scratch
         W1, b1, W2, b2 = weights
         grad_W1, grad_b1, grad_W2, grad_b2 = self.layout.unpack(gradient)
 
@@ -498,13 +499,18 @@ class TwoLayerLoss:
         G2.sum(axis=0, out=grad_b2)  # eq. 1.3
         np.matmul(G2.T, H1, out=grad_W2)  # eq. 1.4
 
-        # eq. 1.5 then 1.6; H1 is overwritten by ∇a1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1).
+        # eq. 1.5 then 1.6: ∇a1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1), built in `derivative`.
         np.subtract(1.0, H1, out=derivative)
         derivative *= H1
-        np.matmul(G2, W2, out=H1)
-        H1 *= derivative
-        G1 = H1
-        G1.sum(axis=0, out=grad_b1)
+        if self.layout.n_outputs == 1:
+            # W2ᵀ(h2 − y) is an outer product: two broadcast products are several
+            # times faster than a matrix product with an inner dimension of 1.
+            derivative *= W2
+            derivative *= G2
+        else:
+            derivative *= np.matmul(G2, W2, out=H1)
+        G1 = derivative
+        np.matmul(ones, G1, out=grad_b1)  # eq. 1.6: Σ_i G1, as a BLAS product
         if sparse.issparse(X):  # eq. 1.6: G1ᵀ h0
             grad_W1[...] = _matmul(X.T, G1).T
         else:

@@ -177,7 +177,7 @@ def _matmul(X, W_T):
 # products): streamed through main memory instead, those passes cost as much as the
 # two matrix products. Blocks also bound the memory of an evaluation by a few blocks
 # instead of several (n_samples, n_hidden) arrays.
-_BLOCK_BYTES = 1 << 18  # size of one (rows, n_hidden) scratch array
+_BLOCK_BYTES = 1 << 19  # size of one (rows, n_hidden) scratch array
 
 
 def _row_blocks(X, n_hidden, itemsize):

@@ -21,7 +21,10 @@ so ``theta`` has ``n_hidden * (n_features + 1) + n_outputs * (n_hidden + 1)`` en
 :class:`ParameterLayout` packs and unpacks it without copying.
 """
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from scipy import sparse
@@ -168,6 +171,89 @@ def _matmul(X, W_T):
     return np.asarray(product) if sparse.issparse(product) else product
 
 
+# -- blocks of rows and the threads that share them ------------------------------
+# The evaluation runs over blocks of rows so that the (rows, n_hidden) scratch arrays
+# stay in the CPU cache across the element-wise passes (sigmoid, derivative,
+# products): streamed through main memory instead, those passes cost as much as the
+# two matrix products. Blocks also bound the memory of an evaluation by a few blocks
+# instead of several (n_samples, n_hidden) arrays.
+_BLOCK_BYTES = 1 << 19  # size of one (rows, n_hidden) scratch array
+
+
+def _row_blocks(X, n_hidden, itemsize):
+    """Slices that cut the rows of X into cache-sized blocks.
+
+    Dense and CSR matrices are cut; other sparse formats (CSC) cannot give a block of
+    rows without copying, so they are one block.
+    """
+    n_samples = X.shape[0]
+    if sparse.issparse(X) and X.format != "csr":
+        return [slice(0, n_samples)]
+    rows = max(1, _BLOCK_BYTES // (n_hidden * itemsize))
+    return [
+        slice(start, min(start + rows, n_samples))
+        for start in range(0, n_samples, rows)
+    ]
+
+
+def _rows(X, block):
+    """The rows ``block`` of X, as a view: no copy of a dense or CSR matrix."""
+    if not sparse.issparse(X) or X.format != "csr":
+        return X[block]
+    indptr = X.indptr[block.start : block.stop + 1]
+    start, stop = indptr[0], indptr[-1]
+    return type(X)(
+        (X.data[start:stop], X.indices[start:stop], indptr - start),
+        shape=(block.stop - block.start, X.shape[1]),
+    )
+
+
+@cache
+def _blas_controller():
+    """threadpoolctl's view of the BLAS libraries loaded (numpy's and SciPy's)."""
+    from threadpoolctl import ThreadpoolController  # a scikit-learn dependency
+
+    return ThreadpoolController().select(user_api="blas")
+
+
+_PARALLEL_EVALUATION = threading.Lock()
+
+
+def _map_workers(work, blocks):
+    """``[work(blocks[i::n]) for i in range(n)]``, on n threads when that pays.
+
+    n is the number of threads BLAS is allowed (so ``threadpool_limits`` or
+    ``OMP_NUM_THREADS`` set by the user are honoured). The workers share the blocks
+    and each calls BLAS single-threaded: numpy's element-wise passes then run on all
+    cores too, and no BLAS thread pool (numpy's or SciPy's, which are distinct
+    libraries) competes with another. Blocks are dealt in a fixed order, so the sums
+    do not depend on thread timing. One evaluation at a time runs threaded; a
+    concurrent one (e.g. Dask blocks on threads) runs its blocks in sequence.
+    """
+    blas = _blas_controller()
+    n_threads = max((lib.num_threads for lib in blas.lib_controllers), default=1)
+    n_workers = min(n_threads, len(blocks))
+    if n_workers < 2 or not _PARALLEL_EVALUATION.acquire(blocking=False):
+        return [work(blocks)]
+    try:
+        with blas.limit(limits=1), ThreadPoolExecutor(n_workers) as pool:
+            return list(
+                pool.map(work, [blocks[i::n_workers] for i in range(n_workers)])
+            )
+    finally:
+        _PARALLEL_EVALUATION.release()
+
+
+def _hidden_into(H1, W1, b1, X):
+    """h1 = σ(b1 + W1 x) for every row of X, written into the scratch array H1."""
+    if sparse.issparse(X):
+        H1[...] = _matmul(X, W1.T)
+    else:
+        np.matmul(X, W1.T, out=H1)
+    H1 += b1
+    return hidden_sigmoid_(H1)
+
+
 class TwoLayerLoss:
     """Loss and exact gradient of the document's two-layer sigmoid network.
 
@@ -221,15 +307,29 @@ class TwoLayerLoss:
         Returns an ``(n_samples, n_hidden)`` array in the dtype of ``theta``.
         """
         W1, b1, _, _ = self.layout.unpack(theta)
-        H1 = _matmul(X, W1.T)
-        H1 += b1
-        return hidden_sigmoid_(H1)
+        H1 = np.empty((X.shape[0], self.layout.n_hidden), dtype=theta.dtype)
+        return _hidden_into(H1, W1, b1, X)
 
     def logits(self, theta, X):
-        """Output logits a2 = b2 + W2 h1, shape ``(n_samples, n_outputs)``."""
-        _, _, W2, b2 = self.layout.unpack(theta)
-        A2 = self.hidden(theta, X) @ W2.T
-        A2 += b2
+        """Output logits a2 = b2 + W2 h1, shape ``(n_samples, n_outputs)``.
+
+        Computed block of rows by block of rows, so h1 is never held for all rows.
+        """
+        W1, b1, W2, b2 = self.layout.unpack(theta)
+        A2 = np.empty((X.shape[0], self.layout.n_outputs), dtype=theta.dtype)
+        blocks = _row_blocks(X, self.layout.n_hidden, theta.dtype.itemsize)
+
+        def one_worker(worker_blocks):
+            rows = max((block.stop - block.start for block in worker_blocks), default=0)
+            H1 = np.empty((rows, self.layout.n_hidden), dtype=theta.dtype)
+            for block in worker_blocks:
+                H1_block = _hidden_into(
+                    H1[: block.stop - block.start], W1, b1, _rows(X, block)
+                )
+                np.matmul(H1_block, W2.T, out=A2[block])
+                A2[block] += b2
+
+        _map_workers(one_worker, blocks)
         return A2
 
     def output_proba(self, A2):
@@ -341,17 +441,56 @@ class TwoLayerLoss:
             Σ_i s_i · loss_i (s_i = 1 when ``sample_weight`` is None).
         gradient : ndarray of shape (layout.size,), same dtype as ``theta``
         """
-        _, _, W2, b2 = self.layout.unpack(theta)
-        s = sample_weight
+        W1, b1, W2, b2 = self.layout.unpack(theta)
+        n_hidden = self.layout.n_hidden
+        blocks = _row_blocks(X, n_hidden, theta.dtype.itemsize)
 
-        H1 = self.hidden(theta, X)
-        A2 = H1 @ W2.T
-        A2 += b2
-        per_sample = self._per_sample_loss(A2, Y)
-        data_loss = float(np.dot(per_sample, s) if s is not None else per_sample.sum())
+        def one_worker(worker_blocks):
+            # Scratch reused by every block of this worker; sums kept in float64 so
+            # that float32 data loses nothing when many blocks are added up.
+            rows = max((block.stop - block.start for block in worker_blocks), default=0)
+            H1 = np.empty((rows, n_hidden), dtype=theta.dtype)
+            derivative = np.empty_like(H1)
+            ones = np.ones(rows, dtype=theta.dtype)
+            block_gradient = np.empty_like(theta)
+            data_loss, gradient = 0.0, np.zeros(theta.shape, dtype=np.float64)
+            for block in worker_blocks:
+                n_rows = block.stop - block.start
+                data_loss += self._block_loss_gradient(
+                    (W1, b1, W2, b2),
+                    _rows(X, block),
+                    Y[block],
+                    None if sample_weight is None else sample_weight[block],
+                    (H1[:n_rows], derivative[:n_rows], ones[:n_rows]),
+                    block_gradient,
+                )
+                gradient += block_gradient
+            return data_loss, gradient
 
-        gradient = np.empty_like(theta)
+        parts = _map_workers(one_worker, blocks)
+        data_loss = sum(part[0] for part in parts)
+        gradient = parts[0][1]
+        for part in parts[1:]:
+            gradient += part[1]
+        return data_loss, gradient.astype(theta.dtype, copy=False)
+
+    def _block_loss_gradient(self, weights, X, Y, s, scratch, gradient):
+        """Σ s_i loss_i over the rows of one block; its gradient into ``gradient``.
+
+        ``scratch`` holds two ``(n_rows, n_hidden)`` arrays, whose contents are
+        overwritten, and a vector of ``n_rows`` ones.
+        """
+        H1, derivative, ones = scratch
+        W1, b1, W2, b2 = weights
         grad_W1, grad_b1, grad_W2, grad_b2 = self.layout.unpack(gradient)
+
+        _hidden_into(H1, W1, b1, X)  # h1 = σ(b1 + W1 x)
+        A2 = H1 @ W2.T  # a2 = b2 + W2 h1
+        A2 += b2
+        per_sample = self._per_sample_loss(A2, Y)  # eq. 1.1
+        if s is not None:
+            per_sample *= s
+        data_loss = float(per_sample.sum(dtype=np.float64))
 
         G2 = self.output_proba(A2)  # eq. 1.2: ∇a2 J = h2 − y
         G2 -= Y
@@ -360,15 +499,23 @@ class TwoLayerLoss:
         G2.sum(axis=0, out=grad_b2)  # eq. 1.3
         np.matmul(G2.T, H1, out=grad_W2)  # eq. 1.4
 
-        # eq. 1.5 then 1.6; H1 is overwritten by ∇a1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1).
-        derivative = 1.0 - H1
+        # eq. 1.5 then 1.6: ∇a1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1), built in `derivative`.
+        np.subtract(1.0, H1, out=derivative)
         derivative *= H1
-        np.matmul(G2, W2, out=H1)
-        H1 *= derivative
-        G1 = H1
-        G1.sum(axis=0, out=grad_b1)
-        grad_W1[...] = _matmul(X.T, G1).T  # eq. 1.6: G1ᵀ h0
-        return data_loss, gradient
+        if self.layout.n_outputs == 1:
+            # W2ᵀ(h2 − y) is an outer product: two broadcast products are several
+            # times faster than a matrix product with an inner dimension of 1.
+            derivative *= W2
+            derivative *= G2
+        else:
+            derivative *= np.matmul(G2, W2, out=H1)
+        G1 = derivative
+        np.matmul(ones, G1, out=grad_b1)  # eq. 1.6: Σ_i G1, as a BLAS product
+        if sparse.issparse(X):  # eq. 1.6: G1ᵀ h0
+            grad_W1[...] = _matmul(X.T, G1).T
+        else:
+            np.matmul(G1.T, X, out=grad_W1)
+        return data_loss
 
     # -- second order --------------------------------------------------------------
     def gradient_hessian_product(

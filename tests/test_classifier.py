@@ -321,14 +321,16 @@ def test_sparse_input_is_never_densified():
 
 def test_float32_is_computed_in_float32(binary_data):
     X, y = binary_data
-    params = dict(n_hidden=4, alpha=1e-2, random_state=0)
+    # A well-regularised problem run to a tight tolerance, so both dtypes converge
+    # to the same minimum rather than parting on a long non-convex path.
+    params = dict(n_hidden=4, alpha=0.1, tol=1e-6, max_iter=2000, random_state=0)
     clf32 = TwoLayerSigmoidClassifier(**params).fit(X.astype(np.float32), y)
     clf64 = TwoLayerSigmoidClassifier(**params).fit(X, y)
     for name in ("W1_", "b1_", "W2_", "b2_"):
         assert getattr(clf32, name).dtype == np.float32
         assert getattr(clf64, name).dtype == np.float64
     assert clf32.decision_function(X.astype(np.float32)).dtype == np.float32
-    assert_allclose(clf32.loss_, clf64.loss_, rtol=1e-3)
+    assert_allclose(clf32.loss_, clf64.loss_, rtol=1e-4)
     assert np.mean(clf32.predict(X) == clf64.predict(X)) > 0.98
 
 

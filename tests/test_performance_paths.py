@@ -1,0 +1,177 @@
+"""The fast paths of the evaluation give the same answers as the plain one.
+
+The loss is evaluated over cache-sized blocks of rows, on several threads, with
+scratch arrays reused from block to block, and float32 data stays float32. These
+tests check each of those against the straightforward computation; speed and memory
+are measured in ``benchmarks/``, not here.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
+
+from sklearn_twolayer import TwoLayerSigmoidClassifier, check_gradient, network
+from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of a few rows, so that small data is cut into many blocks."""
+    monkeypatch.setattr(network, "_BLOCK_BYTES", 7 * 5 * 8)
+
+
+def _problem(output, n_samples=203, n_features=6, n_hidden=5, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, n_features))
+    n_outputs = 3
+    if output == "softmax":
+        Y = np.eye(n_outputs)[rng.integers(0, n_outputs, n_samples)]
+    else:
+        Y = rng.integers(0, 2, size=(n_samples, n_outputs)).astype(float)
+    loss = TwoLayerLoss(ParameterLayout(n_features, n_hidden, n_outputs), output)
+    thetas = [rng.normal(size=loss.layout.size) for _ in range(2)]
+    return X, Y, rng.uniform(0.5, 2.0, n_samples), loss, thetas
+
+
+def _reference_data_loss_gradient(loss, theta, X, Y, s):
+    """Eqs. 1.1-1.6 for all rows at once, with no blocks, threads or buffers."""
+    W1, b1, W2, b2 = loss.layout.unpack(theta)
+    X = X.toarray() if sparse.issparse(X) else X
+    H1 = 1.0 / (1.0 + np.exp(-(X @ W1.T + b1)))
+    A2 = H1 @ W2.T + b2
+    G2 = (loss.output_proba(A2) - Y) * s[:, None]
+    G1 = (G2 @ W2) * H1 * (1.0 - H1)
+    data_loss = float(loss._per_sample_loss(A2, Y) @ s)
+    gradient = loss.layout.pack(G1.T @ X, G1.sum(0), G2.T @ H1, G2.sum(0))
+    return data_loss, gradient
+
+
+MATRIX_FORMS = {
+    "C": np.ascontiguousarray,
+    "F": np.asfortranarray,
+    "csr": sparse.csr_matrix,
+    "csc": sparse.csc_matrix,
+}
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+@pytest.mark.parametrize("form", MATRIX_FORMS)
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_blocks_threads_and_reused_buffers_match_reference(
+    small_blocks, output, form, n_threads
+):
+    X, Y, s, loss, (theta_a, theta_b) = _problem(output)
+    X_form = MATRIX_FORMS[form](X)
+    with threadpool_limits(limits=n_threads, user_api="blas"):
+        # a, b, then a again: nothing left in a reused buffer leaks into the next.
+        results = [
+            loss.data_loss_gradient(theta, X_form, Y, s)
+            for theta in (theta_a, theta_b, theta_a)
+        ]
+    for theta, (data_loss, gradient) in zip(
+        (theta_a, theta_b, theta_a), results, strict=True
+    ):
+        expected_loss, expected_gradient = _reference_data_loss_gradient(
+            loss, theta, X, Y, s
+        )
+        assert data_loss == pytest.approx(expected_loss, rel=1e-12)
+        np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-10, atol=1e-12)
+    assert results[0][0] == results[2][0]
+    np.testing.assert_array_equal(results[0][1], results[2][1])
+
+
+@pytest.mark.parametrize("form", MATRIX_FORMS)
+def test_blocked_logits_match_hidden_layer(small_blocks, form):
+    X, _, _, loss, (theta, _) = _problem("sigmoid")
+    _, _, W2, b2 = loss.layout.unpack(theta)
+    expected = loss.hidden(theta, X) @ W2.T + b2
+    np.testing.assert_allclose(loss.logits(theta, MATRIX_FORMS[form](X)), expected)
+
+
+def test_gradient_check_with_many_blocks(small_blocks):
+    X, y = make_classification(n_samples=120, n_features=5, random_state=0)
+    clf = TwoLayerSigmoidClassifier(n_hidden=4)
+    assert check_gradient(clf, X, y, random_state=0) < 1e-6
+
+
+def test_empty_block_of_rows_adds_nothing():
+    _, Y, _, loss, (theta, _) = _problem("sigmoid")
+    data_loss, gradient = loss.data_loss_gradient(theta, np.empty((0, 6)), Y[:0])
+    assert data_loss == 0.0
+    np.testing.assert_array_equal(gradient, 0.0)
+
+
+@pytest.mark.parametrize("form", ["C", "F", "csr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fit_never_copies_X(monkeypatch, form, dtype):
+    X, y = make_classification(n_samples=300, n_features=8, random_state=0)
+    X = MATRIX_FORMS[form](X.astype(dtype))
+    seen = []
+    original = TwoLayerLoss.data_loss_gradient
+
+    def spy(self, theta, X_seen, *args, **kwargs):
+        seen.append(X_seen)
+        return original(self, theta, X_seen, *args, **kwargs)
+
+    monkeypatch.setattr(TwoLayerLoss, "data_loss_gradient", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        TwoLayerSigmoidClassifier(n_hidden=3, max_iter=3, random_state=0).fit(X, y)
+    assert seen
+    data = X.data if sparse.issparse(X) else X
+    for X_seen in seen:
+        assert np.shares_memory(X_seen.data if sparse.issparse(X) else X_seen, data)
+
+
+def test_float32_fit_runs_in_float32_and_reaches_float64_objective(small_blocks):
+    # Run both fits to convergence: before it, the two L-BFGS paths part as any
+    # rounding difference grows, and their objectives say nothing about precision.
+    X, y = make_classification(n_samples=400, n_features=10, random_state=0)
+    settings = dict(n_hidden=6, alpha=0.1, tol=1e-5, max_iter=1000, random_state=0)
+    fits = {
+        dtype: TwoLayerSigmoidClassifier(**settings).fit(X.astype(dtype), y)
+        for dtype in (np.float64, np.float32)
+    }
+    fit32, fit64 = fits[np.float32], fits[np.float64]
+    assert max(fit32.n_iter_, fit64.n_iter_) < settings["max_iter"]
+    for name in ("W1_", "b1_", "W2_", "b2_"):
+        assert getattr(fit32, name).dtype == np.float32
+    assert fit32.predict_proba(X.astype(np.float32)).dtype == np.float64
+    assert fit32.loss_ == pytest.approx(fit64.loss_, rel=1e-4)
+
+
+def test_float32_objective_at_one_point_agrees_with_float64(small_blocks):
+    X, Y, s, loss, (theta, _) = _problem("sigmoid", n_samples=2000)
+    value64, gradient64 = loss.loss_gradient(theta, X, Y, s, 1e-4)
+    value32, gradient32 = loss.loss_gradient(
+        theta.astype(np.float32),
+        X.astype(np.float32),
+        Y.astype(np.float32),
+        s.astype(np.float32),
+        1e-4,
+    )
+    assert gradient32.dtype == np.float32
+    assert value32 == pytest.approx(value64, rel=1e-6)
+    error = np.linalg.norm(gradient32 - gradient64) / np.linalg.norm(gradient64)
+    assert error < 1e-6
+
+
+@pytest.mark.parametrize("form", ["C", "csr"])
+def test_same_path_as_mlpclassifier_with_many_blocks(small_blocks, form):
+    X, y = make_classification(n_samples=500, n_features=8, random_state=0)
+    settings = dict(alpha=1e-3, max_iter=15, random_state=0)
+    peer = MLPClassifier(
+        hidden_layer_sizes=(7,), activation="logistic", solver="lbfgs", **settings
+    )
+    ours = TwoLayerSigmoidClassifier(n_hidden=7, **settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        peer.fit(X, y)
+        ours.fit(MATRIX_FORMS[form](X), y)
+    np.testing.assert_allclose(ours.predict_proba(X), peer.predict_proba(X), atol=1e-6)

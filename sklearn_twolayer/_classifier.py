@@ -13,7 +13,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
@@ -309,6 +313,8 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
                     "Only one class has positive sample_weight; at least 2 classes "
                     "are needed to fit."
                 )
+        if isinstance(self.class_weight, dict):
+            _check_class_weight_dict(self.class_weight, classes)
         if self.class_weight is None:
             weights = sample_weight
         else:
@@ -423,6 +429,28 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         if self.out_activation_ == "softmax":
             return self.classes_[np.argmax(scores, axis=1)]
         return (scores > 0).astype(int)
+
+
+def _check_class_weight_dict(class_weight, classes):
+    """Reject keys that are not classes of y and weights that are not finite and >= 0.
+
+    An unknown key is almost always a typo or a label of the wrong type (``"1"``
+    for ``1``), which would otherwise silently leave a class unweighted; a negative
+    weight makes the objective unbounded below.
+    """
+    known = set(classes.tolist())
+    unknown = [key for key in class_weight if key not in known]
+    if unknown:
+        raise InvalidParameterError(
+            f"class_weight has keys {unknown} that are not classes of y; the classes "
+            f"are {classes.tolist()}."
+        )
+    for key, weight in class_weight.items():
+        if not (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0):
+            raise InvalidParameterError(
+                "class_weight values must be finite non-negative numbers; got "
+                f"{weight!r} for class {key!r}."
+            )
 
 
 def _glorot_start(layout, random_state):

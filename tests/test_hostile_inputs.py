@@ -1,0 +1,419 @@
+"""Hostile and extreme inputs: a correct result or a clear error naming the problem.
+
+Each test either checks that the estimator's answer is right (finite, in range,
+agreeing with an equivalent well-behaved input) or that the error message names the
+problem; no warning or exception from deep inside numpy or scipy may reach the user.
+"""
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklearn_twolayer import TwoLayerSigmoidClassifier
+from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    return X, y
+
+
+def _fit_quietly(clf, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clf.fit(*args, **kwargs)
+
+
+# -- extreme magnitudes ---------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+def test_preactivations_of_1e4_give_finite_loss_and_gradient(dtype, output):
+    """Hidden and output pre-activations of ±1e4: no overflow, no warning, finite
+    loss and gradient, probabilities in [0, 1] and finite log-probabilities."""
+    rng = np.random.default_rng(0)
+    n_outputs = 3 if output == "softmax" else 2
+    layout = ParameterLayout(n_features=4, n_hidden=5, n_outputs=n_outputs)
+    X = rng.choice([-1.0, 1.0], size=(30, 4)).astype(dtype)
+    theta = (rng.choice([-1.0, 1.0], size=layout.size) * 2.5e3).astype(dtype)
+    W1, b1, _, b2 = layout.unpack(theta)
+    b2[:] = 1e4 * np.sign(b2)  # output logits reach ±1e4 as well
+    Y = np.eye(n_outputs, dtype=dtype)[rng.integers(0, n_outputs, 30)]
+    loss = TwoLayerLoss(layout, output)
+
+    # underflow to 0 is the correct saturated value, so only it is allowed
+    with (
+        warnings.catch_warnings(),
+        np.errstate(over="raise", invalid="raise", divide="raise"),
+    ):
+        warnings.simplefilter("error")
+        A1 = X @ W1.T + b1
+        A2 = loss.logits(theta, X)
+        value, gradient = loss.loss_gradient(theta, X, Y, None, 1e-4)
+        proba = loss.output_proba(A2)
+        log_proba = loss.log_output_proba(A2)
+
+    assert np.abs(A1).max() >= 1e4 and np.abs(A2).max() >= 1e4
+    assert np.isfinite(value) and value > 0
+    assert gradient.dtype == dtype and np.all(np.isfinite(gradient))
+    assert np.all((proba >= 0) & (proba <= 1))
+    assert np.all(np.isfinite(log_proba)) and np.all(log_proba <= 0)
+    # the loss of a confidently wrong logit a is about |a|: no clipping at log(eps)
+    assert value > 1e3
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_unscaled_features_fit_and_predict_without_warnings(data, dtype):
+    X, y = data
+    scale = np.array([1e3, 1e4, 1e6])  # unscaled features of very different sizes
+    X_big = (X * scale).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = TwoLayerSigmoidClassifier(n_hidden=4, random_state=0).fit(X_big, y)
+        proba = clf.predict_proba(X_big * 10)
+        log_proba = clf.predict_log_proba(X_big * 10)
+        scores = clf.decision_function(X_big * 10)
+    assert np.isfinite(clf.loss_)
+    assert np.all(np.isfinite(clf.W1_)) and clf.W1_.dtype == dtype
+    assert np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.all(np.isfinite(log_proba)) and np.all(np.isfinite(scores))
+
+
+def test_separable_data_without_penalty_drives_loss_to_zero_cleanly():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(15, 2)) - 4, rng.normal(size=(15, 2)) + 4])
+    y = np.repeat([0, 1], 15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # stops cleanly: no ConvergenceWarning either
+        clf = TwoLayerSigmoidClassifier(
+            n_hidden=3, alpha=0.0, tol=1e-10, max_iter=10_000, random_state=0
+        ).fit(X, y)
+        log_proba = clf.predict_log_proba(X)
+    curve = np.array(clf.loss_curve_)
+    assert np.all(np.isfinite(curve)) and np.all(np.diff(curve) <= 0)
+    assert 0 < clf.loss_ < 1e-6  # approaches 0 (it cannot reach it)
+    assert clf.n_iter_ < 10_000
+    assert all(np.all(np.isfinite(w)) for w in (clf.W1_, clf.b1_, clf.W2_, clf.b2_))
+    np.testing.assert_array_equal(clf.predict(X), y)
+    # the wrong class's probability is tiny but its logarithm stays finite
+    assert np.all(np.isfinite(log_proba))
+
+
+# -- invalid values -------------------------------------------------------------------
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_nan_or_inf_in_X_is_named(data, value, as_sparse):
+    X, y = data
+    X_bad = X.copy()
+    X_bad[3, 1] = value
+    X_bad = sparse.csr_matrix(X_bad) if as_sparse else X_bad
+    expected = "NaN" if np.isnan(value) else "infinity"
+    with pytest.raises(ValueError, match=f"Input X contains {expected}"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X_bad, y)
+    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y)
+    for method in (clf.predict, clf.predict_proba, clf.decision_function):
+        with pytest.raises(ValueError, match=f"Input X contains {expected}"):
+            method(X_bad)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_nan_or_inf_in_sample_weight_is_named(data, value):
+    X, y = data
+    sample_weight = np.ones(len(y))
+    sample_weight[0] = value
+    expected = "NaN" if np.isnan(value) else "infinity"
+    with pytest.raises(ValueError, match=f"sample_weight contains {expected}"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize(
+    "sample_weight, message",
+    [
+        (-np.ones(40), "Negative values in data passed to `sample_weight`"),
+        (np.zeros(40), "at least one non-zero"),
+        (np.ones(3), re.escape("sample_weight.shape == (3,), expected (40,)")),
+    ],
+)
+def test_bad_sample_weight_is_named(data, sample_weight, message):
+    X, y = data
+    with pytest.raises(ValueError, match=message):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y, sample_weight=sample_weight)
+
+
+def test_weights_that_leave_one_class_are_rejected(data):
+    X, y = data
+    sample_weight = (y == 1).astype(float)
+    with pytest.raises(ValueError, match="Only one class has positive sample_weight"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y, sample_weight=sample_weight)
+    with pytest.raises(ValueError, match="sum to 0"):
+        TwoLayerSigmoidClassifier(n_hidden=2, class_weight={0: 0.0, 1: 0.0}).fit(X, y)
+
+
+# -- degenerate shapes ----------------------------------------------------------------
+def test_empty_X_is_named(data):
+    X, y = data
+    with pytest.raises(ValueError, match=re.escape("0 sample(s)")):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(np.empty((0, 3)), [])
+    with pytest.raises(ValueError, match=re.escape("0 feature(s)")):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(np.empty((40, 0)), y)
+    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y)
+    with pytest.raises(ValueError, match=re.escape("0 sample(s)")):
+        clf.predict(np.empty((0, 3)))
+
+
+def test_single_sample(data):
+    X, y = data
+    with pytest.raises(ValueError, match="only one class"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X[:1], y[:1])
+    # one sample carries two labels of a multilabel target: a correct (trivial) fit
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X[:1], [[0, 1]])
+    np.testing.assert_array_equal(clf.predict(X[:1]), [[0, 1]])
+    proba = clf.predict_proba(X[:1])
+    assert proba[0, 0] < 0.5 < proba[0, 1]
+
+
+def test_single_feature(data):
+    X, y = data
+    x = X[:, :1]
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(x, y := x[:, 0] > 0)
+    assert clf.W1_.shape == (2, 1)
+    assert clf.score(x, y) == 1.0
+
+
+def test_constant_features_learn_the_class_prior():
+    """With no information in X the best model predicts the (weighted) class
+    frequencies everywhere; a constant column must not produce NaN or an error."""
+    X = np.ones((40, 3))
+    X[:, 1] = 0.0
+    y = np.r_[np.zeros(10, int), np.ones(30, int)]
+    clf = TwoLayerSigmoidClassifier(
+        n_hidden=2, alpha=0.0, tol=1e-8, random_state=0
+    ).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X[:2]), [[0.25, 0.75]] * 2, atol=1e-4)
+    np.testing.assert_array_equal(clf.predict(X[:2]), [1, 1])
+
+
+def test_duplicate_rows_with_conflicting_labels_give_one_half():
+    X = np.tile([[1.0, -2.0, 0.5]], (20, 1))
+    y = np.tile([0, 1], 10)
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, tol=1e-8, random_state=0).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X[:1]), [[0.5, 0.5]], atol=1e-4)
+
+
+def test_many_more_features_than_samples():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5, 10_000))
+    y = np.array([0, 1, 0, 1, 1])
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0).fit(X, y)
+    assert clf.W1_.shape == (3, 10_000)
+    assert np.isfinite(clf.loss_)
+    np.testing.assert_array_equal(clf.predict(X), y)  # enough parameters to fit
+
+
+def test_a_thousand_classes_with_few_samples_each():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(1000), 2)
+    X = rng.normal(size=(2000, 4))
+    clf = _fit_quietly(
+        TwoLayerSigmoidClassifier(n_hidden=3, max_iter=10, random_state=0), X, y
+    )
+    proba = clf.predict_proba(X[:5])
+    assert clf.classes_.shape == (1000,) and clf.W2_.shape == (1000, 3)
+    assert proba.shape == (5, 1000) and np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.isin(clf.predict(X[:5]), clf.classes_).all()
+
+
+def test_wrong_number_of_features_at_predict_is_named(data):
+    X, y = data
+    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y)
+    message = "X has 2 features, but TwoLayerSigmoidClassifier is expecting 3"
+    for method in (
+        clf.predict,
+        clf.predict_proba,
+        clf.predict_log_proba,
+        clf.decision_function,
+    ):
+        with pytest.raises(ValueError, match=message):
+            method(X[:, :2])
+    with pytest.raises(ValueError, match="expecting 3 features"):
+        clf.set_params(warm_start=True).fit(X[:, :2], y)
+
+
+def test_bad_shapes_are_named(data):
+    X, y = data
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X[:, 0], y)
+    with pytest.raises(ValueError, match="dim 3"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X[:, :, None], y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y[:5])
+
+
+@pytest.mark.parametrize(
+    "y_bad, message",
+    [
+        (np.linspace(0, 1, 40), "Unknown label type: continuous"),
+        (np.r_[np.nan, np.zeros(39)], "Input y contains NaN"),
+        (np.array([1, "a"] * 20, dtype=object), "Unknown label type"),
+    ],
+)
+def test_bad_targets_are_named(data, y_bad, message):
+    X, _ = data
+    with pytest.raises(ValueError, match=message):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y_bad)
+
+
+def test_predict_before_fit_is_named(data):
+    X, _ = data
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        TwoLayerSigmoidClassifier().predict(X)
+
+
+# -- input containers -----------------------------------------------------------------
+def test_object_arrays(data):
+    X, y = data
+    reference = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y)
+    names = np.array(["no", "yes"], dtype=object)
+    labels = names[y]
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0)
+    clf.fit(X.astype(object), labels)
+    np.testing.assert_array_equal(clf.W1_, reference.W1_)
+    np.testing.assert_array_equal(
+        clf.predict(X.astype(object)), names[reference.predict(X)]
+    )
+    strings = np.array([["a", "b", "c"]] * 40, dtype=object)
+    with pytest.raises(ValueError, match="could not convert string to float: 'a'"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(strings, y)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X + 1j, y)
+
+
+@pytest.mark.parametrize("frame", ["pandas", "polars"])
+def test_dataframes_with_feature_names(data, frame):
+    X, y = data
+    names = ["height", "width", "depth"]
+    make = {
+        "pandas": lambda a, cols: pd.DataFrame(a, columns=cols),
+        "polars": lambda a, cols: pl.DataFrame(a, schema=cols),
+    }[frame]
+    df = make(X, names)
+    reference = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y)
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(df, y)
+
+    np.testing.assert_array_equal(clf.feature_names_in_, names)
+    # Same numbers; a frame converts to a Fortran-ordered array, for which BLAS
+    # sums in another order, hence rounding-level differences only.
+    np.testing.assert_allclose(clf.W1_, reference.W1_, rtol=1e-10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(
+            clf.predict_proba(df), reference.predict_proba(X), rtol=1e-10
+        )
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        clf.predict(X)
+    with pytest.warns(UserWarning, match="X has feature names, but"):
+        reference.predict(df)
+    renamed = make(X, ["height", "width", "length"])
+    with pytest.raises(ValueError, match="feature names should match") as error:
+        clf.predict(renamed)
+    assert "length" in str(error.value) and "depth" in str(error.value)
+    reordered = make(X[:, ::-1], names[::-1])
+    with pytest.raises(ValueError, match="must be in the same order"):
+        clf.predict(reordered)
+
+
+def test_read_only_memmap_input_is_used_and_not_modified(data, tmp_path):
+    X, y = data
+    np.save(tmp_path / "X.npy", X)
+    X_map = np.load(tmp_path / "X.npy", mmap_mode="r")
+    assert not X_map.flags.writeable
+    reference = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y)
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X_map, y)
+    np.testing.assert_array_equal(clf.W1_, reference.W1_)
+    np.testing.assert_array_equal(clf.predict_proba(X_map), reference.predict_proba(X))
+    np.testing.assert_array_equal(X_map, X)
+
+
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_fit_and_predict_leave_their_input_unchanged(data, as_sparse):
+    X, y = data
+    X_in = sparse.csr_matrix(X) if as_sparse else X.copy()
+    sample_weight = np.linspace(0.5, 1.5, len(y))
+    weights_in = sample_weight.copy()
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, class_weight="balanced", random_state=0)
+    clf.fit(X_in, y, sample_weight=weights_in)
+    clf.predict_proba(X_in)
+    np.testing.assert_array_equal(X_in.toarray() if as_sparse else X_in, X)
+    np.testing.assert_array_equal(weights_in, sample_weight)
+
+
+# -- budgets --------------------------------------------------------------------------
+def test_max_iter_reached_warns_with_the_count(data):
+    X, y = data
+    with pytest.warns(ConvergenceWarning, match=r"after 3 iteration\(s\).*max_iter=3"):
+        clf = TwoLayerSigmoidClassifier(n_hidden=3, max_iter=3, random_state=0).fit(
+            X, y
+        )
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 3
+
+
+def test_max_fun_reached_warns_with_the_count(data):
+    X, y = data
+    with pytest.warns(ConvergenceWarning, match=r"evaluations reached max_fun=4") as w:
+        clf = TwoLayerSigmoidClassifier(n_hidden=3, max_fun=4, random_state=0).fit(X, y)
+    assert f"after {clf.n_iter_} iteration(s)" in str(w[0].message)
+    assert clf.n_iter_ <= 4  # each iteration costs at least one evaluation
+
+
+# -- hyper-parameters -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"alpha": -1.0}, "'alpha' parameter"),
+        ({"n_hidden": 0}, "'n_hidden' parameter"),
+        ({"n_hidden": 2.5}, "'n_hidden' parameter"),
+        ({"max_iter": 0}, "'max_iter' parameter"),
+        ({"max_fun": 0}, "'max_fun' parameter"),
+        ({"tol": -1e-4}, "'tol' parameter"),
+        ({"class_weight": "balance"}, "'class_weight' parameter"),
+        ({"class_weight": {5: 2.0}}, r"class_weight has keys \[5\]"),
+        ({"class_weight": {"1": 2.0}}, r"class_weight has keys \['1'\]"),
+        ({"class_weight": {1: -2.0}}, "class_weight values must be finite"),
+        ({"class_weight": {1: np.nan}}, "class_weight values must be finite"),
+        ({"class_weight": {1: "heavy"}}, "class_weight values must be finite"),
+        ({"warm_start": "yes"}, "'warm_start' parameter"),
+    ],
+)
+def test_invalid_hyperparameters_raise_at_fit_not_construction(data, params, message):
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(**params)  # construction never validates
+    with pytest.raises(InvalidParameterError, match=message):
+        clf.fit(X, y)
+
+
+def test_class_weight_dict_is_rejected_for_multilabel_targets(data):
+    X, y = data
+    with pytest.raises(ValueError, match="class_weight must be None or 'balanced'"):
+        TwoLayerSigmoidClassifier(class_weight={0: 1.0}).fit(X, np.c_[y, 1 - y])
+
+
+def test_warm_start_with_changed_problem_is_named(data):
+    X, y = data
+    clf = _fit_quietly(
+        TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3, warm_start=True), X, y
+    )
+    with pytest.raises(ValueError, match="same n_hidden as the previous fit"):
+        clf.set_params(n_hidden=3).fit(X, y)
+    with pytest.raises(ValueError, match="same classes as the previous fit"):
+        clf.set_params(n_hidden=2).fit(X, np.where(y == 1, 2, 0))

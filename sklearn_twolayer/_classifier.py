@@ -241,6 +241,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
             dtype=_FLOAT_DTYPES,
             multi_output=True,
         )
+        _check_magnitude(X)
         classes, Y, y_encoded, output = self._encode_targets(y)
         out_activation = "softmax" if output == "softmax" else "logistic"
         if continuing and (
@@ -343,6 +344,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(
             self, X, reset=False, accept_sparse=_ACCEPTED_SPARSE, dtype=_FLOAT_DTYPES
         )
+        _check_magnitude(X)
         layout = ParameterLayout(self.W1_.shape[1], self.W1_.shape[0], self.n_outputs_)
         output = "softmax" if self.out_activation_ == "softmax" else "sigmoid"
         theta = layout.pack(self.W1_, self.b1_, self.W2_, self.b2_, X.dtype)
@@ -429,6 +431,26 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         if self.out_activation_ == "softmax":
             return self.classes_[np.argmax(scores, axis=1)]
         return (scores > 0).astype(int)
+
+
+def _check_magnitude(X):
+    """Reject features too large to multiply by a weight without overflow.
+
+    Up to sqrt(largest float) (1e154 in float64, 1.8e19 in float32), a feature
+    times any weight up to the same size stays finite; beyond it the pre-activations
+    and the gradient overflow to inf and the fit silently returns nonsense.
+    """
+    values = X.data if hasattr(X, "data") and not isinstance(X, np.ndarray) else X
+    if values.size == 0:
+        return
+    limit = np.sqrt(np.finfo(X.dtype).max)
+    largest = max(float(values.max()), -float(values.min()))
+    if largest > limit:
+        raise ValueError(
+            f"X has entries of magnitude {largest:.3g}, beyond {limit:.3g}, the "
+            f"largest a {X.dtype} network can multiply by its weights without "
+            "overflow; scale the input features (e.g. with StandardScaler)."
+        )
 
 
 def _check_class_weight_dict(class_weight, classes):

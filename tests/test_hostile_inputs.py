@@ -201,6 +201,12 @@ def test_constant_features_learn_the_class_prior():
     ).fit(X, y)
     np.testing.assert_allclose(clf.predict_proba(X[:2]), [[0.25, 0.75]] * 2, atol=1e-4)
     np.testing.assert_array_equal(clf.predict(X[:2]), [1, 1])
+    # a sparse matrix without a single stored entry is the same constant input
+    empty = sparse.csr_matrix((40, 3))
+    clf.fit(empty, y)
+    np.testing.assert_allclose(
+        clf.predict_proba(empty[:2]), [[0.25, 0.75]] * 2, atol=1e-4
+    )
 
 
 def test_duplicate_rows_with_conflicting_labels_give_one_half():
@@ -417,3 +423,86 @@ def test_warm_start_with_changed_problem_is_named(data):
         clf.set_params(n_hidden=3).fit(X, y)
     with pytest.raises(ValueError, match="same classes as the previous fit"):
         clf.set_params(n_hidden=2).fit(X, np.where(y == 1, 2, 0))
+
+
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_features_too_large_to_multiply_are_named(data, as_sparse):
+    """Beyond sqrt(max float) a feature times a weight can overflow: the pre-
+    activations become inf and the fit would return nonsense without an error."""
+    X, y = data
+    X_huge = X * 1e200
+    X_huge = sparse.csr_matrix(X_huge) if as_sparse else X_huge
+    message = "X has entries of magnitude .* scale the input features"
+    with pytest.raises(ValueError, match=message):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X_huge, y)
+    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y)
+    with pytest.raises(ValueError, match=message):
+        clf.predict_proba(X_huge)
+    # float32's limit is its own (1.8e19), and values below it are accepted
+    with pytest.raises(ValueError, match="float32 network"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit((X * 1e20).astype(np.float32), y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0)
+        big.fit((X * 1e15).astype(np.float32), y)
+    assert np.all(np.isfinite(big.predict_proba((X * 1e15).astype(np.float32))))
+
+
+def test_multiclass_multioutput_target_is_named(data):
+    X, y = data
+    with pytest.raises(ValueError, match="got a 'multiclass-multioutput' target"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X, np.c_[y, 2 * y + (y == 0)])
+
+
+# -- the layers below the estimator -------------------------------------------------
+def test_solver_reports_a_failed_line_search():
+    """A gradient that contradicts the objective (here: its negative) makes the
+    line search fail; the solver glue must say so instead of returning quietly."""
+    from sklearn_twolayer._solver import minimize_lbfgs
+
+    def wrong_gradient(theta):
+        return float(theta @ theta), -2.0 * theta
+
+    with pytest.warns(ConvergenceWarning, match="L-BFGS-B stopped: ABNORMAL"):
+        result = minimize_lbfgs(
+            wrong_gradient, np.ones(3), max_iter=50, max_fun=100, tol=1e-8
+        )
+    assert not result.converged
+
+
+def test_verbose_prints_objective_and_gradient_per_iteration(data, capsys):
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, verbose=1, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == clf.n_iter_
+    first = re.fullmatch(
+        r"Iteration 1: objective = (\S+), \|gradient\|_max = (\S+)", lines[0]
+    )
+    assert first is not None
+    assert float(first.group(1)) == pytest.approx(clf.loss_curve_[0], rel=1e-7)
+    assert lines[-1].startswith(f"Iteration {clf.n_iter_}: objective = ")
+
+
+def test_network_misuse_is_named():
+    layout = ParameterLayout(n_features=3, n_hidden=2, n_outputs=1)
+    with pytest.raises(ValueError, match=r"theta must have shape \(11,\)"):
+        layout.unpack(np.zeros(10))
+    with pytest.raises(ValueError, match="Shapes of W1, b1, W2, b2 do not match"):
+        layout.pack(np.zeros((2, 3)), np.zeros(2), np.zeros((1, 3)), np.zeros(1))
+    with pytest.raises(ValueError, match="output must be 'sigmoid' or 'softmax'"):
+        TwoLayerLoss(layout, output="relu")
+    assert repr(TwoLayerLoss(layout, "softmax")) == (
+        "TwoLayerLoss(ParameterLayout(n_features=3, n_hidden=2, n_outputs=1), "
+        "output='softmax')"
+    )
+
+
+def test_gradient_helpers_misuse_is_named(data):
+    from sklearn_twolayer import check_gradient, sigmoid_unit_gradient
+
+    with pytest.raises(ValueError, match="same length, got shapes"):
+        sigmoid_unit_gradient([1.0, 2.0], [1.0, 2.0, 3.0])
+    X, y = data
+    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3), X, y)
+    with pytest.raises(ValueError, match="The fitted estimator does not match X and y"):
+        check_gradient(clf, X[:, :2], y)

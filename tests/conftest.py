@@ -1,6 +1,6 @@
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 # scikit-learn's check_array_api_input runs only when SciPy's array-API mode is on,
 # and SciPy reads the variable once at import: set it before anything imports SciPy.
@@ -16,6 +16,13 @@ settings.register_profile(
     database=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
+)
+# Mutation runs: the CI examples without shrinking, since a mutant only needs to
+# fail, not to be explained.
+settings.register_profile(
+    "mutation",
+    parent=settings.get_profile("ci"),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
 settings.register_profile(
     "local",

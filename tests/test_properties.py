@@ -10,10 +10,12 @@ tolerance even where large weights make the loss large and strongly curved, so a
 failure points at the analytic gradient, not at the finite differences.
 """
 
+import os
 import pickle
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,9 +24,17 @@ from hypothesis import strategies as st
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
 
+import sklearn_twolayer
 from sklearn_twolayer import TwoLayerSigmoidClassifier, check_gradient
-from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
+from sklearn_twolayer.network import (
+    ParameterLayout,
+    TwoLayerLoss,
+    hidden_sigmoid_,
+    log_sigmoid,
+    sigmoid,
+)
 
 # Tests that fit estimators cost more per example: a fifth of the profile's count.
 FIT_EXAMPLES = settings(max_examples=max(5, settings.default.max_examples // 5))
@@ -145,6 +155,16 @@ def test_float64_gradient_matches_central_differences(problem):
     numeric = central_differences(layout, output, theta, X, Y, sample_weight, l2)
     assert relative_error(gradient, numeric) < 1e-6
 
+    # the defaults are: no sample weights, no penalty
+    if sample_weight is None and l2 == 0.0:
+        assert loss.loss(theta, X, Y) == value
+        default_value, default_gradient = loss.loss_gradient(theta, X, Y)
+        assert default_value == value
+        np.testing.assert_array_equal(default_gradient, gradient)
+        data_loss, data_gradient = loss.data_loss_gradient(theta, X, Y)
+        assert data_loss / X.shape[0] == pytest.approx(value, rel=1e-12)
+        np.testing.assert_allclose(data_gradient / X.shape[0], gradient, rtol=1e-12)
+
 
 # float32 keeps 24 significant bits: eps = 2**-23 ≈ 1.2e-7. The longest chain of
 # sums in the forward and backward pass adds up at most n_samples + n_features +
@@ -227,6 +247,76 @@ def test_estimator_objective_gradient_with_class_weights(
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y, sample_weight)
     assert check_gradient(clf, X, y, sample_weight) < 1e-6
+
+
+@given(
+    z=st.lists(
+        st.floats(-1e4, 1e4, allow_nan=False, allow_subnormal=False),
+        min_size=1,
+        max_size=30,
+    ),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_sigmoids_keep_dtype_range_and_agree(z, dtype):
+    z = np.array(z, dtype=dtype)
+    eps = float(np.finfo(dtype).eps)
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        proba = sigmoid(z)
+        log_proba = log_sigmoid(z)
+        hidden = hidden_sigmoid_(z.copy())
+        buffer = np.empty_like(z)
+        in_place = sigmoid(z, out=buffer)
+
+    for result in (proba, log_proba, hidden, in_place):
+        assert result.dtype == dtype and result.shape == z.shape
+    assert in_place is buffer
+    np.testing.assert_array_equal(in_place, proba)
+    assert np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_allclose(proba + sigmoid(-z), 1.0, rtol=4 * eps)
+    np.testing.assert_allclose(hidden, proba, rtol=0, atol=4 * eps)
+    assert np.all(np.isfinite(log_proba)) and np.all(log_proba <= 0)
+    # log σ(z) = −log(1 + e^−z): about −z for very negative z, where σ(z) underflows
+    exact = -np.logaddexp(0.0, -z.astype(np.float64))
+    np.testing.assert_allclose(log_proba, exact, rtol=4 * eps, atol=4 * eps)
+
+
+@FIT_EXAMPLES
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    target=st.sampled_from(["binary", "multiclass", "multilabel"]),
+    weighted=st.booleans(),
+)
+def test_same_path_as_mlpclassifier(seed, target, weighted):
+    """The objective, its gradient and the Glorot start are MLPClassifier's
+    (logistic, lbfgs): from the same random_state, the same L-BFGS iterates."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(40, 4))
+    if target == "multilabel":
+        y = rng.integers(0, 2, (40, 3))
+    else:
+        y = rng.integers(0, 2 if target == "binary" else 4, 40)
+        y[:4] = [0, 1, 0, 1] if target == "binary" else [0, 1, 2, 3]
+    sample_weight = rng.uniform(0.2, 2.0, 40) if weighted else None
+    params = {"alpha": 1e-3, "max_iter": 10, "tol": 1e-12, "random_state": seed % 1000}
+    peer = MLPClassifier(
+        hidden_layer_sizes=(5,), activation="logistic", solver="lbfgs", **params
+    )
+    ours = TwoLayerSigmoidClassifier(n_hidden=5, **params)
+    _fit_quietly(peer, X, y, sample_weight)
+    _fit_quietly(ours, X, y, sample_weight)
+
+    # float64 only: MLPClassifier's lbfgs path does not run in float32 as ours does
+    tolerance = 1e-9
+    assert ours.n_iter_ == peer.n_iter_
+    np.testing.assert_allclose(ours.W1_, peer.coefs_[0].T, atol=tolerance)
+    np.testing.assert_allclose(ours.b1_, peer.intercepts_[0], atol=tolerance)
+    np.testing.assert_allclose(ours.W2_, peer.coefs_[1].T, atol=tolerance)
+    np.testing.assert_allclose(ours.b2_, peer.intercepts_[1], atol=tolerance)
+    np.testing.assert_allclose(
+        ours.predict_proba(X), peer.predict_proba(X), atol=tolerance
+    )
+    assert ours.loss_ == pytest.approx(peer.loss_, rel=tolerance)
 
 
 # -- invariances ------------------------------------------------------------------
@@ -493,7 +583,10 @@ def test_fit_in_another_process_gives_bit_identical_weights(tmp_path):
         "clf = TwoLayerSigmoidClassifier(n_hidden=6, random_state=42, max_iter=50)\n"
         "pickle.dump(clf.fit(X, y), open(folder + '/clf.pkl', 'wb'))\n"
     )
-    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True)
+    # the same package as this process imports (a checkout, or a mutated copy)
+    package_root = Path(sklearn_twolayer.__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(package_root)}
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, env=env)
     with open(tmp_path / "clf.pkl", "rb") as f:
         elsewhere = pickle.load(f)
     with warnings.catch_warnings():

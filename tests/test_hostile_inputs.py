@@ -419,7 +419,8 @@ def test_warm_start_with_changed_problem_is_named(data):
     clf = _fit_quietly(
         TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3, warm_start=True), X, y
     )
-    with pytest.raises(ValueError, match="same n_hidden as the previous fit"):
+    message = r"same n_hidden as the previous fit \(2\), got n_hidden=3\."
+    with pytest.raises(ValueError, match=message):
         clf.set_params(n_hidden=3).fit(X, y)
     with pytest.raises(ValueError, match="same classes as the previous fit"):
         clf.set_params(n_hidden=2).fit(X, np.where(y == 1, 2, 0))
@@ -506,3 +507,22 @@ def test_gradient_helpers_misuse_is_named(data):
     clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3), X, y)
     with pytest.raises(ValueError, match="The fitted estimator does not match X and y"):
         check_gradient(clf, X[:, :2], y)
+
+
+@pytest.mark.parametrize("bad", ["theta", "loss"])
+def test_non_finite_solver_result_is_an_error_not_a_model(data, monkeypatch, bad):
+    """The last line of defence: input validation keeps the objective finite, but
+    should a solver ever return NaN/inf, fit must fail rather than store it."""
+    import sklearn_twolayer._classifier as classifier_module
+    from sklearn_twolayer._solver import SolverResult
+
+    def broken_solver(fun, theta0, **kwargs):
+        theta = np.full_like(theta0, np.nan) if bad == "theta" else theta0
+        return SolverResult(theta, np.inf if bad == "loss" else 1.0, 1, 1, [1.0])
+
+    monkeypatch.setattr(classifier_module, "minimize_lbfgs", broken_solver)
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=2)
+    with pytest.raises(ValueError, match="non-finite weights or loss"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "W1_")

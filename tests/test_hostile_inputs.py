@@ -150,10 +150,49 @@ def test_bad_sample_weight_is_named(data, sample_weight, message):
         TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y, sample_weight=sample_weight)
 
 
+def test_fractional_sample_weights_are_weights(data):
+    """Weights below 1 are valid; with alpha=0 a uniform weight c scales the data
+    term and its normaliser alike, so the fit is the unweighted one."""
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, alpha=0.0, max_iter=15, random_state=0)
+    unweighted = _fit_quietly(clf, X, y).loss_curve_
+    weighted = _fit_quietly(clf, X, y, sample_weight=np.full(len(y), 0.25))
+    np.testing.assert_allclose(weighted.loss_curve_, unweighted, rtol=1e-12)
+
+
+def test_integer_input_is_float_input(data):
+    X, y = data
+    X_int = np.round(X * 10).astype(np.int64)
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X_int, y)
+    reference = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0)
+    reference.fit(X_int.astype(np.float64), y)
+    assert clf.W1_.dtype == np.float64
+    np.testing.assert_array_equal(clf.W1_, reference.W1_)
+    np.testing.assert_array_equal(
+        clf.decision_function(X_int), reference.decision_function(X_int * 1.0)
+    )
+
+
+def test_prediction_runs_in_the_dtype_of_X(data):
+    """A float64 model applied to float32 data computes in float32 (logits in
+    float32), and predict_proba is returned in float64 as documented."""
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y)
+    X32 = X.astype(np.float32)
+    scores = clf.decision_function(X32)
+    assert scores.dtype == np.float32
+    np.testing.assert_allclose(scores, clf.decision_function(X), rtol=1e-4, atol=1e-5)
+    assert clf.predict_proba(X32).dtype == np.float64
+
+
 def test_weights_that_leave_one_class_are_rejected(data):
     X, y = data
     sample_weight = (y == 1).astype(float)
-    with pytest.raises(ValueError, match="Only one class has positive sample_weight"):
+    message = (
+        "^Only one class has positive sample_weight; at least 2 classes are "
+        "needed to fit.$"
+    )
+    with pytest.raises(ValueError, match=message):
         TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y, sample_weight=sample_weight)
     with pytest.raises(ValueError, match="sum to 0"):
         TwoLayerSigmoidClassifier(n_hidden=2, class_weight={0: 0.0, 1: 0.0}).fit(X, y)

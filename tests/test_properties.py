@@ -496,10 +496,10 @@ def test_relabelling_classes_permutes_outputs_consistently(labeling, n_classes):
         )
 
 
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
 @FIT_EXAMPLES
 @given(
     seed=st.integers(0, 2**32 - 1),
-    n_classes=st.sampled_from([2, 3, 5]),
     float32=st.booleans(),
     weight_scale=st.sampled_from([1.0, 100.0]),
 )
@@ -542,8 +542,32 @@ def test_multilabel_predict_thresholds_probabilities_at_one_half(seed):
             X, Y
         )
     proba = clf.predict_proba(X)
-    np.testing.assert_array_equal(clf.predict(X), (proba > 0.5).astype(int))
-    np.testing.assert_array_equal(clf.predict(X), (clf.decision_function(X) > 0))
+    predicted = clf.predict(X)
+    assert predicted.dtype.kind == "i"  # an indicator matrix of ints, like y
+    np.testing.assert_array_equal(predicted, (proba > 0.5).astype(int))
+    np.testing.assert_array_equal(predicted, (clf.decision_function(X) > 0))
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+def test_ties_are_broken_as_argmax_of_predict_proba_breaks_them(target):
+    """A zero output layer gives logits of exactly 0 and equal probabilities: the
+    prediction is then the first class (argmax's choice), or 0 for every label
+    (0.5 is not above 0.5), never the other class."""
+    X, y = _data(0, n_classes=3 if target == "multiclass" else 2)
+    if target == "multilabel":
+        y = np.column_stack([y, 1 - y])
+    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=2), X, y)
+    clf.W2_, clf.b2_ = np.zeros_like(clf.W2_), np.zeros_like(clf.b2_)
+    proba = clf.predict_proba(X)
+    assert np.all(clf.decision_function(X) == 0)
+    if target == "multilabel":
+        np.testing.assert_array_equal(proba, 0.5)
+        np.testing.assert_array_equal(clf.predict(X), np.zeros_like(y))
+    else:
+        np.testing.assert_array_equal(clf.predict(X), clf.classes_[0])
+        np.testing.assert_array_equal(
+            clf.predict(X), clf.classes_[np.argmax(proba, axis=1)]
+        )
 
 
 # -- determinism ----------------------------------------------------------------------

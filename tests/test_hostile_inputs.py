@@ -156,7 +156,8 @@ def test_fractional_sample_weights_are_weights(data):
     X, y = data
     clf = TwoLayerSigmoidClassifier(n_hidden=2, alpha=0.0, max_iter=15, random_state=0)
     unweighted = _fit_quietly(clf, X, y).loss_curve_
-    weighted = _fit_quietly(clf, X, y, sample_weight=np.full(len(y), 0.25))
+    # 1/64: exact in binary, and the weights sum to less than 1
+    weighted = _fit_quietly(clf, X, y, sample_weight=np.full(len(y), 1 / 64))
     np.testing.assert_allclose(weighted.loss_curve_, unweighted, rtol=1e-12)
 
 
@@ -185,6 +186,54 @@ def test_prediction_runs_in_the_dtype_of_X(data):
     assert clf.predict_proba(X32).dtype == np.float64
 
 
+@pytest.mark.parametrize(
+    "target, class_weight",
+    [
+        ("binary", "balanced"),
+        ("binary", "dict"),
+        ("multiclass", "balanced"),
+        ("multiclass", "dict"),
+        ("multilabel", "balanced"),  # a dict is rejected for multilabel (below)
+    ],
+)
+def test_class_weight_is_the_equivalent_sample_weight(target, class_weight):
+    """class_weight acts as sample_weight = weight of each row's class(es), with
+    "balanced" as scikit-learn's compute_sample_weight defines it (per label column
+    and multiplied, for multilabel targets)."""
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 3))
+    if target == "multilabel":
+        y = np.column_stack([rng.random(60) < 0.2, rng.random(60) < 0.6]).astype(int)
+    else:
+        names = np.array(["ant", "bee", "cat"])[: 2 if target == "binary" else 3]
+        y = names[rng.choice(len(names), 60, p=[0.6, 0.4] if len(names) == 2 else None)]
+    if class_weight == "dict":
+        class_weight = {"ant": 3.0, "bee": 0.5}  # "cat", if present, keeps 1
+    expected = compute_sample_weight(class_weight, y)
+    assert np.ptp(expected) > 0  # the weighting matters
+    params = {"n_hidden": 2, "max_iter": 10, "random_state": 0}
+    by_class = TwoLayerSigmoidClassifier(class_weight=class_weight, **params)
+    by_sample = TwoLayerSigmoidClassifier(**params)
+    _fit_quietly(by_class, X, y)
+    _fit_quietly(by_sample, X, y, sample_weight=expected)
+    np.testing.assert_allclose(by_class.loss_curve_, by_sample.loss_curve_, rtol=1e-12)
+    np.testing.assert_allclose(by_class.W1_, by_sample.W1_, rtol=1e-9, atol=1e-12)
+
+
+def test_column_vector_y_is_raveled_with_a_warning(data):
+    X, y = data
+    from sklearn.exceptions import DataConversionWarning
+
+    reference = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y)
+    with pytest.warns(DataConversionWarning, match="A column-vector y was passed"):
+        clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y[:, None])
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    np.testing.assert_array_equal(clf.W1_, reference.W1_)
+    assert clf.predict(X).shape == (len(y),)
+
+
 def test_weights_that_leave_one_class_are_rejected(data):
     X, y = data
     sample_weight = (y == 1).astype(float)
@@ -194,7 +243,8 @@ def test_weights_that_leave_one_class_are_rejected(data):
     )
     with pytest.raises(ValueError, match=message):
         TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y, sample_weight=sample_weight)
-    with pytest.raises(ValueError, match="sum to 0"):
+    message = "^The sample weights times the class weights sum to 0: nothing to fit.$"
+    with pytest.raises(ValueError, match=message):
         TwoLayerSigmoidClassifier(n_hidden=2, class_weight={0: 0.0, 1: 0.0}).fit(X, y)
 
 

@@ -264,7 +264,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
                 "A column-vector y was passed when a 1d array was expected. Please "
                 "change the shape of y to (n_samples,), for example using ravel().",
                 DataConversionWarning,
-                stacklevel=3,
+                stacklevel=5,  # the caller of fit (through _fit_context)
             )
             y = y.ravel()
         check_classification_targets(y)

@@ -227,8 +227,13 @@ def test_column_vector_y_is_raveled_with_a_warning(data):
     from sklearn.exceptions import DataConversionWarning
 
     reference = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y)
-    with pytest.warns(DataConversionWarning, match="A column-vector y was passed"):
+    message = (
+        r"^A column-vector y was passed when a 1d array was expected. Please change "
+        r"the shape of y to \(n_samples,\), for example using ravel\(\).$"
+    )
+    with pytest.warns(DataConversionWarning, match=message) as record:
         clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y[:, None])
+    assert record[0].filename == __file__  # points at the caller's line
     np.testing.assert_array_equal(clf.classes_, [0, 1])
     np.testing.assert_array_equal(clf.W1_, reference.W1_)
     assert clf.predict(X).shape == (len(y),)

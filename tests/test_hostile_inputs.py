@@ -517,6 +517,26 @@ def test_invalid_hyperparameters_raise_at_fit_not_construction(data, params, mes
         clf.fit(X, y)
 
 
+def test_documented_defaults_and_tags():
+    params = TwoLayerSigmoidClassifier().get_params()
+    assert params == {
+        "n_hidden": 100,
+        "alpha": 1e-4,
+        "max_iter": 200,
+        "tol": 1e-4,
+        "max_fun": 15000,
+        "class_weight": None,
+        "warm_start": False,
+        "random_state": None,
+        "verbose": 0,
+    }
+    tags = TwoLayerSigmoidClassifier().__sklearn_tags__()
+    assert tags.input_tags.sparse is True
+    assert tags.classifier_tags.multi_label is True
+    layout = ParameterLayout(n_features=2, n_hidden=2, n_outputs=1)
+    assert TwoLayerLoss(layout).output == "sigmoid"  # the document's network
+
+
 def test_class_weight_dict_is_rejected_for_multilabel_targets(data):
     X, y = data
     message = (
@@ -535,7 +555,11 @@ def test_warm_start_with_changed_problem_is_named(data):
     message = r"same n_hidden as the previous fit \(2\), got n_hidden=3\."
     with pytest.raises(ValueError, match=message):
         clf.set_params(n_hidden=3).fit(X, y)
-    with pytest.raises(ValueError, match="same classes as the previous fit"):
+    message = (
+        r"^warm_start=True needs the same classes as the previous fit: fitted on "
+        r"\[0, 1\], now given \[0, 2\].$"
+    )
+    with pytest.raises(ValueError, match=message):
         clf.set_params(n_hidden=2).fit(X, np.where(y == 1, 2, 0))
 
 
@@ -546,9 +570,19 @@ def test_features_too_large_to_multiply_are_named(data, as_sparse):
     X, y = data
     X_huge = X * 1e200
     X_huge = sparse.csr_matrix(X_huge) if as_sparse else X_huge
-    message = "X has entries of magnitude .* scale the input features"
+    message = "^" + re.escape(
+        f"X has entries of magnitude {np.abs(X).max() * 1e200:.3g}, beyond "
+        "1.34e+154, the largest a float64 network can multiply by its weights "
+        "without overflow; scale the input features (e.g. with StandardScaler)."
+    )
     with pytest.raises(ValueError, match=message):
         TwoLayerSigmoidClassifier(n_hidden=2).fit(X_huge, y)
+    with pytest.raises(ValueError, match=message):  # negative values count as well
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(-abs(X) * 1e200, y)
+    # the limit itself is still accepted
+    at_limit = X.copy()
+    at_limit[0, 0] = np.sqrt(np.finfo(np.float64).max)
+    _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3), at_limit, y)
     clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y)
     with pytest.raises(ValueError, match=message):
         clf.predict_proba(X_huge)

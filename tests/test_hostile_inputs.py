@@ -519,7 +519,7 @@ def test_invalid_hyperparameters_raise_at_fit_not_construction(data, params, mes
 
 def test_documented_defaults_and_tags():
     params = TwoLayerSigmoidClassifier().get_params()
-    assert params == {
+    documented = {
         "n_hidden": 100,
         "alpha": 1e-4,
         "max_iter": 200,
@@ -530,6 +530,7 @@ def test_documented_defaults_and_tags():
         "random_state": None,
         "verbose": 0,
     }
+    assert {name: params[name] for name in documented} == documented
     tags = TwoLayerSigmoidClassifier().__sklearn_tags__()
     assert tags.input_tags.sparse is True
     assert tags.classifier_tags.multi_label is True

@@ -13,7 +13,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
@@ -357,6 +361,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
             dtype=_FLOAT_DTYPES,
             multi_output=True,
         )
+        _check_magnitude(X)
         classes, Y, y_encoded, output = self._encode_targets(y)
         out_activation = "softmax" if output == "softmax" else "logistic"
         if continuing and (
@@ -379,7 +384,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
                 "A column-vector y was passed when a 1d array was expected. Please "
                 "change the shape of y to (n_samples,), for example using ravel().",
                 DataConversionWarning,
-                stacklevel=3,
+                stacklevel=5,  # the caller of fit (through _fit_context)
             )
             y = y.ravel()
         check_classification_targets(y)
@@ -429,6 +434,8 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
                     "Only one class has positive sample_weight; at least 2 classes "
                     "are needed to fit."
                 )
+        if isinstance(self.class_weight, dict):
+            _check_class_weight_dict(self.class_weight, classes)
         if self.class_weight is None:
             weights = sample_weight
         else:
@@ -457,6 +464,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(
             self, X, reset=False, accept_sparse=_ACCEPTED_SPARSE, dtype=_FLOAT_DTYPES
         )
+        _check_magnitude(X)
         layout = ParameterLayout(self.W1_.shape[1], self.W1_.shape[0], self.n_outputs_)
         output = "softmax" if self.out_activation_ == "softmax" else "sigmoid"
         theta = layout.pack(self.W1_, self.b1_, self.W2_, self.b2_, X.dtype)
@@ -543,6 +551,48 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         if self.out_activation_ == "softmax":
             return self.classes_[np.argmax(scores, axis=1)]
         return (scores > 0).astype(int)
+
+
+def _check_magnitude(X):
+    """Reject features too large to multiply by a weight without overflow.
+
+    Up to sqrt(largest float) (1e154 in float64, 1.8e19 in float32), a feature
+    times any weight up to the same size stays finite; beyond it the pre-activations
+    and the gradient overflow to inf and the fit silently returns nonsense.
+    """
+    values = X.data if hasattr(X, "data") and not isinstance(X, np.ndarray) else X
+    if values.size == 0:
+        return
+    limit = np.sqrt(np.finfo(X.dtype).max)
+    largest = max(float(values.max()), -float(values.min()))
+    if largest > limit:
+        raise ValueError(
+            f"X has entries of magnitude {largest:.3g}, beyond {limit:.3g}, the "
+            f"largest a {X.dtype} network can multiply by its weights without "
+            "overflow; scale the input features (e.g. with StandardScaler)."
+        )
+
+
+def _check_class_weight_dict(class_weight, classes):
+    """Reject keys that are not classes of y and weights that are not finite and >= 0.
+
+    An unknown key is almost always a typo or a label of the wrong type (``"1"``
+    for ``1``), which would otherwise silently leave a class unweighted; a negative
+    weight makes the objective unbounded below.
+    """
+    known = set(classes.tolist())
+    unknown = [key for key in class_weight if key not in known]
+    if unknown:
+        raise InvalidParameterError(
+            f"class_weight has keys {unknown} that are not classes of y; the classes "
+            f"are {classes.tolist()}."
+        )
+    for key, weight in class_weight.items():
+        if not (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0):
+            raise InvalidParameterError(
+                "class_weight values must be finite non-negative numbers; got "
+                f"{weight!r} for class {key!r}."
+            )
 
 
 def _glorot_start(layout, random_state):

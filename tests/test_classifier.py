@@ -404,7 +404,8 @@ def test_errors_name_the_problem(binary_data):
     with pytest.raises(ValueError, match="Only one class has positive sample_weight"):
         clf.fit(X, y, sample_weight=(y == 1).astype(float))
     with pytest.raises(
-        ValueError, match=r"The classes, \[1\], are not in class_weight"
+        InvalidParameterError,
+        match=r"class_weight has keys \[5\] that are not classes of y",
     ):
         clf.set_params(class_weight={0: 1.0, 5: 2.0}).fit(X, y)
     with pytest.raises(ValueError, match="continuous"):

@@ -1,0 +1,676 @@
+"""Hostile and extreme inputs: a correct result or a clear error naming the problem.
+
+Each test either checks that the estimator's answer is right (finite, in range,
+agreeing with an equivalent well-behaved input) or that the error message names the
+problem; no warning or exception from deep inside numpy or scipy may reach the user.
+"""
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklearn_twolayer import TwoLayerSigmoidClassifier
+from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    return X, y
+
+
+def _fit_quietly(clf, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clf.fit(*args, **kwargs)
+
+
+# -- extreme magnitudes ---------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+def test_preactivations_of_1e4_give_finite_loss_and_gradient(dtype, output):
+    """Hidden and output pre-activations of ±1e4: no overflow, no warning, finite
+    loss and gradient, probabilities in [0, 1] and finite log-probabilities."""
+    rng = np.random.default_rng(0)
+    n_outputs = 3 if output == "softmax" else 2
+    layout = ParameterLayout(n_features=4, n_hidden=5, n_outputs=n_outputs)
+    X = rng.choice([-1.0, 1.0], size=(30, 4)).astype(dtype)
+    theta = (rng.choice([-1.0, 1.0], size=layout.size) * 2.5e3).astype(dtype)
+    W1, b1, _, b2 = layout.unpack(theta)
+    b2[:] = 1e4 * np.sign(b2)  # output logits reach ±1e4 as well
+    Y = np.eye(n_outputs, dtype=dtype)[rng.integers(0, n_outputs, 30)]
+    loss = TwoLayerLoss(layout, output)
+
+    # underflow to 0 is the correct saturated value, so only it is allowed
+    with (
+        warnings.catch_warnings(),
+        np.errstate(over="raise", invalid="raise", divide="raise"),
+    ):
+        warnings.simplefilter("error")
+        A1 = X @ W1.T + b1
+        A2 = loss.logits(theta, X)
+        value, gradient = loss.loss_gradient(theta, X, Y, None, 1e-4)
+        proba = loss.output_proba(A2)
+        log_proba = loss.log_output_proba(A2)
+
+    assert np.abs(A1).max() >= 1e4 and np.abs(A2).max() >= 1e4
+    assert np.isfinite(value) and value > 0
+    assert gradient.dtype == dtype and np.all(np.isfinite(gradient))
+    assert np.all((proba >= 0) & (proba <= 1))
+    assert np.all(np.isfinite(log_proba)) and np.all(log_proba <= 0)
+    # the loss of a confidently wrong logit a is about |a|: no clipping at log(eps)
+    assert value > 1e3
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_unscaled_features_fit_and_predict_without_warnings(data, dtype):
+    X, y = data
+    scale = np.array([1e3, 1e4, 1e6])  # unscaled features of very different sizes
+    X_big = (X * scale).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = TwoLayerSigmoidClassifier(n_hidden=4, random_state=0).fit(X_big, y)
+        proba = clf.predict_proba(X_big * 10)
+        log_proba = clf.predict_log_proba(X_big * 10)
+        scores = clf.decision_function(X_big * 10)
+    assert np.isfinite(clf.loss_)
+    assert np.all(np.isfinite(clf.W1_)) and clf.W1_.dtype == dtype
+    assert np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.all(np.isfinite(log_proba)) and np.all(np.isfinite(scores))
+
+
+def test_separable_data_without_penalty_drives_loss_to_zero_cleanly():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(15, 2)) - 4, rng.normal(size=(15, 2)) + 4])
+    y = np.repeat([0, 1], 15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # stops cleanly: no ConvergenceWarning either
+        clf = TwoLayerSigmoidClassifier(
+            n_hidden=3, alpha=0.0, tol=1e-10, max_iter=10_000, random_state=0
+        ).fit(X, y)
+        log_proba = clf.predict_log_proba(X)
+    curve = np.array(clf.loss_curve_)
+    assert np.all(np.isfinite(curve)) and np.all(np.diff(curve) <= 0)
+    assert 0 < clf.loss_ < 1e-6  # approaches 0 (it cannot reach it)
+    assert clf.n_iter_ < 10_000
+    assert all(np.all(np.isfinite(w)) for w in (clf.W1_, clf.b1_, clf.W2_, clf.b2_))
+    np.testing.assert_array_equal(clf.predict(X), y)
+    # the wrong class's probability is tiny but its logarithm stays finite
+    assert np.all(np.isfinite(log_proba))
+
+
+# -- invalid values -------------------------------------------------------------------
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_nan_or_inf_in_X_is_named(data, value, as_sparse):
+    X, y = data
+    X_bad = X.copy()
+    X_bad[3, 1] = value
+    X_bad = sparse.csr_matrix(X_bad) if as_sparse else X_bad
+    expected = "NaN" if np.isnan(value) else "infinity"
+    with pytest.raises(ValueError, match=f"Input X contains {expected}"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X_bad, y)
+    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y)
+    for method in (clf.predict, clf.predict_proba, clf.decision_function):
+        with pytest.raises(ValueError, match=f"Input X contains {expected}"):
+            method(X_bad)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_nan_or_inf_in_sample_weight_is_named(data, value):
+    X, y = data
+    sample_weight = np.ones(len(y))
+    sample_weight[0] = value
+    expected = "NaN" if np.isnan(value) else "infinity"
+    with pytest.raises(ValueError, match=f"sample_weight contains {expected}"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize(
+    "sample_weight, message",
+    [
+        (-np.ones(40), "Negative values in data passed to `sample_weight`"),
+        (np.zeros(40), "at least one non-zero"),
+        (np.ones(3), re.escape("sample_weight.shape == (3,), expected (40,)")),
+    ],
+)
+def test_bad_sample_weight_is_named(data, sample_weight, message):
+    X, y = data
+    with pytest.raises(ValueError, match=message):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y, sample_weight=sample_weight)
+
+
+def test_fractional_sample_weights_are_weights(data):
+    """Weights below 1 are valid; with alpha=0 a uniform weight c scales the data
+    term and its normaliser alike, so the fit is the unweighted one."""
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, alpha=0.0, max_iter=15, random_state=0)
+    unweighted = _fit_quietly(clf, X, y).loss_curve_
+    # 1/64: exact in binary, and the weights sum to less than 1
+    weighted = _fit_quietly(clf, X, y, sample_weight=np.full(len(y), 1 / 64))
+    np.testing.assert_allclose(weighted.loss_curve_, unweighted, rtol=1e-12)
+
+
+def test_integer_input_is_float_input(data):
+    X, y = data
+    X_int = np.round(X * 10).astype(np.int64)
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X_int, y)
+    reference = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0)
+    reference.fit(X_int.astype(np.float64), y)
+    assert clf.W1_.dtype == np.float64
+    np.testing.assert_array_equal(clf.W1_, reference.W1_)
+    np.testing.assert_array_equal(
+        clf.decision_function(X_int), reference.decision_function(X_int * 1.0)
+    )
+
+
+def test_prediction_runs_in_the_dtype_of_X(data):
+    """A float64 model applied to float32 data computes in float32 (logits in
+    float32), and predict_proba is returned in float64 as documented."""
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y)
+    X32 = X.astype(np.float32)
+    scores = clf.decision_function(X32)
+    assert scores.dtype == np.float32
+    np.testing.assert_allclose(scores, clf.decision_function(X), rtol=1e-4, atol=1e-5)
+    assert clf.predict_proba(X32).dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "target, class_weight",
+    [
+        ("binary", "balanced"),
+        ("binary", "dict"),
+        ("multiclass", "balanced"),
+        ("multiclass", "dict"),
+        ("multilabel", "balanced"),  # a dict is rejected for multilabel (below)
+    ],
+)
+def test_class_weight_is_the_equivalent_sample_weight(target, class_weight):
+    """class_weight acts as sample_weight = weight of each row's class(es), with
+    "balanced" as scikit-learn's compute_sample_weight defines it (per label column
+    and multiplied, for multilabel targets)."""
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 3))
+    if target == "multilabel":
+        y = np.column_stack([rng.random(60) < 0.2, rng.random(60) < 0.6]).astype(int)
+    else:
+        names = np.array(["ant", "bee", "cat"])[: 2 if target == "binary" else 3]
+        y = names[rng.choice(len(names), 60, p=[0.6, 0.4] if len(names) == 2 else None)]
+    if class_weight == "dict":
+        class_weight = {"ant": 3.0, "bee": 0.5}  # "cat", if present, keeps 1
+    expected = compute_sample_weight(class_weight, y)
+    assert np.ptp(expected) > 0  # the weighting matters
+    params = {"n_hidden": 2, "max_iter": 10, "random_state": 0}
+    by_class = TwoLayerSigmoidClassifier(class_weight=class_weight, **params)
+    by_sample = TwoLayerSigmoidClassifier(**params)
+    _fit_quietly(by_class, X, y)
+    _fit_quietly(by_sample, X, y, sample_weight=expected)
+    np.testing.assert_allclose(by_class.loss_curve_, by_sample.loss_curve_, rtol=1e-12)
+    np.testing.assert_allclose(by_class.W1_, by_sample.W1_, rtol=1e-9, atol=1e-12)
+
+
+def test_sparse_multilabel_y_is_the_dense_one(data):
+    X, y = data
+    Y = np.column_stack([y, 1 - y, X[:, 2] > 0]).astype(int)
+    reference = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, Y)
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0)
+    clf.fit(X, sparse.csr_matrix(Y))
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    np.testing.assert_array_equal(clf.W1_, reference.W1_)
+    np.testing.assert_array_equal(clf.predict(X), reference.predict(X))
+
+
+def test_column_vector_y_is_raveled_with_a_warning(data):
+    X, y = data
+    from sklearn.exceptions import DataConversionWarning
+
+    reference = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y)
+    message = (
+        r"^A column-vector y was passed when a 1d array was expected. Please change "
+        r"the shape of y to \(n_samples,\), for example using ravel\(\).$"
+    )
+    with pytest.warns(DataConversionWarning, match=message) as record:
+        clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y[:, None])
+    assert record[0].filename == __file__  # points at the caller's line
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    np.testing.assert_array_equal(clf.W1_, reference.W1_)
+    assert clf.predict(X).shape == (len(y),)
+
+
+def test_weights_that_leave_one_class_are_rejected(data):
+    X, y = data
+    sample_weight = (y == 1).astype(float)
+    message = (
+        "^Only one class has positive sample_weight; at least 2 classes are "
+        "needed to fit.$"
+    )
+    with pytest.raises(ValueError, match=message):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y, sample_weight=sample_weight)
+    message = "^The sample weights times the class weights sum to 0: nothing to fit.$"
+    with pytest.raises(ValueError, match=message):
+        TwoLayerSigmoidClassifier(n_hidden=2, class_weight={0: 0.0, 1: 0.0}).fit(X, y)
+
+
+# -- degenerate shapes ----------------------------------------------------------------
+def test_empty_X_is_named(data):
+    X, y = data
+    with pytest.raises(ValueError, match=re.escape("0 sample(s)")):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(np.empty((0, 3)), [])
+    with pytest.raises(ValueError, match=re.escape("0 feature(s)")):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(np.empty((40, 0)), y)
+    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y)
+    with pytest.raises(ValueError, match=re.escape("0 sample(s)")):
+        clf.predict(np.empty((0, 3)))
+
+
+def test_single_sample(data):
+    X, _ = data
+    message = (
+        "^TwoLayerSigmoidClassifier needs samples of at least 2 classes in the data, "
+        r"but the data contains only one class: (np.int64\(1\)|1)\.$"
+    )
+    with pytest.raises(ValueError, match=message):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X[:1], np.array([1]))
+    # one sample carries two labels of a multilabel target: a correct (trivial) fit
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X[:1], [[0, 1]])
+    np.testing.assert_array_equal(clf.predict(X[:1]), [[0, 1]])
+    proba = clf.predict_proba(X[:1])
+    assert proba[0, 0] < 0.5 < proba[0, 1]
+
+
+def test_single_feature(data):
+    X, y = data
+    x = X[:, :1]
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(x, y := x[:, 0] > 0)
+    assert clf.W1_.shape == (2, 1)
+    assert clf.score(x, y) == 1.0
+
+
+def test_constant_features_learn_the_class_prior():
+    """With no information in X the best model predicts the (weighted) class
+    frequencies everywhere; a constant column must not produce NaN or an error."""
+    X = np.ones((40, 3))
+    X[:, 1] = 0.0
+    y = np.r_[np.zeros(10, int), np.ones(30, int)]
+    clf = TwoLayerSigmoidClassifier(
+        n_hidden=2, alpha=0.0, tol=1e-8, random_state=0
+    ).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X[:2]), [[0.25, 0.75]] * 2, atol=1e-4)
+    np.testing.assert_array_equal(clf.predict(X[:2]), [1, 1])
+    # a sparse matrix without a single stored entry is the same constant input
+    empty = sparse.csr_matrix((40, 3))
+    clf.fit(empty, y)
+    np.testing.assert_allclose(
+        clf.predict_proba(empty[:2]), [[0.25, 0.75]] * 2, atol=1e-4
+    )
+
+
+def test_duplicate_rows_with_conflicting_labels_give_one_half():
+    X = np.tile([[1.0, -2.0, 0.5]], (20, 1))
+    y = np.tile([0, 1], 10)
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, tol=1e-8, random_state=0).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X[:1]), [[0.5, 0.5]], atol=1e-4)
+
+
+def test_many_more_features_than_samples():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5, 10_000))
+    y = np.array([0, 1, 0, 1, 1])
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0).fit(X, y)
+    assert clf.W1_.shape == (3, 10_000)
+    assert np.isfinite(clf.loss_)
+    np.testing.assert_array_equal(clf.predict(X), y)  # enough parameters to fit
+
+
+def test_a_thousand_classes_with_few_samples_each():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(1000), 2)
+    X = rng.normal(size=(2000, 4))
+    clf = _fit_quietly(
+        TwoLayerSigmoidClassifier(n_hidden=3, max_iter=10, random_state=0), X, y
+    )
+    proba = clf.predict_proba(X[:5])
+    assert clf.classes_.shape == (1000,) and clf.W2_.shape == (1000, 3)
+    assert proba.shape == (5, 1000) and np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.isin(clf.predict(X[:5]), clf.classes_).all()
+
+
+def test_wrong_number_of_features_at_predict_is_named(data):
+    X, y = data
+    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y)
+    message = "X has 2 features, but TwoLayerSigmoidClassifier is expecting 3"
+    for method in (
+        clf.predict,
+        clf.predict_proba,
+        clf.predict_log_proba,
+        clf.decision_function,
+    ):
+        with pytest.raises(ValueError, match=message):
+            method(X[:, :2])
+    with pytest.raises(ValueError, match="expecting 3 features"):
+        clf.set_params(warm_start=True).fit(X[:, :2], y)
+
+
+def test_bad_shapes_are_named(data):
+    X, y = data
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X[:, 0], y)
+    with pytest.raises(ValueError, match="dim 3"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X[:, :, None], y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y[:5])
+
+
+@pytest.mark.parametrize(
+    "y_bad, message",
+    [
+        (np.linspace(0, 1, 40), "Unknown label type: continuous"),
+        (np.r_[np.nan, np.zeros(39)], "Input y contains NaN"),
+        (np.array([1, "a"] * 20, dtype=object), "Unknown label type"),
+    ],
+)
+def test_bad_targets_are_named(data, y_bad, message):
+    X, _ = data
+    with pytest.raises(ValueError, match=message):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y_bad)
+
+
+def test_predict_before_fit_is_named(data):
+    X, _ = data
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        TwoLayerSigmoidClassifier().predict(X)
+
+
+# -- input containers -----------------------------------------------------------------
+def test_object_arrays(data):
+    X, y = data
+    reference = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y)
+    names = np.array(["no", "yes"], dtype=object)
+    labels = names[y]
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0)
+    clf.fit(X.astype(object), labels)
+    np.testing.assert_array_equal(clf.W1_, reference.W1_)
+    np.testing.assert_array_equal(
+        clf.predict(X.astype(object)), names[reference.predict(X)]
+    )
+    strings = np.array([["a", "b", "c"]] * 40, dtype=object)
+    with pytest.raises(ValueError, match="could not convert string to float: 'a'"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(strings, y)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X + 1j, y)
+
+
+@pytest.mark.parametrize("frame", ["pandas", "polars"])
+def test_dataframes_with_feature_names(data, frame):
+    X, y = data
+    names = ["height", "width", "depth"]
+    make = {
+        "pandas": lambda a, cols: pd.DataFrame(a, columns=cols),
+        "polars": lambda a, cols: pl.DataFrame(a, schema=cols),
+    }[frame]
+    df = make(X, names)
+    reference = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y)
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(df, y)
+
+    np.testing.assert_array_equal(clf.feature_names_in_, names)
+    # Same numbers; a frame converts to a Fortran-ordered array, for which BLAS
+    # sums in another order, hence rounding-level differences only.
+    np.testing.assert_allclose(clf.W1_, reference.W1_, rtol=1e-10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(
+            clf.predict_proba(df), reference.predict_proba(X), rtol=1e-10
+        )
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        clf.predict(X)
+    with pytest.warns(UserWarning, match="X has feature names, but"):
+        reference.predict(df)
+    renamed = make(X, ["height", "width", "length"])
+    with pytest.raises(ValueError, match="feature names should match") as error:
+        clf.predict(renamed)
+    assert "length" in str(error.value) and "depth" in str(error.value)
+    reordered = make(X[:, ::-1], names[::-1])
+    with pytest.raises(ValueError, match="must be in the same order"):
+        clf.predict(reordered)
+
+
+def test_read_only_memmap_input_is_used_and_not_modified(data, tmp_path):
+    X, y = data
+    np.save(tmp_path / "X.npy", X)
+    X_map = np.load(tmp_path / "X.npy", mmap_mode="r")
+    assert not X_map.flags.writeable
+    reference = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y)
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X_map, y)
+    np.testing.assert_array_equal(clf.W1_, reference.W1_)
+    np.testing.assert_array_equal(clf.predict_proba(X_map), reference.predict_proba(X))
+    np.testing.assert_array_equal(X_map, X)
+
+
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_fit_and_predict_leave_their_input_unchanged(data, as_sparse):
+    X, y = data
+    X_in = sparse.csr_matrix(X) if as_sparse else X.copy()
+    sample_weight = np.linspace(0.5, 1.5, len(y))
+    weights_in = sample_weight.copy()
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, class_weight="balanced", random_state=0)
+    clf.fit(X_in, y, sample_weight=weights_in)
+    clf.predict_proba(X_in)
+    np.testing.assert_array_equal(X_in.toarray() if as_sparse else X_in, X)
+    np.testing.assert_array_equal(weights_in, sample_weight)
+
+
+# -- budgets --------------------------------------------------------------------------
+def test_max_iter_reached_warns_with_the_count(data):
+    X, y = data
+    with pytest.warns(ConvergenceWarning, match=r"after 3 iteration\(s\).*max_iter=3"):
+        clf = TwoLayerSigmoidClassifier(n_hidden=3, max_iter=3, random_state=0).fit(
+            X, y
+        )
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 3
+
+
+def test_max_fun_reached_warns_with_the_count(data):
+    X, y = data
+    with pytest.warns(ConvergenceWarning, match=r"evaluations reached max_fun=4") as w:
+        clf = TwoLayerSigmoidClassifier(n_hidden=3, max_fun=4, random_state=0).fit(X, y)
+    assert f"after {clf.n_iter_} iteration(s)" in str(w[0].message)
+    assert clf.n_iter_ <= 4  # each iteration costs at least one evaluation
+
+
+# -- hyper-parameters -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"alpha": -1.0}, "'alpha' parameter"),
+        ({"n_hidden": 0}, "'n_hidden' parameter"),
+        ({"n_hidden": 2.5}, "'n_hidden' parameter"),
+        ({"max_iter": 0}, "'max_iter' parameter"),
+        ({"max_fun": 0}, "'max_fun' parameter"),
+        ({"tol": -1e-4}, "'tol' parameter"),
+        ({"class_weight": "balance"}, "'class_weight' parameter"),
+        ({"class_weight": {5: 2.0}}, r"^class_weight has keys \[5\]"),
+        ({"class_weight": {"1": 2.0}}, r"class_weight has keys \['1'\]"),
+        ({"class_weight": {1: -2.0}}, "^class_weight values must be finite"),
+        ({"class_weight": {1: np.nan}}, "^class_weight values must be finite"),
+        ({"class_weight": {1: "heavy"}}, "^class_weight values must be finite"),
+        ({"warm_start": "yes"}, "'warm_start' parameter"),
+    ],
+)
+def test_invalid_hyperparameters_raise_at_fit_not_construction(data, params, message):
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(**params)  # construction never validates
+    with pytest.raises(InvalidParameterError, match=message):
+        clf.fit(X, y)
+
+
+def test_documented_defaults_and_tags():
+    params = TwoLayerSigmoidClassifier().get_params()
+    documented = {
+        "n_hidden": 100,
+        "alpha": 1e-4,
+        "max_iter": 200,
+        "tol": 1e-4,
+        "max_fun": 15000,
+        "class_weight": None,
+        "warm_start": False,
+        "random_state": None,
+        "verbose": 0,
+    }
+    assert {name: params[name] for name in documented} == documented
+    tags = TwoLayerSigmoidClassifier().__sklearn_tags__()
+    assert tags.input_tags.sparse is True
+    assert tags.classifier_tags.multi_label is True
+    layout = ParameterLayout(n_features=2, n_hidden=2, n_outputs=1)
+    assert TwoLayerLoss(layout).output == "sigmoid"  # the document's network
+
+
+def test_class_weight_dict_is_rejected_for_multilabel_targets(data):
+    X, y = data
+    message = (
+        "^class_weight must be None or 'balanced' for multilabel targets; pass "
+        "sample_weight for other weightings.$"
+    )
+    with pytest.raises(ValueError, match=message):
+        TwoLayerSigmoidClassifier(class_weight={0: 1.0}).fit(X, np.c_[y, 1 - y])
+
+
+def test_warm_start_with_changed_problem_is_named(data):
+    X, y = data
+    clf = _fit_quietly(
+        TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3, warm_start=True), X, y
+    )
+    message = r"same n_hidden as the previous fit \(2\), got n_hidden=3\."
+    with pytest.raises(ValueError, match=message):
+        clf.set_params(n_hidden=3).fit(X, y)
+    message = (
+        r"^warm_start=True needs the same classes as the previous fit: fitted on "
+        r"\[0, 1\], now given \[0, 2\].$"
+    )
+    with pytest.raises(ValueError, match=message):
+        clf.set_params(n_hidden=2).fit(X, np.where(y == 1, 2, 0))
+
+
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_features_too_large_to_multiply_are_named(data, as_sparse):
+    """Beyond sqrt(max float) a feature times a weight can overflow: the pre-
+    activations become inf and the fit would return nonsense without an error."""
+    X, y = data
+    X_huge = X * 1e200
+    X_huge = sparse.csr_matrix(X_huge) if as_sparse else X_huge
+    message = "^" + re.escape(
+        f"X has entries of magnitude {np.abs(X).max() * 1e200:.3g}, beyond "
+        "1.34e+154, the largest a float64 network can multiply by its weights "
+        "without overflow; scale the input features (e.g. with StandardScaler)."
+    )
+    with pytest.raises(ValueError, match=message):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X_huge, y)
+    with pytest.raises(ValueError, match=message):  # negative values count as well
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(-abs(X) * 1e200, y)
+    # the limit itself is still accepted
+    at_limit = X.copy()
+    at_limit[0, 0] = np.sqrt(np.finfo(np.float64).max)
+    _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3), at_limit, y)
+    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y)
+    with pytest.raises(ValueError, match=message):
+        clf.predict_proba(X_huge)
+    # float32's limit is its own (1.8e19), and values below it are accepted
+    with pytest.raises(ValueError, match="float32 network"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit((X * 1e20).astype(np.float32), y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0)
+        big.fit((X * 1e15).astype(np.float32), y)
+    assert np.all(np.isfinite(big.predict_proba((X * 1e15).astype(np.float32))))
+
+
+def test_multiclass_multioutput_target_is_named(data):
+    X, y = data
+    with pytest.raises(ValueError, match="got a 'multiclass-multioutput' target"):
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X, np.c_[y, 2 * y + (y == 0)])
+
+
+# -- the layers below the estimator -------------------------------------------------
+def test_solver_reports_a_failed_line_search():
+    """A gradient that contradicts the objective (here: its negative) makes the
+    line search fail; the solver glue must say so instead of returning quietly."""
+    from sklearn_twolayer._solver import minimize_lbfgs
+
+    def wrong_gradient(theta):
+        return float(theta @ theta), -2.0 * theta
+
+    with pytest.warns(ConvergenceWarning, match="L-BFGS-B stopped: ABNORMAL"):
+        result = minimize_lbfgs(
+            wrong_gradient, np.ones(3), max_iter=50, max_fun=100, tol=1e-8
+        )
+    assert not result.converged
+
+
+def test_verbose_prints_objective_and_gradient_per_iteration(data, capsys):
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, verbose=1, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == clf.n_iter_
+    first = re.fullmatch(
+        r"Iteration 1: objective = (\S+), \|gradient\|_max = (\S+)", lines[0]
+    )
+    assert first is not None
+    assert float(first.group(1)) == pytest.approx(clf.loss_curve_[0], rel=1e-7)
+    assert lines[-1].startswith(f"Iteration {clf.n_iter_}: objective = ")
+
+
+def test_network_misuse_is_named():
+    layout = ParameterLayout(n_features=3, n_hidden=2, n_outputs=1)
+    with pytest.raises(ValueError, match=r"theta must have shape \(11,\)"):
+        layout.unpack(np.zeros(10))
+    with pytest.raises(ValueError, match="Shapes of W1, b1, W2, b2 do not match"):
+        layout.pack(np.zeros((2, 3)), np.zeros(2), np.zeros((1, 3)), np.zeros(1))
+    with pytest.raises(ValueError, match="output must be 'sigmoid' or 'softmax'"):
+        TwoLayerLoss(layout, output="relu")
+    assert repr(TwoLayerLoss(layout, "softmax")) == (
+        "TwoLayerLoss(ParameterLayout(n_features=3, n_hidden=2, n_outputs=1), "
+        "output='softmax')"
+    )
+
+
+def test_gradient_helpers_misuse_is_named(data):
+    from sklearn_twolayer import check_gradient, sigmoid_unit_gradient
+
+    with pytest.raises(ValueError, match="same length, got shapes"):
+        sigmoid_unit_gradient([1.0, 2.0], [1.0, 2.0, 3.0])
+    X, y = data
+    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3), X, y)
+    with pytest.raises(ValueError, match="The fitted estimator does not match X and y"):
+        check_gradient(clf, X[:, :2], y)
+
+
+@pytest.mark.parametrize("bad", ["theta", "loss"])
+def test_non_finite_solver_result_is_an_error_not_a_model(data, monkeypatch, bad):
+    """The last line of defence: input validation keeps the objective finite, but
+    should a solver ever return NaN/inf, fit must fail rather than store it."""
+    import sklearn_twolayer._classifier as classifier_module
+    from sklearn_twolayer._solver import SolverResult
+
+    def broken_solver(fun, theta0, **kwargs):
+        theta = np.full_like(theta0, np.nan) if bad == "theta" else theta0
+        return SolverResult(theta, np.inf if bad == "loss" else 1.0, 1, 1, [1.0])
+
+    monkeypatch.setattr(classifier_module, "minimize_lbfgs", broken_solver)
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=2)
+    with pytest.raises(ValueError, match="non-finite weights or loss"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "W1_")

@@ -6,6 +6,7 @@ attributes. All mathematics is delegated to :mod:`sklearn_twolayer.network` and 
 optimisation to :mod:`sklearn_twolayer._solver`.
 """
 
+import sys
 import warnings
 from numbers import Integral, Real
 
@@ -180,6 +181,10 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         self : TwoLayerSigmoidClassifier
             The fitted estimator.
         """
+        if _is_dask_collection(X, y, sample_weight):
+            from . import _dask
+
+            return _dask.fit(self, X, y, sample_weight)
         continuing = self.warm_start and hasattr(self, "W1_")
         X, Y, weights, loss = self._training_problem(X, y, sample_weight, continuing)
         layout = loss.layout
@@ -361,6 +366,10 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples,) for binary targets, else (n_samples, n_outputs)
             Positive values favour ``classes_[1]`` in the binary case.
         """
+        if _is_dask_collection(X):
+            from . import _dask
+
+            return _dask.predict(self, X, "decision_function")
         loss, theta, X = self._loss_and_theta(X)
         A2 = loss.logits(theta, X)
         return A2.ravel() if self._is_binary() else A2
@@ -379,6 +388,10 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
             for float32 input, so that small probabilities do not underflow to 0
             (σ(−104) is 0 in float32).
         """
+        if _is_dask_collection(X):
+            from . import _dask
+
+            return _dask.predict(self, X, "predict_proba")
         loss, theta, X = self._loss_and_theta(X)
         A2 = loss.logits(theta, X).astype(np.float64, copy=False)
         if self._is_binary():
@@ -400,6 +413,10 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
             float64, as :meth:`predict_proba`.
         """
+        if _is_dask_collection(X):
+            from . import _dask
+
+            return _dask.predict(self, X, "predict_log_proba")
         loss, theta, X = self._loss_and_theta(X)
         A2 = loss.logits(theta, X).astype(np.float64, copy=False)
         if self._is_binary():
@@ -417,12 +434,26 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
+        if _is_dask_collection(X):
+            from . import _dask
+
+            return _dask.predict(self, X, "predict")
         scores = self.decision_function(X)
         if self._is_binary():
             return self.classes_[(scores > 0).astype(int)]
         if self.out_activation_ == "softmax":
             return self.classes_[np.argmax(scores, axis=1)]
         return (scores > 0).astype(int)
+
+
+def _is_dask_collection(*arrays):
+    """Whether any argument is a Dask collection, without ever importing dask.
+
+    A Dask collection can only exist once dask is imported, so an absent module
+    means none was passed; the Dask code (``_dask.py``) is imported only then.
+    """
+    dask = sys.modules.get("dask")
+    return dask is not None and any(dask.is_dask_collection(a) for a in arrays)
 
 
 def _glorot_start(layout, random_state):

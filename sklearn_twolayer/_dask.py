@@ -103,9 +103,10 @@ def _row_blocks(estimator, X, reset):
 def _aligned_rows(data, row_chunks, name):
     """``y`` or ``sample_weight`` as a dask array chunked like the rows of X."""
     n_samples = int(sum(row_chunks))
-    data = _as_dask_array(data, name)
-    if data.ndim == 0:  # a scalar sample_weight, as _check_sample_weight accepts
+    if np.ndim(data) == 0 and not dask.is_dask_collection(data):
+        # a scalar sample_weight, as _check_sample_weight accepts
         return da.full(n_samples, data, chunks=(row_chunks,))
+    data = _as_dask_array(data, name)
     if data.shape[0] != n_samples or any(np.isnan(c) for c in data.chunks[0]):
         raise ValueError(
             "Found input variables with inconsistent numbers of samples: "
@@ -220,7 +221,7 @@ def _timeout():
     return parse_timedelta(dask.config.get(TIMEOUT_CONFIG_KEY, _DEFAULT_TIMEOUT))
 
 
-def _check_workers(client):
+def _check_workers(client, timeout):
     """Every worker must have this package installed, in the version of the client.
 
     Asks each worker for the installed distribution's version with a standard
@@ -229,6 +230,7 @@ def _check_workers(client):
     """
     from . import __version__
 
+    client.wait_for_workers(1, timeout=timeout)
     versions = client.run(importlib.metadata.version, _PACKAGE, on_error="return")
     missing = sorted(w for w, v in versions.items() if isinstance(v, BaseException))
     if missing:
@@ -243,8 +245,6 @@ def _check_workers(client):
             UserWarning,
             stacklevel=4,
         )
-    if not versions:
-        raise RuntimeError("The Dask cluster has no workers to fit on.")
 
 
 def _block_futures(client, collections):
@@ -424,7 +424,8 @@ def fit(estimator, X, y, sample_weight=None):
                 f"sample_weight must be 1D of shape ({X.shape[0]},), got {sw.shape}."
             )
         sw = sw.astype(X.dtype)
-    _check_workers(client)
+    with _cluster_errors(client, timeout, "waiting for a worker"):
+        _check_workers(client, timeout)
 
     # The futures are only ever dropped, never cancelled: cancelling would also
     # cancel the user's persisted arrays when they share these keys.

@@ -214,11 +214,13 @@ def test_fit_leaves_the_users_persisted_arrays_alone(client, breast_cancer):
     np.testing.assert_array_equal(X_dask.compute(), X)
 
 
-def test_y_as_numpy_and_x_on_dask(client, iris):
+def test_numpy_y_and_a_scalar_sample_weight_with_x_on_dask(client, iris):
     X, y = iris
     params = dict(n_hidden=3, alpha=1.0, random_state=0)
-    on_dask = TwoLayerSigmoidClassifier(**params).fit(da.from_array(X, chunks=60), y)
-    in_memory = TwoLayerSigmoidClassifier(**params).fit(X, y)
+    on_dask = TwoLayerSigmoidClassifier(**params).fit(
+        da.from_array(X, chunks=60), y, sample_weight=2.0
+    )
+    in_memory = TwoLayerSigmoidClassifier(**params).fit(X, y, sample_weight=2.0)
     _assert_same_fit(on_dask, in_memory, X)
 
 
@@ -246,6 +248,9 @@ def test_a_worker_without_the_package_is_named():
     from sklearn_twolayer import _dask
 
     class ClientWithoutThePackage:
+        def wait_for_workers(self, n_workers, timeout):
+            pass
+
         def run(self, function, *args, on_error):
             return {
                 "tcp://127.0.0.1:1": "0.1.0",
@@ -253,7 +258,7 @@ def test_a_worker_without_the_package_is_named():
             }
 
     with pytest.raises(ImportError, match=r"not installed on the Dask worker.*:2"):
-        _dask._check_workers(ClientWithoutThePackage())
+        _dask._check_workers(ClientWithoutThePackage(), timeout=1)
 
 
 # -- grid search with joblib's dask backend --------------------------------------------

@@ -59,7 +59,6 @@ def measure(client, n, n_features, n_hidden, n_blocks, repeats, seed):
         float(n),
         1e-4,
         np.float64,
-        timeout=600,
     )
     value_dask, grad_dask = objective(theta)  # warm-up: workers import, caches
     value_memory, grad_memory = loss.loss_gradient(theta, X, Y, None, 1e-4)

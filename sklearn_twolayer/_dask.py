@@ -107,7 +107,11 @@ def _aligned_rows(data, row_chunks, name):
         # a scalar sample_weight, as _check_sample_weight accepts
         return da.full(n_samples, data, chunks=(row_chunks,))
     data = _as_dask_array(data, name)
-    if data.shape[0] != n_samples or any(np.isnan(c) for c in data.chunks[0]):
+    if any(np.isnan(size) for size in data.chunks[0]):
+        raise ValueError(
+            f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes() first."
+        )
+    if data.shape[0] != n_samples:
         raise ValueError(
             "Found input variables with inconsistent numbers of samples: "
             f"X has {n_samples} rows, {name} has {data.shape[0]}."
@@ -268,18 +272,29 @@ def _cluster_errors(client, timeout, what):
     try:
         yield
     except TimeoutError as error:
-        n_workers = len(client.scheduler_info().get("workers", {}))
         raise TimeoutError(
-            f"Dask did not finish {what} within {timeout:g} s ({n_workers} worker(s) "
-            "connected): a worker or the scheduler may have been lost. Raise the "
+            f"Dask did not finish {what} within {timeout:g} s "
+            f"({_connected_workers(client)} worker(s) connected): a worker or the "
+            "scheduler may have been lost. Raise the "
             f"limit with dask.config.set({{{TIMEOUT_CONFIG_KEY!r}: '1 hour'}}) if "
-            "one evaluation legitimately takes longer."
+            "one step legitimately takes longer."
         ) from error
     except (KilledWorker, FutureCancelledError) as error:
         raise RuntimeError(
             f"A Dask worker holding training blocks was lost during {what} and the "
             f"blocks could not be recomputed ({type(error).__name__}: {error})."
         ) from error
+
+
+def _connected_workers(client):
+    """The scheduler's worker count, asked with a short timeout of its own."""
+    try:
+        identity = client.sync(
+            client.scheduler.identity, n_workers=-1, callback_timeout=5
+        )
+    except Exception:  # the scheduler is gone too: say so rather than hang here
+        return "unknown; the scheduler does not answer:"
+    return len(identity.get("workers", {}))
 
 
 def _gather(client, futures, timeout, what):
@@ -294,19 +309,19 @@ def _gather(client, futures, timeout, what):
 class _BlockObjective:
     """theta -> (J, ∇J) over persisted blocks, for :func:`minimize_lbfgs`."""
 
-    def __init__(self, client, loss, blocks, sw_sum, alpha, dtype, timeout):
+    def __init__(self, client, loss, blocks, sw_sum, alpha, dtype):
         self.client, self.loss, self.blocks = client, loss, blocks
-        self.sw_sum, self.alpha = sw_sum, alpha
-        self.dtype, self.timeout = dtype, timeout
+        self.sw_sum, self.alpha, self.dtype = sw_sum, alpha, dtype
 
     def __call__(self, theta):
+        timeout = _timeout()  # read at each evaluation: dask.config.set applies now
         # Only theta travels: sent once to every worker, not once per block.
-        with _cluster_errors(self.client, self.timeout, "sending theta to the workers"):
+        with _cluster_errors(self.client, timeout, "sending theta to the workers"):
             [theta_future] = self.client.scatter(
                 [theta.astype(self.dtype)],
                 broadcast=True,
                 hash=False,
-                timeout=self.timeout,
+                timeout=timeout,
             )
         X_futures, Y_futures, s_futures = self.blocks
         parts = self.client.map(
@@ -318,7 +333,7 @@ class _BlockObjective:
             theta=theta_future,
             pure=False,
         )
-        results = _gather(self.client, parts, self.timeout, "an evaluation of the loss")
+        results = _gather(self.client, parts, timeout, "an evaluation of the loss")
         data_loss = sum(part_loss for part_loss, _ in results)
         gradient = np.zeros(theta.shape, dtype=np.float64)
         for _, part_gradient in results:
@@ -551,7 +566,6 @@ def _fit_blocks(estimator, client, timeout, X, y, X_blocks, y_blocks, sw_blocks,
         sw_sum,
         estimator.alpha,
         dtype,
-        timeout,
     )
     result = minimize_lbfgs(
         objective,

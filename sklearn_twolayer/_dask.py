@@ -26,8 +26,10 @@ Pitfalls and their guards
   10 minutes per evaluation), so a cluster without workers gives an error, not a hang.
 """
 
+import concurrent.futures
 import contextlib
 import importlib.metadata
+import time
 import warnings
 
 import dask
@@ -266,7 +268,6 @@ def _block_futures(client, collections):
 @contextlib.contextmanager
 def _cluster_errors(client, timeout, what):
     """Turn a lost cluster into errors that say so (never a silent hang)."""
-    from distributed.client import FutureCancelledError
     from distributed.scheduler import KilledWorker
 
     try:
@@ -279,7 +280,8 @@ def _cluster_errors(client, timeout, what):
             f"limit with dask.config.set({{{TIMEOUT_CONFIG_KEY!r}: '1 hour'}}) if "
             "one step legitimately takes longer."
         ) from error
-    except (KilledWorker, FutureCancelledError) as error:
+    # distributed's FutureCancelledError (2024.4+) subclasses concurrent.futures'.
+    except (KilledWorker, concurrent.futures.CancelledError) as error:
         raise RuntimeError(
             f"A Dask worker holding training blocks was lost during {what} and the "
             f"blocks could not be recomputed ({type(error).__name__}: {error})."
@@ -289,12 +291,11 @@ def _cluster_errors(client, timeout, what):
 def _connected_workers(client):
     """The scheduler's worker count, asked with a short timeout of its own."""
     try:
-        identity = client.sync(
-            client.scheduler.identity, n_workers=-1, callback_timeout=5
-        )
+        # what Client.nthreads() asks, but with a timeout
+        threads_per_worker = client.sync(client.scheduler.ncores, callback_timeout=5)
     except Exception:  # the scheduler is gone too: say so rather than hang here
         return "unknown; the scheduler does not answer:"
-    return len(identity.get("workers", {}))
+    return len(threads_per_worker)
 
 
 def _gather(client, futures, timeout, what):
@@ -306,6 +307,29 @@ def _gather(client, futures, timeout, what):
         return client.gather(futures)
 
 
+def _scatter_to_all(client, data, timeout):
+    """A future of ``data`` on every worker: only theta travels, once per worker.
+
+    A worker that died since the last evaluation may still be on the scheduler's list
+    for a moment, and sending to it fails; retry until the scheduler has dropped it
+    (its blocks are then recomputed elsewhere), within the timeout.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            [future] = client.scatter(
+                [data],
+                broadcast=True,
+                hash=False,
+                timeout=max(deadline - time.monotonic(), 1),
+            )
+            return future
+        except OSError as error:  # distributed's CommClosedError is an OSError
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"scatter kept failing: {error}") from error
+            time.sleep(0.1)
+
+
 class _BlockObjective:
     """theta -> (J, ∇J) over persisted blocks, for :func:`minimize_lbfgs`."""
 
@@ -315,13 +339,9 @@ class _BlockObjective:
 
     def __call__(self, theta):
         timeout = _timeout()  # read at each evaluation: dask.config.set applies now
-        # Only theta travels: sent once to every worker, not once per block.
         with _cluster_errors(self.client, timeout, "sending theta to the workers"):
-            [theta_future] = self.client.scatter(
-                [theta.astype(self.dtype)],
-                broadcast=True,
-                hash=False,
-                timeout=timeout,
+            theta_future = _scatter_to_all(
+                self.client, theta.astype(self.dtype), timeout
             )
         X_futures, Y_futures, s_futures = self.blocks
         parts = self.client.map(

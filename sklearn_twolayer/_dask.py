@@ -34,6 +34,7 @@ import warnings
 
 import dask
 import dask.array as da
+import dask.base
 import numpy as np
 from dask.core import flatten
 from dask.utils import parse_timedelta
@@ -618,12 +619,15 @@ def predict(estimator, X, method):
     else:  # predict_proba, predict_log_proba: float64 (see their docstrings)
         dtype = np.dtype(np.float64)
         n_columns = 2 if binary else estimator.n_outputs_
+    # A full name (not token=, deprecated in some dask versions): the estimator's
+    # token changes when it is refitted, so stale results are never reused.
+    name = f"twolayer-{method}-{dask.base.tokenize(X, estimator, method)}"
     if n_columns is None:
         return X.map_blocks(
             _predict_block,
             estimator=estimator,
             method=method,
-            token=f"twolayer-{method}",
+            name=name,
             dtype=dtype,
             drop_axis=1,
             meta=np.empty((0,), dtype=dtype),
@@ -632,7 +636,7 @@ def predict(estimator, X, method):
         _predict_block,
         estimator=estimator,
         method=method,
-        token=f"twolayer-{method}",
+        name=name,
         dtype=dtype,
         chunks=(X.chunks[0], (n_columns,)),
         meta=np.empty((0, 0), dtype=dtype),

@@ -435,7 +435,9 @@ def fit(estimator, X, y, sample_weight=None):
         estimator, "early_stopping", False
     ):
         raise ValueError(
-            "Fitting on Dask arrays supports solver='lbfgs' without early_stopping."
+            "Fitting on Dask arrays supports solver='lbfgs' without early_stopping; "
+            f"got solver={estimator.solver!r}, "
+            f"early_stopping={estimator.early_stopping!r}."
         )
     client = _client()
     timeout = _timeout()
@@ -481,6 +483,10 @@ def fit(estimator, X, y, sample_weight=None):
     estimator.n_iter_ = result.n_iter
     estimator.loss_ = result.loss
     estimator.loss_curve_ = result.loss_curve
+    if hasattr(estimator, "early_stopping"):  # documented as None without it
+        estimator.validation_loss_curve_ = None
+        estimator.best_validation_loss_ = None
+        estimator.best_iteration_ = None
     return estimator
 
 

@@ -472,9 +472,14 @@ def fit(estimator, X, y, sample_weight=None):
         sw_blocks = [None] * len(X_blocks)
     else:
         X_blocks, y_blocks, sw_blocks = _block_futures(client, [X, y, sw])
-    result, layout = _fit_blocks(
-        estimator, client, timeout, X, y, X_blocks, y_blocks, sw_blocks, continuing
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        result, layout = _fit_blocks(
+            estimator, client, timeout, X, y, X_blocks, y_blocks, sw_blocks, continuing
+        )
+    for warning in caught:
+        # Issued two calls deeper than on the in-memory path: re-issue them so that
+        # they point at the user's call of fit, as there.
+        warnings.warn(warning.message, warning.category, stacklevel=4)
 
     dtype = X.dtype
     estimator.n_outputs_ = layout.n_outputs

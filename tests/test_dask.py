@@ -104,6 +104,19 @@ def test_fit_without_a_client_says_what_is_missing(breast_cancer):
         TwoLayerSigmoidClassifier(n_hidden=2).fit(da.from_array(X, chunks=100), y)
 
 
+def test_only_y_and_weights_on_dask_fit_in_memory(iris):
+    # Dask collections as y / sample_weight only: they are computed (as small as a
+    # column of X) and the in-memory path fits; no cluster is needed.
+    X, y = iris
+    weights = np.linspace(0.5, 2.0, y.size)
+    params = dict(n_hidden=3, alpha=1.0, random_state=0)
+    lazy_targets = TwoLayerSigmoidClassifier(**params).fit(
+        X, da.from_array(y, chunks=40), da.from_array(weights, chunks=70)
+    )
+    in_memory = TwoLayerSigmoidClassifier(**params).fit(X, y, weights)
+    np.testing.assert_array_equal(lazy_targets.W1_, in_memory.W1_)
+
+
 def test_predict_needs_no_cluster_and_is_lazy(breast_cancer):
     X, y = breast_cancer
     clf = TwoLayerSigmoidClassifier(n_hidden=4, random_state=0).fit(X, y)
@@ -204,10 +217,11 @@ def test_fit_leaves_the_users_persisted_arrays_alone(client, breast_cancer):
     X_dask = da.from_array(X, chunks=150).persist()
     y_dask = da.from_array(y, chunks=150).persist()
     clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0, max_iter=5)
-    with pytest.warns(Warning, match="did not converge"):
+    with pytest.warns(ConvergenceWarning, match="did not converge") as record:
         clf.fit(X_dask, y_dask)
+    assert record[0].filename == __file__  # points at the user's call, as in memory
     # Twice, so that the second fit reuses keys the first fit persisted.
-    with pytest.warns(Warning, match="did not converge"):
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
         clf.fit(X_dask, y_dask)
     futures = distributed.futures_of(X_dask) + distributed.futures_of(y_dask)
     assert futures and all(future.status == "finished" for future in futures)

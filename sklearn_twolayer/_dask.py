@@ -26,6 +26,7 @@ Pitfalls and their guards
   10 minutes per evaluation), so a cluster without workers gives an error, not a hang.
 """
 
+import asyncio
 import concurrent.futures
 import contextlib
 import importlib.metadata
@@ -238,7 +239,14 @@ def _check_workers(client, timeout):
     from . import __version__
 
     client.wait_for_workers(1, timeout=timeout)
-    versions = client.run(importlib.metadata.version, _PACKAGE, on_error="return")
+    versions = _call_within(
+        client,
+        timeout,
+        client.run,
+        importlib.metadata.version,
+        _PACKAGE,
+        on_error="return",
+    )
     missing = sorted(w for w, v in versions.items() if isinstance(v, BaseException))
     if missing:
         raise ImportError(
@@ -273,7 +281,7 @@ def _cluster_errors(client, timeout, what):
 
     try:
         yield
-    except TimeoutError as error:
+    except (TimeoutError, asyncio.TimeoutError) as error:  # distinct before 3.11
         raise TimeoutError(
             f"Dask did not finish {what} within {timeout:g} s "
             f"({_connected_workers(client)} worker(s) connected): a worker or the "
@@ -289,6 +297,20 @@ def _cluster_errors(client, timeout, what):
         ) from error
 
 
+async def _within(awaitable, seconds):
+    return await asyncio.wait_for(awaitable, seconds)
+
+
+def _call_within(client, seconds, method, *args, **kwargs):
+    """``method(*args, **kwargs)`` of the client, given up after ``seconds``.
+
+    The client's blocking calls can wait forever on a connection to a worker that
+    died (seen with ``scatter(broadcast=True)``, whose own ``timeout`` only bounds
+    the wait for workers); their asynchronous form under ``asyncio.wait_for`` cannot.
+    """
+    return client.sync(_within, method(*args, asynchronous=True, **kwargs), seconds)
+
+
 def _connected_workers(client):
     """The scheduler's worker count, asked with a short timeout of its own."""
     try:
@@ -300,12 +322,9 @@ def _connected_workers(client):
 
 
 def _gather(client, futures, timeout, what):
-    """The results of ``futures``, waiting at most ``timeout`` seconds."""
-    from distributed import wait
-
+    """The results of ``futures``, waiting at most ``timeout`` seconds in all."""
     with _cluster_errors(client, timeout, what):
-        wait(futures, timeout=timeout)
-        return client.gather(futures)
+        return _call_within(client, timeout, client.gather, futures)
 
 
 def _scatter_to_all(client, data, timeout):
@@ -317,17 +336,21 @@ def _scatter_to_all(client, data, timeout):
     """
     deadline = time.monotonic() + timeout
     while True:
+        remaining = max(deadline - time.monotonic(), 0.1)
         try:
-            [future] = client.scatter(
+            [future] = _call_within(
+                client,
+                remaining,
+                client.scatter,
                 [data],
                 broadcast=True,
                 hash=False,
-                timeout=max(deadline - time.monotonic(), 1),
+                timeout=remaining,
             )
             return future
-        except OSError as error:  # distributed's CommClosedError is an OSError
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"scatter kept failing: {error}") from error
+        except OSError as error:  # CommClosedError and TimeoutError are OSErrors
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"scatter kept failing: {error!r}") from error
             time.sleep(0.1)
 
 

@@ -7,6 +7,7 @@ blocked sums differ from the in-memory sums by rounding only, and a converging
 problem does not amplify rounding along the L-BFGS path.
 """
 
+import asyncio
 import subprocess
 import sys
 import textwrap
@@ -262,14 +263,22 @@ def test_a_worker_without_the_package_is_named():
     from sklearn_twolayer import _dask
 
     class ClientWithoutThePackage:
+        """Answers as a client whose second worker lacks the package."""
+
         def wait_for_workers(self, n_workers, timeout):
             pass
 
-        def run(self, function, *args, on_error):
-            return {
-                "tcp://127.0.0.1:1": "0.1.0",
-                "tcp://127.0.0.1:2": ModuleNotFoundError("sklearn_twolayer"),
-            }
+        def run(self, function, *args, on_error, asynchronous):
+            async def versions():
+                return {
+                    "tcp://127.0.0.1:1": "0.1.0",
+                    "tcp://127.0.0.1:2": ModuleNotFoundError("sklearn_twolayer"),
+                }
+
+            return versions()
+
+        def sync(self, function, *args):
+            return asyncio.run(function(*args))
 
     with pytest.raises(ImportError, match=r"not installed on the Dask worker.*:2"):
         _dask._check_workers(ClientWithoutThePackage(), timeout=1)

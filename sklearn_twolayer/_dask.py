@@ -4,7 +4,7 @@ Imported by the estimator only when a Dask collection is passed to ``fit`` or to
 prediction method, so that nothing imports dask otherwise.
 
 Fitting keeps the estimator's objective and optimiser. The rows are split into the
-Dask array's row blocks, persisted on the workers; every L-BFGS evaluation scatters
+Dask array's row blocks, persisted on the workers; every L-BFGS evaluation sends
 the parameter vector ``theta`` (small) to the workers, maps the in-memory path's own
 kernel :meth:`TwoLayerLoss.data_loss_gradient` (the unnormalised Σ s_i loss_i and
 its gradient) over the blocks where they live, sums the parts on the client in
@@ -30,7 +30,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import importlib.metadata
-import time
 import warnings
 
 import dask
@@ -322,36 +321,12 @@ def _connected_workers(client):
 
 
 def _gather(client, futures, timeout, what):
-    """The results of ``futures``, waiting at most ``timeout`` seconds in all."""
+    """The results of ``futures``, waiting at most ``timeout`` seconds for them."""
+    from distributed import wait
+
     with _cluster_errors(client, timeout, what):
-        return _call_within(client, timeout, client.gather, futures)
-
-
-def _scatter_to_all(client, data, timeout):
-    """A future of ``data`` on every worker: only theta travels, once per worker.
-
-    A worker that died since the last evaluation may still be on the scheduler's list
-    for a moment, and sending to it fails; retry until the scheduler has dropped it
-    (its blocks are then recomputed elsewhere), within the timeout.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = max(deadline - time.monotonic(), 0.1)
-        try:
-            [future] = _call_within(
-                client,
-                remaining,
-                client.scatter,
-                [data],
-                broadcast=True,
-                hash=False,
-                timeout=remaining,
-            )
-            return future
-        except OSError as error:  # CommClosedError and TimeoutError are OSErrors
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"scatter kept failing: {error!r}") from error
-            time.sleep(0.1)
+        wait(futures, timeout=timeout)
+        return client.gather(futures)
 
 
 class _BlockObjective:
@@ -363,10 +338,10 @@ class _BlockObjective:
 
     def __call__(self, theta):
         timeout = _timeout()  # read at each evaluation: dask.config.set applies now
-        with _cluster_errors(self.client, timeout, "sending theta to the workers"):
-            theta_future = _scatter_to_all(
-                self.client, theta.astype(self.dtype), timeout
-            )
+        # theta goes with the tasks, through the scheduler, not by scatter: a
+        # scatter(broadcast=True) to a worker killed since the last evaluation could
+        # block for good, beyond any timeout (asyncio could not cancel it).
+        theta_in_block_dtype = theta.astype(self.dtype)
         X_futures, Y_futures, s_futures = self.blocks
         parts = self.client.map(
             _block_data_loss_gradient,
@@ -374,7 +349,7 @@ class _BlockObjective:
             Y_futures,
             s_futures,
             loss=self.loss,
-            theta=theta_future,
+            theta=theta_in_block_dtype,
             pure=False,
         )
         results = _gather(self.client, parts, timeout, "an evaluation of the loss")

@@ -1,6 +1,6 @@
 """Per-evaluation overhead of fitting on Dask arrays, against the in-memory path.
 
-Every L-BFGS evaluation of the Dask path scatters theta to the workers, maps
+Every L-BFGS evaluation of the Dask path sends theta to the workers, maps
 ``TwoLayerLoss.data_loss_gradient`` over the persisted row blocks and gathers one
 gradient per block. Its cost is the in-memory work (now spread over the workers)
 plus a scheduling overhead that depends on the number of blocks, not on the number
@@ -8,7 +8,7 @@ of rows. This script measures both paths side by side at several n, with the num
 of blocks fixed, and prints milliseconds per evaluation:
 
 - ``in-memory``: ``TwoLayerLoss.loss_gradient`` on the whole numpy array;
-- ``dask``: the wall time of one evaluation of the Dask objective (scatter theta,
+- ``dask``: the wall time of one evaluation of the Dask objective (send theta,
   map the kernel over the blocks, gather, sum, penalty);
 - ``worker``: the compute time of the busiest worker in that evaluation, from the
   scheduler's task stream (the work, which the workers share);

@@ -6,6 +6,8 @@ attributes. All mathematics is delegated to :mod:`sklearn_twolayer.network` and 
 optimisation to :mod:`sklearn_twolayer._solver`.
 """
 
+import functools
+import sys
 import warnings
 from numbers import Integral, Real
 
@@ -32,6 +34,30 @@ from .network import ParameterLayout, TwoLayerLoss, sigmoid
 
 _ACCEPTED_SPARSE = ("csr", "csc")
 _FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def _lazy_on_dask_arrays(method):
+    """On a Dask array, map ``method`` lazily over its blocks (``_dask.predict``)."""
+
+    @functools.wraps(method)
+    def dispatch(self, X):
+        if _is_dask_collection(X):
+            from . import _dask
+
+            return _dask.predict(self, X, method.__name__)
+        return method(self, X)
+
+    return dispatch
+
+
+def _is_dask_collection(*arrays):
+    """Whether any argument is a Dask collection, without ever importing dask.
+
+    A Dask collection can only exist once dask is imported, so an absent module
+    means none was passed; the Dask code (``_dask.py``) is imported only then.
+    """
+    dask = sys.modules.get("dask")
+    return dask is not None and any(dask.is_dask_collection(a) for a in arrays)
 
 
 class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
@@ -261,6 +287,10 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         self : TwoLayerSigmoidClassifier
             The fitted estimator.
         """
+        if _is_dask_collection(X, y, sample_weight):
+            from . import _dask
+
+            return _dask.fit(self, X, y, sample_weight)
         continuing = self.warm_start and hasattr(self, "W1_")
         X, Y, weights, loss = self._training_problem(X, y, sample_weight, continuing)
         layout = loss.layout
@@ -477,6 +507,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
             and (self.n_outputs_ == 1)
         )
 
+    @_lazy_on_dask_arrays
     def decision_function(self, X):
         """Output logits ``a2 = b2 + W2 h1``.
 
@@ -493,6 +524,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         A2 = loss.logits(theta, X)
         return A2.ravel() if self._is_binary() else A2
 
+    @_lazy_on_dask_arrays
     def predict_proba(self, X):
         """Class probabilities (per-label probabilities for multilabel targets).
 
@@ -513,6 +545,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
             return np.hstack([sigmoid(-A2), sigmoid(A2)])
         return loss.output_proba(A2)
 
+    @_lazy_on_dask_arrays
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed from the logits.
 
@@ -534,6 +567,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
             return np.hstack([loss.log_output_proba(-A2), loss.log_output_proba(A2)])
         return loss.log_output_proba(A2)
 
+    @_lazy_on_dask_arrays
     def predict(self, X):
         """Predicted class labels (a 0/1 indicator matrix for multilabel targets).
 

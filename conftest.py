@@ -1,0 +1,12 @@
+"""pytest configuration for the whole checkout, the package's doctests included."""
+
+import importlib.util
+
+# Dask support is an optional extra (``pip install -e ".[test,dask]"``). Without it
+# its module cannot be imported, so ``--doctest-modules`` must not collect it; the
+# Dask tests skip themselves with the reason.
+collect_ignore = (
+    []
+    if importlib.util.find_spec("dask") and importlib.util.find_spec("distributed")
+    else ["sklearn_twolayer/_dask.py"]
+)

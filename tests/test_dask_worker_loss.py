@@ -1,0 +1,101 @@
+"""Losing Dask workers in the middle of a fit: recovery, or a clear error, never a hang.
+
+These tests break their cluster, so they get their own (module scope), apart from the
+shared one of ``test_dask.py``. The workers are lost between two L-BFGS evaluations,
+by wrapping the solver, which is deterministic where killing on a timer is not.
+"""
+
+import os
+import time
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_twolayer import TwoLayerSigmoidClassifier
+
+dask = pytest.importorskip("dask")
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+_dask = pytest.importorskip("sklearn_twolayer._dask")
+
+PARAMS = dict(n_hidden=3, alpha=1.0, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _after_first_evaluation(monkeypatch, action, config=None):
+    """Make the next fit run ``action()`` after its first L-BFGS evaluation, then
+    continue under the Dask ``config``."""
+    minimize_lbfgs = _dask.minimize_lbfgs
+
+    def interrupted(fun, theta0, **kwargs):
+        fun(theta0)
+        action()
+        with dask.config.set(config or {}):
+            return minimize_lbfgs(fun, theta0, **kwargs)
+
+    monkeypatch.setattr(_dask, "minimize_lbfgs", interrupted)
+
+
+def test_a_killed_worker_is_replaced_and_the_fit_is_unchanged(
+    cluster, iris, monkeypatch
+):
+    X, y = iris
+    with distributed.Client(cluster) as client:
+        client.wait_for_workers(2)
+        victim = sorted(client.scheduler_info()["workers"])[0]
+
+        def kill_a_worker():
+            # os._exit: no goodbye to the scheduler, as when a machine dies. The
+            # nanny starts a new worker; the lost blocks are recomputed from the graph.
+            client.run(os._exit, 1, workers=[victim], on_error="ignore")
+
+        _after_first_evaluation(monkeypatch, kill_a_worker)
+        on_dask = TwoLayerSigmoidClassifier(**PARAMS).fit(
+            da.from_array(X, chunks=30), y
+        )
+        assert victim not in client.scheduler_info()["workers"]
+    in_memory = TwoLayerSigmoidClassifier(**PARAMS).fit(X, y)
+    np.testing.assert_allclose(
+        on_dask.predict_proba(X), in_memory.predict_proba(X), rtol=1e-6, atol=0
+    )
+
+
+def test_losing_every_worker_is_an_error_not_a_hang(cluster, iris, monkeypatch):
+    X, y = iris
+    with distributed.Client(cluster) as client:
+        client.wait_for_workers(2)
+
+        def lose_every_worker():
+            cluster.scale(0)
+            while client.scheduler_info()["workers"]:
+                time.sleep(0.1)
+
+        # A short timeout for the evaluations after the loss only: the start of
+        # the fit, on a busy CI machine, may take longer than that.
+        _after_first_evaluation(
+            monkeypatch, lose_every_worker, {_dask.TIMEOUT_CONFIG_KEY: "2 s"}
+        )
+        with pytest.raises(TimeoutError, match=r"within 2 s \(0 worker"):
+            TwoLayerSigmoidClassifier(**PARAMS).fit(da.from_array(X, chunks=30), y)

@@ -1,5 +1,7 @@
 """The two solvers: the same optimum, the budgets, the cost accounting."""
 
+import os
+
 import numpy as np
 import pytest
 import scipy.optimize
@@ -133,3 +135,26 @@ def test_trust_ncg_verbose_reports_hessian_products(capsys):
     )
     out = capsys.readouterr().out
     assert "Iteration 1: objective =" in out and "Hessian products =" in out
+
+
+def test_scipy_blas_runs_single_threaded_during_the_solve_and_is_restored():
+    from sklearn_twolayer._solver import _solver_blas_single_threaded
+    from sklearn_twolayer.network import _blas_controller
+
+    before = {
+        lib.filepath: lib.num_threads for lib in _blas_controller().lib_controllers
+    }
+    numpy_dir = os.path.dirname(np.__file__)
+    with _solver_blas_single_threaded():
+        during = {
+            lib.filepath: lib.num_threads for lib in _blas_controller().lib_controllers
+        }
+    after = {
+        lib.filepath: lib.num_threads for lib in _blas_controller().lib_controllers
+    }
+    assert after == before
+    for path, n_threads in during.items():
+        if path.startswith(numpy_dir):  # NumPy's own BLAS keeps its threads
+            assert n_threads == before[path]
+        else:
+            assert n_threads == 1

@@ -394,7 +394,16 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         _check_magnitude(X)
         classes, Y, y_encoded, output = self._encode_targets(y)
         out_activation = "softmax" if output == "softmax" else "logistic"
-        if continuing and (
+        if continuing:
+            self._check_same_targets_as_before(classes, out_activation)
+        weights = self._combined_weights(X, Y, sample_weight, classes, y_encoded)
+        self.classes_, self.out_activation_ = classes, out_activation
+        layout = ParameterLayout(X.shape[1], self.n_hidden, Y.shape[1])
+        return X, Y.astype(X.dtype, copy=False), weights, TwoLayerLoss(layout, output)
+
+    def _check_same_targets_as_before(self, classes, out_activation):
+        """A warm start continues the previous network: its outputs must not change."""
+        if (
             not np.array_equal(self.classes_, classes)
             or self.out_activation_ != out_activation
         ):
@@ -402,10 +411,6 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
                 "warm_start=True needs the same classes as the previous fit: "
                 f"fitted on {self.classes_.tolist()}, now given {classes.tolist()}."
             )
-        weights = self._combined_weights(X, Y, sample_weight, classes, y_encoded)
-        self.classes_, self.out_activation_ = classes, out_activation
-        layout = ParameterLayout(X.shape[1], self.n_hidden, Y.shape[1])
-        return X, Y.astype(X.dtype, copy=False), weights, TwoLayerLoss(layout, output)
 
     def _encode_targets(self, y):
         """Return (classes_, Y, encoded labels or None, output kind) for y."""

@@ -514,14 +514,8 @@ def _fit_blocks(estimator, client, timeout, X, y, X_blocks, y_blocks, sw_blocks,
     n_columns = y.shape[1] if y.ndim == 2 else 1
     classes, classes_, output = _targets(estimator, labels, y.ndim, n_columns)
     out_activation = "softmax" if output == "softmax" else "logistic"
-    if cont and (
-        not np.array_equal(estimator.classes_, classes_)
-        or estimator.out_activation_ != out_activation
-    ):
-        raise ValueError(
-            "warm_start=True needs the same classes as the previous fit: fitted on "
-            f"{estimator.classes_.tolist()}, now given {classes_.tolist()}."
-        )
+    if cont:
+        estimator._check_same_targets_as_before(classes_, out_activation)
 
     has_sw = sw_blocks[0] is not None
     per_class = None

@@ -18,6 +18,12 @@ from sklearn.preprocessing import StandardScaler
 from . import TwoLayerSigmoidClassifier, check_gradient, sigmoid_unit_gradient
 
 
+def _timed_fit(model, X, y):
+    start = time.perf_counter()
+    model.fit(X, y)
+    return time.perf_counter() - start
+
+
 def main():
     """Run the demo and print its report."""
     X, y = load_breast_cancer(return_X_y=True)
@@ -36,13 +42,14 @@ def main():
     )
     print("sklearn-twolayer demo: breast cancer (569 samples, 30 features)")
     for name, model in (("TwoLayerSigmoidClassifier", ours), ("MLPClassifier", peer)):
-        start = time.perf_counter()
-        model.fit(X_train, y_train)
-        seconds = time.perf_counter() - start
+        # Best of 3: the first fit of a process also pays one-time set-up costs
+        # (imports, threadpoolctl's scan of the loaded BLAS libraries).
+        seconds = min(_timed_fit(model, X_train, y_train) for _ in range(3))
         print(
             f"  {name:<26} test accuracy {model.score(X_test, y_test):.4f}  "
             f"final objective {model[-1].loss_:.6f}  "
-            f"iterations {model[-1].n_iter_:>3}  fit {seconds * 1e3:6.1f} ms"
+            f"iterations {model[-1].n_iter_:>3}  "
+            f"fit {seconds * 1e3:5.1f} ms (best of 3)"
         )
     gap = np.abs(ours.predict_proba(X_test) - peer.predict_proba(X_test)).max()
     print(f"  max |predict_proba difference| from the same start: {gap:.2e}")

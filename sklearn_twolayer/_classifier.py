@@ -306,12 +306,15 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
 
         dtype = X.dtype
         result, monitor = self._run_solver(X, Y, weights, loss, theta0)
+        return self._store_solution(layout, result, dtype, monitor)
+
+    def _store_solution(self, layout, result, dtype, monitor=None):
+        """Set the fitted attributes from a solver result (in-memory and Dask fits)."""
         if not np.all(np.isfinite(result.theta)) or not np.isfinite(result.loss):
             raise ValueError(
                 "L-BFGS produced non-finite weights or loss; scale the input features "
                 "(e.g. with StandardScaler) or increase alpha."
             )
-
         self.n_outputs_ = layout.n_outputs
         W1, b1, W2, b2 = layout.unpack(result.theta.astype(dtype))
         self.W1_, self.b1_, self.W2_, self.b2_ = W1, b1, W2, b2

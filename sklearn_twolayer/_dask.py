@@ -479,18 +479,7 @@ def fit(estimator, X, y, sample_weight=None):
         # they point at the user's call of fit, as there.
         warnings.warn(warning.message, warning.category, stacklevel=4)
 
-    dtype = X.dtype
-    estimator.n_outputs_ = layout.n_outputs
-    W1, b1, W2, b2 = layout.unpack(result.theta.astype(dtype))
-    estimator.W1_, estimator.b1_, estimator.W2_, estimator.b2_ = W1, b1, W2, b2
-    estimator.n_iter_ = result.n_iter
-    estimator.loss_ = result.loss
-    estimator.loss_curve_ = result.loss_curve
-    if hasattr(estimator, "early_stopping"):  # documented as None without it
-        estimator.validation_loss_curve_ = None
-        estimator.best_validation_loss_ = None
-        estimator.best_iteration_ = None
-    return estimator
+    return estimator._store_solution(layout, result, X.dtype)
 
 
 def _fit_blocks(estimator, client, timeout, X, y, X_blocks, y_blocks, sw_blocks, cont):
@@ -599,11 +588,6 @@ def _fit_blocks(estimator, client, timeout, X, y, X_blocks, y_blocks, sw_blocks,
         tol=estimator.tol,
         verbose=estimator.verbose,
     )
-    if not np.all(np.isfinite(result.theta)) or not np.isfinite(result.loss):
-        raise ValueError(
-            "L-BFGS produced non-finite weights or loss; scale the input features "
-            "(e.g. with StandardScaler) or increase alpha."
-        )
     return result, layout
 
 
@@ -625,22 +609,18 @@ def predict(estimator, X, method):
     # A full name (not token=, deprecated in some dask versions): the estimator's
     # token changes when it is refitted, so stale results are never reused.
     name = f"twolayer-{method}-{dask.base.tokenize(X, estimator, method)}"
-    if n_columns is None:
-        return X.map_blocks(
-            _predict_block,
-            estimator=estimator,
-            method=method,
-            name=name,
-            dtype=dtype,
-            drop_axis=1,
-            meta=np.empty((0,), dtype=dtype),
-        )
+    if n_columns is None:  # one value per row
+        shape = {"drop_axis": 1, "meta": np.empty((0,), dtype=dtype)}
+    else:
+        shape = {
+            "chunks": (X.chunks[0], (n_columns,)),
+            "meta": np.empty((0, 0), dtype=dtype),
+        }
     return X.map_blocks(
         _predict_block,
         estimator=estimator,
         method=method,
         name=name,
         dtype=dtype,
-        chunks=(X.chunks[0], (n_columns,)),
-        meta=np.empty((0, 0), dtype=dtype),
+        **shape,
     )

@@ -165,12 +165,6 @@ class ParameterLayout:
         return theta
 
 
-def _matmul(X, W_T):
-    """X @ W_T for dense or sparse X; a sparse product comes back as an ndarray."""
-    product = X @ W_T
-    return np.asarray(product) if sparse.issparse(product) else product
-
-
 # -- blocks of rows and the threads that share them ------------------------------
 # The evaluation runs over blocks of rows so that the (rows, n_hidden) scratch arrays
 # stay in the CPU cache across the element-wise passes (sigmoid, derivative,
@@ -247,7 +241,7 @@ def _map_workers(work, blocks):
 def _hidden_into(H1, W1, b1, X):
     """h1 = σ(b1 + W1 x) for every row of X, written into the scratch array H1."""
     if sparse.issparse(X):
-        H1[...] = _matmul(X, W1.T)
+        H1[...] = X @ W1.T  # sparse @ ndarray is an ndarray
     else:
         np.matmul(X, W1.T, out=H1)
     H1 += b1
@@ -512,7 +506,7 @@ class TwoLayerLoss:
         G1 = derivative
         np.matmul(ones, G1, out=grad_b1)  # eq. 1.6: Σ_i G1, as a BLAS product
         if sparse.issparse(X):  # eq. 1.6: G1ᵀ h0
-            grad_W1[...] = _matmul(X.T, G1).T
+            grad_W1[...] = (X.T @ G1).T
         else:
             np.matmul(G1.T, X, out=grad_W1)
         return data_loss
@@ -621,7 +615,7 @@ class TwoLayerLoss:
         G2.sum(axis=0, out=grad_b2)  # eq. 1.3
         np.matmul(G2.T, H1, out=grad_W2)  # eq. 1.4
         G1.sum(axis=0, out=grad_b1)
-        grad_W1[...] = _matmul(X.T, G1).T  # eq. 1.6
+        grad_W1[...] = (X.T @ G1).T  # eq. 1.6
         loss, gradient = self.add_penalty_and_normalize(
             theta, data_loss, gradient, sw_sum, l2_reg_strength
         )
@@ -631,7 +625,7 @@ class TwoLayerLoss:
             v = np.asarray(v, dtype=theta.dtype)
             V1, c1, V2, c2 = layout.unpack(v)
             # Forward R-pass.
-            RH1 = _matmul(X, V1.T)  # R{a1} = V1 x + c1
+            RH1 = X @ V1.T  # R{a1} = V1 x + c1
             RH1 += c1
             RH1 *= sigmoid_slope1  # R{h1} = h1(1 − h1) ⊙ R{a1}
             RA2 = H1 @ V2.T  # R{a2} = V2 h1 + W2 R{h1} + c2
@@ -657,7 +651,7 @@ class TwoLayerLoss:
             RH1 *= curvature1  # W2ᵀ g2 ⊙ (1 − 2 h1) ⊙ R{h1}
             RG1 += RH1  # R{g1}
             RG1.sum(axis=0, out=H_b1)  # R{∇b1 J} = R{g1}
-            H_W1[...] = _matmul(X.T, RG1).T  # R{∇W1 J} = R{g1} h0ᵀ
+            H_W1[...] = (X.T @ RG1).T  # R{∇W1 J} = R{g1} h0ᵀ
             H_W1 += l2_reg_strength * V1
             H_W2 += l2_reg_strength * V2
             product /= sw_sum

@@ -160,6 +160,38 @@ def test_data_loss_gradient_sums_over_blocks_of_rows():
 
 
 # -- numerics ------------------------------------------------------------------------
+def test_float32_losses_and_weights_are_summed_in_float64():
+    """Sums over rows and weights are float64 sums, whatever the dtype of the data.
+
+    With W1 = W2 = 0 and b2 = 0 every row's loss is the float32 number fl(log 2).
+    With weights [2**24, 1, 1, 1] a float32 sum rounds each added 1 away (2**24 + 1
+    is not a float32), while float64 sums of these values are exact.
+    """
+    layout = ParameterLayout(2, 3, 1)
+    loss = TwoLayerLoss(layout)
+    theta = np.zeros(layout.size, dtype=np.float32)
+    X = np.ones((4, 2), dtype=np.float32)
+    Y = np.zeros((4, 1), dtype=np.float32)
+    s = np.array([2**24, 1, 1, 1], dtype=np.float32)
+    row_loss = float(np.logaddexp(np.float32(0), np.float32(0)))  # fl(log 2)
+    data_loss, gradient = loss.data_loss_gradient(theta, X, Y, s)
+    assert data_loss == row_loss * (2**24 + 3)
+    assert gradient.dtype == np.float32
+    assert loss.loss(theta, X, Y, s) == row_loss
+    assert loss.loss_gradient(theta, X, Y, s)[0] == row_loss
+    assert loss.loss(theta, X, Y) == row_loss
+
+
+def test_forward_pass_stays_in_the_dtype_of_theta():
+    rng = np.random.default_rng(4)
+    loss = TwoLayerLoss(ParameterLayout(3, 5, 2))
+    theta = rng.normal(size=loss.layout.size).astype(np.float32)
+    X = rng.normal(size=(7, 3)).astype(np.float32)
+    for X_form in (X, sparse.csr_matrix(X)):
+        assert loss.hidden(theta, X_form).dtype == np.float32
+        assert loss.logits(theta, X_form).dtype == np.float32
+
+
 @pytest.mark.parametrize("output", ["sigmoid", "softmax"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_preactivations_of_1e4_give_finite_values_and_no_warnings(output, dtype):

@@ -196,10 +196,12 @@ def _rows(X, block):
         return X[block]
     indptr = X.indptr[block.start : block.stop + 1]
     start, stop = indptr[0], indptr[-1]
-    return type(X)(
-        (X.data[start:stop], X.indices[start:stop], indptr - start),
-        shape=(block.stop - block.start, X.shape[1]),
-    )
+    # Assigned, not passed to the constructor: SciPy's constructor copies arrays
+    # that are slices of less than half of a larger array (its `prune` step).
+    rows = type(X)((block.stop - block.start, X.shape[1]), dtype=X.dtype)
+    rows.data, rows.indices = X.data[start:stop], X.indices[start:stop]
+    rows.indptr = indptr - start
+    return rows
 
 
 @cache

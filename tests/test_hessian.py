@@ -71,6 +71,15 @@ def test_loss_and_gradient_agree_with_loss_gradient(target):
     np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-10, atol=1e-14)
 
 
+def test_default_arguments_are_those_of_loss_gradient():
+    """No weights and no L2 term unless asked, as in loss_gradient."""
+    loss, X, Y, _, theta, _ = _problem("multiclass", seed=3)
+    value, gradient, _ = loss.gradient_hessian_product(theta, X, Y)
+    expected_value, expected_gradient = loss.loss_gradient(theta, X, Y)
+    assert value == pytest.approx(expected_value, rel=1e-12)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-10, atol=1e-14)
+
+
 @pytest.mark.parametrize("target", ["binary", "multiclass"])
 def test_hessian_is_symmetric(target):
     """uᵀ H v = vᵀ H u: a property of any Hessian the finite differences do not use."""

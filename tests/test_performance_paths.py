@@ -2,11 +2,16 @@
 
 The loss is evaluated over cache-sized blocks of rows, on several threads, with
 scratch arrays reused from block to block, and float32 data stays float32. These
-tests check each of those against the straightforward computation; speed and memory
-are measured in ``benchmarks/``, not here.
+tests check each of those against the straightforward computation, and check the
+rules the fast paths follow (how rows are cut, how blocks are dealt to threads, how
+much scratch memory an evaluation holds, counted exactly with tracemalloc). Speed and
+measured memory ratios are in ``benchmarks/``, not here.
 """
 
+import contextlib
+import tracemalloc
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -101,10 +106,12 @@ def test_gradient_check_with_many_blocks(small_blocks):
 
 
 def test_empty_block_of_rows_adds_nothing():
+    """A block of no rows (a Dask chunk can be empty) contributes zero."""
     _, Y, _, loss, (theta, _) = _problem("sigmoid")
     data_loss, gradient = loss.data_loss_gradient(theta, np.empty((0, 6)), Y[:0])
     assert data_loss == 0.0
     np.testing.assert_array_equal(gradient, 0.0)
+    assert loss.logits(theta, np.empty((0, 6))).shape == (0, 3)
 
 
 @pytest.mark.parametrize("form", ["C", "F", "csr"])
@@ -175,3 +182,134 @@ def test_same_path_as_mlpclassifier_with_many_blocks(small_blocks, form):
         peer.fit(X, y)
         ours.fit(MATRIX_FORMS[form](X), y)
     np.testing.assert_allclose(ours.predict_proba(X), peer.predict_proba(X), atol=1e-6)
+
+
+# -- how rows are cut into blocks ------------------------------------------------
+def test_dense_and_csr_rows_are_cut_into_blocks_csc_is_one_block(small_blocks):
+    X = np.arange(20.0 * 3).reshape(20, 3)
+    rows = network._BLOCK_BYTES // (5 * 8)  # 7 rows of n_hidden=5 float64 values
+    expected = [slice(0, 7), slice(7, 14), slice(14, 20)]
+    assert rows == 7
+    for form in ("C", "F", "csr"):
+        assert network._row_blocks(MATRIX_FORMS[form](X), 5, 8) == expected
+    # CSC cannot give a block of rows without copying the matrix.
+    assert network._row_blocks(sparse.csc_matrix(X), 5, 8) == [slice(0, 20)]
+    # float32 rows are half the bytes: twice as many per block.
+    assert network._row_blocks(X, 5, 4) == [slice(0, 14), slice(14, 20)]
+
+
+def test_a_row_larger_than_a_block_is_a_block_of_its_own(small_blocks):
+    blocks = network._row_blocks(np.zeros((3, 2)), n_hidden=1000, itemsize=8)
+    assert blocks == [slice(0, 1), slice(1, 2), slice(2, 3)]
+
+
+@pytest.mark.parametrize("form", ["C", "csr"])
+def test_a_block_of_rows_is_a_view_of_X(form):
+    X = MATRIX_FORMS[form](np.arange(30.0).reshape(10, 3))
+    block = network._rows(X, slice(3, 7))
+    if sparse.issparse(X):
+        assert np.shares_memory(block.data, X.data)
+        np.testing.assert_array_equal(block.toarray(), X.toarray()[3:7])
+    else:
+        assert np.shares_memory(block, X)
+        np.testing.assert_array_equal(block, X[3:7])
+
+
+# -- how blocks are dealt to threads -------------------------------------------------
+class _FakeBlas:
+    """Stands in for threadpoolctl's BLAS controller with chosen thread counts."""
+
+    def __init__(self, *num_threads):
+        self.lib_controllers = [SimpleNamespace(num_threads=n) for n in num_threads]
+        self.limits = []
+
+    @contextlib.contextmanager
+    def limit(self, limits):
+        self.limits.append(limits)
+        yield
+
+
+def _deal(monkeypatch, fake, n_blocks):
+    monkeypatch.setattr(network, "_blas_controller", lambda: fake)
+    return network._map_workers(list, list(range(n_blocks)))
+
+
+def test_blocks_are_dealt_in_turn_to_one_thread_per_blas_thread(monkeypatch):
+    fake = _FakeBlas(1, 2)  # e.g. numpy's BLAS limited to 1 thread, SciPy's to 2
+    assert _deal(monkeypatch, fake, 5) == [[0, 2, 4], [1, 3]]
+    assert fake.limits == [1]  # BLAS single-threaded inside the workers
+    assert network._PARALLEL_EVALUATION.acquire(blocking=False)  # released after
+    network._PARALLEL_EVALUATION.release()
+
+
+def test_no_more_threads_than_blocks(monkeypatch):
+    assert _deal(monkeypatch, _FakeBlas(4), 2) == [[0], [1]]
+    assert _deal(monkeypatch, _FakeBlas(3), 3) == [[0], [1], [2]]
+
+
+@pytest.mark.parametrize("num_threads", [(1,), ()], ids=["one-thread", "no-blas-seen"])
+def test_one_blas_thread_evaluates_in_sequence(monkeypatch, num_threads):
+    fake = _FakeBlas(*num_threads)
+    assert _deal(monkeypatch, fake, 4) == [[0, 1, 2, 3]]
+    assert fake.limits == []
+
+
+def test_a_concurrent_evaluation_runs_in_sequence(monkeypatch):
+    """Only one evaluation at a time runs threaded; another does not wait for it."""
+    fake = _FakeBlas(2)
+    assert network._PARALLEL_EVALUATION.acquire(blocking=False)
+    try:
+        assert _deal(monkeypatch, fake, 4) == [[0, 1, 2, 3]]
+    finally:
+        network._PARALLEL_EVALUATION.release()
+    assert fake.limits == []
+
+
+# -- how much scratch memory an evaluation holds ---------------------------------
+def _traced_peak(function):
+    """Peak bytes allocated while ``function`` runs (numpy reports to tracemalloc)."""
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("output, n_outputs", [("sigmoid", 1), ("softmax", 3)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_scratch_memory_is_a_few_blocks_however_many_rows(output, n_outputs, dtype):
+    """An evaluation holds two (rows, n_hidden) scratch blocks, not (n, n_hidden).
+
+    Each scratch block is _BLOCK_BYTES in the dtype of the data. Beyond them an
+    evaluation allocates a few (rows, n_outputs) arrays (a2, h2 − y, the per-row
+    losses), a few parameter-sized vectors (the gradients) and numpy's ufunc
+    buffers (np.getbufsize() elements); the bound allows eight, four and two of
+    those, which together stay under half a block here. A third scratch block (a
+    product not written into a scratch array, a float32 block held in float64)
+    breaks the bound, and so does any array that grows with the number of rows.
+    """
+    n_features, n_hidden = 4, 256
+    itemsize = np.dtype(dtype).itemsize
+    rows = network._BLOCK_BYTES // (n_hidden * itemsize)
+    n_samples = 16 * rows + 5
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n_samples, n_features)).astype(dtype)
+    Y = np.eye(max(n_outputs, 2))[rng.integers(0, n_outputs, n_samples), :n_outputs]
+    Y = Y.astype(dtype)
+    loss = TwoLayerLoss(ParameterLayout(n_features, n_hidden, n_outputs), output)
+    theta = rng.normal(size=loss.layout.size).astype(dtype)
+    small = (
+        8 * rows * n_outputs * itemsize
+        + 4 * loss.layout.size * 8
+        + 2 * 8 * np.getbufsize()
+    )
+    assert small < network._BLOCK_BYTES / 2
+    A2_bytes = n_samples * n_outputs * itemsize  # logits returns all of them
+    with threadpool_limits(limits=1, user_api="blas"):  # one worker, one set
+        gradient_peak = _traced_peak(lambda: loss.data_loss_gradient(theta, X, Y))
+        logits_peak = _traced_peak(lambda: loss.logits(theta, X))
+    assert gradient_peak <= 2 * network._BLOCK_BYTES + small
+    assert logits_peak <= A2_bytes + network._BLOCK_BYTES + small
+    # What an evaluation holding full (n_samples, n_hidden) arrays would need:
+    assert n_samples * n_hidden * itemsize > 16 * network._BLOCK_BYTES

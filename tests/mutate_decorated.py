@@ -1,13 +1,16 @@
-"""Mutation testing of ``TwoLayerSigmoidClassifier.fit`` itself.
+"""Mutation testing of the estimator's decorated methods, which mutmut leaves alone.
 
-mutmut (configured in pyproject.toml) leaves decorated functions alone, and ``fit``
-carries scikit-learn's ``@_fit_context``. This small runner fills that gap: it makes
-one mutant per site of ``fit``'s body (comparison and boolean operators flipped,
-``not`` dropped, constants changed, keyword arguments dropped, statements deleted),
-writes each into a copy of the package, and runs the same test files as the mutmut
-configuration against it. Run from the repository root::
+mutmut (configured in pyproject.toml) does not mutate decorated functions: ``fit``
+carries scikit-learn's ``@_fit_context``, and ``decision_function``,
+``predict_proba``, ``predict_log_proba`` and ``predict`` carry
+``@_lazy_on_dask_arrays``, whose own ``dispatch`` carries ``functools.wraps``. This
+small runner fills that gap: it makes one mutant per site of each such function's
+body (comparison and boolean operators flipped, ``not`` dropped, constants changed,
+keyword arguments dropped, statements deleted), writes each into a copy of the
+package, and runs the test files of the mutmut configuration against it, stopping at
+the first failure. Run from the repository root::
 
-    CI=1 python tests/mutate_fit.py
+    CI=1 HYPOTHESIS_PROFILE=mutation python tests/mutate_decorated.py  # Python 3.11+
 
 It prints every mutant with its fate and the score; survivors are listed in
 tests/MUTATION.md with why each is equivalent.
@@ -23,9 +26,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import tomllib
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path("sklearn_twolayer/_classifier.py")
-TESTS = ["tests/test_properties.py", "tests/test_hostile_inputs.py"]
+TESTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"][
+    "pytest_add_cli_args_test_selection"
+]
 FLIPPED = {
     ast.Eq: ast.NotEq,
     ast.NotEq: ast.Eq,
@@ -38,16 +45,25 @@ FLIPPED = {
 }
 
 
-def _fit_node(tree):
+def _decorated_functions(tree):
+    """Names of the functions with a decorator, at any depth (mutmut skips them)."""
+    return [
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.decorator_list
+    ]
+
+
+def _function_node(tree, name):
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.name == "fit":
+        if isinstance(node, ast.FunctionDef) and node.name == name:
             return node
-    raise LookupError("no fit() in " + str(TARGET))
+    raise LookupError(f"no {name}() in {TARGET}")
 
 
-def _mutations(fit):
-    """Yield (description, function that mutates a deep copy of fit in place)."""
-    for index, node in enumerate(ast.walk(fit)):
+def _mutations(function):
+    """Yield (description, node index, change applied to that node of a copy)."""
+    for index, node in enumerate(ast.walk(function)):
         where = f"line {getattr(node, 'lineno', '?')}"
         if isinstance(node, ast.Compare) and type(node.ops[0]) in FLIPPED:
             op = type(node.ops[0])
@@ -97,12 +113,13 @@ def _mutations(fit):
                 )
 
 
-def _apply(tree, index, change):
+def _apply(tree, name, index, change):
     mutated = copy.deepcopy(tree)
-    node = list(ast.walk(_fit_node(mutated)))[index]
+    function = _function_node(mutated, name)
+    node = list(ast.walk(function))[index]
     if change == "drop_not":
         # replace the UnaryOp by its operand through its parent
-        for parent in ast.walk(_fit_node(mutated)):
+        for parent in ast.walk(function):
             for field, value in ast.iter_fields(parent):
                 if value is node:
                     setattr(parent, field, node.operand)
@@ -139,11 +156,13 @@ def main():
         if baseline != "survived":
             sys.exit("the tests fail on the unmutated code")
         counts = {"killed": 0, "timeout": 0, "survived": 0}
-        for description, index, change in _mutations(_fit_node(tree)):
-            (workdir / TARGET).write_text(_apply(tree, index, change))
-            fate = _run_tests(workdir, timeout=3 * elapsed + 30)
-            counts[fate] += 1
-            print(f"{fate:8s} fit {description}", flush=True)
+        for name in _decorated_functions(tree):
+            function = _function_node(tree, name)
+            for description, index, change in _mutations(function):
+                (workdir / TARGET).write_text(_apply(tree, name, index, change))
+                fate = _run_tests(workdir, timeout=3 * elapsed + 30)
+                counts[fate] += 1
+                print(f"{fate:8s} {name} {description}", flush=True)
         (workdir / TARGET).write_text(source)
     total = sum(counts.values())
     detected = counts["killed"] + counts["timeout"]

@@ -334,22 +334,14 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         dtype = X.dtype
         monitor = None
         if self.early_stopping:
+            # Both parts have positive total weight (the split's guarantee).
             train, held_out = weighted_stratified_split(
-                X, Y, weights, loss.output, self.validation_fraction, self.random_state
+                X, Y, weights, self.validation_fraction, self.random_state
             )
             X_val, Y_val = X[held_out], Y[held_out]
             weights_val = None if weights is None else weights[held_out]
             X, Y = X[train], Y[train]
             weights = None if weights is None else weights[train]
-            for part, part_weights in (
-                ("training", weights),
-                ("validation", weights_val),
-            ):
-                if part_weights is not None and not np.sum(part_weights) > 0:
-                    raise ValueError(
-                        f"early_stopping=True: the weights of the {part} rows sum to "
-                        "0; change validation_fraction or random_state."
-                    )
 
             def validation_loss(theta):
                 theta = theta.astype(dtype, copy=False)

@@ -11,8 +11,9 @@ features and targets) and measures the held-out fraction in weight:
    features and targets, vectorised), numbered in the sorted order of the
    fingerprints, which depends neither on the order of the rows nor on the sparse
    or dense format, with the sum of their weights;
-3. groups are stratified by class (binary, multiclass) or by label set
-   (multilabel); strata holding a single group are pooled into one stratum;
+3. groups are stratified by their row of 0/1 targets: the class for binary and
+   one-hot multiclass targets, the label set for multilabel ones; strata holding a
+   single group are pooled into one stratum;
 4. ``random_state`` draws one random order of the groups; in each stratum the
    groups are taken in that order while the midpoint of their cumulative weight
    stays within ``validation_fraction`` of the stratum's weight, always leaving
@@ -95,26 +96,27 @@ def _duplicate_groups(X, Y):
     return np.unique(_row_fingerprints(X, Y), return_inverse=True)[1].ravel()
 
 
-def weighted_stratified_split(X, Y, weights, output, validation_fraction, random_state):
+def weighted_stratified_split(X, Y, weights, validation_fraction, random_state):
     """Indices ``(train, held_out)`` of the early-stopping split (module docstring).
 
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
-        0/1 target matrix (one-hot for softmax).
+        0/1 target matrix (one-hot rows for multiclass targets). Rows are
+        stratified by their pattern of 0/1 targets, which for one-hot rows is
+        their class.
     weights : ndarray of shape (n_samples,) or None
         Sample times class weights; None means all 1.
-    output : {"sigmoid", "softmax"}
-        Softmax targets are stratified by class, sigmoid ones (binary, multilabel)
-        by the row's 0/1 label pattern.
     validation_fraction : float in (0, 1)
     random_state : int, RandomState instance or None
 
     Returns
     -------
     train, held_out : ndarray of int
-        Sorted row indices; ``held_out`` is never empty.
+        Sorted row indices. Both parts have positive total weight: ``held_out``
+        holds only rows of positive weight and is never empty, and every stratum
+        keeps a group of positive weight for training.
 
     Examples
     --------
@@ -122,7 +124,7 @@ def weighted_stratified_split(X, Y, weights, output, validation_fraction, random
     >>> from sklearn_twolayer._split import weighted_stratified_split
     >>> X = np.arange(20.0).reshape(-1, 1)
     >>> Y = (X >= 10).astype(float)  # two classes of 10 rows
-    >>> train, held_out = weighted_stratified_split(X, Y, None, "sigmoid", 0.2, 0)
+    >>> train, held_out = weighted_stratified_split(X, Y, None, 0.2, 0)
     >>> held_out.size, int(Y[held_out].sum())  # 20% of each class
     (4, 2)
     """
@@ -142,10 +144,7 @@ def weighted_stratified_split(X, Y, weights, output, validation_fraction, random
     a_row_of_group = np.empty(n_groups, dtype=np.intp)
     a_row_of_group[group_of_row] = positive
     group_targets = Y[a_row_of_group]
-    if output == "softmax":
-        strata = np.argmax(group_targets, axis=1)
-    else:
-        strata = np.unique(group_targets, axis=0, return_inverse=True)[1].ravel()
+    strata = np.unique(group_targets, axis=0, return_inverse=True)[1].ravel()
     groups_per_stratum = np.bincount(strata)
     strata = np.where(groups_per_stratum[strata] == 1, -1, strata)  # pool singletons
 

@@ -5,6 +5,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import sparse
 from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -51,7 +53,7 @@ def _validation_loss_of_fitted(net, X, y, sample_weight=None):
     """The validation loss of the fitted parameters, recomputed from scratch."""
     Y = (y[:, None] == net.classes_[1]).astype(float)
     _, held_out = weighted_stratified_split(
-        X, Y, sample_weight, "sigmoid", net.validation_fraction, net.random_state
+        X, Y, sample_weight, net.validation_fraction, net.random_state
     )
     loss = TwoLayerLoss(ParameterLayout(X.shape[1], net.n_hidden, 1), "sigmoid")
     theta = loss.layout.pack(net.W1_, net.b1_, net.W2_, net.b2_)
@@ -125,8 +127,8 @@ def test_deterministic_for_an_integer_random_state(noisy_data, solver):
 def test_random_state_changes_the_split(noisy_data):
     X, y = noisy_data
     Y = y[:, None].astype(float)
-    _, held_out_0 = weighted_stratified_split(X, Y, None, "sigmoid", 0.2, 0)
-    _, held_out_1 = weighted_stratified_split(X, Y, None, "sigmoid", 0.2, 1)
+    _, held_out_0 = weighted_stratified_split(X, Y, None, 0.2, 0)
+    _, held_out_1 = weighted_stratified_split(X, Y, None, 0.2, 1)
     assert not np.array_equal(held_out_0, held_out_1)
 
 
@@ -218,13 +220,49 @@ def test_too_few_distinct_samples_is_a_clear_error():
 
 
 # -- the split -------------------------------------------------------------------
+@given(
+    n_samples=st.integers(2, 30),
+    n_outputs=st.integers(1, 4),
+    one_hot=st.booleans(),
+    validation_fraction=st.floats(0.01, 0.99),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_any_split_leaves_positive_weight_on_both_sides(
+    n_samples, n_outputs, one_hot, validation_fraction, seed
+):
+    """The guarantees the estimator relies on, for any weights and duplicates."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 3, size=(n_samples, 2)).astype(float)  # many duplicates
+    if one_hot:
+        Y = np.eye(n_outputs + 1)[rng.integers(0, n_outputs + 1, n_samples)]
+    else:
+        Y = rng.integers(0, 2, size=(n_samples, n_outputs)).astype(float)
+    weights = rng.choice([0.0, 1e-300, 0.5, 1.0, 3.0], size=n_samples)
+    positive_rows = {tuple(r) for r in np.hstack([X, Y])[weights > 0]}
+    if len(positive_rows) < 2:
+        with pytest.raises(ValueError, match="at least 2 distinct samples"):
+            weighted_stratified_split(X, Y, weights, validation_fraction, seed)
+        return
+    train, held_out = weighted_stratified_split(
+        X, Y, weights, validation_fraction, seed
+    )
+    assert np.array_equal(
+        np.sort(np.concatenate([train, held_out])), np.arange(n_samples)
+    )
+    assert held_out.size > 0 and np.all(weights[held_out] > 0)
+    assert weights[train].sum() > 0
+    rows = np.hstack([X, Y])
+    held_out_rows = {tuple(r) for r in rows[held_out]}
+    assert held_out_rows.isdisjoint(tuple(r) for r in rows[train][weights[train] > 0])
+
+
 def test_split_is_stratified_and_measured_in_weight():
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1, 2], [200, 100, 40])
     X = rng.normal(size=(y.size, 3))
     Y = np.eye(3)[y]
     weights = rng.uniform(0.5, 1.5, size=y.size)
-    train, held_out = weighted_stratified_split(X, Y, weights, "softmax", 0.25, 0)
+    train, held_out = weighted_stratified_split(X, Y, weights, 0.25, 0)
     assert np.intersect1d(train, held_out).size == 0
     assert np.union1d(train, held_out).size == y.size
     for label in range(3):
@@ -240,15 +278,13 @@ def test_split_keeps_duplicates_together_and_ignores_row_order():
     copies = rng.integers(1, 4, size=30)
     X = np.repeat(distinct, copies, axis=0)
     Y = np.repeat(rng.integers(0, 2, size=(30, 1)), copies, axis=0).astype(float)
-    _, held_out = weighted_stratified_split(X, Y, None, "sigmoid", 0.3, 0)
+    _, held_out = weighted_stratified_split(X, Y, None, 0.3, 0)
     held_out_rows = {tuple(row) for row in X[held_out]}
     train_rows = {tuple(row) for row in np.delete(X, held_out, axis=0)}
     assert held_out_rows.isdisjoint(train_rows)
 
     order = rng.permutation(X.shape[0])
-    _, held_out_shuffled = weighted_stratified_split(
-        X[order], Y[order], None, "sigmoid", 0.3, 0
-    )
+    _, held_out_shuffled = weighted_stratified_split(X[order], Y[order], None, 0.3, 0)
     assert {tuple(row) for row in X[order][held_out_shuffled]} == held_out_rows
 
 
@@ -256,9 +292,9 @@ def test_split_of_sparse_input_is_the_dense_split():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(60, 5)) * (rng.uniform(size=(60, 5)) < 0.4)
     Y = rng.integers(0, 2, size=(60, 1)).astype(float)
-    dense = weighted_stratified_split(X, Y, None, "sigmoid", 0.2, 3)
+    dense = weighted_stratified_split(X, Y, None, 0.2, 3)
     for container in (sparse.csr_matrix, sparse.csc_matrix):
-        split = weighted_stratified_split(container(X), Y, None, "sigmoid", 0.2, 3)
+        split = weighted_stratified_split(container(X), Y, None, 0.2, 3)
         np.testing.assert_array_equal(split[1], dense[1])
 
 
@@ -268,12 +304,12 @@ def test_multilabel_split_pools_rare_label_sets():
     codes = rng.permutation(2**12)[:200]  # 200 distinct label sets over 12 labels
     Y = ((codes[:, None] >> np.arange(12)) & 1).astype(float)
     X = rng.normal(size=(200, 3))
-    _, held_out = weighted_stratified_split(X, Y, None, "sigmoid", 0.1, 0)
+    _, held_out = weighted_stratified_split(X, Y, None, 0.1, 0)
     assert held_out.size == 20  # one pooled stratum of 200 unit weights
 
     Y_common = np.repeat([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [100, 60, 40], axis=0)
     X_common = rng.normal(size=(200, 3))
-    _, held_out = weighted_stratified_split(X_common, Y_common, None, "sigmoid", 0.1, 0)
+    _, held_out = weighted_stratified_split(X_common, Y_common, None, 0.1, 0)
     for label_set, size in (([1.0, 0.0], 100), ([0.0, 1.0], 60), ([1.0, 1.0], 40)):
         held_out_of_set = np.all(Y_common[held_out] == label_set, axis=1).sum()
         assert held_out_of_set == size // 10
@@ -284,7 +320,7 @@ def test_zero_weight_rows_stay_in_training():
     X = rng.normal(size=(50, 2))
     Y = rng.integers(0, 2, size=(50, 1)).astype(float)
     weights = np.where(np.arange(50) % 5 == 0, 0.0, 1.0)
-    train, held_out = weighted_stratified_split(X, Y, weights, "sigmoid", 0.3, 0)
+    train, held_out = weighted_stratified_split(X, Y, weights, 0.3, 0)
     assert np.all(weights[held_out] > 0)
     assert np.all(np.isin(np.flatnonzero(weights == 0), train))
 

@@ -136,6 +136,30 @@ def test_fit_never_copies_X(monkeypatch, form, dtype):
         assert np.shares_memory(X_seen.data if sparse.issparse(X) else X_seen, data)
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+def test_float32_fit_evaluates_everything_in_float32(monkeypatch, solver):
+    """The solver works in float64; every evaluation it asks for is float32."""
+    X, y = make_classification(n_samples=300, n_features=8, random_state=0)
+    seen = []
+
+    def spy_on(original):
+        def spy(self, theta, *args, **kwargs):
+            seen.append(theta.dtype)
+            return original(self, theta, *args, **kwargs)
+
+        return spy
+
+    for name in ("data_loss_gradient", "loss", "gradient_hessian_product"):
+        monkeypatch.setattr(TwoLayerLoss, name, spy_on(getattr(TwoLayerLoss, name)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        TwoLayerSigmoidClassifier(
+            n_hidden=3, max_iter=5, early_stopping=True, solver=solver, random_state=0
+        ).fit(X.astype(np.float32), y)
+    assert len(seen) > 5
+    assert set(seen) == {np.dtype(np.float32)}
+
+
 def test_float32_fit_runs_in_float32_and_reaches_float64_objective(small_blocks):
     # Run both fits to convergence: before it, the two L-BFGS paths part as any
     # rounding difference grows, and their objectives say nothing about precision.

@@ -54,6 +54,19 @@ def test_both_solvers_reach_the_same_optimum(loader):
     assert trust.n_iter_ < lbfgs.n_iter_  # second order: far fewer iterations
 
 
+def test_trust_ncg_sample_weights_act_as_repeated_rows():
+    """The second-order solver sees the weighted objective (weight k = k copies)."""
+    X, y = _scaled(load_iris)
+    weights = np.random.default_rng(0).integers(0, 4, size=y.size)
+    params = {"n_hidden": 3, "alpha": 3.0, "tol": 1e-10, "max_iter": 5000}
+    net = TwoLayerSigmoidClassifier(**params, solver="trust-ncg", random_state=0)
+    weighted = net.fit(X, y, sample_weight=weights)
+    weighted_proba, weighted_loss = weighted.predict_proba(X), weighted.loss_
+    repeated = net.fit(np.repeat(X, weights, axis=0), np.repeat(y, weights))
+    assert weighted_loss == pytest.approx(repeated.loss_, rel=1e-10)
+    np.testing.assert_allclose(weighted_proba, repeated.predict_proba(X), atol=1e-7)
+
+
 def _small_problem(output="sigmoid"):
     X, y = _scaled(load_iris)
     Y = np.eye(3)[y] if output == "softmax" else (y[:, None] == 2).astype(float)

@@ -479,7 +479,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
                     y=labels,
                     sample_weight=sample_weight,
                 )
-                weights *= per_class[encoded].astype(X.dtype)
+                weights *= per_class[encoded]  # in place: stays in X.dtype
             if sample_weight is not None:
                 weights *= sample_weight
         if weights is not None and not np.sum(weights, dtype=np.float64) > 0:

@@ -136,16 +136,22 @@ def test_fit_never_copies_X(monkeypatch, form, dtype):
         assert np.shares_memory(X_seen.data if sparse.issparse(X) else X_seen, data)
 
 
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
 @pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
-def test_float32_fit_evaluates_everything_in_float32(monkeypatch, solver):
-    """The solver works in float64; every evaluation it asks for is float32."""
+def test_float32_fit_evaluates_everything_in_float32(monkeypatch, solver, class_weight):
+    """The solver works in float64; every evaluation it asks for is float32.
+
+    Parameters, data, targets and the weights (sample times class weights) all
+    reach the loss in float32, so no product is silently promoted to float64.
+    """
     X, y = make_classification(n_samples=300, n_features=8, random_state=0)
+    sample_weight = np.random.default_rng(0).uniform(0.5, 2.0, size=y.size)
     seen = []
 
     def spy_on(original):
-        def spy(self, theta, *args, **kwargs):
-            seen.append(theta.dtype)
-            return original(self, theta, *args, **kwargs)
+        def spy(self, theta, X, Y, sample_weight, *args, **kwargs):
+            seen.append({a.dtype for a in (theta, X, Y, sample_weight)})
+            return original(self, theta, X, Y, sample_weight, *args, **kwargs)
 
         return spy
 
@@ -154,10 +160,15 @@ def test_float32_fit_evaluates_everything_in_float32(monkeypatch, solver):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         TwoLayerSigmoidClassifier(
-            n_hidden=3, max_iter=5, early_stopping=True, solver=solver, random_state=0
-        ).fit(X.astype(np.float32), y)
+            n_hidden=3,
+            max_iter=5,
+            early_stopping=True,
+            class_weight=class_weight,
+            solver=solver,
+            random_state=0,
+        ).fit(X.astype(np.float32), y, sample_weight=sample_weight)
     assert len(seen) > 5
-    assert set(seen) == {np.dtype(np.float32)}
+    assert all(dtypes == {np.dtype(np.float32)} for dtypes in seen)
 
 
 def test_float32_fit_runs_in_float32_and_reaches_float64_objective(small_blocks):

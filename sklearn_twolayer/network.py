@@ -379,10 +379,11 @@ class TwoLayerLoss:
         """
         s, sw_sum = self._weights_and_sum(X, sample_weight)
         per_sample = self._per_sample_loss(self.logits(theta, X), Y)
+        if s is not None:
+            per_sample *= s
         # Summed in float64, as data_loss_gradient does: a float32 sum of many rows
         # would lose the small losses next to the large ones.
-        per_sample = per_sample.astype(np.float64, copy=False)
-        data_loss = float(per_sample @ s if s is not None else per_sample.sum())
+        data_loss = float(per_sample.sum(dtype=np.float64))
         return (data_loss + self._penalty(theta, l2_reg_strength)) / sw_sum
 
     def loss_gradient(self, theta, X, Y, sample_weight=None, l2_reg_strength=0.0):

@@ -312,8 +312,8 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         """Set the fitted attributes from a solver result (in-memory and Dask fits)."""
         if not np.all(np.isfinite(result.theta)) or not np.isfinite(result.loss):
             raise ValueError(
-                "L-BFGS produced non-finite weights or loss; scale the input features "
-                "(e.g. with StandardScaler) or increase alpha."
+                f"solver={self.solver!r} produced non-finite weights or loss; scale "
+                "the input features (e.g. with StandardScaler) or increase alpha."
             )
         self.n_outputs_ = layout.n_outputs
         W1, b1, W2, b2 = layout.unpack(result.theta.astype(dtype))

@@ -661,8 +661,11 @@ def test_gradient_helpers_misuse_is_named(data):
         check_gradient(clf, X[:, :2], y)
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
 @pytest.mark.parametrize("bad", ["theta", "loss"])
-def test_non_finite_solver_result_is_an_error_not_a_model(data, monkeypatch, bad):
+def test_non_finite_solver_result_is_an_error_not_a_model(
+    data, monkeypatch, bad, solver
+):
     """The last line of defence: input validation keeps the objective finite, but
     should a solver ever return NaN/inf, fit must fail rather than store it."""
     import sklearn_twolayer._classifier as classifier_module
@@ -673,8 +676,13 @@ def test_non_finite_solver_result_is_an_error_not_a_model(data, monkeypatch, bad
         return SolverResult(theta, np.inf if bad == "loss" else 1.0, 1, 1, [1.0])
 
     monkeypatch.setattr(classifier_module, "minimize_lbfgs", broken_solver)
+    monkeypatch.setattr(classifier_module, "minimize_trust_ncg", broken_solver)
     X, y = data
-    clf = TwoLayerSigmoidClassifier(n_hidden=2)
-    with pytest.raises(ValueError, match="non-finite weights or loss"):
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, solver=solver)
+    message = (
+        f"^solver='{solver}' produced non-finite weights or loss; scale the input "
+        r"features \(e.g. with StandardScaler\) or increase alpha.$"
+    )
+    with pytest.raises(ValueError, match=message):
         clf.fit(X, y)
     assert not hasattr(clf, "W1_")

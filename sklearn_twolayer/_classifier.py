@@ -642,4 +642,4 @@ def _glorot_start(layout, random_state):
         coef = random_state.uniform(-bound, bound, (fan_in, fan_out))
         intercept = random_state.uniform(-bound, bound, fan_out)
         draws += [coef.T, intercept]
-    return layout.pack(*draws, dtype=np.float64)
+    return layout.pack(*draws)  # float64, as the draws are

@@ -198,7 +198,7 @@ def _rows(X, block):
     start, stop = indptr[0], indptr[-1]
     # Assigned, not passed to the constructor: SciPy's constructor copies arrays
     # that are slices of less than half of a larger array (its `prune` step).
-    rows = type(X)((block.stop - block.start, X.shape[1]), dtype=X.dtype)
+    rows = type(X)((block.stop - block.start, X.shape[1]))  # dtype: of its data
     rows.data, rows.indices = X.data[start:stop], X.indices[start:stop]
     rows.indptr = indptr - start
     return rows
@@ -453,7 +453,7 @@ class TwoLayerLoss:
             derivative = np.empty_like(H1)
             ones = np.ones(rows, dtype=theta.dtype)
             block_gradient = np.empty_like(theta)
-            data_loss, gradient = 0.0, np.zeros(theta.shape, dtype=np.float64)
+            data_loss, gradient = 0.0, np.zeros(theta.shape)  # float64
             for block in worker_blocks:
                 n_rows = block.stop - block.start
                 data_loss += self._block_loss_gradient(

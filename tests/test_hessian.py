@@ -1,5 +1,7 @@
 """The exact Hessian-vector product of TwoLayerLoss (R-operator) vs the gradient."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -121,6 +123,41 @@ def test_float32_stays_float32():
     )
     v = rng.normal(size=theta.size)
     np.testing.assert_allclose(hessp(v), hessp64(v), rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("output, n_outputs", [("sigmoid", 1), ("softmax", 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_product_holds_three_hidden_layer_arrays_in_the_dtype_of_theta(
+    output, n_outputs, dtype
+):
+    """Memory of one product H v, counted exactly (tracemalloc sees numpy's arrays).
+
+    A product holds three (n, n_hidden) arrays in the dtype of theta (R{h1}, R{g1}
+    and the product R{g2} W2); the bound allows a fourth for temporaries, plus
+    eight (n, n_outputs) arrays and four parameter-sized vectors. SciPy hands the
+    direction v in float64: it is cast to theta's dtype, so a float32 product stays
+    float32 (in float64 it would hold twice the memory, and break the bound).
+    """
+    n_samples, n_features, n_hidden = 4000, 5, 32
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(n_samples, n_features)).astype(dtype)
+    Y = np.eye(max(n_outputs, 2))[rng.integers(0, n_outputs, n_samples)]
+    Y = Y[:, :n_outputs].astype(dtype)
+    loss = TwoLayerLoss(ParameterLayout(n_features, n_hidden, n_outputs), output)
+    theta = rng.normal(size=loss.layout.size).astype(dtype)
+    _, _, hessp = loss.gradient_hessian_product(theta, X, Y)
+    v = rng.normal(size=theta.size)  # float64, as SciPy passes it
+    itemsize = np.dtype(dtype).itemsize
+    bound = itemsize * n_samples * (4 * n_hidden + 8 * n_outputs)
+    bound += 4 * 8 * theta.size
+    tracemalloc.start()
+    try:
+        product = hessp(v)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert product.dtype == dtype
+    assert peak <= bound
 
 
 def test_no_overflow_warning_for_large_inputs():

@@ -529,12 +529,16 @@ def test_documented_defaults_and_tags():
         "max_iter": 200,
         "tol": 1e-4,
         "max_fun": 15000,
+        "solver": "lbfgs",
+        "early_stopping": False,
+        "validation_fraction": 0.1,
+        "n_iter_no_change": 10,
         "class_weight": None,
         "warm_start": False,
         "random_state": None,
         "verbose": 0,
     }
-    assert {name: params[name] for name in documented} == documented
+    assert params == documented  # every parameter, as the class docstring states
     tags = TwoLayerSigmoidClassifier().__sklearn_tags__()
     assert tags.input_tags.sparse is True
     assert tags.classifier_tags.multi_label is True

@@ -174,12 +174,7 @@ def minimize_lbfgs(
             reason = f"the number of iterations reached max_iter={max_iter}"
         else:
             reason = f"L-BFGS-B stopped: {result.message}"
-        warnings.warn(
-            f"L-BFGS-B did not converge after {n_iter} iteration(s): {reason}. "
-            "Increase max_iter / max_fun, or scale the input features.",
-            ConvergenceWarning,
-            stacklevel=5,  # the caller of the estimator's fit (fit -> _run_solver)
-        )
+        _warn_not_converged("L-BFGS-B", n_iter, reason)
     return _result_with_best_iterate(
         SolverResult(
             theta=result.x,
@@ -192,6 +187,16 @@ def minimize_lbfgs(
         ),
         monitor,
         fun,
+    )
+
+
+def _warn_not_converged(method, n_iter, reason):
+    """The ConvergenceWarning of both solvers, pointing at the user's call of fit."""
+    warnings.warn(
+        f"{method} did not converge after {n_iter} iteration(s): {reason}. "
+        "Increase max_iter / max_fun, or scale the input features.",
+        ConvergenceWarning,
+        stacklevel=6,  # the caller of fit (fit -> _run_solver -> minimize_* -> here)
     )
 
 
@@ -426,12 +431,7 @@ def minimize_trust_ncg(
             f"the number of evaluations and Hessian products reached max_fun={max_fun}"
         )
     if not converged and reason != "monitor":
-        warnings.warn(
-            f"trust-ncg did not converge after {int(result.nit)} iteration(s): "
-            f"{reason}. Increase max_iter / max_fun, or scale the input features.",
-            ConvergenceWarning,
-            stacklevel=5,  # the caller of the estimator's fit (fit -> _run_solver)
-        )
+        _warn_not_converged("trust-ncg", int(result.nit), reason)
     return _result_with_best_iterate(
         SolverResult(
             theta=result.x,

@@ -487,6 +487,16 @@ def test_max_iter_reached_warns_with_the_count(data):
     assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 3
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+def test_convergence_warning_points_at_the_call_of_fit(data, solver):
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, max_iter=2, solver=solver)
+    with pytest.warns(ConvergenceWarning, match=r"after 2 iteration\(s\)") as record:
+        clf.fit(X, y)
+    if "MUTANT_UNDER_TEST" not in os.environ:  # mutmut adds trampoline frames
+        assert record[0].filename == __file__
+
+
 def test_max_fun_reached_warns_with_the_count(data):
     X, y = data
     with pytest.warns(ConvergenceWarning, match=r"evaluations reached max_fun=4") as w:

@@ -128,10 +128,24 @@ def weighted_stratified_split(X, Y, weights, validation_fraction, random_state):
     >>> held_out.size, int(Y[held_out].sum())  # 20% of each class
     (4, 2)
     """
+    is_held_out = held_out_rows(
+        _row_fingerprints(X, Y), Y, weights, validation_fraction, random_state
+    )
+    return np.flatnonzero(~is_held_out), np.flatnonzero(is_held_out)
+
+
+def held_out_rows(fingerprints, Y, weights, validation_fraction, random_state):
+    """Boolean mask of the held-out rows, from each row's fingerprint, targets, weight.
+
+    The split of :func:`weighted_stratified_split` from what it needs per row: the
+    fingerprint of the row (:func:`_row_fingerprints`, computable block by block
+    where the rows live), its 0/1 target row and its weight (None: all 1). Backends
+    whose rows are not in this process (Dask) gather these, never ``X``.
+    """
     n_samples = Y.shape[0]
     weights = np.ones(n_samples) if weights is None else np.asarray(weights, float)
     positive = np.flatnonzero(weights > 0)
-    group_of_row = _duplicate_groups(X[positive], Y[positive])
+    group_of_row = np.unique(fingerprints[positive], return_inverse=True)[1].ravel()
     n_groups = int(group_of_row.max()) + 1 if group_of_row.size else 0
     if n_groups < 2:
         raise ValueError(
@@ -168,4 +182,4 @@ def weighted_stratified_split(X, Y, weights, validation_fraction, random_state):
         held_out_group[min(splittable, key=rank.__getitem__)] = True
     is_held_out = np.zeros(n_samples, dtype=bool)
     is_held_out[positive] = held_out_group[group_of_row]
-    return np.flatnonzero(~is_held_out), np.flatnonzero(is_held_out)
+    return is_held_out

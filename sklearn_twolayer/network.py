@@ -364,6 +364,20 @@ class TwoLayerLoss:
         squared_norm = np.dot(W1.ravel(), W1.ravel()) + np.dot(W2.ravel(), W2.ravel())
         return 0.5 * l2_reg_strength * float(squared_norm)
 
+    def data_loss(self, theta, X, Y, sample_weight=None):
+        """Σ_i s_i · loss_i (eq. 1.1 per row), summed in float64, as a Python float.
+
+        The rows' part of the objective, unnormalised and without the L2 term:
+        sums over blocks of rows add up (early stopping's held-out loss is this
+        divided by Σ s_i).
+        """
+        per_sample = self._per_sample_loss(self.logits(theta, X), Y)
+        if sample_weight is not None:
+            per_sample *= sample_weight
+        # Summed in float64, as data_loss_gradient does: a float32 sum of many rows
+        # would lose the small losses next to the large ones.
+        return float(per_sample.sum(dtype=np.float64))
+
     def loss(self, theta, X, Y, sample_weight=None, l2_reg_strength=0.0):
         """The objective J(theta) (see the class docstring), as a Python float.
 
@@ -377,13 +391,8 @@ class TwoLayerLoss:
         sample_weight : ndarray of shape (n_samples,), optional
         l2_reg_strength : float, default=0
         """
-        s, sw_sum = self._weights_and_sum(X, sample_weight)
-        per_sample = self._per_sample_loss(self.logits(theta, X), Y)
-        if s is not None:
-            per_sample *= s
-        # Summed in float64, as data_loss_gradient does: a float32 sum of many rows
-        # would lose the small losses next to the large ones.
-        data_loss = float(per_sample.sum(dtype=np.float64))
+        _, sw_sum = self._weights_and_sum(X, sample_weight)
+        data_loss = self.data_loss(theta, X, Y, sample_weight)
         return (data_loss + self._penalty(theta, l2_reg_strength)) / sw_sum
 
     def loss_gradient(self, theta, X, Y, sample_weight=None, l2_reg_strength=0.0):
@@ -593,10 +602,45 @@ class TwoLayerLoss:
         >>> bool(np.allclose(hessp(v), numeric, rtol=1e-6, atol=1e-8))
         True
         """
+        _, sw_sum = self._weights_and_sum(X, sample_weight)
+        data_loss, gradient, data_hessp = self.data_gradient_hessian_product(
+            theta, X, Y, sample_weight
+        )
+        loss, gradient = self.add_penalty_and_normalize(
+            theta, data_loss, gradient, sw_sum, l2_reg_strength
+        )
+
+        def hessp(v):
+            return self.add_penalty_and_normalize_product(
+                v, data_hessp(v), sw_sum, l2_reg_strength
+            )
+
+        return loss, gradient, hessp
+
+    def add_penalty_and_normalize_product(self, v, data_product, sw_sum, l2_reg):
+        """(Σ_i s_i H_i v + l2_reg · (V1, 0, V2, 0)) / Σ s_i, from the data product.
+
+        The L2 term ``½ l2_reg ‖W‖²`` has the Hessian ``l2_reg`` on the weights and
+        0 on the biases. ``data_product`` is updated in place and returned.
+        """
+        V1, _, V2, _ = self.layout.unpack(np.asarray(v, dtype=data_product.dtype))
+        H_W1, _, H_W2, _ = self.layout.unpack(data_product)
+        H_W1 += l2_reg * V1
+        H_W2 += l2_reg * V2
+        data_product /= sw_sum
+        return data_product
+
+    def data_gradient_hessian_product(self, theta, X, Y, sample_weight=None):
+        """Σ_i s_i loss_i, its gradient, and ``hessp(v) = Σ_i s_i H_i v``.
+
+        The rows' part of :meth:`gradient_hessian_product` (see its derivation):
+        unnormalised and without the L2 term, so that sums over blocks of rows add
+        up (the Dask backend maps it over its blocks). ``hessp(v)`` returns an
+        ndarray in the dtype of ``theta``.
+        """
         layout = self.layout
         _, _, W2, b2 = layout.unpack(theta)
         s = sample_weight
-        _, sw_sum = self._weights_and_sum(X, s)
 
         # Ordinary forward and backward pass (as in data_loss_gradient), keeping
         # h1, h2, g2 = s ⊙ (h2 − y) and W2ᵀ g2 for the products.
@@ -622,9 +666,6 @@ class TwoLayerLoss:
         np.matmul(G2.T, H1, out=grad_W2)  # eq. 1.4
         G1.sum(axis=0, out=grad_b1)
         grad_W1[...] = (X.T @ G1).T  # eq. 1.6
-        loss, gradient = self.add_penalty_and_normalize(
-            theta, data_loss, gradient, sw_sum, l2_reg_strength
-        )
         del A2, G1
 
         def hessp(v):
@@ -658,9 +699,6 @@ class TwoLayerLoss:
             RG1 += RH1  # R{g1}
             RG1.sum(axis=0, out=H_b1)  # R{∇b1 J} = R{g1}
             H_W1[...] = (X.T @ RG1).T  # R{∇W1 J} = R{g1} h0ᵀ
-            H_W1 += l2_reg_strength * V1
-            H_W2 += l2_reg_strength * V2
-            product /= sw_sum
             return product
 
-        return loss, gradient, hessp
+        return data_loss, gradient, hessp

@@ -14,6 +14,11 @@ of blocks fixed, and prints milliseconds per evaluation:
   scheduler's task stream (the work, which the workers share);
 - ``overhead``: ``dask - worker``, the time spent on anything but the work.
 
+Each n has two rows: ``gradient`` (one evaluation of the objective and its
+gradient, what L-BFGS asks for) and ``hessp`` (one exact Hessian-vector product at a
+point already evaluated, what trust-ncg's inner loop asks for: on Dask, one task per
+block on the forward pass that block keeps on its worker).
+
 With two worker processes the work is shared, so at large n the Dask path can beat
 the in-memory one even on 2 cores; the overhead is what does not shrink. Timings on
 a machine shared with other work are noisy: the two paths are timed alternately, and
@@ -24,6 +29,7 @@ Run: ``python benchmarks/bench_dask.py [--n 1000 10000 100000] [--repeats 30]``
 """
 
 import argparse
+import os
 import time
 from collections import defaultdict
 
@@ -31,7 +37,8 @@ import dask.array as da
 import numpy as np
 from distributed import Client, LocalCluster, get_task_stream
 
-from sklearn_twolayer import _dask
+from sklearn_twolayer._backends import dask as _dask
+from sklearn_twolayer._objective import Objective
 from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
 
 
@@ -52,36 +59,49 @@ def measure(client, n, n_features, n_hidden, n_blocks, repeats, seed):
     X, Y = np.concatenate(X), np.concatenate(Y)
     loss = TwoLayerLoss(ParameterLayout(n_features, n_hidden, 1), output="sigmoid")
     theta = np.random.default_rng(seed).normal(scale=0.1, size=loss.layout.size)
-    objective = _dask._BlockObjective(
+    dask_rows = _dask.DaskRows(
         client,
-        loss,
-        (X_blocks, Y_blocks, [None] * len(X_blocks)),
+        [(X_b, Y_b, None) for X_b, Y_b in zip(X_blocks, Y_blocks, strict=True)],
+        [int(size) for size in X_dask.chunks[0]],
+        n_features,
+        np.dtype(np.float64),
         float(n),
-        1e-4,
-        np.float64,
+        loss,
     )
-    value_dask, grad_dask = objective(theta)  # warm-up: workers import, caches
+    objective = Objective(dask_rows, 1e-4)
+    value_dask, grad_dask = objective.loss_gradient(theta)  # warm-up: imports
     value_memory, grad_memory = loss.loss_gradient(theta, X, Y, None, 1e-4)
+    # trust-ncg: Hessian-vector products at theta, each mapped over the blocks'
+    # kept forward passes (Dask) or on the in-memory arrays.
+    direction = np.random.default_rng(seed + 1).normal(size=theta.size)
+    hessp_dask = objective.loss_gradient_hessp(theta)[2]
+    hessp_memory = loss.gradient_hessian_product(theta, X, Y, None, 1e-4)[2]
+    product_dask, product_memory = hessp_dask(direction), hessp_memory(direction)
     agreement = max(
         abs(value_dask - value_memory) / abs(value_memory),
         np.max(np.abs(grad_dask - grad_memory)) / np.max(np.abs(grad_memory)),
+        np.max(np.abs(product_dask - product_memory)) / np.max(np.abs(product_memory)),
     )
-    memory_times, dask_times, worker_times = [], [], []
+    times = defaultdict(list)
     for _ in range(repeats):
-        start = time.perf_counter()
-        loss.loss_gradient(theta, X, Y, None, 1e-4)
-        memory_times.append(time.perf_counter() - start)
-        with get_task_stream(client) as stream:
+        for name, in_memory, on_dask in (
+            (
+                "gradient",
+                lambda: loss.loss_gradient(theta, X, Y, None, 1e-4),
+                lambda: objective.loss_gradient(theta),
+            ),
+            ("hessp", lambda: hessp_memory(direction), lambda: hessp_dask(direction)),
+        ):
             start = time.perf_counter()
-            objective(theta)
-            dask_times.append(time.perf_counter() - start)
-        worker_times.append(_busiest_worker_seconds(stream.data))
-    return (
-        _median_ms(memory_times),
-        _median_ms(dask_times),
-        _median_ms(worker_times),
-        agreement,
-    )
+            in_memory()
+            times[name, "memory"].append(time.perf_counter() - start)
+            with get_task_stream(client) as stream:
+                start = time.perf_counter()
+                on_dask()
+                times[name, "dask"].append(time.perf_counter() - start)
+            times[name, "worker"].append(_busiest_worker_seconds(stream.data))
+    medians = {key: _median_ms(values) for key, values in times.items()}
+    return medians, agreement
 
 
 def _busiest_worker_seconds(task_stream):
@@ -113,19 +133,20 @@ def main():
         ) as cluster,
         Client(cluster) as client,
     ):
+        print(f"load average before: {os.getloadavg()}")
         print(
             f"LocalCluster: 2 worker processes x 1 thread; {args.n_blocks} row blocks; "
             f"{args.n_features} features, {args.n_hidden} hidden units; median of "
             f"{args.repeats} evaluations, both paths timed alternately"
         )
         header = (
-            f"{'n':>9} {'in-memory ms':>13} {'dask ms':>9} {'worker ms':>10} "
-            f"{'overhead ms':>12} {'max rel diff':>13}"
+            f"{'n':>9} {'what':>9} {'in-memory ms':>13} {'dask ms':>9} "
+            f"{'worker ms':>10} {'overhead ms':>12} {'max rel diff':>13}"
         )
         print(header)
         print("-" * len(header))
         for n in args.n:
-            memory_ms, dask_ms, worker_ms, agreement = measure(
+            medians, agreement = measure(
                 client,
                 n,
                 args.n_features,
@@ -134,10 +155,16 @@ def main():
                 args.repeats,
                 seed=n,
             )
-            print(
-                f"{n:>9} {memory_ms:>13.2f} {dask_ms:>9.2f} {worker_ms:>10.2f} "
-                f"{dask_ms - worker_ms:>12.2f} {agreement:>13.1e}"
-            )
+            for what in ("gradient", "hessp"):
+                memory_ms, dask_ms, worker_ms = (
+                    medians[what, where] for where in ("memory", "dask", "worker")
+                )
+                print(
+                    f"{n:>9} {what:>9} {memory_ms:>13.2f} {dask_ms:>9.2f} "
+                    f"{worker_ms:>10.2f} {dask_ms - worker_ms:>12.2f} "
+                    f"{agreement:>13.1e}"
+                )
+        print(f"load average after: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

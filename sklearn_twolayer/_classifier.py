@@ -1,63 +1,38 @@
 """The estimator: ``TwoLayerSigmoidClassifier``.
 
-The third layer. It validates input, encodes labels into a 0/1 target matrix,
-combines sample and class weights, draws the start vector, and stores the fitted
-attributes. All mathematics is delegated to :mod:`sklearn_twolayer.network` and the
-optimisation to :mod:`sklearn_twolayer._solver`.
+The third layer, and the one fit path for every kind of input. ``fit`` validates the
+parameters, picks the backend from ``X`` once (:mod:`sklearn_twolayer._backends`:
+in memory, Dask, ...), which validates the data and encodes the targets and weights
+(:mod:`sklearn_twolayer._targets`), draws the start vector, runs the solver
+(:mod:`sklearn_twolayer._solver`) on the objective over the backend's rows
+(:mod:`sklearn_twolayer._objective`), and assigns every fitted attribute at once.
+All mathematics is delegated to :mod:`sklearn_twolayer.network`.
 """
 
 import functools
-import sys
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    InvalidParameterError,
-    StrOptions,
-)
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._backends import backend_for, in_memory, is_dask_collection
+from ._objective import Objective
 from ._solver import ValidationMonitor, minimize_lbfgs, minimize_trust_ncg
-from ._split import weighted_stratified_split
 from .network import ParameterLayout, TwoLayerLoss, sigmoid
 
-_ACCEPTED_SPARSE = ("csr", "csc")
-_FLOAT_DTYPES = (np.float64, np.float32)
 
-
-def _lazy_on_dask_arrays(method):
-    """On a Dask array, map ``method`` lazily over its blocks (``_dask.predict``)."""
+def _dispatch_prediction(method):
+    """On a Dask array, map ``method`` lazily over its blocks (Dask backend)."""
 
     @functools.wraps(method)
-    def dispatch(self, X):
-        if _is_dask_collection(X):
-            from . import _dask
-
-            return _dask.predict(self, X, method.__name__)
-        return method(self, X)
+    def dispatch(self, X, **kwargs):
+        if is_dask_collection(X):
+            return backend_for(X).predict(self, X, method.__name__, **kwargs)
+        return method(self, X, **kwargs)
 
     return dispatch
-
-
-def _is_dask_collection(*arrays):
-    """Whether any argument is a Dask collection, without ever importing dask.
-
-    A Dask collection can only exist once dask is imported, so an absent module
-    means none was passed; the Dask code (``_dask.py``) is imported only then.
-    """
-    dask = sys.modules.get("dask")
-    return dask is not None and any(dask.is_dask_collection(a) for a in arrays)
 
 
 class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
@@ -287,68 +262,40 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         self : TwoLayerSigmoidClassifier
             The fitted estimator.
         """
-        if _is_dask_collection(X, y, sample_weight):
-            from . import _dask
+        before = self.__dict__.copy()
+        try:
+            fitted = self._fit(X, y, sample_weight)
+        except BaseException:
+            # Atomic: a failed or interrupted fit (KeyboardInterrupt included) leaves
+            # the estimator as it was; validation may already have set
+            # n_features_in_, and nothing else of a half-done fit may remain.
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        self.__dict__.update(fitted)
+        return self
 
-            return _dask.fit(self, X, y, sample_weight)
+    def _fit(self, X, y, sample_weight):
+        """The fit, for every backend; returns the fitted attributes to assign."""
+        backend = backend_for(X)
         continuing = self.warm_start and hasattr(self, "W1_")
-        X, Y, weights, loss = self._training_problem(X, y, sample_weight, continuing)
-        layout = loss.layout
+        targets, rows = backend.training_rows(
+            self, X, y, sample_weight, reset=not continuing, n_hidden=self.n_hidden
+        )
+        layout = rows.loss.layout
         if continuing:
-            if self.W1_.shape[0] != self.n_hidden:
-                raise ValueError(
-                    "warm_start=True needs the same n_hidden as the previous fit "
-                    f"({self.W1_.shape[0]}), got n_hidden={self.n_hidden}."
-                )
-            theta0 = layout.pack(self.W1_, self.b1_, self.W2_, self.b2_, np.float64)
+            theta0 = self._warm_start_vector(targets, layout)
         else:
             theta0 = _glorot_start(layout, check_random_state(self.random_state))
 
-        dtype = X.dtype
-        result, monitor = self._run_solver(X, Y, weights, loss, theta0)
-        return self._store_solution(layout, result, dtype, monitor)
-
-    def _store_solution(self, layout, result, dtype, monitor=None):
-        """Set the fitted attributes from a solver result (in-memory and Dask fits)."""
-        if not np.all(np.isfinite(result.theta)) or not np.isfinite(result.loss):
-            raise ValueError(
-                f"solver={self.solver!r} produced non-finite weights or loss; scale "
-                "the input features (e.g. with StandardScaler) or increase alpha."
-            )
-        self.n_outputs_ = layout.n_outputs
-        W1, b1, W2, b2 = layout.unpack(result.theta.astype(dtype))
-        self.W1_, self.b1_, self.W2_, self.b2_ = W1, b1, W2, b2
-        self.n_iter_ = result.n_iter
-        self.loss_ = result.loss
-        self.loss_curve_ = result.loss_curve
-        self.validation_loss_curve_ = monitor.curve if monitor else None
-        self.best_validation_loss_ = monitor.best_loss if monitor else None
-        self.best_iteration_ = monitor.best_iteration if monitor else None
-        return self
-
-    def _run_solver(self, X, Y, weights, loss, theta0):
-        """Hold out the validation rows if asked, then run the chosen solver.
-
-        Returns the solver's result and the :class:`ValidationMonitor` (or None).
-        """
-        dtype = X.dtype
         monitor = None
         if self.early_stopping:
             # Both parts have positive total weight (the split's guarantee).
-            train, held_out = weighted_stratified_split(
-                X, Y, weights, self.validation_fraction, self.random_state
+            rows, held_out = rows.split(self.validation_fraction, self.random_state)
+            monitor = ValidationMonitor(
+                Objective(held_out, 0.0).data_term, theta0, self.n_iter_no_change
             )
-            X_val, Y_val = X[held_out], Y[held_out]
-            weights_val = None if weights is None else weights[held_out]
-            X, Y = X[train], Y[train]
-            weights = None if weights is None else weights[train]
-
-            def validation_loss(theta):
-                theta = theta.astype(dtype, copy=False)
-                return loss.loss(theta, X_val, Y_val, weights_val)
-
-            monitor = ValidationMonitor(validation_loss, theta0, self.n_iter_no_change)
-
+        objective = Objective(rows, self.alpha)
         budgets = {
             "max_iter": self.max_iter,
             "max_fun": self.max_fun,
@@ -357,144 +304,66 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
             "monitor": monitor,
         }
         if self.solver == "trust-ncg":
-
-            def objective_and_hessp(theta):
-                theta = theta.astype(dtype, copy=False)
-                return loss.gradient_hessian_product(theta, X, Y, weights, self.alpha)
-
-            return minimize_trust_ncg(objective_and_hessp, theta0, **budgets), monitor
-
-        def objective(theta):
-            return loss.loss_gradient(
-                theta.astype(dtype, copy=False), X, Y, weights, self.alpha
+            result = minimize_trust_ncg(
+                objective.loss_gradient_hessp, theta0, **budgets
             )
+        else:
+            result = minimize_lbfgs(objective.loss_gradient, theta0, **budgets)
+        return self._fitted_attributes(targets, layout, result, rows.dtype, monitor)
 
-        return minimize_lbfgs(objective, theta0, **budgets), monitor
-
-    def _training_problem(self, X, y, sample_weight, continuing=False):
-        """Validate the training data; return (X, Y, weights, loss object).
-
-        Sets ``classes_``, ``out_activation_`` and the ``n_features_in_`` family. With
-        ``continuing`` (warm start) the data must match the previous fit.
-        """
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=not continuing,
-            accept_sparse=_ACCEPTED_SPARSE,
-            dtype=_FLOAT_DTYPES,
-            multi_output=True,
-        )
-        _check_magnitude(X)
-        classes, Y, y_encoded, output = self._encode_targets(y)
-        out_activation = "softmax" if output == "softmax" else "logistic"
-        if continuing:
-            self._check_same_targets_as_before(classes, out_activation)
-        weights = self._combined_weights(X, Y, sample_weight, classes, y_encoded)
-        self.classes_, self.out_activation_ = classes, out_activation
-        layout = ParameterLayout(X.shape[1], self.n_hidden, Y.shape[1])
-        return X, Y.astype(X.dtype, copy=False), weights, TwoLayerLoss(layout, output)
-
-    def _check_same_targets_as_before(self, classes, out_activation):
-        """A warm start continues the previous network: its outputs must not change."""
+    def _warm_start_vector(self, targets, layout):
+        """The previous solution as a start vector; its network must not change."""
         if (
-            not np.array_equal(self.classes_, classes)
-            or self.out_activation_ != out_activation
+            not np.array_equal(self.classes_, targets.classes)
+            or self.out_activation_ != targets.out_activation
         ):
             raise ValueError(
                 "warm_start=True needs the same classes as the previous fit: "
-                f"fitted on {self.classes_.tolist()}, now given {classes.tolist()}."
+                f"fitted on {self.classes_.tolist()}, now given "
+                f"{targets.classes.tolist()}."
             )
-
-    def _encode_targets(self, y):
-        """Return (classes_, Y, encoded labels or None, output kind) for y."""
-        if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected. Please "
-                "change the shape of y to (n_samples,), for example using ravel().",
-                DataConversionWarning,
-                stacklevel=5,  # the caller of fit (through _fit_context)
-            )
-            y = y.ravel()
-        check_classification_targets(y)
-        target_type = type_of_target(y, input_name="y")
-        if target_type == "multilabel-indicator":
-            if isinstance(self.class_weight, dict):
-                raise ValueError(
-                    "class_weight must be None or 'balanced' for multilabel targets; "
-                    "pass sample_weight for other weightings."
-                )
-            Y = np.asarray(y.toarray() if hasattr(y, "toarray") else y)
-            return np.arange(Y.shape[1]), Y, None, "sigmoid"
-        if target_type not in ("binary", "multiclass"):
+        if self.W1_.shape[0] != layout.n_hidden:
             raise ValueError(
-                f"TwoLayerSigmoidClassifier supports binary, multiclass and multilabel "
-                f"targets; got a {target_type!r} target."
+                "warm_start=True needs the same n_hidden as the previous fit "
+                f"({self.W1_.shape[0]}), got n_hidden={self.n_hidden}."
             )
-        classes, y_encoded = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                "TwoLayerSigmoidClassifier needs samples of at least 2 classes in the "
-                f"data, but the data contains only one class: {classes[0]!r}."
-            )
-        if classes.size == 2:
-            return classes, y_encoded[:, None].astype(np.float64), y_encoded, "sigmoid"
-        Y = np.zeros((y_encoded.size, classes.size))
-        Y[np.arange(y_encoded.size), y_encoded] = 1.0
-        return classes, Y, y_encoded, "softmax"
+        return layout.pack(self.W1_, self.b1_, self.W2_, self.b2_, np.float64)
 
-    def _combined_weights(self, X, Y, sample_weight, classes, y_encoded):
-        """s_i = sample_weight_i · class_weight[y_i], or None when all are 1.
-
-        For multilabel targets ``"balanced"`` balances each label column (0 against 1)
-        and multiplies the per-column weights, scikit-learn's convention for
-        multi-output targets. Class counts are weighted by ``sample_weight``, so that
-        integer weights still equal repeated rows.
-        """
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-            if (
-                y_encoded is not None
-                and np.unique(y_encoded[sample_weight > 0]).size < 2
-            ):
-                raise ValueError(
-                    "Only one class has positive sample_weight; at least 2 classes "
-                    "are needed to fit."
-                )
-        if isinstance(self.class_weight, dict):
-            _check_class_weight_dict(self.class_weight, classes)
-        if self.class_weight is None:
-            weights = sample_weight
-        else:
-            weights = np.ones(X.shape[0], dtype=X.dtype)
-            columns = [classes[y_encoded]] if y_encoded is not None else Y.T
-            for labels in columns:
-                present, encoded = np.unique(labels, return_inverse=True)
-                per_class = compute_class_weight(
-                    self.class_weight,
-                    classes=present,
-                    y=labels,
-                    sample_weight=sample_weight,
-                )
-                weights *= per_class[encoded]  # in place: stays in X.dtype
-            if sample_weight is not None:
-                weights *= sample_weight
-        if weights is not None and not np.sum(weights, dtype=np.float64) > 0:
+    def _fitted_attributes(self, targets, layout, result, dtype, monitor):
+        """Every fitted attribute of a solver result, or an error for a bad one."""
+        if not np.all(np.isfinite(result.theta)) or not np.isfinite(result.loss):
             raise ValueError(
-                "The sample weights times the class weights sum to 0: nothing to fit."
+                f"solver={self.solver!r} produced non-finite weights or loss; scale "
+                "the input features (e.g. with StandardScaler) or increase alpha."
             )
-        return weights
+        W1, b1, W2, b2 = layout.unpack(result.theta.astype(dtype))
+        return {
+            "classes_": targets.classes,
+            "out_activation_": targets.out_activation,
+            "n_outputs_": layout.n_outputs,
+            "W1_": W1,
+            "b1_": b1,
+            "W2_": W2,
+            "b2_": b2,
+            "n_iter_": result.n_iter,
+            "loss_": result.loss,
+            "loss_curve_": result.loss_curve,
+            "validation_loss_curve_": monitor.curve if monitor else None,
+            "best_validation_loss_": monitor.best_loss if monitor else None,
+            "best_iteration_": monitor.best_iteration if monitor else None,
+        }
+
+    def _training_problem(self, X, y, sample_weight=None):
+        """``(X, Y, weights, loss)`` of an in-memory fit: the arrays the objective
+        reads, for gradient checks, tests and benchmarks. Sets ``n_features_in_``."""
+        _, rows = in_memory.training_rows(
+            self, X, y, sample_weight, reset=True, n_hidden=self.n_hidden
+        )
+        return rows.X, rows.Y, rows.sample_weight, rows.loss
 
     # -- prediction --------------------------------------------------------------
     def _loss_and_theta(self, X):
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, accept_sparse=_ACCEPTED_SPARSE, dtype=_FLOAT_DTYPES
-        )
-        _check_magnitude(X)
+        X = in_memory.prediction_input(self, X)
         layout = ParameterLayout(self.W1_.shape[1], self.W1_.shape[0], self.n_outputs_)
         output = "softmax" if self.out_activation_ == "softmax" else "sigmoid"
         theta = layout.pack(self.W1_, self.b1_, self.W2_, self.b2_, X.dtype)
@@ -507,7 +376,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
             and (self.n_outputs_ == 1)
         )
 
-    @_lazy_on_dask_arrays
+    @_dispatch_prediction
     def decision_function(self, X):
         """Output logits ``a2 = b2 + W2 h1``.
 
@@ -524,7 +393,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         A2 = loss.logits(theta, X)
         return A2.ravel() if self._is_binary() else A2
 
-    @_lazy_on_dask_arrays
+    @_dispatch_prediction
     def predict_proba(self, X):
         """Class probabilities (per-label probabilities for multilabel targets).
 
@@ -545,7 +414,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
             return np.hstack([sigmoid(-A2), sigmoid(A2)])
         return loss.output_proba(A2)
 
-    @_lazy_on_dask_arrays
+    @_dispatch_prediction
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed from the logits.
 
@@ -567,7 +436,7 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
             return np.hstack([loss.log_output_proba(-A2), loss.log_output_proba(A2)])
         return loss.log_output_proba(A2)
 
-    @_lazy_on_dask_arrays
+    @_dispatch_prediction
     def predict(self, X):
         """Predicted class labels (a 0/1 indicator matrix for multilabel targets).
 
@@ -585,46 +454,6 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         if self.out_activation_ == "softmax":
             return self.classes_[np.argmax(scores, axis=1)]
         return (scores > 0).astype(int)
-
-
-def _check_magnitude(X):
-    """Reject features too large to multiply by a weight without overflow.
-
-    Up to sqrt(largest float) (1e154 in float64, 1.8e19 in float32), a feature
-    times any weight up to the same size stays finite; beyond it the pre-activations
-    and the gradient overflow to inf and the fit silently returns nonsense.
-    """
-    limit = np.sqrt(np.finfo(X.dtype).max)
-    # X is validated, so not empty; a sparse X's implicit zeros change nothing here.
-    largest = max(float(X.max()), -float(X.min()))
-    if largest > limit:
-        raise ValueError(
-            f"X has entries of magnitude {largest:.3g}, beyond {limit:.3g}, the "
-            f"largest a {X.dtype} network can multiply by its weights without "
-            "overflow; scale the input features (e.g. with StandardScaler)."
-        )
-
-
-def _check_class_weight_dict(class_weight, classes):
-    """Reject keys that are not classes of y and weights that are not finite and >= 0.
-
-    An unknown key is almost always a typo or a label of the wrong type (``"1"``
-    for ``1``), which would otherwise silently leave a class unweighted; a negative
-    weight makes the objective unbounded below.
-    """
-    known = set(classes.tolist())
-    unknown = [key for key in class_weight if key not in known]
-    if unknown:
-        raise InvalidParameterError(
-            f"class_weight has keys {unknown} that are not classes of y; the classes "
-            f"are {classes.tolist()}."
-        )
-    for key, weight in class_weight.items():
-        if not (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0):
-            raise InvalidParameterError(
-                "class_weight values must be finite non-negative numbers; got "
-                f"{weight!r} for class {key!r}."
-            )
 
 
 def _glorot_start(layout, random_state):

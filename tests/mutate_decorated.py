@@ -3,7 +3,7 @@
 mutmut (configured in pyproject.toml) does not mutate decorated functions: ``fit``
 carries scikit-learn's ``@_fit_context``, and ``decision_function``,
 ``predict_proba``, ``predict_log_proba`` and ``predict`` carry
-``@_lazy_on_dask_arrays``, whose own ``dispatch`` carries ``functools.wraps``. This
+``@_dispatch_prediction``, whose own ``dispatch`` carries ``functools.wraps``. This
 small runner fills that gap: it makes one mutant per site of each such function's
 body (comparison and boolean operators flipped, ``not`` dropped, constants changed,
 keyword arguments dropped, statements deleted), writes each into a copy of the

@@ -13,12 +13,12 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_twolayer import TwoLayerSigmoidClassifier
+from sklearn_twolayer import TwoLayerSigmoidClassifier, _classifier
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
-_dask = pytest.importorskip("sklearn_twolayer._dask")
+_dask = pytest.importorskip("sklearn_twolayer._backends.dask")
 
 PARAMS = dict(n_hidden=3, alpha=1.0, random_state=0)
 
@@ -47,7 +47,7 @@ def iris():
 def _after_first_evaluation(monkeypatch, action, config=None):
     """Make the next fit run ``action()`` after its first L-BFGS evaluation, then
     continue under the Dask ``config``."""
-    minimize_lbfgs = _dask.minimize_lbfgs
+    minimize_lbfgs = _classifier.minimize_lbfgs
 
     def interrupted(fun, theta0, **kwargs):
         fun(theta0)
@@ -55,13 +55,15 @@ def _after_first_evaluation(monkeypatch, action, config=None):
         with dask.config.set(config or {}):
             return minimize_lbfgs(fun, theta0, **kwargs)
 
-    monkeypatch.setattr(_dask, "minimize_lbfgs", interrupted)
+    monkeypatch.setattr(_classifier, "minimize_lbfgs", interrupted)
 
 
 def test_a_killed_worker_is_replaced_and_the_fit_is_unchanged(
     cluster, iris, monkeypatch
 ):
     X, y = iris
+    # Fitted first: the patched solver below would interrupt it too (one fit path).
+    in_memory = TwoLayerSigmoidClassifier(**PARAMS).fit(X, y)
     with distributed.Client(cluster) as client:
         client.wait_for_workers(2)
         victim = sorted(client.scheduler_info()["workers"])[0]
@@ -76,7 +78,6 @@ def test_a_killed_worker_is_replaced_and_the_fit_is_unchanged(
             da.from_array(X, chunks=30), y
         )
         assert victim not in client.scheduler_info()["workers"]
-    in_memory = TwoLayerSigmoidClassifier(**PARAMS).fit(X, y)
     np.testing.assert_allclose(
         on_dask.predict_proba(X), in_memory.predict_proba(X), rtol=1e-6, atol=0
     )

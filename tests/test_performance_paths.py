@@ -155,7 +155,7 @@ def test_float32_fit_evaluates_everything_in_float32(monkeypatch, solver, class_
 
         return spy
 
-    for name in ("data_loss_gradient", "loss", "gradient_hessian_product"):
+    for name in ("data_loss_gradient", "data_loss", "data_gradient_hessian_product"):
         monkeypatch.setattr(TwoLayerLoss, name, spy_on(getattr(TwoLayerLoss, name)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

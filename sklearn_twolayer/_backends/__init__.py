@@ -1,0 +1,80 @@
+"""Backends: where the rows of a fit live, behind one interface.
+
+The estimator has one ``fit`` and one set of prediction methods. What differs with
+the kind of input is only *where the rows are* and how a sum over them is computed:
+in this process (NumPy arrays and SciPy sparse matrices, :mod:`.in_memory`), on the
+workers of a Dask cluster (:mod:`.dask`), or on the device of an Array API namespace.
+:func:`backend_for` picks the backend once, at the top of ``fit`` and of each
+prediction method; the solver and the estimator never see blocks, futures or devices,
+and the mathematics (:mod:`sklearn_twolayer.network`) never sees a backend.
+
+The interface
+-------------
+A backend is a module with three functions::
+
+    training_rows(estimator, X, y, sample_weight, *, reset, n_hidden)
+        -> (targets, rows)
+    prediction_input(estimator, X) -> X, validated for prediction
+    logits(loss, theta, X) -> A2 of shape (n_samples, n_outputs), in X's kind
+
+``training_rows`` validates the fit input (``reset`` as in ``validate_data``),
+encodes the labels and weights with :mod:`sklearn_twolayer._targets` (the same code
+for every backend) and returns the :class:`~sklearn_twolayer._targets.Targets` and the
+rows of the fit, an object with::
+
+    n_samples, n_features : int
+    dtype : numpy dtype           the computation's, float32 or float64
+    weight_sum : float            Σ s_i in float64 (n_samples when unweighted)
+    loss : TwoLayerLoss           the network and output the rows are fitted with
+    data_loss_gradient(theta)     -> (Σ s_i loss_i, its gradient)
+    data_hessian_product(theta)   -> (Σ s_i loss_i, its gradient, hessp)
+    data_loss(theta)              -> Σ s_i loss_i
+    split(validation_fraction, random_state) -> (train rows, held-out rows)
+
+What crosses the interface: ``theta`` in, as the solver's float64 host vector (the
+backend casts it to its dtype and sends it where the rows are); sums out, a Python
+float and float64 host vectors of ``theta``'s size. ``hessp(v)`` takes and returns
+such vectors. The sums are unnormalised and without the L2 term, so a backend adds
+per-block sums and the estimator's objective (:mod:`sklearn_twolayer._objective`)
+adds the penalty and divides by ``weight_sum`` once, the same way for all.
+
+Who owns the data: the rows object holds (or, on Dask, references) the validated
+data, targets and weights for the duration of the fit; nothing of it is stored on
+the estimator. A backend never modifies the caller's arrays and never cancels what
+the caller persisted.
+
+What every backend guarantees:
+
+- the sums are those of the in-memory kernel (:meth:`TwoLayerLoss.data_loss_gradient`
+  and friends) over the same rows, up to the order of floating-point additions,
+  and that order depends only on the data's shape and chunks, never on timing;
+- ``split`` holds out exactly the rows that
+  :func:`sklearn_twolayer._split.weighted_stratified_split` holds out on the same
+  data, so early stopping validates on the same rows everywhere;
+- bad input is rejected with the in-memory path's message.
+"""
+
+import sys
+
+__all__ = ["backend_for", "is_dask_collection"]
+
+
+def is_dask_collection(*arrays):
+    """Whether any argument is a Dask collection, without ever importing dask.
+
+    A Dask collection can only exist once dask is imported, so an absent module
+    means none was passed; the Dask backend is imported only then.
+    """
+    dask = sys.modules.get("dask")
+    return dask is not None and any(dask.is_dask_collection(a) for a in arrays)
+
+
+def backend_for(X):
+    """The backend module for rows given as ``X`` (imported on first use)."""
+    if is_dask_collection(X):
+        from . import dask
+
+        return dask
+    from . import in_memory
+
+    return in_memory

@@ -1,0 +1,633 @@
+"""The Dask backend: fit on row-chunked Dask arrays, predict on them lazily.
+
+Imported only when a Dask collection is passed to ``fit`` or to a prediction method
+(:func:`sklearn_twolayer._backends.backend_for`), so that nothing imports dask
+otherwise. It holds only what is Dask-specific: blocks, futures, worker checks,
+timeouts and fault handling. Validation, targets and weights use the functions of
+:mod:`sklearn_twolayer._targets` on each block, the sums are the in-memory kernels of
+:class:`~sklearn_twolayer.network.TwoLayerLoss` mapped over the blocks, and the
+solver, early stopping and the fitted attributes are the estimator's one fit path.
+
+The rows are split into the Dask array's row blocks, persisted on the workers. Every
+evaluation sends the parameter vector ``theta`` (small) with the tasks, runs the
+kernel on each block where it lives, and gathers one float and one vector of
+``theta``'s size per block, added on the client in float64 in block order (an order
+fixed by the chunks, never by timing). Since the sum over the blocks is the sum over
+the rows, the objective is the in-memory one up to the order of floating-point
+additions. For ``solver="trust-ncg"`` each block keeps its forward pass on its worker
+(a future) and a Hessian-vector product maps over those. Early stopping's split
+gathers one 64-bit fingerprint, target row and weight per row (never ``X``), runs
+the in-memory split on them, and cuts each block into its two parts on its worker.
+
+Pitfalls and their guards
+-------------------------
+- Workers must import the package: checked once per fit (:func:`_check_workers`).
+- The blocks may share keys with the user's persisted arrays: this module never
+  cancels a future, it only drops its references, so the user's data stays.
+- Row chunks of unequal sizes: ``y`` and ``sample_weight`` are rechunked to the row
+  chunks of ``X`` before anything else, whatever their own chunks.
+- A lost worker: its blocks are recomputed by the scheduler when their graph allows;
+  otherwise the evaluation fails with an error naming the cause. Every wait has a
+  timeout (the Dask config value ``sklearn_twolayer.evaluation-timeout``, default
+  10 minutes per evaluation), so a cluster without workers gives an error, not a hang.
+"""
+
+import asyncio
+import concurrent.futures
+import contextlib
+import importlib.metadata
+import itertools
+import warnings
+
+import dask
+import dask.array as da
+import dask.base
+import numpy as np
+from dask.core import flatten
+from dask.utils import parse_timedelta
+from sklearn.utils.validation import (
+    _assert_all_finite,
+    _check_feature_names,
+    _check_n_features,
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+)
+
+from .. import _targets
+from .._split import _row_fingerprints, held_out_rows
+from ..network import ParameterLayout, TwoLayerLoss
+from .in_memory import check_magnitude
+
+TIMEOUT_CONFIG_KEY = "sklearn_twolayer.evaluation-timeout"
+_DEFAULT_TIMEOUT = "10 minutes"
+_PACKAGE = "sklearn-twolayer"
+
+
+# -- input checks --------------------------------------------------------------------
+def _as_dask_array(data, name):
+    """``data`` as a dask array; dask dataframes get a clear error, not a guess."""
+    if isinstance(data, da.Array):
+        return data
+    if dask.is_dask_collection(data):
+        raise TypeError(
+            f"{name} is a {type(data).__name__}; TwoLayerSigmoidClassifier accepts "
+            f"Dask arrays. Convert it with {name}.to_dask_array(lengths=True)."
+        )
+    return da.from_array(np.asarray(data), chunks=-1)
+
+
+def _validated_X(estimator, X, reset):
+    """Validate a dask X lazily; return it with one chunk across the columns.
+
+    Sets or checks ``n_features_in_`` (and drops ``feature_names_in_``: a dask array
+    has no column names), as ``validate_data`` does for in-memory input.
+    """
+    X = _as_dask_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2D Dask array for X, got a {X.ndim}D array of shape "
+            f"{X.shape}. Reshape your data, e.g. with X.reshape(-1, 1) for one feature."
+        )
+    if any(np.isnan(size) for size in X.chunks[0]):
+        raise ValueError(
+            "X has unknown chunk sizes (a Dask array from a dataframe or a boolean "
+            "mask); call X.compute_chunk_sizes() first."
+        )
+    if X.dtype.kind in "biu":
+        X = X.astype(np.float64)
+    elif X.dtype not in (np.float32, np.float64):
+        raise ValueError(
+            f"X must hold real numbers; got a Dask array of dtype {X.dtype}."
+        )
+    for axis, what in ((0, "sample"), (1, "feature")):
+        if X.shape[axis] == 0:
+            raise ValueError(
+                f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of "
+                f"1 is required by {type(estimator).__name__}."
+            )
+    _check_n_features(estimator, X, reset=reset)
+    _check_feature_names(estimator, X, reset=reset)
+    return X.rechunk({1: -1}) if X.numblocks[1] > 1 else X
+
+
+def _aligned_rows(data, row_chunks, name):
+    """``y`` or ``sample_weight`` as a dask array chunked like the rows of X."""
+    n_samples = int(sum(row_chunks))
+    if np.ndim(data) == 0 and not dask.is_dask_collection(data):
+        # a scalar sample_weight, as _check_sample_weight accepts
+        return da.full(n_samples, data, chunks=(row_chunks,))
+    data = _as_dask_array(data, name)
+    if any(np.isnan(size) for size in data.chunks[0]):
+        raise ValueError(
+            f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes() first."
+        )
+    if data.shape[0] != n_samples:
+        # The in-memory path's own check, for its exact message.
+        if name == "sample_weight":
+            _check_sample_weight(np.empty(data.shape), np.empty((n_samples, 0)))
+        check_consistent_length(np.empty((n_samples, 0)), np.empty(data.shape))
+    return data.rechunk({0: row_chunks, **{a: -1 for a in range(1, data.ndim)}})
+
+
+# -- block functions, run on the workers ---------------------------------------------
+def _block_summary(X_block, y_block, sw_block):
+    """What validation needs from one block: finiteness, magnitude, labels, weights."""
+    finite = np.isfinite(X_block)
+    summary = {
+        "X_nonfinite": not bool(finite.all()),
+        "X_nan": bool(np.isnan(X_block).any()),
+        "X_largest": float(np.max(np.abs(X_block), initial=0.0, where=finite)),
+        "labels": np.unique(y_block),
+    }
+    if sw_block is not None:
+        summary["sw_nonfinite"] = not bool(np.isfinite(sw_block).all())
+        summary["sw_nan"] = bool(np.isnan(sw_block).any())
+        summary["sw_min"] = float(np.nanmin(sw_block, initial=np.inf))
+        summary["sw_max"] = float(np.nanmax(sw_block, initial=-np.inf))
+    return summary
+
+
+def _block_data_loss_gradient(X_block, Y_block, s_block, *, loss, theta):
+    """The in-memory kernel on one block; the gradient comes back in float64.
+
+    ``theta`` arrives in the block's dtype. float32 blocks are summed within the
+    block in float32, as in memory, and across blocks in float64 on the client.
+    """
+    data_loss, gradient = loss.data_loss_gradient(theta, X_block, Y_block, s_block)
+    return data_loss, gradient.astype(np.float64, copy=False)
+
+
+def _block_data_loss(X_block, Y_block, s_block, *, loss, theta):
+    return loss.data_loss(theta, X_block, Y_block, s_block)
+
+
+def _block_hessian_state(X_block, Y_block, s_block, *, loss, theta):
+    """The forward pass of one block, kept on its worker for Hessian products."""
+    return loss.data_gradient_hessian_product(theta, X_block, Y_block, s_block)
+
+
+def _hessian_sums(state):
+    data_loss, gradient, _ = state
+    return data_loss, gradient.astype(np.float64, copy=False)
+
+
+def _block_hessian_product(state, *, v):
+    return state[2](v).astype(np.float64, copy=False)
+
+
+def _block_fingerprints(X_block, Y_block, s_block):
+    """The early-stopping split's fingerprints of one block's rows."""
+    return _row_fingerprints(X_block, Y_block)
+
+
+def _block_part(block, *, rows):
+    """The rows ``rows`` (a boolean mask) of one block, or None for no block."""
+    return None if block is None else block[rows]
+
+
+def _predict_block(X_block, *, estimator, method, kwargs):
+    """The estimator's in-memory prediction on one numpy block."""
+    return getattr(estimator, method)(X_block, **kwargs)
+
+
+# -- the cluster side ----------------------------------------------------------------
+def _client():
+    try:
+        from distributed import get_client
+    except ImportError as error:
+        raise ImportError(
+            "Fitting on Dask arrays needs dask.distributed; install it with "
+            'pip install "sklearn-twolayer[dask]".'
+        ) from error
+    try:
+        return get_client()
+    except ValueError as error:
+        raise ValueError(
+            "Fitting on Dask arrays needs a dask.distributed Client, e.g. "
+            "Client(LocalCluster()); none is running. For data that fits in memory, "
+            "pass X.compute() instead."
+        ) from error
+
+
+def _timeout():
+    return parse_timedelta(dask.config.get(TIMEOUT_CONFIG_KEY, _DEFAULT_TIMEOUT))
+
+
+def _check_workers(client, timeout):
+    """Every worker must have this package installed, in the version of the client.
+
+    Asks each worker for the installed distribution's version with a standard
+    library function (anything from this package would already need the package to
+    be importable on the worker to be unpickled there).
+    """
+    from .. import __version__
+
+    client.wait_for_workers(1, timeout=timeout)
+    versions = _call_within(
+        client,
+        timeout,
+        client.run,
+        importlib.metadata.version,
+        _PACKAGE,
+        on_error="return",
+    )
+    missing = sorted(w for w, v in versions.items() if isinstance(v, BaseException))
+    if missing:
+        raise ImportError(
+            f"{_PACKAGE} is not installed on the Dask worker(s) {missing}: install it "
+            f"(version {__version__}) in the workers' environment."
+        )
+    other = {w: v for w, v in versions.items() if v != __version__}
+    if other:
+        warnings.warn(
+            f"Dask workers run {_PACKAGE} versions {other}, the client {__version__}.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _block_futures(client, collections):
+    """Persist the collections; return, per collection, its block futures in order."""
+    persisted = client.persist(collections)
+    from distributed import futures_of
+
+    ordered = []
+    for collection in persisted:
+        by_key = {future.key: future for future in futures_of(collection)}
+        ordered.append([by_key[key] for key in flatten(collection.__dask_keys__())])
+    return ordered
+
+
+@contextlib.contextmanager
+def _cluster_errors(client, timeout, what):
+    """Turn a lost cluster into errors that say so (never a silent hang)."""
+    from distributed.scheduler import KilledWorker
+
+    try:
+        yield
+    except (TimeoutError, asyncio.TimeoutError) as error:  # distinct before 3.11
+        raise TimeoutError(
+            f"Dask did not finish {what} within {timeout:g} s "
+            f"({_connected_workers(client)} worker(s) connected): a worker or the "
+            "scheduler may have been lost. Raise the "
+            f"limit with dask.config.set({{{TIMEOUT_CONFIG_KEY!r}: '1 hour'}}) if "
+            "one step legitimately takes longer."
+        ) from error
+    # distributed's FutureCancelledError (2024.4+) subclasses concurrent.futures'.
+    except (KilledWorker, concurrent.futures.CancelledError) as error:
+        raise RuntimeError(
+            f"A Dask worker holding training blocks was lost during {what} and the "
+            f"blocks could not be recomputed ({type(error).__name__}: {error})."
+        ) from error
+
+
+async def _within(awaitable, seconds):
+    return await asyncio.wait_for(awaitable, seconds)
+
+
+def _call_within(client, seconds, method, *args, **kwargs):
+    """``method(*args, **kwargs)`` of the client, given up after ``seconds``.
+
+    The client's blocking calls can wait forever on a connection to a worker that
+    died (seen with ``scatter(broadcast=True)``, whose own ``timeout`` only bounds
+    the wait for workers); their asynchronous form under ``asyncio.wait_for`` cannot.
+    """
+    return client.sync(_within, method(*args, asynchronous=True, **kwargs), seconds)
+
+
+def _connected_workers(client):
+    """The scheduler's worker count, asked with a short timeout of its own."""
+    try:
+        # what Client.nthreads() asks, but with a timeout
+        threads_per_worker = client.sync(client.scheduler.ncores, callback_timeout=5)
+    except Exception:  # the scheduler is gone too: say so rather than hang here
+        return "unknown; the scheduler does not answer:"
+    return len(threads_per_worker)
+
+
+def _gather(client, futures, timeout, what):
+    """The results of ``futures``, waiting at most ``timeout`` seconds for them."""
+    from distributed import wait
+
+    with _cluster_errors(client, timeout, what):
+        wait(futures, timeout=timeout)
+        return client.gather(futures)
+
+
+# -- the rows of a fit ----------------------------------------------------------------
+def _sum_in_order(parts):
+    """Σ of (float, float64 vector) pairs, added in the order of the blocks."""
+    data_loss = 0.0
+    gradient = np.zeros_like(parts[0][1], dtype=np.float64)
+    for part_loss, part_gradient in parts:
+        data_loss += part_loss
+        gradient += part_gradient
+    return data_loss, gradient
+
+
+class DaskRows:
+    """Rows persisted as blocks on a Dask cluster (see the module docstring).
+
+    Parameters
+    ----------
+    client : distributed.Client
+    blocks : list of (X, Y, s) futures per block, ``s`` None when unweighted
+    row_counts : list of int
+        Rows per block.
+    n_features : int
+    dtype : numpy dtype
+    weight_sum : float
+    loss : TwoLayerLoss
+    """
+
+    def __init__(self, client, blocks, row_counts, n_features, dtype, weight_sum, loss):
+        self.client, self.blocks, self.row_counts = client, blocks, row_counts
+        self.n_samples, self.n_features = int(sum(row_counts)), n_features
+        self.dtype, self.weight_sum, self.loss = dtype, weight_sum, loss
+
+    def _map(self, function, what, **kwargs):
+        """``function`` over the blocks where they live; the results, in order."""
+        X, Y, s = zip(*self.blocks, strict=True)
+        futures = self.client.map(function, X, Y, s, pure=False, **kwargs)
+        return _gather(self.client, futures, _timeout(), what)
+
+    def _theta(self, theta):
+        # theta goes with the tasks, through the scheduler, not by scatter: a
+        # scatter(broadcast=True) to a worker killed since the last evaluation could
+        # block for good, beyond any timeout (asyncio could not cancel it).
+        return theta.astype(self.dtype)
+
+    def data_loss_gradient(self, theta):
+        """Σ s_i loss_i and its gradient (float64), summed over the blocks."""
+        parts = self._map(
+            _block_data_loss_gradient,
+            "an evaluation of the loss",
+            loss=self.loss,
+            theta=self._theta(theta),
+        )
+        return _sum_in_order(parts)
+
+    def data_loss(self, theta):
+        """Σ s_i loss_i over the blocks."""
+        parts = self._map(
+            _block_data_loss,
+            "an evaluation of the held-out loss",
+            loss=self.loss,
+            theta=self._theta(theta),
+        )
+        return float(sum(parts))
+
+    def data_hessian_product(self, theta):
+        """The sums at ``theta`` and ``hessp(v) = Σ s_i H_i v`` over the blocks.
+
+        Each block's forward pass stays on its worker as a future until ``hessp``
+        is dropped; a product sends ``v`` and gathers one vector per block.
+        """
+        X, Y, s = zip(*self.blocks, strict=True)
+        states = self.client.map(
+            _block_hessian_state,
+            X,
+            Y,
+            s,
+            loss=self.loss,
+            theta=self._theta(theta),
+            pure=False,
+        )
+        sums = self.client.map(_hessian_sums, states, pure=False)
+        data_loss, gradient = _sum_in_order(
+            _gather(self.client, sums, _timeout(), "an evaluation of the loss")
+        )
+        client, dtype = self.client, self.dtype
+
+        def hessp(v):
+            products = client.map(
+                _block_hessian_product, states, v=np.asarray(v, dtype), pure=False
+            )
+            parts = _gather(client, products, _timeout(), "a Hessian-vector product")
+            product = np.zeros(parts[0].shape)
+            for part in parts:
+                product += part
+            return product
+
+        return data_loss, gradient, hessp
+
+    def split(self, validation_fraction, random_state):
+        """``(train, held_out)``: exactly the in-memory split's rows (``_split``).
+
+        Gathers per row a fingerprint, the target row and the weight, never ``X``;
+        each block is cut into its two parts on its worker.
+        """
+        timeout = _timeout()
+        fingerprints = self._map(_block_fingerprints, "the early-stopping split")
+        _X, Y, s = zip(*self.blocks, strict=True)
+        Y_rows = _gather(self.client, list(Y), timeout, "the early-stopping split")
+        weights = None
+        if s[0] is not None:
+            weights = _gather(self.client, list(s), timeout, "the early-stopping split")
+            weights = np.concatenate(weights)
+        is_held_out = held_out_rows(
+            np.concatenate(fingerprints),
+            np.concatenate(Y_rows),
+            weights,
+            validation_fraction,
+            random_state,
+        )
+        bounds = np.cumsum([0, *self.row_counts])
+        masks = [is_held_out[a:b] for a, b in itertools.pairwise(bounds)]
+        return self._part([~m for m in masks]), self._part(masks)
+
+    def _part(self, masks):
+        """The rows of each block that ``masks`` selects, cut on the workers."""
+        blocks, row_counts = [], []
+        for block, mask in zip(self.blocks, masks, strict=True):
+            if mask.any():
+                blocks.append(
+                    tuple(
+                        None
+                        if future is None
+                        else self.client.submit(
+                            _block_part, future, rows=mask, pure=False
+                        )
+                        for future in block
+                    )
+                )
+                row_counts.append(int(mask.sum()))
+        weight_sum = float(sum(row_counts))
+        if blocks[0][2] is not None:
+            sums = self.client.map(
+                np.sum, [b[2] for b in blocks], dtype=np.float64, pure=False
+            )
+            weight_sum = float(
+                sum(_gather(self.client, sums, _timeout(), "the sum of the weights"))
+            )
+        return DaskRows(
+            self.client,
+            blocks,
+            row_counts,
+            self.n_features,
+            self.dtype,
+            weight_sum,
+            self.loss,
+        )
+
+
+# -- the backend's entry points ------------------------------------------------------
+def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden):
+    """Validate Dask fit input block by block; return ``(targets, DaskRows)``."""
+    client = _client()
+    timeout = _timeout()
+    X = _validated_X(estimator, X, reset=reset)
+    y = _aligned_rows(y, X.chunks[0], "y")
+    y = _targets.ravel_column_vector(y, stacklevel=5)  # the caller of fit
+    if y.ndim > 2:
+        raise ValueError(f"y must be 1D or 2D, got shape {y.shape}.")
+    sw = None
+    if sample_weight is not None:
+        sw = _aligned_rows(sample_weight, X.chunks[0], "sample_weight")
+        if sw.ndim != 1:
+            raise ValueError(
+                f"sample_weight must be 1D of shape ({X.shape[0]},), got {sw.shape}."
+            )
+        sw = sw.astype(X.dtype)
+    with _cluster_errors(client, timeout, "waiting for a worker"):
+        _check_workers(client, timeout)
+
+    # The futures are only ever dropped, never cancelled: cancelling would also
+    # cancel the user's persisted arrays when they share these keys.
+    if sw is None:
+        X_blocks, y_blocks = _block_futures(client, [X, y])
+        sw_blocks = [None] * len(X_blocks)
+    else:
+        X_blocks, y_blocks, sw_blocks = _block_futures(client, [X, y, sw])
+    summaries = _gather(
+        client,
+        client.map(_block_summary, X_blocks, y_blocks, sw_blocks, pure=False),
+        timeout,
+        "the validation of the data",
+    )
+    _check_summaries(estimator, summaries, X.dtype, sw is not None)
+
+    labels = np.concatenate([summary["labels"] for summary in summaries])
+    if labels.dtype.kind == "f":  # validate_data's check of y, with its message
+        _assert_all_finite(
+            labels, input_name="y", estimator_name=type(estimator).__name__
+        )
+    n_columns = y.shape[1] if y.ndim == 2 else 1
+    targets = _targets.describe_targets(
+        _targets.representative_labels(labels, y.ndim, n_columns),
+        estimator.class_weight,
+    )
+    per_class = None
+    if estimator.class_weight is not None or sw is not None:
+        parts = _gather(
+            client,
+            client.map(
+                _targets.label_totals, y_blocks, sw_blocks, targets=targets, pure=False
+            ),
+            timeout,
+            "the class counts",
+        )
+        totals = {key: sum(part[key] for part in parts) for key in parts[0]}
+        if sw is not None:
+            _targets.check_positive_classes(totals, targets)
+        per_class = _targets.class_weights(estimator.class_weight, targets, totals)
+
+    dtype = X.dtype
+    Y_blocks = client.map(
+        _targets.target_matrix, y_blocks, targets=targets, dtype=dtype, pure=False
+    )
+    if per_class is None and sw is None:
+        s_blocks, weight_sum = [None] * len(X_blocks), float(X.shape[0])
+    else:
+        s_blocks = client.map(
+            _targets.row_weights,
+            y_blocks,
+            sw_blocks,
+            targets=targets,
+            per_class=per_class,
+            dtype=dtype,
+            pure=False,
+        )
+        sums = client.map(np.sum, s_blocks, dtype=np.float64, pure=False)
+        weight_sum = float(
+            sum(_gather(client, sums, timeout, "the sum of the weights"))
+        )
+        _targets.check_weight_sum(weight_sum)
+
+    layout = ParameterLayout(X.shape[1], n_hidden, targets.n_outputs)
+    rows = DaskRows(
+        client,
+        list(zip(X_blocks, Y_blocks, s_blocks, strict=True)),
+        [int(size) for size in X.chunks[0]],
+        X.shape[1],
+        dtype,
+        weight_sum,
+        TwoLayerLoss(layout, targets.output),
+    )
+    return targets, rows
+
+
+def _check_summaries(estimator, summaries, dtype, weighted):
+    """Raise the in-memory path's error for bad data seen in the block summaries.
+
+    Each check runs scikit-learn's (or the in-memory backend's) own function on a
+    one-value array that has the offending property, so the message is the same.
+    """
+    if any(summary["X_nonfinite"] for summary in summaries):
+        bad = np.nan if any(summary["X_nan"] for summary in summaries) else np.inf
+        _assert_all_finite(
+            np.array([bad], dtype=dtype),
+            input_name="X",
+            estimator_name=type(estimator).__name__,
+        )
+    check_magnitude(
+        np.array([max(summary["X_largest"] for summary in summaries)], dtype=dtype)
+    )
+    if weighted:
+        if any(summary["sw_nonfinite"] for summary in summaries):
+            bad = np.nan if any(summary["sw_nan"] for summary in summaries) else np.inf
+            _check_sample_weight(np.array([bad]), np.empty((1, 0)))
+        extremes = np.array(
+            [
+                min(summary["sw_min"] for summary in summaries),
+                max(summary["sw_max"] for summary in summaries),
+            ]
+        )
+        _check_sample_weight(extremes, np.empty((2, 0)), ensure_non_negative=True)
+
+
+def predict(estimator, X, method, **kwargs):
+    """``estimator.<method>(X)`` for a dask X: a lazy dask array, block by block."""
+    check_is_fitted(estimator)
+    X = _validated_X(estimator, X, reset=False)
+    binary = estimator._is_binary()
+    if method == "predict":
+        multilabel = estimator.out_activation_ == "logistic" and not binary
+        dtype = np.dtype(int) if multilabel else estimator.classes_.dtype
+        n_columns = estimator.n_outputs_ if multilabel else None
+    elif method == "decision_function":
+        dtype = X.dtype
+        n_columns = None if binary else estimator.n_outputs_
+    else:  # predict_proba, predict_log_proba: float64 (see their docstrings)
+        dtype = np.dtype(np.float64)
+        n_columns = 2 if binary else estimator.n_outputs_
+    # A full name (not token=, deprecated in some dask versions): the estimator's
+    # token changes when it is refitted, so stale results are never reused.
+    name = f"twolayer-{method}-{dask.base.tokenize(X, estimator, method, kwargs)}"
+    if n_columns is None:  # one value per row
+        shape = {"drop_axis": 1, "meta": np.empty((0,), dtype=dtype)}
+    else:
+        shape = {
+            "chunks": (X.chunks[0], (n_columns,)),
+            "meta": np.empty((0, 0), dtype=dtype),
+        }
+    return X.map_blocks(
+        _predict_block,
+        estimator=estimator,
+        method=method,
+        kwargs=kwargs,
+        name=name,
+        dtype=dtype,
+        **shape,
+    )

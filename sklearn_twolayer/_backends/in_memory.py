@@ -1,0 +1,141 @@
+"""The in-process backend: NumPy arrays and SciPy CSR/CSC matrices.
+
+The rows are the validated arrays themselves (never copied); every sum is
+:class:`~sklearn_twolayer.network.TwoLayerLoss`'s own blocked, threaded evaluation
+over them. See :mod:`sklearn_twolayer._backends` for the interface.
+"""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .. import _targets
+from .._split import weighted_stratified_split
+from ..network import ParameterLayout, TwoLayerLoss
+from . import is_dask_collection
+
+ACCEPTED_SPARSE = ("csr", "csc")
+FLOAT_DTYPES = (np.float64, np.float32)
+
+__all__ = ["InMemoryRows", "logits", "prediction_input", "training_rows"]
+
+
+def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden):
+    """Validate in-memory fit input; return ``(targets, InMemoryRows)``."""
+    if is_dask_collection(y, sample_weight):
+        import dask
+
+        # Only y or the weights are lazy: they are as small as a column of X.
+        y, sample_weight = dask.compute(y, sample_weight)
+    X, y = validate_data(
+        estimator,
+        X,
+        y,
+        reset=reset,
+        accept_sparse=ACCEPTED_SPARSE,
+        dtype=FLOAT_DTYPES,
+        multi_output=True,
+    )
+    check_magnitude(X)
+    targets, Y, weights = _targets.encode_targets_and_weights(
+        estimator.class_weight, X, y, sample_weight
+    )
+    layout = ParameterLayout(X.shape[1], n_hidden, targets.n_outputs)
+    return targets, InMemoryRows(X, Y, weights, TwoLayerLoss(layout, targets.output))
+
+
+def prediction_input(estimator, X):
+    """``X`` validated against the fitted estimator, as ``predict`` needs it."""
+    check_is_fitted(estimator)
+    X = validate_data(
+        estimator, X, reset=False, accept_sparse=ACCEPTED_SPARSE, dtype=FLOAT_DTYPES
+    )
+    check_magnitude(X)
+    return X
+
+
+def logits(loss, theta, X):
+    """Output logits ``a2`` of every row of ``X`` (blocked, threaded)."""
+    return loss.logits(theta, X)
+
+
+def check_magnitude(X):
+    """Reject features too large to multiply by a weight without overflow.
+
+    Up to sqrt(largest float) (1e154 in float64, 1.8e19 in float32), a feature
+    times any weight up to the same size stays finite; beyond it the pre-activations
+    and the gradient overflow to inf and the fit silently returns nonsense.
+    """
+    limit = np.sqrt(np.finfo(X.dtype).max)
+    # X is validated, so not empty; a sparse X's implicit zeros change nothing here.
+    largest = max(float(X.max()), -float(X.min()))
+    if largest > limit:
+        raise ValueError(
+            f"X has entries of magnitude {largest:.3g}, beyond {limit:.3g}, the "
+            f"largest a {X.dtype} network can multiply by its weights without "
+            "overflow; scale the input features (e.g. with StandardScaler)."
+        )
+
+
+class InMemoryRows:
+    """Rows held in this process: ``X``, the 0/1 targets ``Y`` and the weights ``s``.
+
+    Parameters
+    ----------
+    X : {ndarray, CSR or CSC matrix} of shape (n_samples, n_features)
+        float32 or float64; the computation's dtype.
+    Y : ndarray of shape (n_samples, n_outputs)
+        0/1 target matrix in ``X``'s dtype.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Combined sample and class weights in ``X``'s dtype; None means all 1.
+    loss : TwoLayerLoss
+    """
+
+    def __init__(self, X, Y, sample_weight, loss):
+        self.X, self.Y, self.sample_weight, self.loss = X, Y, sample_weight, loss
+        self.n_samples, self.n_features = X.shape
+        self.dtype = X.dtype
+        self.weight_sum = (
+            float(X.shape[0])
+            if sample_weight is None
+            else float(np.sum(sample_weight, dtype=np.float64))
+        )
+
+    def _theta(self, theta):
+        # The solver's float64 vector, in the rows' dtype: float32 data is
+        # evaluated in float32.
+        return theta.astype(self.dtype, copy=False)
+
+    def data_loss_gradient(self, theta):
+        """Σ s_i loss_i and its gradient (float64) over these rows."""
+        data_loss, gradient = self.loss.data_loss_gradient(
+            self._theta(theta), self.X, self.Y, self.sample_weight
+        )
+        return data_loss, gradient.astype(np.float64, copy=False)
+
+    def data_hessian_product(self, theta):
+        """The sums of :meth:`data_loss_gradient` and ``hessp(v) = Σ s_i H_i v``."""
+        data_loss, gradient, hessp = self.loss.data_gradient_hessian_product(
+            self._theta(theta), self.X, self.Y, self.sample_weight
+        )
+
+        def data_hessp(v):
+            return hessp(v).astype(np.float64, copy=False)
+
+        return data_loss, gradient.astype(np.float64, copy=False), data_hessp
+
+    def data_loss(self, theta):
+        """Σ s_i loss_i over these rows."""
+        return self.loss.data_loss(
+            self._theta(theta), self.X, self.Y, self.sample_weight
+        )
+
+    def split(self, validation_fraction, random_state):
+        """``(train, held_out)`` rows of early stopping (``_split`` module)."""
+        train, held_out = weighted_stratified_split(
+            self.X, self.Y, self.sample_weight, validation_fraction, random_state
+        )
+        return self._subset(train), self._subset(held_out)
+
+    def _subset(self, rows):
+        weights = None if self.sample_weight is None else self.sample_weight[rows]
+        return InMemoryRows(self.X[rows], self.Y[rows], weights, self.loss)

@@ -1,0 +1,290 @@
+"""Labels to targets, and sample times class weights: one module for every backend.
+
+``fit`` turns the user's labels ``y`` into the network's 0/1 target matrix ``Y``
+(one column per output unit) and combines ``sample_weight`` with ``class_weight``
+into the per-row weights ``s_i`` of the objective. Every backend uses the functions
+below, so a label or a weight means the same thing wherever the rows live:
+
+- the in-memory and array-API backends call :func:`encode_targets_and_weights` on
+  the whole (host) ``y``;
+- the Dask backend calls the same steps block by block: :func:`describe_targets` on
+  the distinct labels of all blocks, :func:`label_totals` per block (summed on the
+  client), :func:`class_weights` once, then :func:`target_matrix` and
+  :func:`row_weights` per block.
+
+``type_of_target`` and ``compute_class_weight`` are called here and nowhere else.
+"""
+
+import warnings
+from dataclasses import dataclass
+from numbers import Real
+
+import numpy as np
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight
+
+__all__ = [
+    "Targets",
+    "class_weights",
+    "describe_targets",
+    "encode_targets_and_weights",
+    "label_totals",
+    "row_weights",
+    "target_matrix",
+]
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the labels of a fit make of the network's output.
+
+    Attributes
+    ----------
+    classes : ndarray
+        The fitted ``classes_``: the sorted distinct labels, or ``arange(n_labels)``
+        for a multilabel indicator matrix.
+    multilabel : bool
+        Whether ``y`` is a multilabel indicator matrix (one sigmoid per label).
+    """
+
+    classes: np.ndarray
+    multilabel: bool
+
+    @property
+    def output(self):
+        """``"sigmoid"`` (binary, multilabel) or ``"softmax"`` (multiclass)."""
+        return "softmax" if self.classes.size > 2 and not self.multilabel else "sigmoid"
+
+    @property
+    def out_activation(self):
+        """The fitted ``out_activation_``: ``"logistic"`` or ``"softmax"``."""
+        return "softmax" if self.output == "softmax" else "logistic"
+
+    @property
+    def n_outputs(self):
+        """Output units: 1 for binary targets, else one per class or label."""
+        return (
+            1 if self.classes.size == 2 and not self.multilabel else self.classes.size
+        )
+
+
+def ravel_column_vector(y, stacklevel):
+    """A (n, 1) ``y`` becomes (n,), with scikit-learn's DataConversionWarning."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please "
+            "change the shape of y to (n_samples,), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=stacklevel + 1,
+        )
+        return y.ravel()
+    return y
+
+
+def describe_targets(y, class_weight):
+    """The :class:`Targets` of ``y``, or a clear error for targets we cannot fit.
+
+    ``y`` is the whole target, or (Dask) an array with the same distinct values,
+    dtype and number of dimensions and columns: ``type_of_target`` reads nothing
+    else, so both give the same answer and the same errors.
+    """
+    check_classification_targets(y)
+    target_type = type_of_target(y, input_name="y")
+    if target_type == "multilabel-indicator":
+        if isinstance(class_weight, dict):
+            raise ValueError(
+                "class_weight must be None or 'balanced' for multilabel targets; "
+                "pass sample_weight for other weightings."
+            )
+        return Targets(np.arange(y.shape[1]), multilabel=True)
+    if target_type not in ("binary", "multiclass"):
+        raise ValueError(
+            "TwoLayerSigmoidClassifier supports binary, multiclass and multilabel "
+            f"targets; got a {target_type!r} target."
+        )
+    classes = np.unique(y)
+    if classes.size < 2:
+        raise ValueError(
+            "TwoLayerSigmoidClassifier needs samples of at least 2 classes in the "
+            f"data, but the data contains only one class: {classes[0]!r}."
+        )
+    if isinstance(class_weight, dict):
+        _check_class_weight_dict(class_weight, classes)
+    return Targets(classes, multilabel=False)
+
+
+def representative_labels(labels, y_ndim, n_columns):
+    """An array that ``type_of_target`` reads as it reads a ``y`` with these labels.
+
+    ``labels`` are the distinct values of a ``y`` with ``y_ndim`` dimensions and
+    ``n_columns`` columns; one row per distinct value keeps its dtype and values.
+    """
+    labels = np.unique(labels)
+    if y_ndim == 1:
+        return labels
+    return np.repeat(labels[:, None], n_columns, axis=1)
+
+
+def _encoded(y, targets):
+    """Index of each row's class in ``targets.classes`` (1-D ``y`` only)."""
+    return np.searchsorted(targets.classes, y)
+
+
+def label_totals(y, sample_weight, targets):
+    """Counts the class weights and the weight checks need, for one set of rows.
+
+    Per class: ``count`` (rows), ``weighted`` (sum of ``sample_weight``) and
+    ``positive`` (rows of positive weight). For multilabel targets ``count`` and
+    ``weighted`` have one row for the ones and one for the zeros of each label.
+    Totals over blocks of rows add up to the totals of all rows.
+    """
+    weights = np.ones(y.shape[0]) if sample_weight is None else sample_weight
+    if targets.multilabel:
+        ones = np.asarray(y, dtype=np.float64)
+        return {
+            "count": np.stack([ones.sum(axis=0), (1.0 - ones).sum(axis=0)]),
+            "weighted": np.stack([weights @ ones, weights @ (1.0 - ones)]),
+        }
+    encoded = _encoded(y, targets)
+    k = targets.classes.size
+    return {
+        "count": np.bincount(encoded, minlength=k),
+        "weighted": np.bincount(encoded, weights=weights, minlength=k),
+        "positive": np.bincount(encoded[weights > 0], minlength=k),
+    }
+
+
+def check_positive_classes(totals, targets):
+    """With sample weights, at least two classes must keep a positive weight."""
+    if not targets.multilabel and np.count_nonzero(totals["positive"]) < 2:
+        raise ValueError(
+            "Only one class has positive sample_weight; at least 2 classes are "
+            "needed to fit."
+        )
+
+
+def class_weights(class_weight, targets, totals):
+    """Per label column, ``(present values, their class weights)``; None if unused.
+
+    ``compute_class_weight`` is called on the present values with their weighted
+    counts as sample weights, which gives exactly its weights on the whole ``y``
+    (``"balanced"`` uses weighted counts, so integer weights equal repeated rows).
+    For multilabel targets each column is balanced, 0 against 1, and the
+    per-column weights are multiplied (scikit-learn's multi-output convention).
+    """
+    if class_weight is None:
+        return None
+    if targets.multilabel:
+        per_column = []
+        for ones, zeros, w_ones, w_zeros in zip(
+            *totals["count"], *totals["weighted"], strict=True
+        ):
+            present = np.array([v for v, n in ((0, zeros), (1, ones)) if n > 0])
+            weighted = np.array([w for w, n in ((w_zeros, zeros), (w_ones, ones)) if n])
+            per_column.append((present, _weights_of(class_weight, present, weighted)))
+        return per_column
+    seen = totals["count"] > 0
+    present = targets.classes[seen]
+    return [(present, _weights_of(class_weight, present, totals["weighted"][seen]))]
+
+
+def _weights_of(class_weight, present, weighted_counts):
+    return compute_class_weight(
+        class_weight, classes=present, y=present, sample_weight=weighted_counts
+    )
+
+
+def target_matrix(y, targets, dtype):
+    """The 0/1 target matrix ``Y`` of shape (n_rows, n_outputs), in ``dtype``.
+
+    Binary: one column, 1 for ``classes[1]``. Multiclass: one-hot rows.
+    Multilabel: the indicator matrix itself.
+    """
+    if targets.multilabel:
+        return np.asarray(y).astype(dtype)
+    encoded = _encoded(y, targets)
+    if targets.n_outputs == 1:
+        return encoded[:, None].astype(dtype)
+    Y = np.zeros((encoded.size, targets.classes.size), dtype=dtype)
+    Y[np.arange(encoded.size), encoded] = 1
+    return Y
+
+
+def row_weights(y, sample_weight, targets, per_class, dtype):
+    """``s_i = sample_weight_i · class_weight[y_i]`` in ``dtype``, or None when all 1.
+
+    ``per_class`` comes from :func:`class_weights`. The factors are multiplied in
+    place in ``dtype``, so float32 data gets float32 weights.
+    """
+    if per_class is None:
+        return None if sample_weight is None else np.asarray(sample_weight, dtype)
+    weights = np.ones(y.shape[0], dtype=dtype)
+    if targets.multilabel:
+        columns = np.asarray(y).T
+    else:
+        columns = [targets.classes[_encoded(y, targets)]]
+    for labels, (present, weight_of) in zip(columns, per_class, strict=True):
+        weights *= weight_of[np.searchsorted(present, labels)]
+    if sample_weight is not None:
+        weights *= sample_weight
+    return weights
+
+
+def check_weight_sum(weight_sum):
+    """The objective divides by Σ s_i: it must be positive."""
+    if not weight_sum > 0:
+        raise ValueError(
+            "The sample weights times the class weights sum to 0: nothing to fit."
+        )
+
+
+def encode_targets_and_weights(class_weight, X, y, sample_weight):
+    """``(targets, Y, s)`` for rows held in memory (validated ``X`` and ``y``).
+
+    ``Y`` is the 0/1 target matrix and ``s`` the combined weights (None when all
+    are 1), both in ``X.dtype``.
+    """
+    y = ravel_column_vector(y, stacklevel=6)  # the caller of fit (_fit_context)
+    targets = describe_targets(y, class_weight)
+    if targets.multilabel and hasattr(y, "toarray"):
+        y = y.toarray()
+    y = np.asarray(y)
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+    totals = None
+    if sample_weight is not None or class_weight is not None:
+        totals = label_totals(y, sample_weight, targets)
+        if sample_weight is not None:
+            check_positive_classes(totals, targets)
+    per_class = class_weights(class_weight, targets, totals)
+    weights = row_weights(y, sample_weight, targets, per_class, X.dtype)
+    if weights is not None:
+        check_weight_sum(np.sum(weights, dtype=np.float64))
+    return targets, target_matrix(y, targets, X.dtype), weights
+
+
+def _check_class_weight_dict(class_weight, classes):
+    """Reject keys that are not classes of y and weights that are not finite and >= 0.
+
+    An unknown key is almost always a typo or a label of the wrong type (``"1"``
+    for ``1``), which would otherwise silently leave a class unweighted; a negative
+    weight makes the objective unbounded below.
+    """
+    known = set(classes.tolist())
+    unknown = [key for key in class_weight if key not in known]
+    if unknown:
+        raise InvalidParameterError(
+            f"class_weight has keys {unknown} that are not classes of y; the classes "
+            f"are {classes.tolist()}."
+        )
+    for key, weight in class_weight.items():
+        if not (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0):
+            raise InvalidParameterError(
+                "class_weight values must be finite non-negative numbers; got "
+                f"{weight!r} for class {key!r}."
+            )

@@ -1,0 +1,292 @@
+"""One behaviour suite over the backends: no feature on one and missing on another.
+
+Every case fits the same data on in-memory dense input (the reference), on CSR input
+and on Dask arrays (a ``LocalCluster`` of two worker processes) and compares
+``predict_proba`` (to 1e-6), ``n_iter_`` and, with early stopping, ``best_iteration_``
+and the held-out curve. Bad input must be rejected with exactly the message of the
+in-memory path. The problems are well-posed (they converge in a few dozen
+iterations), so the backends' sums, equal up to the order of floating-point
+additions, do not part along the solver's path.
+"""
+
+import io
+import re
+import warnings
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.datasets import load_iris, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_twolayer import TwoLayerSigmoidClassifier
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+BACKENDS = ["dense", "csr", "dask"]
+RTOL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    try:
+        with distributed.Client(cluster) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+def _iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _data(target):
+    X, y = _iris()
+    if target == "binary":
+        return X, np.where(y == 1, "versicolor", "other")
+    if target == "multilabel":
+        X, Y = make_multilabel_classification(
+            n_samples=150, n_features=4, n_classes=3, random_state=0
+        )
+        return StandardScaler().fit_transform(X), Y
+    return X, y
+
+
+def _as(backend, X, y=None, sample_weight=None):
+    """X (and y, sample_weight) in the form of ``backend``; Dask chunks unequal."""
+    if backend == "csr":
+        return sparse.csr_matrix(X), y, sample_weight
+    if backend == "dask":
+        chunks = ((40, 50, 35, X.shape[0] - 125), X.shape[1])
+        X = da.from_array(X, chunks=chunks)
+        y = None if y is None else da.from_array(y, chunks=60)
+        if sample_weight is not None:
+            sample_weight = da.from_array(sample_weight, chunks=45)
+    return X, y, sample_weight
+
+
+def _fit(backend, params, X, y, sample_weight=None):
+    clf = TwoLayerSigmoidClassifier(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # each case converges
+        return clf.fit(*_as(backend, X, y, sample_weight))
+
+
+def _proba(clf, X):
+    proba = clf.predict_proba(X)
+    return proba.compute() if hasattr(proba, "compute") else proba
+
+
+def _weights(n):
+    return np.random.default_rng(0).uniform(0.2, 3.0, size=n)
+
+
+BASE = {"n_hidden": 3, "alpha": 1.0, "random_state": 0}
+# (name, target, extra parameters, weighted): every feature of the estimator.
+CASES = [
+    ("binary", "binary", {}, False),
+    ("multiclass", "multiclass", {}, False),
+    ("multilabel", "multilabel", {}, False),
+    ("sample_weight", "multiclass", {}, True),
+    (
+        "class_weight dict",
+        "multiclass",
+        {"class_weight": {0: 1.0, 1: 3.0, 2: 0.5}},
+        False,
+    ),
+    ("class_weight balanced", "binary", {"class_weight": "balanced"}, True),
+    ("balanced multilabel", "multilabel", {"class_weight": "balanced"}, False),
+    ("trust-ncg", "multiclass", {"solver": "trust-ncg"}, False),
+    ("trust-ncg weighted", "binary", {"solver": "trust-ncg"}, True),
+    ("early stopping", "multiclass", {"early_stopping": True, "alpha": 1e-3}, False),
+    (
+        "early stopping weighted",
+        "binary",
+        {"early_stopping": True, "n_iter_no_change": 3, "alpha": 1e-2},
+        True,
+    ),
+    (
+        "early stopping trust-ncg",
+        "multilabel",
+        {"early_stopping": True, "solver": "trust-ncg", "alpha": 1e-2},
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize("backend", ["csr", "dask"])
+@pytest.mark.parametrize(
+    "name, target, extra, weighted", CASES, ids=[case[0] for case in CASES]
+)
+def test_every_feature_gives_the_in_memory_model(
+    request, backend, name, target, extra, weighted
+):
+    if backend == "dask":
+        request.getfixturevalue("client")
+    X, y = _data(target)
+    sample_weight = _weights(X.shape[0]) if weighted else None
+    params = {**BASE, **extra}
+    reference = _fit("dense", params, X, y, sample_weight)
+    fitted = _fit(backend, params, X, y, sample_weight)
+    np.testing.assert_allclose(_proba(fitted, X), _proba(reference, X), rtol=RTOL)
+    assert fitted.n_iter_ == reference.n_iter_
+    np.testing.assert_array_equal(fitted.classes_, reference.classes_)
+    assert fitted.best_iteration_ == reference.best_iteration_
+    if params.get("early_stopping"):
+        # The same held-out rows: the same validation loss at every iteration.
+        np.testing.assert_allclose(
+            fitted.validation_loss_curve_, reference.validation_loss_curve_, rtol=1e-6
+        )
+
+
+@pytest.mark.parametrize("backend", ["csr", "dask"])
+def test_warm_start_continues_as_in_memory(request, backend):
+    if backend == "dask":
+        request.getfixturevalue("client")
+    X, y = _data("multiclass")
+    params = {**BASE, "warm_start": True, "max_iter": 5}
+    fits = {}
+    for where in ("dense", backend):
+        clf = TwoLayerSigmoidClassifier(**params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # 5 iterations
+            clf.fit(*_as(where, X, y))
+            first = clf.W1_.copy()
+            clf.fit(*_as(where, X, y))
+        assert not np.array_equal(clf.W1_, first)  # it went on from the first fit
+        fits[where] = clf
+    np.testing.assert_allclose(
+        _proba(fits[backend], X), _proba(fits["dense"], X), rtol=RTOL
+    )
+    with pytest.raises(ValueError, match="warm_start=True needs the same classes"):
+        fits[backend].fit(*_as(backend, X, np.where(y == 2, 1, y)))
+
+
+@pytest.mark.parametrize("backend", ["csr", "dask"])
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+def test_verbose_prints_the_same_iterations(request, backend, solver):
+    if backend == "dask":
+        request.getfixturevalue("client")
+    X, y = _data("binary")
+    params = {**BASE, "verbose": 1, "solver": solver, "early_stopping": True}
+    outputs = {}
+    for where in ("dense", backend):
+        with redirect_stdout(io.StringIO()) as printed:
+            _fit(where, params, X, y)
+        outputs[where] = printed.getvalue().splitlines()
+    assert len(outputs[backend]) == len(outputs["dense"]) > 2
+    number = re.compile(r"[-+]?\d+\.?\d*(?:e[-+]?\d+)?")
+    for line, expected in zip(outputs[backend], outputs["dense"], strict=True):
+        assert number.sub("#", line) == number.sub("#", expected)
+        # Objective values to 1e-6, as predict_proba; gradient norms near the
+        # optimum are cancellations of O(1) terms, so they agree to the same
+        # absolute accuracy (1e-8), not relatively.
+        np.testing.assert_allclose(
+            [float(v) for v in number.findall(line)],
+            [float(v) for v in number.findall(expected)],
+            rtol=1e-6,
+            atol=1e-8,
+        )
+
+
+def _bad_inputs():
+    X, y = _iris()
+    w = np.ones(y.size)
+    X_nan, X_inf = X.copy(), X.copy()
+    X_nan[7, 2], X_inf[100, 1] = np.nan, np.inf
+    w_nan, w_negative = w.copy(), w.copy()
+    w_nan[3], w_negative[120] = np.nan, -1.0
+    return {
+        "NaN in X": (X_nan, y, None),
+        "inf in X": (X_inf, y, None),
+        "huge X": (X * 1e160, y, None),
+        "NaN in y": (X, np.where(y == 2, np.nan, y), None),
+        "continuous y": (X, y + 0.5, None),
+        "one class": (X, np.zeros_like(y), None),
+        "y too short": (X, y[:-1], None),
+        "weights too short": (X, y, w[:-1]),
+        "NaN weight": (X, y, w_nan),
+        "negative weight": (X, y, w_negative),
+        "all weights zero": (X, y, np.zeros(y.size)),
+        "one class weighted": (X, y, np.where(y == 0, 1.0, 0.0)),
+        "multiclass-multioutput y": (X, np.column_stack([y, y]), None),
+    }
+
+
+@pytest.mark.parametrize("backend", ["csr", "dask"])
+@pytest.mark.parametrize("case", list(_bad_inputs()))
+def test_bad_input_gets_the_in_memory_message(request, backend, case):
+    if backend == "dask":
+        request.getfixturevalue("client")
+    X, y, sample_weight = _bad_inputs()[case]
+    with pytest.raises(ValueError) as in_memory:
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y, sample_weight)
+    with pytest.raises(ValueError) as elsewhere:
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(*_as(backend, X, y, sample_weight))
+    assert str(elsewhere.value) == str(in_memory.value)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_failed_fit_changes_nothing(request, backend):
+    if backend == "dask":
+        request.getfixturevalue("client")
+    X, y = _data("multiclass")
+    clf = _fit(backend, BASE, X, y)
+    before = {key: value for key, value in vars(clf).items() if key.endswith("_")}
+    clf.set_params(n_hidden=4, warm_start=True)  # refused: n_hidden changed
+    with pytest.raises(ValueError, match="the same n_hidden"):
+        clf.fit(*_as(backend, X, y))
+    after = {key: value for key, value in vars(clf).items() if key.endswith("_")}
+    assert after.keys() == before.keys()
+    for key, value in before.items():
+        assert after[key] is value
+    fresh = TwoLayerSigmoidClassifier(n_hidden=2)
+    with pytest.raises(ValueError, match="NaN"):
+        fresh.fit(*_as(backend, np.where(X > 1, np.nan, X), y))
+    with pytest.raises(NotFittedError):
+        fresh.predict(X)
+    assert not hasattr(fresh, "n_features_in_")
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_interrupted_refit_changes_nothing(request, monkeypatch, backend, solver):
+    """Ctrl-C in the middle of a refit, with early stopping, on every backend."""
+    from sklearn_twolayer._backends.dask import DaskRows
+    from sklearn_twolayer._backends.in_memory import InMemoryRows
+
+    if backend == "dask":
+        request.getfixturevalue("client")
+    X, y = _data("multiclass")
+    params = {**BASE, "solver": solver, "early_stopping": True}
+    clf = _fit(backend, params, X, y)
+    before = {key: value for key, value in vars(clf).items() if key.endswith("_")}
+    proba = _proba(clf, X)
+    rows_type = DaskRows if backend == "dask" else InMemoryRows
+    name = "data_loss_gradient" if solver == "lbfgs" else "data_hessian_product"
+    original, calls = getattr(rows_type, name), []
+
+    def interrupted(self, theta):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return original(self, theta)
+
+    monkeypatch.setattr(rows_type, name, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        clf.set_params(n_hidden=5).fit(*_as(backend, X, y == 1))
+    after = {key: value for key, value in vars(clf).items() if key.endswith("_")}
+    assert after.keys() == before.keys()
+    assert all(after[key] is value for key, value in before.items())
+    np.testing.assert_array_equal(_proba(clf, X), proba)

@@ -32,6 +32,8 @@ extensions = [
     "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    # Figures drawn from code in the pages (the architecture page's data flow).
+    "matplotlib.sphinxext.plot_directive",
 ]
 
 templates_path = ["_templates"]

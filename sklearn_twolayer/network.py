@@ -240,14 +240,19 @@ def _map_workers(work, blocks):
         _PARALLEL_EVALUATION.release()
 
 
+def _preactivation_into(A1, W1, b1, X):
+    """a1 = b1 + W1 x for every row of X, written into the scratch array A1."""
+    if sparse.issparse(X):
+        A1[...] = X @ W1.T  # sparse @ ndarray is an ndarray
+    else:
+        np.matmul(X, W1.T, out=A1)
+    A1 += b1
+    return A1
+
+
 def _hidden_into(H1, W1, b1, X):
     """h1 = σ(b1 + W1 x) for every row of X, written into the scratch array H1."""
-    if sparse.issparse(X):
-        H1[...] = X @ W1.T  # sparse @ ndarray is an ndarray
-    else:
-        np.matmul(X, W1.T, out=H1)
-    H1 += b1
-    return hidden_sigmoid_(H1)
+    return hidden_sigmoid_(_preactivation_into(H1, W1, b1, X))
 
 
 class TwoLayerLoss:
@@ -327,6 +332,114 @@ class TwoLayerLoss:
 
         _map_workers(one_worker, blocks)
         return A2
+
+    # -- sensitivity to the input (section 2.2.2 through the network) -------------
+    def input_gradient(self, theta, X, output="logit"):
+        """Exact derivative of each output with respect to each input feature.
+
+        Section 2.2.2 differentiates one sigmoid unit ``f = σ(wᵀx)`` with respect to
+        its input: ``df/dx = σ'(wᵀx) w`` with ``σ' = σ(1 − σ)``. Carried through
+        the network by the chain rule, for one sample ``x``:
+
+        - hidden layer, 2.2.2 applied to each unit j with ``w = W1[j]`` (its bias
+          is a constant): ``∂h1_j/∂x = h1_j (1 − h1_j) W1[j]``, i.e.
+          ``∂h1/∂x = diag(h1 ⊙ (1 − h1)) W1``, of shape ``(n_hidden, n_features)``;
+        - logits ``a2 = b2 + W2 h1`` (linear, as in eq. 1.5):
+          ``∂a2/∂x = W2 diag(h1 ⊙ (1 − h1)) W1``, of shape
+          ``(n_outputs, n_features)``; row k is ``(h1(1 − h1) ⊙ W2[k]) W1``;
+        - sigmoid outputs ``h2 = σ(a2)`` (the σ' of eq. 1.2, per output):
+          ``∂h2_k/∂x = h2_k (1 − h2_k) ∂a2_k/∂x``;
+        - a softmax output, whose Jacobian is ``diag(h2) − h2 h2ᵀ``:
+          ``∂h2_k/∂x = h2_k (∂a2_k/∂x − Σ_l h2_l ∂a2_l/∂x)``.
+
+        ``h1(1 − h1)`` and ``h2_k(1 − h2_k)`` are evaluated as ``σ(a) σ(−a)`` from
+        the pre-activation, as :func:`~sklearn_twolayer.sigmoid_unit_gradient`
+        does, so they keep their relative precision where a unit saturates. The
+        rows of X are taken block by block (as :meth:`logits` does): the scratch
+        memory is two ``(block rows, n_hidden)`` arrays, never an array of
+        ``n_samples · n_hidden · n_features`` numbers; the result itself is
+        ``(n_samples, n_outputs, n_features)``. A CSC matrix is converted to CSR
+        once, to be cut into blocks of rows.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (layout.size,)
+            Flat parameters; its dtype is the dtype of the computation.
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        output : {"logit", "proba"}, default="logit"
+            ``"logit"``: ``∂a2/∂x``. ``"proba"``: ``∂h2/∂x``, through the sigmoid
+            outputs or the softmax.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs, n_features), dtype of ``theta``
+            Entry ``[i, k, j]`` is the derivative of output k of sample i with
+            respect to its feature j.
+
+        Examples
+        --------
+        Section 2.2.2's worked example through a network with one hidden unit
+        ``W1 = wᵀ``, no biases and ``W2 = [[1]]``, whose logit is ``a2 = h1 = f``:
+
+        >>> import numpy as np
+        >>> from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
+        >>> loss = TwoLayerLoss(ParameterLayout(n_features=3, n_hidden=1, n_outputs=1))
+        >>> theta = loss.layout.pack([[2.0, -3.0, -3.0]], [0.0], [[1.0]], [0.0])
+        >>> loss.input_gradient(theta, np.array([[-1.0, -2.0, 1.0]])).round(4)
+        array([[[ 0.3932, -0.5898, -0.5898]]])
+        """
+        if output not in ("logit", "proba"):
+            raise ValueError(f"output must be 'logit' or 'proba', got {output!r}.")
+        W1, b1, W2, b2 = self.layout.unpack(theta)
+        n_hidden, n_outputs = self.layout.n_hidden, self.layout.n_outputs
+        if sparse.issparse(X) and X.format != "csr":
+            # CSC cannot give a block of rows without a copy per block; one CSR copy
+            # (the size of X's nonzeros) keeps the scratch to blocks of rows.
+            X = X.tocsr()
+        gradient = np.empty(
+            (X.shape[0], n_outputs, self.layout.n_features), theta.dtype
+        )
+        blocks = _row_blocks(X, n_hidden, theta.dtype.itemsize)
+
+        def one_worker(worker_blocks):
+            rows = max((block.stop - block.start for block in worker_blocks), default=0)
+            H1 = np.empty((rows, n_hidden), dtype=theta.dtype)
+            scaled = np.empty_like(H1)
+            for block in worker_blocks:
+                n_rows = block.stop - block.start
+                A1 = _preactivation_into(H1[:n_rows], W1, b1, _rows(X, block))
+                h1 = sigmoid(A1, out=scaled[:n_rows])  # h1 = σ(a1)
+                if output == "proba":
+                    A2 = h1 @ W2.T  # a2 = b2 + W2 h1
+                    A2 += b2
+                # h1(1 − h1) = σ(a1) σ(−a1), as 2.2.2's factor: to full relative
+                # precision where a unit saturates (1 − h1 would cancel), in place.
+                slope = sigmoid(np.negative(A1, out=A1), out=A1)
+                slope *= h1
+                G = gradient[block]
+                for k in range(n_outputs):
+                    # ∂a2_k/∂x = (h1(1 − h1) ⊙ W2[k]) W1, one row per sample.
+                    np.multiply(slope, W2[k], out=scaled[:n_rows])
+                    np.matmul(scaled[:n_rows], W1, out=G[:, k, :])
+                if output == "proba":
+                    self._through_output(A2, G)
+
+        _map_workers(one_worker, blocks)
+        return gradient
+
+    def _through_output(self, A2, G):
+        """∂a2/∂x (``G``, rows × outputs × features) into ∂h2/∂x, in place."""
+        if self.output == "sigmoid":
+            # ∂h2_k/∂x = σ'(a2_k) ∂a2_k/∂x with σ'(a) = σ(a) σ(−a) (eq. 1.2's σ').
+            slope = sigmoid(A2)
+            slope *= sigmoid(-A2)
+            G *= slope[:, :, None]
+            return
+        # Softmax: ∂h2_k/∂x = h2_k (∂a2_k/∂x − Σ_l h2_l ∂a2_l/∂x), as a batched
+        # product (rows × 1 × outputs) @ (rows × outputs × features).
+        H2 = self.output_proba(A2)
+        G -= np.matmul(H2[:, None, :], G)
+        G *= H2[:, :, None]
 
     def output_proba(self, A2):
         """h2 from the logits: σ(a2) per column, or the row-wise softmax."""

@@ -602,6 +602,8 @@ def predict(estimator, X, method, **kwargs):
     check_is_fitted(estimator)
     X = _validated_X(estimator, X, reset=False)
     binary = estimator._is_binary()
+    if method == "_input_gradient":
+        return _input_gradient(estimator, X, binary, kwargs)
     if method == "predict":
         multilabel = estimator.out_activation_ == "logistic" and not binary
         dtype = np.dtype(int) if multilabel else estimator.classes_.dtype
@@ -629,5 +631,29 @@ def predict(estimator, X, method, **kwargs):
         kwargs=kwargs,
         name=name,
         dtype=dtype,
+        **shape,
+    )
+
+
+def _input_gradient(estimator, X, binary, kwargs):
+    """``input_gradient`` per row block, in X's dtype: (rows, features) blocks, or
+    (rows, outputs, features) ones with the outputs as a new axis in one chunk."""
+    name = "twolayer-input_gradient-" + dask.base.tokenize(X, estimator, kwargs)
+    n_features = X.shape[1]
+    if binary:
+        shape = {"chunks": (X.chunks[0], (n_features,))}
+    else:
+        shape = {
+            "chunks": (X.chunks[0], (estimator.n_outputs_,), (n_features,)),
+            "new_axis": 1,
+        }
+    return X.map_blocks(
+        _predict_block,
+        estimator=estimator,
+        method="_input_gradient",
+        kwargs=kwargs,
+        name=name,
+        dtype=X.dtype,
+        meta=np.empty((0,) * (2 if binary else 3), dtype=X.dtype),
         **shape,
     )

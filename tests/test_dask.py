@@ -159,6 +159,48 @@ def test_decision_function_keeps_float32(iris):
     assert clf.decision_function(da.from_array(X, chunks=50)).dtype == np.float32
 
 
+def _fitted_for(target, iris):
+    X, y = iris
+    if target == "binary":
+        y = y == 1
+    elif target == "multilabel":
+        y = np.column_stack([y == 1, y == 2, X[:, 0] > 0]).astype(int)
+    return TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize("output", ["proba", "logit"])
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_input_gradient_is_lazy_per_block_and_equals_numpy(output, target, dtype, iris):
+    X = iris[0].astype(dtype)
+    clf = _fitted_for(target, iris)
+    expected = clf.input_gradient(X, output=output)
+    result = clf.input_gradient(da.from_array(X, chunks=(40, 2)), output=output)
+    assert isinstance(result, da.Array)
+    assert result.shape == expected.shape and result.dtype == expected.dtype == dtype
+    # One chunk per row block of X; the outputs and the features whole.
+    whole = tuple((size,) for size in expected.shape[1:])
+    assert result.chunks == ((40, 40, 40, 30), *whole)
+    np.testing.assert_array_equal(result.compute(), expected)
+    other = "logit" if output == "proba" else "proba"  # not a stale graph
+    other_result = clf.input_gradient(da.from_array(X, chunks=(40, 2)), output=other)
+    assert other_result.name != result.name
+
+
+def test_input_gradient_on_dask_checks_output_now_and_rows_lazily(iris):
+    X, _ = iris
+    clf = _fitted_for("multiclass", iris)
+    X_nan = X.copy()
+    X_nan[-1, 0] = np.nan
+    with pytest.raises(ValueError, match="must be 'proba' or 'logit'; got 'p'"):
+        clf.input_gradient(da.from_array(X, chunks=50), output="p")
+    with pytest.raises(ValueError, match="X has 2 features, but"):
+        clf.input_gradient(da.from_array(X[:, :2], chunks=50))
+    lazy = clf.input_gradient(da.from_array(X_nan, chunks=50))
+    with pytest.raises(ValueError, match="NaN"):
+        lazy.compute()
+
+
 # -- fitting on a cluster --------------------------------------------------------------
 def test_binary_fit_equals_in_memory_fit(client, breast_cancer):
     X, y = breast_cancer
@@ -237,6 +279,18 @@ def test_numpy_y_and_a_scalar_sample_weight_with_x_on_dask(client, iris):
     )
     in_memory = TwoLayerSigmoidClassifier(**params).fit(X, y, sample_weight=2.0)
     _assert_same_fit(on_dask, in_memory, X)
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+def test_input_gradient_on_the_cluster_equals_in_memory(client, target, iris):
+    X, _ = iris
+    clf = _fitted_for(target, iris)
+    X_dask = da.from_array(X, chunks=((20, 70, 35, 25), 4))
+    for output in ("proba", "logit"):
+        lazy = clf.input_gradient(X_dask, output=output)
+        np.testing.assert_array_equal(
+            lazy.compute(), clf.input_gradient(X, output=output)
+        )
 
 
 @pytest.mark.parametrize(

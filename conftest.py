@@ -10,3 +10,8 @@ collect_ignore = (
     if importlib.util.find_spec("dask") and importlib.util.find_spec("distributed")
     else ["sklearn_twolayer/_dask.py"]
 )
+# Likewise the ONNX converter, which needs the onnx extra (skl2onnx, onnxruntime).
+if not (
+    importlib.util.find_spec("skl2onnx") and importlib.util.find_spec("onnxruntime")
+):
+    collect_ignore.append("sklearn_twolayer/onnx.py")

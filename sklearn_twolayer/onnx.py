@@ -1,0 +1,222 @@
+"""Export to ONNX: a skl2onnx converter for :class:`TwoLayerSigmoidClassifier`.
+
+Importing this module registers the converter and its shape calculator with
+skl2onnx (``pip install "sklearn-twolayer[onnx]"``). Then ``skl2onnx.to_onnx``
+converts a fitted :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`, alone or
+inside a :class:`~sklearn.pipeline.Pipeline`, and the graph runs in onnxruntime (or
+any ONNX runtime) without Python or scikit-learn.
+
+The graph is the forward pass of the source document's network, eqs. of its
+section 1: ``a1 = b1 + W1 x``, ``h1 = σ(a1)``, ``a2 = b2 + W2 h1``, with the
+probabilities computed from the logits ``a2`` exactly as
+:meth:`~sklearn_twolayer.TwoLayerSigmoidClassifier.predict_proba` does:
+
+- binary: ``[σ(−a2), σ(a2)]``, as the softmax of ``[0, a2]``; never ``1 − σ(a2)``,
+  which cancels to 0 where ``σ(−a2)`` is still representable (``σ(−50) ≈ 2e-22``);
+- multiclass: the softmax of ``a2`` (max-shifted);
+- multilabel: ``σ(a2)`` per label, again as the softmax of ``[0, a2]``.
+
+Every sigmoid of the output goes through ONNX ``Softmax`` rather than ``Sigmoid``:
+onnxruntime's ``Sigmoid`` saturates to exactly 0 below about −18 (float) and −37
+(double), where the true value, and ``predict_proba``'s, is small but not 0. The
+labels are computed from the logits as ``predict`` computes them (``a2 > 0`` for
+binary and multilabel, ``argmax a2`` for multiclass), so a probability rounded to
+0.5 in float32 cannot flip a label. Multilabel labels are the 0/1 matrix that
+``predict`` returns.
+
+The graph computes in double precision when the input is double (``to_onnx``
+with a float64 sample), else in single precision. The usual classifier options
+apply: ``zipmap`` (True, False or ``"columns"``), ``nocl`` and
+``output_class_labels``. The outputs are ``label`` and ``probabilities`` with
+``zipmap=False``, ``output_label`` and ``output_probability`` with the default
+ZipMap.
+
+Examples
+--------
+>>> import numpy as np
+>>> import onnxruntime as ort
+>>> from skl2onnx import to_onnx
+>>> from sklearn.datasets import load_iris
+>>> from sklearn.pipeline import make_pipeline
+>>> from sklearn.preprocessing import StandardScaler
+>>> from sklearn_twolayer import TwoLayerSigmoidClassifier
+>>> import sklearn_twolayer.onnx  # registers the converter
+>>> X, y = load_iris(return_X_y=True)
+>>> pipe = make_pipeline(
+...     StandardScaler(), TwoLayerSigmoidClassifier(n_hidden=8, random_state=0)
+... ).fit(X, y)
+>>> onx = to_onnx(pipe, X[:1], options={"zipmap": False})  # float64: double graph
+>>> session = ort.InferenceSession(onx.SerializeToString())
+>>> labels, proba = session.run(None, {"X": X})
+>>> bool(np.array_equal(labels, pipe.predict(X)))
+True
+>>> float(np.abs(proba - pipe.predict_proba(X)).max()) < 1e-12
+True
+"""
+
+import numpy as np
+from onnx import TensorProto, helper
+from skl2onnx import update_registered_converter
+from skl2onnx.common.data_types import Int64TensorType, guess_proto_type
+from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
+from skl2onnx.common.utils_classifier import get_label_classes
+
+from ._classifier import TwoLayerSigmoidClassifier
+
+__all__ = [
+    "ALIAS",
+    "convert_two_layer_sigmoid_classifier",
+    "two_layer_sigmoid_classifier_shape_calculator",
+]
+
+#: The name under which skl2onnx knows the estimator.
+ALIAS = "SklearnTwoLayerSigmoidClassifier"
+
+
+def _is_multilabel(model):
+    """One logistic output per label: the multilabel network (binary has one)."""
+    return model.out_activation_ == "logistic" and model.n_outputs_ > 1
+
+
+def two_layer_sigmoid_classifier_shape_calculator(operator):
+    """Output types and shapes of the converted classifier.
+
+    skl2onnx's ``calculate_linear_classifier_output_shapes`` (labels of shape
+    ``[N]``, int64 or string; probabilities ``[N, n_classes]`` in the input's
+    floating type), except that a multilabel model's labels are the
+    ``[N, n_labels]`` 0/1 matrix that ``predict`` returns.
+
+    Parameters
+    ----------
+    operator : skl2onnx.common._topology.Operator
+        The operator whose ``raw_operator`` is the fitted classifier.
+    """
+    calculate_linear_classifier_output_shapes(operator)
+    model = operator.raw_operator
+    if _is_multilabel(model):
+        n_rows = operator.inputs[0].get_first_dimension()
+        operator.outputs[0].set_type(Int64TensorType([n_rows, model.n_outputs_]))
+
+
+def _label_initializer(classes):
+    """(ONNX element type, values) of the class labels, skl2onnx's convention.
+
+    Integer and boolean labels become int64; float labels too when they are whole
+    numbers (as skl2onnx's classifiers and its ZipMap require); anything else must
+    be strings.
+    """
+    if classes.dtype == np.bool_ or np.issubdtype(classes.dtype, np.integer):
+        return TensorProto.INT64, classes.astype(np.int64)
+    if np.issubdtype(classes.dtype, np.floating):
+        if not np.array_equal(classes, np.round(classes)):
+            raise ValueError(
+                "ONNX export needs integer or string class labels; got the "
+                f"non-integer float labels {classes.tolist()}."
+            )
+        return TensorProto.INT64, classes.astype(np.int64)
+    if not all(isinstance(label, str) for label in classes):
+        raise ValueError(
+            "ONNX export needs class labels that are all integers or all strings; "
+            f"got {classes.tolist()}."
+        )
+    return TensorProto.STRING, np.array([label.encode("utf-8") for label in classes])
+
+
+def convert_two_layer_sigmoid_classifier(scope, operator, container):
+    """Write the network's forward pass, probabilities and labels into the graph.
+
+    Parameters
+    ----------
+    scope : skl2onnx.common._topology.Scope
+        Gives unique names to the graph's variables and operators.
+    operator : skl2onnx.common._topology.Operator
+        Its ``raw_operator`` is the fitted classifier, its inputs the features,
+        its outputs the labels and the probabilities.
+    container : skl2onnx.common._container.ModelComponentContainer
+        Receives the nodes and the initializers (the weights).
+    """
+    model = operator.raw_operator
+    proto = guess_proto_type(operator.inputs[0].type)
+    if proto != TensorProto.DOUBLE:
+        proto = TensorProto.FLOAT
+    dtype = np.float64 if proto == TensorProto.DOUBLE else np.float32
+
+    def name(hint):
+        return scope.get_unique_variable_name(hint)
+
+    def node(op_type, inputs, output=None, **attrs):
+        output = output or name(op_type.lower())
+        container.add_node(
+            op_type,
+            inputs,
+            output,
+            name=scope.get_unique_operator_name(op_type),
+            **attrs,
+        )
+        return output
+
+    def constant(hint, values, onnx_type=proto):
+        values = np.asarray(values)
+        constant_name = name(hint)
+        container.add_initializer(
+            constant_name, onnx_type, list(values.shape), values.ravel().tolist()
+        )
+        return constant_name
+
+    x = node("Cast", [operator.inputs[0].full_name], to=proto)
+    # a1 = b1 + W1 x and h1 = σ(a1) for every row: X W1ᵀ + b1 (the hidden units
+    # need no more than Sigmoid's absolute accuracy; they never enter a logarithm).
+    W1T = constant("W1T", np.asarray(model.W1_, dtype=dtype).T)
+    b1 = constant("b1", np.asarray(model.b1_, dtype=dtype))
+    h1 = node("Sigmoid", [node("Add", [node("MatMul", [x, W1T]), b1])])
+    # a2 = b2 + W2 h1: the logits.
+    W2T = constant("W2T", np.asarray(model.W2_, dtype=dtype).T)
+    b2 = constant("b2", np.asarray(model.b2_, dtype=dtype))
+    logits = node("Add", [node("MatMul", [h1, W2T]), b2])
+
+    proba_name = operator.outputs[1].full_name
+    label_name = operator.outputs[0].full_name
+    if model.out_activation_ == "softmax":
+        node("Softmax", [logits], proba_name, axis=1)
+        winner = node("ArgMax", [logits], axis=1, keepdims=0)
+    else:
+        # σ(a) for each logit as the softmax of [0, a]: its first entry is σ(−a),
+        # its second σ(a), both to full relative precision.
+        pairs_shape = constant("pairs_shape", np.array([0, -1, 1]), TensorProto.INT64)
+        column = node("Reshape", [logits, pairs_shape])  # (N, n_outputs, 1)
+        zeros = node(
+            "ConstantOfShape",
+            [node("Shape", [column])],
+            value=helper.make_tensor("value", proto, [1], [0.0]),
+        )
+        pairs = node("Softmax", [node("Concat", [zeros, column], axis=2)], axis=2)
+        positive = node("Greater", [logits, constant("zero", np.zeros((), dtype))])
+        if _is_multilabel(model):
+            second = constant("second", np.array(1), TensorProto.INT64)
+            node("Gather", [pairs, second], proba_name, axis=2)
+            # predict's 0/1 matrix: a2 > 0.
+            node("Cast", [positive], label_name, to=TensorProto.INT64)
+            return
+        # Binary: [σ(−a2), σ(a2)] is the one pair, (N, 1, 2) -> (N, 2).
+        proba_shape = constant("proba_shape", np.array([-1, 2]), TensorProto.INT64)
+        node("Reshape", [pairs, proba_shape], proba_name)
+        winner = node("Cast", [positive], to=TensorProto.INT64)  # predict: a2 > 0
+
+    label_type, labels = _label_initializer(get_label_classes(scope, model))
+    classes = name("classes")
+    container.add_initializer(classes, label_type, [labels.size], labels.tolist())
+    flat = constant("flat", np.array([-1]), TensorProto.INT64)
+    node("Gather", [classes, node("Reshape", [winner, flat])], label_name, axis=0)
+
+
+update_registered_converter(
+    TwoLayerSigmoidClassifier,
+    ALIAS,
+    two_layer_sigmoid_classifier_shape_calculator,
+    convert_two_layer_sigmoid_classifier,
+    options={
+        "zipmap": [True, False, "columns"],
+        "nocl": [True, False],
+        "output_class_labels": [False, True],
+    },
+)

@@ -4,5 +4,10 @@ document, trained with L-BFGS, as a scikit-learn classifier."""
 from ._classifier import TwoLayerSigmoidClassifier
 from .gradients import check_gradient, sigmoid_unit_gradient
 
+# The class's one public name, sklearn_twolayer.TwoLayerSigmoidClassifier, is the
+# name that pickle, joblib and skops write into a saved model and the one a user
+# lists in skops' trusted types: not the private module that defines it.
+TwoLayerSigmoidClassifier.__module__ = __name__
+
 __all__ = ["TwoLayerSigmoidClassifier", "check_gradient", "sigmoid_unit_gradient"]
 __version__ = "0.1.0"

@@ -101,25 +101,13 @@ def two_layer_sigmoid_classifier_shape_calculator(operator):
 def _label_initializer(classes):
     """(ONNX element type, values) of the class labels, skl2onnx's convention.
 
-    Integer and boolean labels become int64; float labels too when they are whole
-    numbers (as skl2onnx's classifiers and its ZipMap require); anything else must
-    be strings.
+    Integer, boolean and float labels become int64 (``check_classification_targets``
+    only lets whole-number floats through, and skl2onnx's ZipMap needs integers);
+    any other labels are strings (scikit-learn rejects object labels that are not).
     """
-    if classes.dtype == np.bool_ or np.issubdtype(classes.dtype, np.integer):
+    if classes.dtype.kind in "biuf":
         return TensorProto.INT64, classes.astype(np.int64)
-    if np.issubdtype(classes.dtype, np.floating):
-        if not np.array_equal(classes, np.round(classes)):
-            raise ValueError(
-                "ONNX export needs integer or string class labels; got the "
-                f"non-integer float labels {classes.tolist()}."
-            )
-        return TensorProto.INT64, classes.astype(np.int64)
-    if not all(isinstance(label, str) for label in classes):
-        raise ValueError(
-            "ONNX export needs class labels that are all integers or all strings; "
-            f"got {classes.tolist()}."
-        )
-    return TensorProto.STRING, np.array([label.encode("utf-8") for label in classes])
+    return TensorProto.STRING, np.array([str(label).encode() for label in classes])
 
 
 def convert_two_layer_sigmoid_classifier(scope, operator, container):

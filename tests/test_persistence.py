@@ -1,0 +1,177 @@
+"""Saving and loading a fitted model: skops (secure), pickle and joblib.
+
+skops lists the types of a file that it does not trust by default; loading needs the
+user to trust them by name. For a saved ``TwoLayerSigmoidClassifier`` that list must be
+the class's one public, documented name, ``sklearn_twolayer.TwoLayerSigmoidClassifier``,
+and a file whose content was tampered with must be refused.
+"""
+
+import io
+import json
+import pickle
+import warnings
+import zipfile
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
+
+import sklearn_twolayer
+from sklearn_twolayer import TwoLayerSigmoidClassifier
+
+sio = pytest.importorskip("skops.io")
+
+PUBLIC_NAME = "sklearn_twolayer.TwoLayerSigmoidClassifier"
+
+
+def _fitted(kind, dtype=np.float64, **params):
+    X, y = load_iris(return_X_y=True)
+    if kind == "binary":
+        y = np.array(["no", "yes"])[(y == 2).astype(int)]
+    elif kind == "multilabel":
+        X, y = make_multilabel_classification(
+            n_samples=100, n_features=4, random_state=0
+        )
+    X = X.astype(dtype)
+    clf = TwoLayerSigmoidClassifier(n_hidden=4, random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clf.fit(X, y), X
+
+
+def _predictions(clf, X):
+    return [
+        clf.predict(X),
+        clf.predict_proba(X),
+        clf.predict_log_proba(X),
+        clf.decision_function(X),
+    ]
+
+
+def _assert_identical_predictions(restored, clf, X):
+    assert type(restored) is TwoLayerSigmoidClassifier
+    for got, expected in zip(
+        _predictions(restored, X), _predictions(clf, X), strict=True
+    ):
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)  # bit for bit
+
+
+def test_the_class_has_its_public_name():
+    assert TwoLayerSigmoidClassifier.__module__ == "sklearn_twolayer"
+    assert sklearn_twolayer.TwoLayerSigmoidClassifier is TwoLayerSigmoidClassifier
+
+
+@pytest.mark.parametrize(
+    ("kind", "dtype", "params"),
+    [
+        ("binary", np.float64, {}),
+        ("multiclass", np.float32, {"early_stopping": True}),
+        ("multilabel", np.float64, {"class_weight": "balanced"}),
+    ],
+)
+def test_skops_round_trip_trusts_one_public_name(kind, dtype, params, tmp_path):
+    clf, X = _fitted(kind, dtype, **params)
+    path = tmp_path / "model.skops"
+    sio.dump(clf, path)
+    assert sio.get_untrusted_types(file=path) == [PUBLIC_NAME]
+    restored = sio.load(path, trusted=[PUBLIC_NAME])
+    _assert_identical_predictions(restored, clf, X)
+    assert restored.W1_.dtype == dtype
+    np.testing.assert_array_equal(restored.classes_, clf.classes_)
+
+
+def test_skops_refuses_the_model_unless_it_is_trusted(tmp_path):
+    clf, _ = _fitted("binary")
+    path = tmp_path / "model.skops"
+    sio.dump(clf, path)
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException, match=PUBLIC_NAME):
+        sio.load(path)
+
+
+class _Empty:
+    """An object without attributes, whose skops node a test renames."""
+
+
+def _tampered(payload, edit):
+    """A copy of the skops zip ``payload`` with ``edit(name, bytes)`` applied."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(payload)) as source,
+        zipfile.ZipFile(out, "w") as target,
+    ):
+        for name in source.namelist():
+            target.writestr(name, edit(name, source.read(name)))
+    return out.getvalue()
+
+
+def test_skops_refuses_a_type_injected_into_the_schema():
+    clf, _ = _fitted("binary")
+    payload = sio.dumps(clf)
+
+    def inject(name, content):
+        if name != "schema.json":
+            return content
+        schema = json.loads(content)
+        # An attribute replaced by an object whose loading would run code: the
+        # node skops writes for an object, renamed to subprocess.Popen.
+        with zipfile.ZipFile(io.BytesIO(sio.dumps(_Empty()))) as archive:
+            node = json.loads(archive.read("schema.json"))
+        node["__module__"], node["__class__"] = "subprocess", "Popen"
+        schema["content"]["content"]["solver"] = node
+        return json.dumps(schema).encode()
+
+    tampered = _tampered(payload, inject)
+    assert "subprocess.Popen" in sio.get_untrusted_types(data=tampered)
+    with pytest.raises(
+        sio.exceptions.UntrustedTypesFoundException, match=r"subprocess\.Popen"
+    ):
+        sio.loads(tampered, trusted=[PUBLIC_NAME])
+
+
+def test_skops_refuses_a_pickled_array_payload():
+    clf, _ = _fitted("binary")
+    payload = sio.dumps(clf)
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    weights_file = schema["content"]["content"]["W1_"]["file"]
+
+    def swap(name, content):
+        if name != weights_file:
+            return content
+        # An object array: loading it would unpickle, i.e. run, what it holds.
+        buffer = io.BytesIO()
+        np.save(buffer, np.array([print], dtype=object), allow_pickle=True)
+        return buffer.getvalue()
+
+    with pytest.raises(ValueError, match="allow_pickle=False"):
+        sio.loads(_tampered(payload, swap), trusted=[PUBLIC_NAME])
+
+
+@pytest.mark.parametrize("how", ["pickle", "joblib"])
+def test_pickle_and_joblib_round_trips(how, tmp_path):
+    clf, X = _fitted("multiclass", early_stopping=True)
+    if how == "pickle":
+        payload = pickle.dumps(clf)
+        # The stream names the class by its public path, not the private module.
+        assert b"sklearn_twolayer._classifier" not in payload
+        restored = pickle.loads(payload)
+    else:
+        joblib.dump(clf, tmp_path / "model.joblib")
+        restored = joblib.load(tmp_path / "model.joblib")
+    _assert_identical_predictions(restored, clf, X)
+
+
+def test_a_pickle_naming_the_private_module_still_loads():
+    # Models pickled before the class took its public name refer to
+    # sklearn_twolayer._classifier, which still defines it.
+    clf, X = _fitted("binary")
+    payload = pickle.dumps(clf, protocol=0)
+    public = b"csklearn_twolayer\nTwoLayerSigmoidClassifier\n"
+    assert public in payload
+    old = payload.replace(
+        public, b"csklearn_twolayer._classifier\nTwoLayerSigmoidClassifier\n"
+    )
+    _assert_identical_predictions(pickle.loads(old), clf, X)

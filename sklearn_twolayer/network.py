@@ -317,8 +317,15 @@ class TwoLayerLoss:
         Computed block of rows by block of rows, so h1 is never held for all rows.
         """
         W1, b1, W2, b2 = self.layout.unpack(theta)
-        A2 = np.empty((X.shape[0], self.layout.n_outputs), dtype=theta.dtype)
         blocks = _row_blocks(X, self.layout.n_hidden, theta.dtype.itemsize)
+        if len(blocks) == 1:
+            # A few rows (a one-row prediction's latency): no workers or scratch to
+            # set up, whose cost would exceed the arithmetic's.
+            H1 = np.empty((X.shape[0], self.layout.n_hidden), dtype=theta.dtype)
+            A2 = _hidden_into(H1, W1, b1, X) @ W2.T
+            A2 += b2
+            return A2
+        A2 = np.empty((X.shape[0], self.layout.n_outputs), dtype=theta.dtype)
 
         def one_worker(worker_blocks):
             rows = max((block.stop - block.start for block in worker_blocks), default=0)

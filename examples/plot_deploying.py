@@ -78,8 +78,9 @@ print("ONNX (double):", sessions[np.float64].run(None, {"X": extreme})[1])
 # %%
 # Latency
 # -------
-# Medians over many calls, one row and 1000 rows (``benchmarks/bench_predict_latency.py``
-# measures more calls, with ``MLPClassifier`` alongside).
+# Medians over many calls, one row and 1000 rows
+# (``benchmarks/bench_predict_latency.py`` measures more calls, with
+# ``MLPClassifier`` alongside).
 rows = {"1 row": X_test[:1], "1000 rows": np.resize(X_test, (1000, X.shape[1]))}
 predictors = {
     "predict_proba": lambda X: pipe.predict_proba(X),

@@ -157,9 +157,7 @@ class ParameterLayout:
     def pack(self, W1, b1, W2, b2, dtype=None):
         """Concatenate the four arrays into a new flat vector."""
         parts = [np.ravel(W1), np.ravel(b1), np.ravel(W2), np.ravel(b2)]
-        theta = np.concatenate(parts)
-        if dtype is not None:
-            theta = theta.astype(dtype, copy=False)
+        theta = np.concatenate(parts, dtype=dtype)
         if theta.shape != (self.size,):
             raise ValueError(f"Shapes of W1, b1, W2, b2 do not match {self}.")
         return theta
@@ -317,14 +315,16 @@ class TwoLayerLoss:
         Computed block of rows by block of rows, so h1 is never held for all rows.
         """
         W1, b1, W2, b2 = self.layout.unpack(theta)
-        blocks = _row_blocks(X, self.layout.n_hidden, theta.dtype.itemsize)
-        if len(blocks) == 1:
-            # A few rows (a one-row prediction's latency): no workers or scratch to
-            # set up, whose cost would exceed the arithmetic's.
-            H1 = np.empty((X.shape[0], self.layout.n_hidden), dtype=theta.dtype)
+        n_hidden = self.layout.n_hidden
+        if X.shape[0] * n_hidden * theta.dtype.itemsize <= _BLOCK_BYTES:
+            # One block (a few rows: a prediction's latency): the block's own
+            # computation, without the workers and scratch arrays that would cost
+            # more than the arithmetic.
+            H1 = np.empty((X.shape[0], n_hidden), dtype=theta.dtype)
             A2 = _hidden_into(H1, W1, b1, X) @ W2.T
             A2 += b2
             return A2
+        blocks = _row_blocks(X, n_hidden, theta.dtype.itemsize)
         A2 = np.empty((X.shape[0], self.layout.n_outputs), dtype=theta.dtype)
 
         def one_worker(worker_blocks):

@@ -99,6 +99,16 @@ def test_blocked_logits_match_hidden_layer(small_blocks, form):
     np.testing.assert_allclose(loss.logits(theta, MATRIX_FORMS[form](X)), expected)
 
 
+@pytest.mark.parametrize("form", MATRIX_FORMS)
+def test_one_block_shortcut_matches_the_blocked_logits(small_blocks, form):
+    # A few rows (one block) skip the workers and scratch arrays; a row's logits
+    # must not depend on whether it came alone or with others.
+    X, _, _, loss, (theta, _) = _problem("softmax")
+    X = MATRIX_FORMS[form](X)
+    one_by_one = np.vstack([loss.logits(theta, X[i : i + 1]) for i in range(20)])
+    np.testing.assert_allclose(one_by_one, loss.logits(theta, X)[:20], rtol=1e-13)
+
+
 def test_gradient_check_with_many_blocks(small_blocks):
     X, y = make_classification(n_samples=120, n_features=5, random_state=0)
     clf = TwoLayerSigmoidClassifier(n_hidden=4)

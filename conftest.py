@@ -8,7 +8,7 @@ import importlib.util
 collect_ignore = (
     []
     if importlib.util.find_spec("dask") and importlib.util.find_spec("distributed")
-    else ["sklearn_twolayer/_dask.py"]
+    else ["sklearn_twolayer/_backends/dask.py"]
 )
 # Likewise the ONNX converter, which needs the onnx extra (skl2onnx, onnxruntime).
 if not (

@@ -6,8 +6,8 @@ converts a fitted :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`, alone or
 inside a :class:`~sklearn.pipeline.Pipeline`, and the graph runs in onnxruntime (or
 any ONNX runtime) without Python or scikit-learn.
 
-The graph is the forward pass of the source document's network, eqs. of its
-section 1: ``a1 = b1 + W1 x``, ``h1 = σ(a1)``, ``a2 = b2 + W2 h1``, with the
+The graph is the forward pass of the source document's network, whose gradients
+are eqs. 1.1–1.6: ``a1 = b1 + W1 x``, ``h1 = σ(a1)``, ``a2 = b2 + W2 h1``, with the
 probabilities computed from the logits ``a2`` exactly as
 :meth:`~sklearn_twolayer.TwoLayerSigmoidClassifier.predict_proba` does:
 

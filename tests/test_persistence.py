@@ -21,7 +21,12 @@ from sklearn.exceptions import ConvergenceWarning
 import sklearn_twolayer
 from sklearn_twolayer import TwoLayerSigmoidClassifier
 
-sio = pytest.importorskip("skops.io")
+
+@pytest.fixture
+def sio():
+    """skops.io; the skops tests skip without skops (the pickle ones do not)."""
+    return pytest.importorskip("skops.io")
+
 
 PUBLIC_NAME = "sklearn_twolayer.TwoLayerSigmoidClassifier"
 
@@ -72,7 +77,7 @@ def test_the_class_has_its_public_name():
         ("multilabel", np.float64, {"class_weight": "balanced"}),
     ],
 )
-def test_skops_round_trip_trusts_one_public_name(kind, dtype, params, tmp_path):
+def test_skops_round_trip_trusts_one_public_name(sio, kind, dtype, params, tmp_path):
     clf, X = _fitted(kind, dtype, **params)
     path = tmp_path / "model.skops"
     sio.dump(clf, path)
@@ -83,7 +88,7 @@ def test_skops_round_trip_trusts_one_public_name(kind, dtype, params, tmp_path):
     np.testing.assert_array_equal(restored.classes_, clf.classes_)
 
 
-def test_skops_refuses_the_model_unless_it_is_trusted(tmp_path):
+def test_skops_refuses_the_model_unless_it_is_trusted(sio, tmp_path):
     clf, _ = _fitted("binary")
     path = tmp_path / "model.skops"
     sio.dump(clf, path)
@@ -107,7 +112,7 @@ def _tampered(payload, edit):
     return out.getvalue()
 
 
-def test_skops_refuses_a_type_injected_into_the_schema():
+def test_skops_refuses_a_type_injected_into_the_schema(sio):
     clf, _ = _fitted("binary")
     payload = sio.dumps(clf)
 
@@ -131,7 +136,7 @@ def test_skops_refuses_a_type_injected_into_the_schema():
         sio.loads(tampered, trusted=[PUBLIC_NAME])
 
 
-def test_skops_refuses_a_pickled_array_payload():
+def test_skops_refuses_a_pickled_array_payload(sio):
     clf, _ = _fitted("binary")
     payload = sio.dumps(clf)
     with zipfile.ZipFile(io.BytesIO(payload)) as archive:

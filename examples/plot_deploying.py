@@ -109,14 +109,14 @@ print(f"{'':<16}" + "".join(f"{size:>12}" for size in rows))
 for name, seconds in latency.items():
     print(f"{name:<16}" + "".join(f"{s * 1e6:>9.0f} µs" for s in seconds))
 
-fig, ax = plt.subplots(figsize=(6, 3))
+fig, ax = plt.subplots(figsize=(6, 3.4))
 positions = np.arange(len(rows))
 for i, (name, seconds) in enumerate(latency.items()):
     ax.bar(positions + (i - 1) * 0.27, np.array(seconds) * 1e6, 0.27, label=name)
 ax.set_xticks(positions, list(rows))
 ax.set_yscale("log")
 ax.set_ylabel("median latency (µs)")
-ax.legend()
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
 ax.set_title("Prediction latency of the pipeline")
 fig.tight_layout()
 

@@ -9,7 +9,9 @@ Two solvers share one result type and one per-iteration hook: :func:`minimize_lb
 (L-BFGS-B, first order) and :func:`minimize_trust_ncg` (Steihaug's truncated
 conjugate-gradient trust-region method, with exact Hessian-vector products).
 :class:`ValidationMonitor` is the early-stopping hook either solver calls after each
-iteration.
+iteration; ``callback`` (an :class:`IterationCallback`, the bridge to scikit-learn's
+callback API in :mod:`sklearn_twolayer._callbacks`) is the second. Either can ask to
+stop: the first request ends the run after that iteration.
 """
 
 import os
@@ -77,6 +79,10 @@ class SolverResult:
     stopped_early : bool
         Whether a :class:`ValidationMonitor` ended the run; ``theta`` is then the
         monitor's best iterate, not the last one.
+    stopped_by_callback : bool
+        Whether the ``callback`` asked to stop (and the monitor did not ask at the
+        same iteration). ``theta`` is then the iterate of that iteration, or, with a
+        monitor, the monitor's best iterate up to it.
     """
 
     theta: np.ndarray
@@ -87,6 +93,81 @@ class SolverResult:
     converged: bool = True
     n_hessp: int = 0
     stopped_early: bool = False
+    stopped_by_callback: bool = False
+
+
+class IterationCallback:
+    """The per-iteration hook protocol of the solvers' ``callback`` argument.
+
+    The solvers call :meth:`begin_iteration` just before the first evaluation an
+    iteration makes (the objective, or a Hessian product), :meth:`end_iteration`
+    once it is accepted, and :meth:`abandon_iteration` after the run when
+    evaluations were made that completed no iteration (a failed line search, an
+    exhausted ``max_fun``). This base class does nothing and never stops.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_twolayer._solver import IterationCallback, minimize_lbfgs
+    >>> class StopAtThree(IterationCallback):
+    ...     n_iter = 0
+    ...     def end_iteration(self, theta):
+    ...         self.n_iter += 1
+    ...         return self.n_iter == 3
+    >>> from scipy.optimize import rosen, rosen_der
+    >>> result = minimize_lbfgs(
+    ...     lambda t: (rosen(t), rosen_der(t)), np.zeros(4), max_iter=100,
+    ...     max_fun=1000, tol=1e-8, callback=StopAtThree(),
+    ... )
+    >>> result.n_iter, result.stopped_by_callback, result.converged
+    (3, True, False)
+    """
+
+    def begin_iteration(self):
+        """An iteration starts: its first evaluation is about to be made."""
+
+    def end_iteration(self, theta):
+        """An iteration ended at ``theta`` (the solver's buffer); True asks to stop."""
+        return False
+
+    def abandon_iteration(self):
+        """The run ended with an iteration begun but not completed."""
+
+
+class _IterationTracker:
+    """Calls a callback's begin hook once per iteration, at its first evaluation.
+
+    Beginning lazily, rather than right after the previous iteration ended, means a
+    run that converges or stops leaves no begun-but-empty iteration behind.
+    """
+
+    def __init__(self, callback):
+        self.callback = callback
+        self.open = False
+
+    def begin(self):
+        if not self.open:
+            self.open = True
+            self.callback.begin_iteration()
+
+    def end(self, theta):
+        self.open = False
+        return bool(self.callback.end_iteration(theta))
+
+    def close(self):
+        if self.open:
+            self.open = False
+            self.callback.abandon_iteration()
+
+
+def _stop_requests(theta, verbose, monitor, tracker):
+    """Ask the monitor, then the callback; -> (monitor asked, callback asked).
+
+    Both hear about every iteration, the one where the other asks to stop included.
+    """
+    by_monitor = monitor is not None and monitor(theta, verbose)
+    by_callback = tracker is not None and tracker.end(theta)
+    return by_monitor, by_callback
 
 
 class _RecordingObjective:
@@ -96,18 +177,30 @@ class _RecordingObjective:
     the accepted iterate, so the last (f, g) evaluated is the one to report.
     """
 
-    def __init__(self, fun):
+    def __init__(self, fun, tracker=None):
         self.fun = fun
+        self.tracker = tracker
         self.last_gradient_norm = np.nan
 
     def __call__(self, theta):
+        if self.tracker is not None:
+            self.tracker.begin()
         value, gradient = self.fun(theta)
         self.last_gradient_norm = float(np.max(np.abs(gradient)))
         return value, np.asarray(gradient, dtype=np.float64)
 
 
 def minimize_lbfgs(
-    fun, theta0, *, max_iter, max_fun, tol, verbose=0, monitor=None, ftol=None
+    fun,
+    theta0,
+    *,
+    max_iter,
+    max_fun,
+    tol,
+    verbose=0,
+    monitor=None,
+    ftol=None,
+    callback=None,
 ):
     """Minimise ``fun`` with L-BFGS-B from ``theta0``.
 
@@ -131,24 +224,32 @@ def minimize_lbfgs(
         L-BFGS-B's relative-reduction stop; None keeps scipy's default (about
         2.2e-9, what ``MLPClassifier`` uses), 0 leaves only the gradient test
         (used by the solver benchmark).
+    callback : IterationCallback, optional
+        Told when each iteration begins and ends; when its ``end_iteration`` returns
+        True the run stops after that iteration, keeping that iterate (with a
+        monitor, the monitor's best iterate up to it). The monitor is asked first;
+        both are told of every iteration, and the first request stops the run.
 
     Returns
     -------
     SolverResult
         A :class:`ConvergenceWarning` is issued when a budget stops the run, and when
-        the line search fails; not when the monitor stops it.
+        the line search fails; not when the monitor or the callback stops it.
     """
-    objective = _RecordingObjective(fun)
+    tracker = None if callback is None else _IterationTracker(callback)
+    objective = _RecordingObjective(fun, tracker)
     loss_curve = []
+    requests = [False, False]  # (monitor, callback) asked to stop
 
-    def callback(intermediate_result):
+    def scipy_callback(intermediate_result):
         loss_curve.append(float(intermediate_result.fun))
         if verbose > 0:
             print(
                 f"Iteration {len(loss_curve)}: objective = {loss_curve[-1]:.8g}, "
                 f"|gradient|_max = {objective.last_gradient_norm:.3e}"
             )
-        if monitor is not None and monitor(intermediate_result.x, verbose):
+        requests[:] = _stop_requests(intermediate_result.x, verbose, monitor, tracker)
+        if any(requests):
             raise StopIteration
 
     with _solver_blas_single_threaded():
@@ -157,7 +258,7 @@ def minimize_lbfgs(
             np.asarray(theta0, dtype=np.float64),
             method="L-BFGS-B",
             jac=True,
-            callback=callback,
+            callback=scipy_callback,
             options={
                 "maxiter": max_iter,
                 "maxfun": max_fun,
@@ -165,9 +266,11 @@ def minimize_lbfgs(
                 **({} if ftol is None else {"ftol": ftol}),
             },
         )
+    if tracker is not None:
+        tracker.close()
     n_iter = min(int(result.nit), max_iter)
-    stopped_early = monitor is not None and monitor.stopped
-    if result.status != 0 and not stopped_early:
+    stopped_early, stopped_by_callback = requests[0], requests[1] and not requests[0]
+    if result.status != 0 and not (stopped_early or stopped_by_callback):
         if result.status == 1 and result.nfev >= max_fun:
             reason = f"the number of evaluations reached max_fun={max_fun}"
         elif result.status == 1:
@@ -182,8 +285,9 @@ def minimize_lbfgs(
             n_iter=n_iter,
             n_fun=int(result.nfev),
             loss_curve=loss_curve,
-            converged=result.status == 0 and not stopped_early,
+            converged=result.status == 0 and not any(requests),
             stopped_early=stopped_early,
+            stopped_by_callback=stopped_by_callback,
         ),
         monitor,
         fun,
@@ -303,8 +407,9 @@ class _SecondOrderObjective:
     product never repeats a forward pass.
     """
 
-    def __init__(self, fun_grad_hessp):
+    def __init__(self, fun_grad_hessp, tracker=None):
         self.fun_grad_hessp = fun_grad_hessp
+        self.tracker = tracker
         self.n_fun = 0
         self.n_hessp = 0
         self._latest = self._current = None
@@ -333,17 +438,29 @@ class _SecondOrderObjective:
         return entry
 
     def fun(self, theta):
+        if self.tracker is not None:
+            self.tracker.begin()
         _, value, gradient, _ = self.evaluation(theta)
         return value, gradient
 
     def hessp(self, theta, direction):
+        if self.tracker is not None:
+            self.tracker.begin()
         self.n_hessp += 1
         hessp = self.evaluation(theta, current=True)[3]
         return np.asarray(hessp(direction), dtype=np.float64)
 
 
 def minimize_trust_ncg(
-    fun_grad_hessp, theta0, *, max_iter, max_fun, tol, verbose=0, monitor=None
+    fun_grad_hessp,
+    theta0,
+    *,
+    max_iter,
+    max_fun,
+    tol,
+    verbose=0,
+    monitor=None,
+    callback=None,
 ):
     """Minimise with scipy's ``trust-ncg`` and exact Hessian-vector products.
 
@@ -375,19 +492,23 @@ def minimize_trust_ncg(
         Hessian products per iteration.
     monitor : ValidationMonitor, optional
         As in :func:`minimize_lbfgs`.
+    callback : IterationCallback, optional
+        As in :func:`minimize_lbfgs`. A rejected trust-region step is an iteration
+        too (the iterate does not move).
 
     Returns
     -------
     SolverResult
         A :class:`ConvergenceWarning` is issued when a budget stops the run, and when
         the trust-region method fails to predict a decrease; not when the monitor
-        stops it.
+        or the callback stops it.
     """
-    objective = _SecondOrderObjective(fun_grad_hessp)
+    tracker = None if callback is None else _IterationTracker(callback)
+    objective = _SecondOrderObjective(fun_grad_hessp, tracker)
     loss_curve = []
     stop_reason = []
 
-    def callback(intermediate_result):
+    def scipy_callback(intermediate_result):
         loss_curve.append(float(intermediate_result.fun))
         gradient = objective.evaluation(intermediate_result.x, current=True)[2]
         gradient_norm = float(np.max(np.abs(gradient)))
@@ -397,8 +518,13 @@ def minimize_trust_ncg(
                 f"|gradient|_max = {gradient_norm:.3e}, "
                 f"Hessian products = {objective.n_hessp}"
             )
-        if monitor is not None and monitor(intermediate_result.x, verbose):
+        by_monitor, by_callback = _stop_requests(
+            intermediate_result.x, verbose, monitor, tracker
+        )
+        if by_monitor:
             stop_reason.append("monitor")
+        elif by_callback:
+            stop_reason.append("callback")
         elif gradient_norm <= tol:
             stop_reason.append("converged")
         elif objective.n_fun + objective.n_hessp >= max_fun:
@@ -416,9 +542,11 @@ def minimize_trust_ncg(
             method="trust-ncg",
             jac=True,
             hessp=objective.hessp,
-            callback=callback,
+            callback=scipy_callback,
             options={"maxiter": max_iter, "gtol": tol},
         )
+    if tracker is not None:
+        tracker.close()
     reason = stop_reason[0] if stop_reason else None
     converged = reason == "converged" or (reason is None and result.status == 0)
     if reason is None and not converged:
@@ -430,7 +558,7 @@ def minimize_trust_ncg(
         reason = (
             f"the number of evaluations and Hessian products reached max_fun={max_fun}"
         )
-    if not converged and reason != "monitor":
+    if not converged and reason not in ("monitor", "callback"):
         _warn_not_converged("trust-ncg", int(result.nit), reason)
     return _result_with_best_iterate(
         SolverResult(
@@ -442,6 +570,7 @@ def minimize_trust_ncg(
             converged=converged,
             n_hessp=objective.n_hessp,
             stopped_early=reason == "monitor",
+            stopped_by_callback=reason == "callback",
         ),
         monitor,
         objective.fun,

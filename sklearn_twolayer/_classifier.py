@@ -18,6 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from ._backends import backend_for, in_memory, is_dask_collection
+from ._callbacks import CallbackSupportMixin, FitCallbacks, parameters_as_attributes
 from ._objective import Objective
 from ._solver import ValidationMonitor, minimize_lbfgs, minimize_trust_ncg
 from .network import ParameterLayout, TwoLayerLoss, sigmoid
@@ -35,7 +36,7 @@ def _dispatch_prediction(method):
     return dispatch
 
 
-class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
+class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Two-layer sigmoid network trained with exact gradients and L-BFGS.
 
     The network is the source document's: ``h1 = σ(b1 + W1 x)`` and the output
@@ -262,9 +263,12 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
         self : TwoLayerSigmoidClassifier
             The fitted estimator.
         """
+        # Before the snapshot: a failed fit restores the estimator, and the callbacks'
+        # context must survive that for their teardown (by _fit_context) to run.
+        callbacks = FitCallbacks(self, X, y, sample_weight, self.max_iter)
         before = self.__dict__.copy()
         try:
-            fitted = self._fit(X, y, sample_weight)
+            fitted = self._fit(X, y, sample_weight, callbacks)
         except BaseException:
             # Atomic: a failed or interrupted fit (KeyboardInterrupt included) leaves
             # the estimator as it was; validation may already have set
@@ -273,15 +277,17 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
             self.__dict__.update(before)
             raise
         self.__dict__.update(fitted)
+        callbacks.end()  # the fitted estimator is the fit task's model
         return self
 
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight, callbacks):
         """The fit, for every backend; returns the fitted attributes to assign."""
         backend = backend_for(X)
         continuing = self.warm_start and hasattr(self, "W1_")
         targets, rows = backend.training_rows(
             self, X, y, sample_weight, reset=not continuing, n_hidden=self.n_hidden
         )
+        callbacks.begin()
         layout = rows.loss.layout
         if continuing:
             theta0 = self._warm_start_vector(targets, layout)
@@ -302,6 +308,15 @@ class TwoLayerSigmoidClassifier(ClassifierMixin, BaseEstimator):
             "tol": self.tol,
             "verbose": self.verbose,
             "monitor": monitor,
+            "callback": callbacks.solver_callback(
+                theta0,
+                parameters_as_attributes(
+                    layout,
+                    rows.dtype,
+                    classes_=targets.classes,
+                    out_activation_=targets.out_activation,
+                ),
+            ),
         }
         if self.solver == "trust-ncg":
             result = minimize_trust_ncg(

@@ -1,0 +1,238 @@
+"""scikit-learn's callback API (``sklearn.callback``) for the estimator's fit.
+
+The fit is a task named ``"fit"`` whose subtasks are the solver's iterations, one
+``"iteration"`` subtask per iteration of L-BFGS or trust-ncg (a rejected
+trust-region step is an iteration too), so a ``ProgressBar`` moves with the solver
+and a ``ScoringMonitor`` scores the model of every iteration. The solver knows
+nothing of scikit-learn: it calls an :class:`~sklearn_twolayer._solver.
+IterationCallback`, and :class:`_IterationBridge` turns those calls into the
+callback context's hooks.
+
+Every hook gets the ``X`` and ``y`` given to ``fit`` and ``metadata={"sample_weight":
+...}`` when weights were given. The model of an iteration (``fitted_estimator`` in
+the hooks) is built only when a callback asks for it: the reconstruction attributes
+are a callable, so callbacks that score nothing (a ``ProgressBar``) never cause an
+intermediate model to be built. Without callbacks the solver gets no hook at all.
+"""
+
+import numpy as np
+
+from ._solver import IterationCallback
+
+
+class CallbackSupportMixin:
+    """``set_callbacks`` for the estimator: scikit-learn's mixin, imported when used.
+
+    ``sklearn.callback.CallbackSupportMixin`` does the work; importing it when the
+    estimator's module is imported would import ``sklearn.callback`` and, through
+    its ``ProgressBar``, ``rich``, which ``import sklearn_twolayer`` must not. Its
+    two methods are forwarded, unchanged, at their first call.
+    """
+
+    def set_callbacks(self, *callbacks):
+        """Set callbacks for the estimator (scikit-learn's callback API).
+
+        Callbacks are called during ``fit``: once for the fit task and once for
+        each solver iteration, which is a subtask of it. A callback whose
+        ``on_fit_task_end`` returns True stops the fit after that iteration.
+
+        Parameters
+        ----------
+        *callbacks : callback instances
+            Objects following ``sklearn.callback.FitCallback``, such as
+            ``sklearn.callback.ProgressBar`` or ``ScoringMonitor``. None removes
+            the callbacks.
+
+        Returns
+        -------
+        self : estimator instance
+            The estimator instance itself.
+        """
+        from sklearn.callback import CallbackSupportMixin
+
+        return CallbackSupportMixin.set_callbacks(self, *callbacks)
+
+    def _init_callback_context(
+        self, task_name="fit", task_id=0, max_subtasks=0, sequential_subtasks=True
+    ):
+        from sklearn.callback import CallbackSupportMixin
+
+        return CallbackSupportMixin._init_callback_context(
+            self,
+            task_name=task_name,
+            task_id=task_id,
+            max_subtasks=max_subtasks,
+            sequential_subtasks=sequential_subtasks,
+        )
+
+
+def parameters_as_attributes(layout, dtype, **fixed):
+    """``theta -> dict`` of the fitted attributes, for the reconstruction attributes.
+
+    The model of an iteration is a ``copy.copy`` of the estimator during ``fit``,
+    which holds ``n_features_in_`` (set by validation) but none of the other
+    fitted attributes (the fit assigns them all at its end): ``fixed`` (the
+    classes, the output unit) and the parameters, in the training dtype, complete
+    it.
+    """
+
+    def attributes(theta):
+        W1, b1, W2, b2 = layout.unpack(np.array(theta, dtype=dtype))
+        return {
+            **fixed,
+            "W1_": W1,
+            "b1_": b1,
+            "W2_": W2,
+            "b2_": b2,
+            "n_outputs_": layout.n_outputs,
+        }
+
+    return attributes
+
+
+class FitCallbacks:
+    """The callback context of one fit: its begin and end, and the solver's bridge.
+
+    Created at the start of ``fit``, which sets the callbacks up; :meth:`begin`
+    calls ``on_fit_task_begin`` for the fit task once the input is validated.
+
+    Parameters
+    ----------
+    estimator : TwoLayerSigmoidClassifier
+        The estimator being fitted (it holds the callbacks).
+    X, y : array-like
+        The data given to ``fit``, passed on to every hook.
+    sample_weight : array-like or None
+        Passed on as ``metadata={"sample_weight": sample_weight}``.
+    max_iter : int
+        The most iterations the fit can run: the fit task's ``max_subtasks``.
+
+    Examples
+    --------
+    A ``ScoringMonitor`` logs the fit and each iteration; a callback whose
+    ``on_fit_task_end`` returns True stops the fit after that iteration:
+
+    >>> import numpy as np
+    >>> from sklearn.callback import ScoringMonitor
+    >>> from sklearn_twolayer import TwoLayerSigmoidClassifier
+    >>> class StopAfter:
+    ...     def __init__(self, n_iter):
+    ...         self.n_iter = n_iter
+    ...     def setup(self, estimator, context): pass
+    ...     def teardown(self, estimator, context): pass
+    ...     def on_fit_task_begin(self, estimator, context): pass
+    ...     def on_fit_task_end(self, estimator, context):
+    ...         return context.task_name == "iteration" and (
+    ...             context.task_id + 1 == self.n_iter
+    ...         )
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    >>> y = np.array([0, 1, 1, 0])
+    >>> monitor = ScoringMonitor(scoring="accuracy")
+    >>> clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0)
+    >>> clf = clf.set_callbacks(monitor, StopAfter(5)).fit(X, y)
+    >>> clf.n_iter_
+    5
+    >>> [row["task_name"] for row in monitor.get_logs().data]
+    ['fit', 'iteration', 'iteration', 'iteration', 'iteration', 'iteration']
+    """
+
+    def __init__(self, estimator, X, y, sample_weight, max_iter):
+        self.estimator = estimator
+        self.X, self.y = X, y
+        self.metadata = (
+            {} if sample_weight is None else {"sample_weight": sample_weight}
+        )
+        self.context = estimator._init_callback_context(
+            task_name="fit", max_subtasks=max_iter
+        )
+
+    def begin(self):
+        """``on_fit_task_begin`` for the fit task (the input is valid)."""
+        self.context.call_on_fit_task_begin(
+            estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata
+        )
+
+    def solver_callback(self, theta0, attributes_at):
+        """The solver's ``callback``: an :class:`_IterationBridge`, or None.
+
+        None when the estimator has no callbacks, set on it or propagated to it by a
+        meta-estimator: the solver then runs exactly as without this module.
+
+        Parameters
+        ----------
+        theta0 : ndarray
+            The start vector (the model at the beginning of the first iteration).
+        attributes_at : callable
+            ``attributes_at(theta) -> dict``: the fitted attributes of the model with
+            parameters ``theta`` (a copy of the solver's buffer).
+        """
+        if not getattr(self.estimator, "_skl_callbacks", None):
+            return None
+        return _IterationBridge(self, theta0, attributes_at)
+
+    def end(self):
+        """``on_fit_task_end`` for the fit task, once the fitted attributes are set.
+
+        The estimator itself is then the fitted model, so the reconstruction
+        attributes are empty (as in ``LogisticRegression``).
+        """
+        self.context.call_on_fit_task_end(
+            estimator=self.estimator,
+            X=self.X,
+            y=self.y,
+            metadata=self.metadata,
+            reconstruction_attributes={},
+        )
+
+
+class _IterationBridge(IterationCallback):
+    """The solvers' per-iteration hook, forwarded to the fit's callback context.
+
+    Each iteration is a subcontext of the fit task, begun at the iteration's first
+    evaluation and ended once the solver accepts its iterate; the end hook's
+    answer is the solver's stop request.
+    """
+
+    def __init__(self, fit_callbacks, theta0, attributes_at):
+        self.fit = fit_callbacks
+        self.attributes_at = attributes_at
+        self.n_iter = 0
+        self._start = np.array(theta0, dtype=np.float64, copy=True)
+        self._context = None
+
+    def _hook_arguments(self):
+        fit = self.fit
+        return {
+            "estimator": fit.estimator,
+            "X": fit.X,
+            "y": fit.y,
+            "metadata": fit.metadata,
+        }
+
+    def _model_at(self, theta, n_iter):
+        """Lazy reconstruction attributes: built only if a callback asks."""
+        return lambda: {**self.attributes_at(theta), "n_iter_": n_iter}
+
+    def begin_iteration(self):
+        self._context = self.fit.context.subcontext(task_name="iteration")
+        self._context.call_on_fit_task_begin(
+            **self._hook_arguments(),
+            reconstruction_attributes=self._model_at(self._start, self.n_iter),
+        )
+
+    def end_iteration(self, theta):
+        # The solver reuses its buffer: the iterate is copied now (a vector of the
+        # parameters' size, nothing next to an evaluation on the data).
+        self._start = np.array(theta, dtype=np.float64, copy=True)
+        self.n_iter += 1
+        context, self._context = self._context, None
+        return context.call_on_fit_task_end(
+            **self._hook_arguments(),
+            reconstruction_attributes=self._model_at(self._start, self.n_iter),
+        )
+
+    def abandon_iteration(self):
+        # Evaluations that completed no iteration (a failed line search, max_fun
+        # reached): the task ends with no model, as LogisticRegression's last one.
+        context, self._context = self._context, None
+        context.call_on_fit_task_end(estimator=self.fit.estimator)

@@ -23,6 +23,13 @@ from ._objective import Objective
 from ._solver import ValidationMonitor, minimize_lbfgs, minimize_trust_ncg
 from .network import ParameterLayout, TwoLayerLoss, sigmoid
 
+# The API page of a class in the documentation built from docs/ (autosummary's
+# generated/<module>.<name>.html), as hosted.
+_DOC_LINK_TEMPLATE = (
+    "https://sklearn-twolayer.readthedocs.io/en/stable/generated/"
+    "{estimator_module}.{estimator_name}.html"
+)
+
 
 def _dispatch_prediction(method):
     """On a Dask array, map ``method`` lazily over its blocks (Dask backend)."""
@@ -189,6 +196,10 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
     >>> stopped.best_validation_loss_ == min(stopped.validation_loss_curve_)
     True
     """
+
+    # The "?" of the estimator's HTML diagram links to this package's API page.
+    _doc_link_module = "sklearn_twolayer"
+    _doc_link_template = _DOC_LINK_TEMPLATE
 
     _parameter_constraints: dict = {
         "n_hidden": [Interval(Integral, 1, None, closed="left")],

@@ -362,3 +362,49 @@ def test_grid_search_on_the_cluster_matches_serial(client, breast_cancer):
             on_cluster.cv_results_[key], serial.cv_results_[key]
         )
     assert on_cluster.best_params_ == serial.best_params_
+
+
+def test_callbacks_on_dask_arrays(client, breast_cancer):
+    # scikit-learn's callbacks on a fit of Dask arrays: one subtask per iteration
+    # whose models the monitor scores (a Dask score is the in-memory score of the
+    # same model), a stop request, and weights unchanged by the callbacks.
+    from sklearn.callback import ProgressBar, ScoringMonitor
+
+    pytest.importorskip("rich")
+    X, y = breast_cancer
+    X_dask, y_dask = da.from_array(X, chunks=150), da.from_array(y, chunks=150)
+    params = dict(n_hidden=3, max_iter=15, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        plain = TwoLayerSigmoidClassifier(**params).fit(X_dask, y_dask)
+    monitor = ScoringMonitor(scoring="accuracy")
+    watched = TwoLayerSigmoidClassifier(**params).set_callbacks(monitor, ProgressBar())
+    with pytest.warns(ConvergenceWarning):
+        watched.fit(X_dask, y_dask)
+    for name in ("W1_", "b1_", "W2_", "b2_"):
+        np.testing.assert_array_equal(getattr(watched, name), getattr(plain, name))
+    rows = monitor.get_logs().data
+    assert [row["task_name"] for row in rows] == ["fit"] + ["iteration"] * 15
+    assert rows[0]["accuracy"] == watched.score(X, y)
+
+    class StopAfterFour:
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context):
+            pass
+
+        def on_fit_task_end(self, estimator, context):
+            return context.task_name == "iteration" and context.task_id == 3
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        stopped = TwoLayerSigmoidClassifier(**params).set_callbacks(StopAfterFour())
+        stopped.fit(X_dask, y_dask)
+    assert stopped.n_iter_ == 4
+    with pytest.warns(ConvergenceWarning):
+        four = TwoLayerSigmoidClassifier(n_hidden=3, max_iter=4, random_state=0)
+        four.fit(X_dask, y_dask)
+    np.testing.assert_array_equal(stopped.W1_, four.W1_)

@@ -103,7 +103,9 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
         over those rows (no L2 term). With ``warm_start=True`` every fit holds out
         a split again (the same rows for an integer ``random_state`` and the same
         data), starts from the previous parameters, whose validation loss is the
-        baseline to beat, and restarts the curves.
+        baseline to beat, and restarts the curves. A callback that stops the fit
+        (see :meth:`set_callbacks`) ends it as the patience would: the kept
+        parameters are still those of the lowest validation loss so far.
     validation_fraction : float, default=0.1
         Fraction of each stratum's weight held out when ``early_stopping=True``,
         rounded to whole distinct rows, at least one row held out and one kept
@@ -143,7 +145,8 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
         The output unit.
     n_iter_ : int
         Number of solver iterations run by the last ``fit`` (with early stopping,
-        including the ``n_iter_no_change`` after the best one).
+        including the ``n_iter_no_change`` after the best one; after a callback's
+        stop request, the iterations up to that request).
     loss_ : float
         Objective at the end of the last ``fit`` (with early stopping, the training
         objective of the kept, best-validation parameters).

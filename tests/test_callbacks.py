@@ -26,6 +26,7 @@ from sklearn.utils import estimator_html_repr
 
 import sklearn_twolayer._classifier as classifier_module
 from sklearn_twolayer import TwoLayerSigmoidClassifier
+from sklearn_twolayer._callbacks import FitCallbacks, parameters_as_attributes
 from sklearn_twolayer._classifier import _glorot_start
 from sklearn_twolayer._solver import IterationCallback, minimize_lbfgs
 from sklearn_twolayer.network import ParameterLayout
@@ -478,6 +479,34 @@ def test_an_iteration_that_never_completes_is_abandoned():
         )
     assert result.n_iter == 0
     assert hook.events == ["begin", "abandon"]
+
+
+def test_an_abandoned_iteration_ends_its_task_with_no_model(data):
+    # The bridge on a run whose only iteration never completes (wrong gradient).
+    X, y = data
+    recorder = Recorder()
+    clf = TwoLayerSigmoidClassifier(n_hidden=2).set_callbacks(recorder)
+    clf.classes_, clf.out_activation_ = np.array([0, 1]), "logistic"
+    clf.n_features_in_ = X.shape[1]
+    layout = ParameterLayout(X.shape[1], 2, 1)
+    theta0 = np.zeros(layout.size)
+    callbacks = FitCallbacks(clf, X, y, None, max_iter=10)
+    bridge = callbacks.solver_callback(
+        theta0, parameters_as_attributes(layout, np.float64)
+    )
+    with pytest.warns(ConvergenceWarning, match="L-BFGS-B stopped"):
+        minimize_lbfgs(
+            lambda t: (float(t @ t) + 1.0, -2.0 * t - 1.0),
+            theta0,
+            max_iter=10,
+            max_fun=100,
+            tol=0.0,
+            callback=bridge,
+        )
+    iteration_calls = [c for c in recorder.calls if c[1] == "iteration"]
+    assert [c[0] for c in iteration_calls] == ["begin", "end"]
+    assert iteration_calls[0][3] is not None  # it began with theta0's model
+    assert iteration_calls[1][3] is None  # and ended with none
 
 
 def test_the_base_hook_never_stops():

@@ -107,14 +107,21 @@ plt.show()
 # networks it fits (``max_propagation_depth=None``: all levels). In a terminal the
 # bars move as the fits run; here the output is captured and shown once the search
 # is done, every bar at 100%.
-os.environ.setdefault("COLUMNS", "110")  # rich's width when not in a terminal
 search = GridSearchCV(
     make_pipeline(StandardScaler(), TwoLayerSigmoidClassifier(random_state=0)),
     {"twolayersigmoidclassifier__n_hidden": [4, 16]},
     cv=2,
 ).set_callbacks(ProgressBar(max_propagation_depth=None))
 captured = io.StringIO()
-with contextlib.redirect_stdout(captured):
-    search.fit(X, y)
+columns = os.environ.get("COLUMNS")
+os.environ["COLUMNS"] = "110"  # rich's width when it does not write to a terminal
+try:
+    with contextlib.redirect_stdout(captured):
+        search.fit(X, y)
+finally:
+    if columns is None:
+        del os.environ["COLUMNS"]
+    else:
+        os.environ["COLUMNS"] = columns
 print(captured.getvalue())
 print(search.best_params_)

@@ -95,7 +95,7 @@ for solver, style in (("lbfgs", "-"), ("trust-ncg", "--")):
                 label=f"{solver}, {part}",
             )
 axes[0].set(xscale="log", yscale="log", xlabel="iteration", ylabel="log-loss")
-axes[1].set(xscale="log", xlabel="iteration", ylabel="accuracy", ylim=(0.85, 1.0))
+axes[1].set(xscale="log", xlabel="iteration", ylabel="accuracy", ylim=(0.65, 1.01))
 axes[0].legend()
 fig.suptitle("ScoringMonitor: the model of every iteration")
 plt.show()

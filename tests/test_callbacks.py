@@ -204,8 +204,8 @@ def test_models_are_built_only_when_a_callback_asks(data, monkeypatch, want_mode
     built = []
     original = classifier_module.parameters_as_attributes
 
-    def counting(layout, dtype):
-        attributes = original(layout, dtype)
+    def counting(layout, dtype, **fixed):
+        attributes = original(layout, dtype, **fixed)
 
         def counted(theta):
             built.append(1)
@@ -486,14 +486,15 @@ def test_an_abandoned_iteration_ends_its_task_with_no_model(data):
     X, y = data
     recorder = Recorder()
     clf = TwoLayerSigmoidClassifier(n_hidden=2).set_callbacks(recorder)
-    clf.classes_, clf.out_activation_ = np.array([0, 1]), "logistic"
     clf.n_features_in_ = X.shape[1]
     layout = ParameterLayout(X.shape[1], 2, 1)
     theta0 = np.zeros(layout.size)
     callbacks = FitCallbacks(clf, X, y, None, max_iter=10)
-    bridge = callbacks.solver_callback(
-        theta0, parameters_as_attributes(layout, np.float64)
+    callbacks.begin()
+    model = parameters_as_attributes(
+        layout, np.float64, classes_=np.array([0, 1]), out_activation_="logistic"
     )
+    bridge = callbacks.solver_callback(theta0, model)
     with pytest.warns(ConvergenceWarning, match="L-BFGS-B stopped"):
         minimize_lbfgs(
             lambda t: (float(t @ t) + 1.0, -2.0 * t - 1.0),
@@ -531,3 +532,36 @@ def test_html_repr_links_to_this_packages_api_page():
     # scikit-learn's own estimators keep their links
     assert "https://scikit-learn.org/" in html
     assert "sklearn.preprocessing.StandardScaler.html" in html
+
+
+class FailingAtIteration(Recorder):
+    """Raises in the end hook of iteration k (an error of the callback's own)."""
+
+    def on_fit_task_end(
+        self, estimator, context, *, metadata=None, fitted_estimator=None
+    ):
+        super().on_fit_task_end(
+            estimator, context, metadata=metadata, fitted_estimator=fitted_estimator
+        )
+        if context.task_name == "iteration" and context.task_id + 1 == self.stop_after:
+            raise RuntimeError("callback failed")
+
+
+def test_a_failed_fit_still_tears_the_callbacks_down(data, capsys):
+    # The fit is atomic (a failure restores the estimator); the callbacks' context
+    # must survive the restore, or a ProgressBar's thread would never be joined.
+    X, y = data
+    failing = FailingAtIteration(stop_after=2)
+    bar = ProgressBar()
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0)
+    clf.set_callbacks(failing, bar)
+    with pytest.raises(RuntimeError, match="callback failed"):
+        clf.fit(X, y)
+    assert failing.calls[-1][0] == "teardown"
+    assert not hasattr(clf, "W1_")
+    assert not hasattr(clf, "_callback_fit_ctx")
+    assert not bar._listener_handles  # the bar's run was closed
+    # and the estimator fits again, with the same callbacks
+    failing.stop_after = None
+    _fit_quietly(clf, X, y)
+    assert failing.calls[-1][0] == "teardown" and hasattr(clf, "W1_")

@@ -125,7 +125,9 @@ def _aligned_rows(data, row_chunks, name):
     if data.shape[0] != n_samples:
         # The in-memory path's own check, for its exact message.
         if name == "sample_weight":
-            _check_sample_weight(np.empty(data.shape), np.empty((n_samples, 0)))
+            # Ones, not np.empty: uninitialised memory may hold a NaN, and the NaN
+            # check comes before the shape check, with its own message.
+            _check_sample_weight(np.ones(data.shape), np.empty((n_samples, 0)))
         check_consistent_length(np.empty((n_samples, 0)), np.empty(data.shape))
     return data.rechunk({0: row_chunks, **{a: -1 for a in range(1, data.ndim)}})
 

@@ -48,6 +48,17 @@ def _as_bits(values):
     return values.view(unsigned).astype(np.uint64, copy=False)
 
 
+def fingerprint_salts(n_columns):
+    """The fixed salts of :func:`_row_fingerprints`, features' columns first.
+
+    Fixed: they must not depend on ``random_state``, or a row's group would. The
+    array-API backend computes the same fingerprints on its device with them.
+    """
+    return np.random.default_rng(20240601).integers(
+        0, 2**63, size=n_columns, dtype=np.uint64
+    )
+
+
 def _row_fingerprints(X, Y, chunk_size=8192):
     """A 64-bit fingerprint of each row's features and targets.
 
@@ -60,9 +71,7 @@ def _row_fingerprints(X, Y, chunk_size=8192):
     kept on the same side of the split.
     """
     n_samples, n_features = X.shape
-    salts = np.random.default_rng(20240601).integers(
-        0, 2**63, size=n_features + Y.shape[1], dtype=np.uint64
-    )
+    salts = fingerprint_salts(n_features + Y.shape[1])
     zero_share = _mix(salts)  # mix(bits(0.0) XOR salt_j)
     with np.errstate(over="ignore"):
         fingerprints = _mix(_as_bits(Y.astype(X.dtype)) ^ salts[n_features:]).sum(

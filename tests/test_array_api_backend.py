@@ -1,0 +1,340 @@
+"""The array-API backend's rows against the NumPy mathematics, and what crosses.
+
+The kernels of ``_backends/array_api.py`` must give the sums of
+:class:`~sklearn_twolayer.network.TwoLayerLoss` on the same rows (eqs. 1.1–1.6 and
+the exact Hessian product), select the early-stopping rows of
+``weighted_stratified_split``, and move nothing of n_samples rows between host and
+device per evaluation. array-api-strict's devices stand in for accelerators: its
+``device1`` refuses ``np.asarray`` and its ``no_float64`` device has no float64
+(as Apple's MPS).
+"""
+
+import numpy as np
+import pytest
+from sklearn import config_context
+
+from sklearn_twolayer._backends import array_api
+from sklearn_twolayer._split import _row_fingerprints, weighted_stratified_split
+from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
+
+strict = pytest.importorskip("array_api_strict")
+torch = pytest.importorskip("torch")
+StrictArray = type(strict.asarray(0.0))
+
+# (namespace, device, dtype): every CPU-runnable combination of the issue.
+DEVICES = [
+    ("array_api_strict", "CPU_DEVICE", "float64"),
+    ("array_api_strict", "device1", "float32"),
+    ("array_api_strict", "no_float64", "float32"),
+    ("torch", "cpu", "float64"),
+    ("torch", "cpu", "float32"),
+]
+IDS = ["-".join(combination) for combination in DEVICES]
+N_SAMPLES, N_FEATURES, N_HIDDEN = 150, 5, 7
+
+
+def on_device(array, namespace, device):
+    """A host array in the namespace, on the device."""
+    if namespace == "torch":
+        return torch.asarray(array, device=device)
+    return strict.asarray(array, device=strict.Device(device))
+
+
+def problem(target, dtype, seed=0):
+    """Rows with duplicates, a −0.0, zero weights; the network and a theta."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(N_SAMPLES, N_FEATURES))
+    X[:15] = X[15:30]  # duplicated rows stay together in the split
+    X[3, 2] = -0.0
+    if target == "binary":
+        Y, output = rng.integers(0, 2, size=(N_SAMPLES, 1)), "sigmoid"
+    elif target == "multilabel":
+        Y, output = rng.integers(0, 2, size=(N_SAMPLES, 3)), "sigmoid"
+    else:
+        Y, output = np.eye(4)[rng.integers(0, 4, size=N_SAMPLES)], "softmax"
+    Y[:15] = Y[15:30]
+    weights = rng.uniform(0.0, 3.0, size=N_SAMPLES)
+    weights[:4] = 0.0
+    loss = TwoLayerLoss(ParameterLayout(N_FEATURES, N_HIDDEN, Y.shape[1]), output)
+    theta = rng.normal(size=loss.layout.size)
+    return loss, X.astype(dtype), Y.astype(dtype), weights.astype(dtype), theta, rng
+
+
+def device_rows(loss, X, Y, weights, namespace, device):
+    weight_sum = (
+        X.shape[0] if weights is None else float(np.sum(weights, dtype=np.float64))
+    )
+    return array_api.TrainingRows(
+        loss,
+        on_device(X, namespace, device),
+        on_device(Y, namespace, device),
+        None if weights is None else on_device(weights, namespace, device),
+        weight_sum,
+        Y,
+        weights,
+    )
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 16 float64 rows (32 float32): every evaluation adds up blocks."""
+    monkeypatch.setattr(array_api, "_CPU_BLOCK_BYTES", N_HIDDEN * 8 * 16)
+
+
+def tolerances(dtype):
+    # float32 kernels round each product; the reference is the NumPy backend's own
+    # float32 evaluation, whose blocks add up in another order.
+    return (1e-12, 1e-13) if dtype == "float64" else (2e-5, 2e-6)
+
+
+@pytest.mark.parametrize(("namespace", "device", "dtype"), DEVICES, ids=IDS)
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sums_are_those_of_the_numpy_kernels(
+    namespace, device, dtype, target, weighted, small_blocks
+):
+    loss, X, Y, weights, theta, rng = problem(target, dtype)
+    weights = weights if weighted else None
+    rtol, atol = tolerances(dtype)
+    with config_context(array_api_dispatch=True):
+        rows = device_rows(loss, X, Y, weights, namespace, device)
+        assert len(rows._blocks) > 1
+        value, gradient = rows.data_loss_gradient(theta)
+        held_out_value = rows.data_loss(theta)
+        hessian_value, hessian_gradient, hessp = rows.data_hessian_product(theta)
+        v = rng.normal(size=theta.size)
+        product = hessp(v)
+    theta_in_dtype = theta.astype(dtype)
+    expected_value, expected_gradient = loss.data_loss_gradient(
+        theta_in_dtype, X, Y, weights
+    )
+    _, _, expected_hessp = loss.gradient_hessian_product(theta_in_dtype, X, Y, weights)
+    weight_sum = rows.weight_sum  # gradient_hessian_product divides by it
+    assert isinstance(value, float) and isinstance(held_out_value, float)
+    assert gradient.dtype == product.dtype == np.float64
+    assert value == pytest.approx(expected_value, rel=rtol)
+    assert held_out_value == pytest.approx(expected_value, rel=rtol)
+    assert hessian_value == value
+    np.testing.assert_array_equal(hessian_gradient, gradient)
+    scale = np.abs(expected_gradient).max()
+    np.testing.assert_allclose(
+        gradient, expected_gradient, rtol=rtol, atol=atol * scale
+    )
+    expected_product = expected_hessp(v) * weight_sum
+    np.testing.assert_allclose(
+        product,
+        expected_product,
+        rtol=rtol * 10,
+        atol=atol * 10 * np.abs(expected_product).max(),
+    )
+
+
+def test_float32_device_without_float64_compensates_its_sums(monkeypatch):
+    """Kahan's compensation keeps the float32 sum over blocks at float32 rounding.
+
+    One row per block; the first row's weight is 1e8, so every later row's loss
+    (about 0.7) is below half a float32 unit of the running sum (8 at 1e8): added
+    plainly in float32 they would all be lost.
+    """
+    monkeypatch.setattr(array_api, "_CPU_BLOCK_BYTES", 1)
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(3000, 3)).astype(np.float32)
+    Y = rng.integers(0, 2, size=(3000, 1)).astype(np.float32)
+    weights = np.ones(3000, dtype=np.float32)
+    weights[0] = 1e8
+    loss = TwoLayerLoss(ParameterLayout(3, 4, 1), "sigmoid")
+    theta = rng.normal(size=loss.layout.size)
+    with config_context(array_api_dispatch=True):
+        rows = device_rows(loss, X, Y, weights, "array_api_strict", "no_float64")
+        assert len(rows._blocks) == 3000
+        value = rows.data_loss(theta)
+    A2 = loss.logits(theta.astype(np.float32), X)[:, 0]
+    per_row = (np.logaddexp(np.float32(0), A2) - Y[:, 0] * A2) * weights
+    exact = float(np.sum(per_row, dtype=np.float64))
+    plain = np.float32(0)
+    for term in per_row:
+        plain = np.float32(plain + term)
+    assert abs(value - exact) < 1e-6 * exact < abs(float(plain) - exact)
+
+
+@pytest.mark.parametrize(("namespace", "device", "dtype"), DEVICES, ids=IDS)
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+def test_early_stopping_split_is_the_numpy_split(
+    namespace, device, dtype, target, small_blocks
+):
+    loss, X, Y, weights, theta, _ = problem(target, dtype, seed=3)
+    with config_context(array_api_dispatch=True):
+        rows = device_rows(loss, X, Y, weights, namespace, device)
+        np.testing.assert_array_equal(rows.fingerprints(), _row_fingerprints(X, Y))
+        train, held_out = rows.split(0.25, 7)
+        train_value = train.data_loss(theta)
+        held_out_value = held_out.data_loss(theta)
+    expected_train, expected_held_out = weighted_stratified_split(
+        X, Y, weights, 0.25, 7
+    )
+    for part, expected in ((train, expected_train), (held_out, expected_held_out)):
+        assert part.n_samples == expected.size
+        np.testing.assert_array_equal(part.host_Y, Y[expected])
+        np.testing.assert_array_equal(part.host_weight, weights[expected])
+        assert part.weight_sum == pytest.approx(float(np.sum(weights[expected])))
+        # The device holds the same rows as the host copies.
+        np.testing.assert_array_equal(array_api._to_host(part.X), X[expected])
+    rtol = tolerances(dtype)[0]
+    for value, rows_index in ((train_value, expected_train), (held_out_value, None)):
+        index = expected_held_out if rows_index is None else rows_index
+        expected = loss.data_loss_gradient(
+            theta.astype(dtype), X[index], Y[index], weights[index]
+        )[0]
+        assert value == pytest.approx(expected, rel=rtol)
+
+
+def test_split_without_weights():
+    loss, X, Y, _, _, _ = problem("multiclass", "float64", seed=4)
+    with config_context(array_api_dispatch=True):
+        train, held_out = device_rows(loss, X, Y, None, "torch", "cpu").split(0.3, 1)
+    expected_train, expected_held_out = weighted_stratified_split(X, Y, None, 0.3, 1)
+    assert train.host_weight is None and train.sample_weight is None
+    assert (train.weight_sum, held_out.weight_sum) == (
+        expected_train.size,
+        expected_held_out.size,
+    )
+
+
+def test_torch_int64_fingerprint_arithmetic_wraps_as_uint64():
+    """The device fingerprint's int64 steps give splitmix64's uint64 bits."""
+    from sklearn_twolayer._split import _mix
+
+    values = np.array(
+        [0, 1, 2**63 - 1, 2**63, 2**64 - 1, 0xDEADBEEFCAFEF00D], dtype=np.uint64
+    )
+    on_torch = torch.asarray(values.view(np.int64))
+    mixed = array_api._mix_int64(on_torch).numpy().view(np.uint64)
+    np.testing.assert_array_equal(mixed, _mix(values))
+
+
+# -- what crosses between host and device -----------------------------------------
+class CrossingSpy:
+    """Records every array that leaves or enters array-api-strict's arrays.
+
+    Out of the "device": ``__dlpack__`` (how ``np.from_dlpack``/``move_to`` read an
+    array), ``__array__``, and the conversions to Python scalars. Onto it:
+    ``from_dlpack`` and ``asarray`` of host data. Operations between arrays on a
+    device never go through these.
+    """
+
+    def __init__(self, monkeypatch):
+        self.log = []
+        Array = StrictArray
+        for name in ("__dlpack__", "__array__", "__float__", "__int__", "__bool__"):
+            self._spy_method(monkeypatch, Array, name)
+        for name in ("from_dlpack", "asarray"):
+            self._spy_function(monkeypatch, name)
+
+    def _spy_method(self, monkeypatch, Array, name):
+        original = getattr(Array, name)
+        log = self.log
+
+        def spy(array, *args, **kwargs):
+            log.append(("to host", tuple(array.shape)))
+            return original(array, *args, **kwargs)
+
+        monkeypatch.setattr(Array, name, spy)
+
+    def _spy_function(self, monkeypatch, name):
+        original = getattr(strict, name)
+        log = self.log
+
+        def spy(source, *args, **kwargs):
+            if not isinstance(source, StrictArray):
+                log.append(("to device", tuple(np.shape(source))))
+            return original(source, *args, **kwargs)
+
+        monkeypatch.setattr(strict, name, spy)
+
+    def take(self):
+        log, self.log[:] = list(self.log), []
+        return log
+
+
+@pytest.mark.parametrize("device", ["device1", "no_float64"])
+@pytest.mark.parametrize("target", ["binary", "multiclass"])
+def test_per_evaluation_only_theta_and_the_sums_cross(
+    monkeypatch, device, target, small_blocks
+):
+    loss, X, Y, weights, theta, rng = problem(target, "float32", seed=6)
+    size = loss.layout.size
+    # Sums come back as float64 [loss, gradient]; a device without float64 sends
+    # float32 sums and their compensations.
+    sums = (size + 1,) if device == "device1" else (2 * (size + 1),)
+    with config_context(array_api_dispatch=True):
+        rows = device_rows(loss, X, Y, weights, "array_api_strict", device)
+        spy = CrossingSpy(monkeypatch)
+        rows.data_loss_gradient(theta)
+        assert spy.take() == [("to device", (size,)), ("to host", sums)]
+        rows.data_loss(theta)
+        one = (1,) if device == "device1" else (2,)
+        assert spy.take() == [("to device", (size,)), ("to host", one)]
+        _, _, hessp = rows.data_hessian_product(theta)
+        assert spy.take() == [("to device", (size,)), ("to host", sums)]
+        hessp(rng.normal(size=size))
+        product = (size,) if device == "device1" else (2 * size,)
+        assert spy.take() == [("to device", (size,)), ("to host", product)]
+
+
+def test_logits_move_theta_only(monkeypatch):
+    loss, X, _, _, theta, _ = problem("multiclass", "float64", seed=8)
+    with config_context(array_api_dispatch=True):
+        X_device = on_device(X, "array_api_strict", "device1")
+        spy = CrossingSpy(monkeypatch)
+        A2 = array_api.logits(loss, theta, X_device)
+        assert spy.take() == [("to device", (loss.layout.size,))]
+        assert A2.device == X_device.device and A2.dtype == X_device.dtype
+    np.testing.assert_allclose(
+        array_api._to_host(A2), loss.logits(theta, X), rtol=1e-12, atol=1e-13
+    )
+
+
+def test_accelerators_get_large_blocks():
+    """CPU devices get cache-sized blocks; CUDA/MPS/CuPy devices large ones."""
+    assert array_api._is_cpu(torch.device("cpu"))
+    assert not array_api._is_cpu(torch.device("cuda"))
+    assert array_api._is_cpu(strict.Device("device1"))
+
+    class CupyDevice:  # CuPy's devices have an id and no type
+        id = 0
+
+    assert not array_api._is_cpu(CupyDevice())
+    row_bytes = 256 * 4
+    n_rows = 10**6
+    cpu_blocks = array_api._block_slices(n_rows, row_bytes, torch.device("cpu"))
+    gpu_blocks = array_api._block_slices(n_rows, row_bytes, torch.device("cuda"))
+    assert cpu_blocks[0].stop == array_api._CPU_BLOCK_BYTES // row_bytes
+    assert len(gpu_blocks) == -(-n_rows // (array_api._ACCELERATOR_BLOCK_BYTES // 1024))
+    assert array_api._block_slices(0, row_bytes, "cpu") == [slice(0, 0)]
+
+
+@pytest.mark.parametrize("namespace", ["array_api_strict", "torch"])
+def test_probability_functions_from_logits(namespace):
+    """σ, log σ and (log-)softmax in the namespace equal the NumPy forms."""
+    from sklearn.utils._array_api import get_namespace
+
+    from sklearn_twolayer.network import log_sigmoid, sigmoid
+
+    device = "cpu" if namespace == "torch" else "CPU_DEVICE"
+    z = np.array([[-800.0, -30.0, -1.0], [0.0, 2.5, 800.0]])
+    with config_context(array_api_dispatch=True):
+        z_device = on_device(z, namespace, device)
+        xp = get_namespace(z_device)[0]
+        results = {
+            "sigmoid": array_api.output_proba(xp, z_device, "sigmoid"),
+            "log_sigmoid": array_api.log_sigmoid(xp, z_device),
+            "softmax": array_api.output_proba(xp, z_device, "softmax"),
+            "log_softmax": array_api.log_softmax(xp, z_device),
+        }
+        results = {key: array_api._to_host(value) for key, value in results.items()}
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(results["sigmoid"], sigmoid(z), rtol=1e-15)
+    np.testing.assert_allclose(results["log_sigmoid"], log_sigmoid(z), rtol=1e-15)
+    np.testing.assert_allclose(results["log_softmax"], log_softmax, rtol=1e-15)
+    np.testing.assert_allclose(results["softmax"], np.exp(log_softmax), rtol=1e-15)

@@ -15,7 +15,9 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
+from sklearn.utils._array_api import check_same_namespace, move_to
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ._backends import backend_for, in_memory, is_dask_collection
 from ._callbacks import CallbackSupportMixin, FitCallbacks, parameters_as_attributes
@@ -32,12 +34,19 @@ _DOC_LINK_TEMPLATE = (
 
 
 def _dispatch_prediction(method):
-    """On a Dask array, map ``method`` lazily over its blocks (Dask backend)."""
+    """On a Dask array, map ``method`` lazily over its blocks (Dask backend).
+
+    Other input: under array API dispatch, X must be in the namespace and on the
+    device of the fit (scikit-learn's ``check_same_namespace``, checked before
+    anything else once the estimator is known to be fitted).
+    """
 
     @functools.wraps(method)
     def dispatch(self, X, **kwargs):
         if is_dask_collection(X):
             return backend_for(X).predict(self, X, method.__name__, **kwargs)
+        check_is_fitted(self)
+        check_same_namespace(X, self, attribute="W1_", method=method.__name__)
         return method(self, X, **kwargs)
 
     return dispatch
@@ -255,6 +264,9 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.classifier_tags.multi_label = True
+        # torch, CuPy, array-api-strict... under sklearn's array_api_dispatch
+        # (_backends/array_api.py); NumPy and sparse input keep the NumPy backend.
+        tags.array_api_support = True
         return tags
 
     # -- fitting -----------------------------------------------------------------
@@ -338,7 +350,12 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
             )
         else:
             result = minimize_lbfgs(objective.loss_gradient, theta0, **budgets)
-        return self._fitted_attributes(targets, layout, result, rows.dtype, monitor)
+        fitted = self._fitted_attributes(targets, layout, result, rows.dtype, monitor)
+        fitted_array = getattr(backend, "fitted_array", None)
+        if fitted_array is not None:  # array API: the weights live on X's device
+            for name in ("W1_", "b1_", "W2_", "b2_"):
+                fitted[name] = fitted_array(rows, fitted[name])
+        return fitted
 
     def _warm_start_vector(self, targets, layout):
         """The previous solution as a start vector; its network must not change."""
@@ -356,7 +373,14 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
                 "warm_start=True needs the same n_hidden as the previous fit "
                 f"({self.W1_.shape[0]}), got n_hidden={self.n_hidden}."
             )
-        return layout.pack(self.W1_, self.b1_, self.W2_, self.b2_, np.float64)
+        return self._host_theta(layout, np.float64)
+
+    def _host_theta(self, layout, dtype):
+        """The fitted weights as one host NumPy vector (from a device if need be)."""
+        weights = [self.W1_, self.b1_, self.W2_, self.b2_]
+        if not isinstance(self.W1_, np.ndarray):
+            weights = [move_to(w, xp=np, device="cpu") for w in weights]
+        return layout.pack(*weights, dtype)
 
     def _fitted_attributes(self, targets, layout, result, dtype, monitor):
         """Every fitted attribute of a solver result, or an error for a bad one."""
@@ -392,11 +416,14 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
 
     # -- prediction --------------------------------------------------------------
     def _loss_and_theta(self, X):
-        X = in_memory.prediction_input(self, X)
+        backend = backend_for(X)
+        X = backend.prediction_input(self, X)
         layout = ParameterLayout(self.W1_.shape[1], self.W1_.shape[0], self.n_outputs_)
         output = "softmax" if self.out_activation_ == "softmax" else "sigmoid"
-        theta = layout.pack(self.W1_, self.b1_, self.W2_, self.b2_, X.dtype)
-        return TwoLayerLoss(layout, output=output), theta, X
+        # In X's dtype for NumPy/SciPy X; an array-API backend casts on its own.
+        dtype = X.dtype if isinstance(X.dtype, np.dtype) else np.float64
+        theta = self._host_theta(layout, dtype)
+        return TwoLayerLoss(layout, output=output), theta, X, backend
 
     def _is_binary(self):
         return (
@@ -418,8 +445,10 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
         ndarray of shape (n_samples,) for binary targets, else (n_samples, n_outputs)
             Positive values favour ``classes_[1]`` in the binary case.
         """
-        loss, theta, X = self._loss_and_theta(X)
-        A2 = loss.logits(theta, X)
+        loss, theta, X, backend = self._loss_and_theta(X)
+        A2 = backend.logits(loss, theta, X)
+        if backend is not in_memory:  # array API: in X's namespace, on its device
+            return backend.decision(A2, self._is_binary())
         return A2.ravel() if self._is_binary() else A2
 
     @_dispatch_prediction
@@ -437,8 +466,11 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
             for float32 input, so that small probabilities do not underflow to 0
             (σ(−104) is 0 in float32).
         """
-        loss, theta, X = self._loss_and_theta(X)
-        A2 = loss.logits(theta, X).astype(np.float64, copy=False)
+        loss, theta, X, backend = self._loss_and_theta(X)
+        A2 = backend.logits(loss, theta, X)
+        if backend is not in_memory:
+            return backend.probabilities(A2, self._is_binary(), loss.output)
+        A2 = A2.astype(np.float64, copy=False)
         if self._is_binary():
             # [σ(−a2), σ(a2)] in one pass (one-row latency counts numpy calls).
             return sigmoid(np.concatenate([-A2, A2], axis=1))
@@ -460,8 +492,11 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
         ndarray of shape (n_samples, n_classes)
             float64, as :meth:`predict_proba`.
         """
-        loss, theta, X = self._loss_and_theta(X)
-        A2 = loss.logits(theta, X).astype(np.float64, copy=False)
+        loss, theta, X, backend = self._loss_and_theta(X)
+        A2 = backend.logits(loss, theta, X)
+        if backend is not in_memory:
+            return backend.probabilities(A2, self._is_binary(), loss.output, log=True)
+        A2 = A2.astype(np.float64, copy=False)
         if self._is_binary():
             return np.hstack([loss.log_output_proba(-A2), loss.log_output_proba(A2)])
         return loss.log_output_proba(A2)
@@ -479,6 +514,12 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
         ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
         scores = self.decision_function(X)
+        if not isinstance(scores, np.ndarray):  # array API: labels on X's device
+            from ._backends import array_api
+
+            kind = "binary" if self._is_binary() else self.out_activation_
+            kind = "multilabel" if kind == "logistic" else kind
+            return array_api.labels(self.classes_, scores, kind)
         if self._is_binary():
             return self.classes_[(scores > 0).astype(int)]
         if self.out_activation_ == "softmax":
@@ -540,7 +581,12 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
 
     @_dispatch_prediction
     def _input_gradient(self, X, *, output):
-        loss, theta, X = self._loss_and_theta(X)
+        loss, theta, X, backend = self._loss_and_theta(X)
+        if backend is not in_memory:  # array API: computed on the host, moved back
+            return backend.on_host(self._input_gradient_of, loss, theta, X, output)
+        return self._input_gradient_of(loss, theta, X, output)
+
+    def _input_gradient_of(self, loss, theta, X, output):
         gradient = loss.input_gradient(theta, X, output)
         # Binary: one output unit, the logit (and probability) of classes_[1].
         return gradient[:, 0, :] if self._is_binary() else gradient

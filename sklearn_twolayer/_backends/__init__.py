@@ -56,6 +56,9 @@ What every backend guarantees:
 
 import sys
 
+import numpy as np
+from sklearn import get_config
+
 __all__ = ["backend_for", "is_dask_collection"]
 
 
@@ -75,6 +78,41 @@ def backend_for(X):
         from . import dask
 
         return dask
+    if _is_device_array(X):
+        from . import array_api
+
+        if get_config()["array_api_dispatch"] and array_api.is_array_api_input(X):
+            return array_api
+        _check_numpy_can_read(X)
     from . import in_memory
 
     return in_memory
+
+
+def _is_device_array(X):
+    """An array of a library other than NumPy that exports DLPack (torch, CuPy...).
+
+    (torch tensors have no ``__array_namespace__``; scikit-learn reaches them
+    through array-api-compat.)
+    """
+    return hasattr(X, "__dlpack__") and not isinstance(X, np.ndarray)
+
+
+def _check_numpy_can_read(X):
+    """Without dispatch, another namespace's array is read through ``np.asarray``.
+
+    That works for arrays in host memory (torch CPU tensors) and fails, deep inside
+    the validation, for arrays on an accelerator (CUDA, MPS, CuPy): say what to do
+    instead. ``np.asarray`` of a host array is a view, so checking costs nothing.
+    """
+    try:
+        np.asarray(X)
+    except (TypeError, RuntimeError, ValueError) as error:
+        raise TypeError(
+            f"X is a {type(X).__module__}.{type(X).__name__} on device "
+            f"{getattr(X, 'device', '?')!s} that NumPy cannot read ({error}). To fit "
+            "and predict on its device, enable scikit-learn's array API dispatch: "
+            "`with sklearn.config_context(array_api_dispatch=True): ...` (with the "
+            "environment variable SCIPY_ARRAY_API=1 set before SciPy is imported); "
+            "or move X to the host first."
+        ) from error

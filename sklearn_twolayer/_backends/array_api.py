@@ -27,13 +27,25 @@ compensation both go to the host, which combines them in float64.
 
 import numpy as np
 from sklearn.utils._array_api import (
+    _is_numpy_namespace,
     _is_xp_namespace,
     _max_precision_float_dtype,
     get_namespace_and_device,
     move_to,
 )
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .. import _targets
 from .._split import _row_fingerprints, fingerprint_salts, held_out_rows
+from ..network import ParameterLayout, TwoLayerLoss
+
+__all__ = [
+    "TrainingRows",
+    "is_array_api_input",
+    "logits",
+    "prediction_input",
+    "training_rows",
+]
 
 # Bytes of one (rows, n_hidden) scratch array. A CPU device works block by block in
 # its caches, as the NumPy backend does (smaller blocks only add per-operation
@@ -59,6 +71,121 @@ def _to_device(array, xp, device):
 def _to_host(array):
     """A device array as a host NumPy array (DLPack first, as ``move_to`` does)."""
     return move_to(array, xp=np, device="cpu")
+
+
+def _host_copy(array):
+    """``array`` as host NumPy data if it is another namespace's array, else as is.
+
+    y and sample_weight may come in any namespace and device (scikit-learn's
+    mixed-input convention); the targets are encoded on the host.
+    """
+    if array is None or isinstance(array, np.ndarray):
+        return array
+    if hasattr(array, "__dlpack__"):
+        return _to_host(array)
+    return array
+
+
+def is_array_api_input(X):
+    """Whether ``X`` is an array this backend takes: dispatch on, not NumPy/sparse.
+
+    Called by ``backend_for`` only under ``array_api_dispatch=True``; NumPy arrays
+    and SciPy sparse matrices keep the in-memory backend.
+    """
+    if isinstance(X, np.ndarray) or not hasattr(X, "__dlpack__"):
+        return False
+    xp, _, _ = get_namespace_and_device(X)
+    return not _is_numpy_namespace(xp)
+
+
+def _float_dtypes(xp):
+    return [xp.float64, xp.float32]
+
+
+def _numpy_dtype(xp, X):
+    return np.dtype("float32" if X.dtype == xp.float32 else "float64")
+
+
+def check_magnitude(xp, X):
+    """The in-memory backend's overflow guard (``in_memory.check_magnitude``).
+
+    One scalar crosses to the host, once per fit or prediction.
+    """
+    limit = float(np.sqrt(np.finfo(_numpy_dtype(xp, X)).max))
+    largest = float(xp.max(xp.abs(X)))
+    if largest > limit:
+        raise ValueError(
+            f"X has entries of magnitude {largest:.3g}, beyond {limit:.3g}, the "
+            f"largest a {_numpy_dtype(xp, X)} network can multiply by its weights "
+            "without overflow; scale the input features (e.g. with StandardScaler)."
+        )
+
+
+def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden):
+    """Validate array-API fit input; return ``(targets, TrainingRows)`` on X's device.
+
+    X is validated in its namespace (finiteness and shape checked on the device).
+    y and the sample weights are brought to the host, where the targets and the
+    combined weights are encoded by :mod:`sklearn_twolayer._targets` exactly as for
+    in-memory data; the 0/1 matrix Y and the weights then move to X's device, once.
+    """
+    xp, _, device = get_namespace_and_device(X)
+    y, sample_weight = _host_copy(y), _host_copy(sample_weight)
+    X, y = validate_data(
+        estimator, X, y, reset=reset, dtype=_float_dtypes(xp), multi_output=True
+    )
+    check_magnitude(xp, X)
+    dtype = _numpy_dtype(xp, X)
+    # The encoding reads only the number of rows and the dtype of X: a host
+    # stand-in without columns gives it both without copying X off its device.
+    rows_like_X = np.empty((X.shape[0], 0), dtype=dtype)
+    targets, Y, weights = _targets.encode_targets_and_weights(
+        estimator.class_weight, rows_like_X, y, sample_weight
+    )
+    weight_sum = (
+        float(X.shape[0])
+        if weights is None
+        else float(np.sum(weights, dtype=np.float64))
+    )
+    loss = TwoLayerLoss(
+        ParameterLayout(X.shape[1], n_hidden, targets.n_outputs), targets.output
+    )
+    rows = TrainingRows(
+        loss,
+        X,
+        _to_device(Y, xp, device),
+        None if weights is None else _to_device(weights, xp, device),
+        weight_sum,
+        Y,
+        weights,
+    )
+    return targets, rows
+
+
+def prediction_input(estimator, X):
+    """``X`` validated against the fitted estimator, on its device."""
+    check_is_fitted(estimator)
+    xp, _, _ = get_namespace_and_device(X)
+    X = validate_data(estimator, X, reset=False, dtype=_float_dtypes(xp))
+    check_magnitude(xp, X)
+    return X
+
+
+def on_host(function, loss, theta, X, *args):
+    """``function(loss, theta, X, *args)`` on a host copy of X, result on X's device.
+
+    For the methods without a device kernel (``input_gradient``, an explanation
+    method): X crosses to the host once per call, the result back.
+    """
+    xp, _, device = get_namespace_and_device(X)
+    X_host = _to_host(X)
+    theta = np.asarray(theta).astype(X_host.dtype)
+    return _to_device(function(loss, theta, X_host, *args), xp, device)
+
+
+def fitted_array(rows, array):
+    """A fitted attribute (host NumPy) moved to the namespace and device of X."""
+    return _to_device(array, rows.xp, rows.device)
 
 
 def _is_cpu(device):
@@ -470,3 +597,47 @@ def logits(loss, theta, X):
         X.shape[0], loss.layout.n_hidden * np.dtype(dtype).itemsize, device
     )
     return xp.concat([logits_of_rows(xp, weights, X[block, :])[0] for block in blocks])
+
+
+# -- the outputs of prediction, in X's namespace ---------------------------------------
+def decision(A2, binary):
+    """``decision_function``'s output: the logits, one column ravelled if binary."""
+    xp, _, _ = get_namespace_and_device(A2)
+    return xp.reshape(A2, (-1,)) if binary else A2
+
+
+def probabilities(A2, binary, output, log=False):
+    """``predict_proba`` (or ``predict_log_proba``) from the logits, on X's device.
+
+    In float64, as the in-memory backend's, so that small probabilities do not
+    underflow; a device without float64 keeps float32. Binary: the pair
+    ``[σ(−a2), σ(a2)]``; logs as log-sigmoid / log-softmax of the logits.
+    """
+    xp, _, device = get_namespace_and_device(A2)
+    if _max_precision_float_dtype(xp, device) == xp.float64:
+        A2 = xp.astype(A2, xp.float64)
+    if binary:
+        unit = log_sigmoid if log else sigmoid
+        return xp.concat([unit(xp, -A2), unit(xp, A2)], axis=1)
+    if not log:
+        return output_proba(xp, A2, output)
+    return log_sigmoid(xp, A2) if output == "sigmoid" else log_softmax(xp, A2)
+
+
+def labels(classes, scores, kind):
+    """``predict``'s output from the decision scores, in X's namespace and device.
+
+    ``kind`` is "binary", "softmax" or "multilabel". Numeric and boolean classes go
+    to the device (``n_classes`` values) and are taken there; other labels
+    (strings) cannot live on a device, so the indices come to the host instead.
+    """
+    xp, _, device = get_namespace_and_device(scores)
+    if kind == "multilabel":
+        return xp.astype(scores > 0, xp.int64)
+    if kind == "binary":
+        index = xp.astype(scores > 0, xp.int64)
+    else:
+        index = xp.argmax(scores, axis=1)
+    if classes.dtype.kind in "biuf":
+        return xp.take(_to_device(classes, xp, device), index, axis=0)
+    return classes[_to_host(index)]

@@ -1,7 +1,9 @@
 """One behaviour suite over the backends: no feature on one and missing on another.
 
 Every case fits the same data on in-memory dense input (the reference), on CSR input
-and on Dask arrays (a ``LocalCluster`` of two worker processes) and compares
+on Dask arrays (a ``LocalCluster`` of two worker processes) and, under scikit-learn's
+array API dispatch, on torch CPU tensors and array-api-strict arrays (float64), and
+compares
 ``predict_proba`` (to 1e-6), ``n_iter_`` and, with early stopping, ``best_iteration_``
 and the held-out curve. Bad input must be rejected with exactly the message of the
 in-memory path. The problems are well-posed (they converge in a few dozen
@@ -9,6 +11,7 @@ iterations), so the backends' sums, equal up to the order of floating-point
 additions, do not part along the solver's path.
 """
 
+import contextlib
 import io
 import re
 import warnings
@@ -17,6 +20,7 @@ from contextlib import redirect_stdout
 import numpy as np
 import pytest
 from scipy import sparse
+from sklearn import config_context
 from sklearn.datasets import load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import StandardScaler
@@ -26,8 +30,45 @@ from sklearn_twolayer import TwoLayerSigmoidClassifier
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
-BACKENDS = ["dense", "csr", "dask"]
+# The array-API backends (issue 12) run on CPU here: torch tensors and
+# array-api-strict arrays, fitted and predicted under array_api_dispatch.
+ARRAY_API = ["torch", "array_api_strict"]
+BACKENDS = ["dense", "csr", "dask", *ARRAY_API]
+OTHERS = ["csr", "dask", *ARRAY_API]  # compared with "dense"
 RTOL = 1e-6
+
+
+def _dispatch(backend):
+    """The array API dispatch an array-API backend needs, else nothing."""
+    if backend in ARRAY_API:
+        pytest.importorskip(backend)
+        return config_context(array_api_dispatch=True)
+    return contextlib.nullcontext()
+
+
+def _array_api(backend, array):
+    """A host array in the namespace of ``backend`` (labels that are strings stay)."""
+    if array is None or array.dtype.kind not in "biuf":
+        return array
+    if backend == "torch":
+        import torch
+
+        return torch.asarray(array)
+    import array_api_strict
+
+    return array_api_strict.asarray(array)
+
+
+def _host(array):
+    """A result (NumPy, Dask, torch, array-api-strict) as a host NumPy array."""
+    if hasattr(array, "compute"):
+        return array.compute()
+    if isinstance(array, np.ndarray):
+        return array
+    from sklearn.utils._array_api import move_to
+
+    with config_context(array_api_dispatch=True):
+        return move_to(array, xp=np, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +108,8 @@ def _as(backend, X, y=None, sample_weight=None):
     """X (and y, sample_weight) in the form of ``backend``; Dask chunks unequal."""
     if backend == "csr":
         return sparse.csr_matrix(X), y, sample_weight
+    if backend in ARRAY_API:
+        return tuple(_array_api(backend, a) for a in (X, y, sample_weight))
     if backend == "dask":
         chunks = ((40, 50, 35, X.shape[0] - 125), X.shape[1])
         X = da.from_array(X, chunks=chunks)
@@ -78,14 +121,17 @@ def _as(backend, X, y=None, sample_weight=None):
 
 def _fit(backend, params, X, y, sample_weight=None):
     clf = TwoLayerSigmoidClassifier(**params)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _dispatch(backend):
         warnings.simplefilter("error", ConvergenceWarning)  # each case converges
         return clf.fit(*_as(backend, X, y, sample_weight))
 
 
-def _proba(clf, X):
-    proba = clf.predict_proba(X)
-    return proba.compute() if hasattr(proba, "compute") else proba
+def _proba(clf, X, backend="dense"):
+    """predict_proba of X (for an array-API fit, X in its namespace), on the host."""
+    with _dispatch(backend):
+        if backend in ARRAY_API:
+            X = _array_api(backend, X)
+        return _host(clf.predict_proba(X))
 
 
 def _weights(n):
@@ -125,7 +171,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("backend", ["csr", "dask"])
+@pytest.mark.parametrize("backend", OTHERS)
 @pytest.mark.parametrize(
     "name, target, extra, weighted", CASES, ids=[case[0] for case in CASES]
 )
@@ -139,7 +185,9 @@ def test_every_feature_gives_the_in_memory_model(
     params = {**BASE, **extra}
     reference = _fit("dense", params, X, y, sample_weight)
     fitted = _fit(backend, params, X, y, sample_weight)
-    np.testing.assert_allclose(_proba(fitted, X), _proba(reference, X), rtol=RTOL)
+    np.testing.assert_allclose(
+        _proba(fitted, X, backend), _proba(reference, X), rtol=RTOL
+    )
     assert fitted.n_iter_ == reference.n_iter_
     np.testing.assert_array_equal(fitted.classes_, reference.classes_)
     assert fitted.best_iteration_ == reference.best_iteration_
@@ -150,7 +198,7 @@ def test_every_feature_gives_the_in_memory_model(
         )
 
 
-@pytest.mark.parametrize("backend", ["csr", "dask"])
+@pytest.mark.parametrize("backend", OTHERS)
 def test_warm_start_continues_as_in_memory(request, backend):
     if backend == "dask":
         request.getfixturevalue("client")
@@ -159,21 +207,24 @@ def test_warm_start_continues_as_in_memory(request, backend):
     fits = {}
     for where in ("dense", backend):
         clf = TwoLayerSigmoidClassifier(**params)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _dispatch(where):
             warnings.simplefilter("ignore", ConvergenceWarning)  # 5 iterations
             clf.fit(*_as(where, X, y))
-            first = clf.W1_.copy()
+            first = _host(clf.W1_).copy()
             clf.fit(*_as(where, X, y))
-        assert not np.array_equal(clf.W1_, first)  # it went on from the first fit
+        assert not np.array_equal(_host(clf.W1_), first)  # it went on from the first
         fits[where] = clf
     np.testing.assert_allclose(
-        _proba(fits[backend], X), _proba(fits["dense"], X), rtol=RTOL
+        _proba(fits[backend], X, backend), _proba(fits["dense"], X), rtol=RTOL
     )
-    with pytest.raises(ValueError, match="warm_start=True needs the same classes"):
+    with (
+        pytest.raises(ValueError, match="warm_start=True needs the same classes"),
+        _dispatch(backend),
+    ):
         fits[backend].fit(*_as(backend, X, np.where(y == 2, 1, y)))
 
 
-@pytest.mark.parametrize("backend", ["csr", "dask"])
+@pytest.mark.parametrize("backend", OTHERS)
 @pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
 def test_verbose_prints_the_same_iterations(request, backend, solver):
     if backend == "dask":
@@ -224,7 +275,7 @@ def _bad_inputs():
     }
 
 
-@pytest.mark.parametrize("backend", ["csr", "dask"])
+@pytest.mark.parametrize("backend", OTHERS)
 @pytest.mark.parametrize("case", list(_bad_inputs()))
 def test_bad_input_gets_the_in_memory_message(request, backend, case):
     if backend == "dask":
@@ -232,9 +283,16 @@ def test_bad_input_gets_the_in_memory_message(request, backend, case):
     X, y, sample_weight = _bad_inputs()[case]
     with pytest.raises(ValueError) as in_memory:
         TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y, sample_weight)
-    with pytest.raises(ValueError) as elsewhere:
+    with pytest.raises(ValueError) as elsewhere, _dispatch(backend):
         TwoLayerSigmoidClassifier(n_hidden=2).fit(*_as(backend, X, y, sample_weight))
-    assert str(elsewhere.value) == str(in_memory.value)
+    message = str(elsewhere.value)
+    if backend in ARRAY_API:
+        # scikit-learn's validation names the input's own dtype ("torch.float64",
+        # "array_api_strict.float64") where NumPy's says "dtype('float64')".
+        message = re.sub(
+            r"\b(torch|array_api_strict)\.(float\d+)", r"dtype('\2')", message
+        )
+    assert message == str(in_memory.value)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -245,14 +303,14 @@ def test_a_failed_fit_changes_nothing(request, backend):
     clf = _fit(backend, BASE, X, y)
     before = {key: value for key, value in vars(clf).items() if key.endswith("_")}
     clf.set_params(n_hidden=4, warm_start=True)  # refused: n_hidden changed
-    with pytest.raises(ValueError, match="the same n_hidden"):
+    with pytest.raises(ValueError, match="the same n_hidden"), _dispatch(backend):
         clf.fit(*_as(backend, X, y))
     after = {key: value for key, value in vars(clf).items() if key.endswith("_")}
     assert after.keys() == before.keys()
     for key, value in before.items():
         assert after[key] is value
     fresh = TwoLayerSigmoidClassifier(n_hidden=2)
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="NaN"), _dispatch(backend):
         fresh.fit(*_as(backend, np.where(X > 1, np.nan, X), y))
     with pytest.raises(NotFittedError):
         fresh.predict(X)
@@ -263,6 +321,7 @@ def test_a_failed_fit_changes_nothing(request, backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_interrupted_refit_changes_nothing(request, monkeypatch, backend, solver):
     """Ctrl-C in the middle of a refit, with early stopping, on every backend."""
+    from sklearn_twolayer._backends.array_api import TrainingRows
     from sklearn_twolayer._backends.dask import DaskRows
     from sklearn_twolayer._backends.in_memory import InMemoryRows
 
@@ -272,8 +331,9 @@ def test_an_interrupted_refit_changes_nothing(request, monkeypatch, backend, sol
     params = {**BASE, "solver": solver, "early_stopping": True}
     clf = _fit(backend, params, X, y)
     before = {key: value for key, value in vars(clf).items() if key.endswith("_")}
-    proba = _proba(clf, X)
-    rows_type = DaskRows if backend == "dask" else InMemoryRows
+    proba = _proba(clf, X, backend)
+    rows_type = {"dask": DaskRows, "torch": TrainingRows}.get(backend, InMemoryRows)
+    rows_type = TrainingRows if backend == "array_api_strict" else rows_type
     name = "data_loss_gradient" if solver == "lbfgs" else "data_hessian_product"
     original, calls = getattr(rows_type, name), []
 
@@ -284,9 +344,9 @@ def test_an_interrupted_refit_changes_nothing(request, monkeypatch, backend, sol
         return original(self, theta)
 
     monkeypatch.setattr(rows_type, name, interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt), _dispatch(backend):
         clf.set_params(n_hidden=5).fit(*_as(backend, X, y == 1))
     after = {key: value for key, value in vars(clf).items() if key.endswith("_")}
     assert after.keys() == before.keys()
     assert all(after[key] is value for key, value in before.items())
-    np.testing.assert_array_equal(_proba(clf, X), proba)
+    np.testing.assert_array_equal(_proba(clf, X, backend), proba)

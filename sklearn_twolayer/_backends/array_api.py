@@ -47,11 +47,13 @@ __all__ = [
     "training_rows",
 ]
 
-# Bytes of one (rows, n_hidden) scratch array. A CPU device works block by block in
-# its caches, as the NumPy backend does (smaller blocks only add per-operation
-# overhead there); an accelerator gets blocks large enough to fill it, bounded so
-# that an evaluation's few scratch arrays fit next to X.
-_CPU_BLOCK_BYTES = 1 << 22
+# Bytes of one (rows, n_hidden) scratch array. On torch's CPU device each operation
+# is a parallel region whose start costs far more than NumPy's loops: cache-sized
+# blocks (the NumPy backend's 512 KiB) made an evaluation 9x slower than 16 MiB
+# ones on the 2-core development machine, and larger blocks gained little more
+# (benchmarks/README.md). An accelerator gets blocks large enough to fill it,
+# bounded so that an evaluation's few scratch arrays fit next to X.
+_CPU_BLOCK_BYTES = 1 << 24
 _ACCELERATOR_BLOCK_BYTES = 1 << 28
 
 # splitmix64's multipliers (sklearn_twolayer._split._mix) as the int64 values with
@@ -211,12 +213,23 @@ def _block_slices(n_samples, row_bytes, device):
 
 
 # -- the mathematics, in any array-API namespace -----------------------------------
-def hidden_sigmoid(xp, A1):
-    """h1 = σ(a1) as ``0.5 + 0.5 tanh(a1 / 2)``: no overflow, absolute error ~1e-16.
+def hidden_sigmoid_(xp, A1):
+    """h1 = σ(a1), overwriting ``A1`` where the namespace computes it in passes.
 
-    The hidden layer's form in :func:`sklearn_twolayer.network.hidden_sigmoid_`.
+    torch has a one-pass sigmoid kernel (``xp.sigmoid``; not in the array API
+    standard): each pass over the (rows, n_hidden) block costs memory bandwidth on
+    a CPU. Elsewhere the hidden layer's form of
+    :func:`sklearn_twolayer.network.hidden_sigmoid_`, ``0.5 + 0.5 tanh(a1 / 2)``,
+    in place: no overflow, absolute error ~1e-16.
     """
-    return 0.5 + 0.5 * xp.tanh(0.5 * A1)
+    fused = getattr(xp, "sigmoid", None)
+    if fused is not None:
+        return fused(A1)
+    A1 *= 0.5
+    A1 = xp.tanh(A1)
+    A1 *= 0.5
+    A1 += 0.5
+    return A1
 
 
 def sigmoid(xp, z):
@@ -285,8 +298,12 @@ def _flat(xp, *parts):
 def logits_of_rows(xp, weights, X):
     """a2 = b2 + W2 σ(b1 + W1 x) for the rows of one block, and their h1."""
     W1, b1, W2, b2 = weights
-    H1 = hidden_sigmoid(xp, X @ W1.T + b1)
-    return H1 @ W2.T + b2, H1
+    A1 = X @ W1.T
+    A1 += b1
+    H1 = hidden_sigmoid_(xp, A1)
+    A2 = H1 @ W2.T
+    A2 += b2
+    return A2, H1
 
 
 class _Sum:
@@ -384,8 +401,12 @@ class TrainingRows:
         s = self.sample_weight
         return self.X[block, :], self.Y[block, :], None if s is None else s[block]
 
-    def _block_forward_backward(self, weights, block):
-        """eqs. 1.1–1.6 on one block: losses, gradient, and what H v reuses."""
+    def _block_forward_backward(self, weights, block, keep_state=False):
+        """eqs. 1.1–1.6 on one block: losses, gradient, and what H v reuses.
+
+        Products are formed in place where nothing else reads the operand: each
+        pass over a (rows, n_hidden) array is memory traffic.
+        """
         xp = self.xp
         W2 = weights[2]
         X, Y, s = self._rows(block)
@@ -396,9 +417,14 @@ class TrainingRows:
         if s is not None:
             per_sample = per_sample * s
             G2 = G2 * s[:, None]
-        slope1 = H1 * (1.0 - H1)  # h1(1 − h1), never divided by
+        slope1 = 1.0 - H1
+        slope1 *= H1  # h1(1 − h1), never divided by
         back_h1 = G2 @ W2  # eq. 1.5: W2ᵀ g2, one row per sample
-        G1 = back_h1 * slope1  # eq. 1.6: ∇a1 J
+        if keep_state:
+            G1 = back_h1 * slope1  # eq. 1.6: ∇a1 J
+        else:
+            G1 = back_h1
+            G1 *= slope1
         gradient = _flat(
             xp,
             G1.T @ X,  # eq. 1.6: ∇W1 J = g1 h0ᵀ
@@ -406,7 +432,7 @@ class TrainingRows:
             G2.T @ H1,  # eq. 1.4: ∇W2 J = g2 h1ᵀ
             xp.sum(G2, axis=0),  # eq. 1.3: ∇b2 J = g2
         )
-        state = (H1, H2, G2, slope1, back_h1)
+        state = (H1, H2, G2, slope1, back_h1) if keep_state else None
         return per_sample, gradient, state
 
     def _loss_sum(self, per_sample, total):
@@ -420,7 +446,9 @@ class TrainingRows:
         total = _Sum(xp, self.device, self.layout.size + 1, self._device_dtype())
         states = []
         for block in self._blocks:
-            per_sample, gradient, state = self._block_forward_backward(weights, block)
+            per_sample, gradient, state = self._block_forward_backward(
+                weights, block, keep_state
+            )
             per_sample = xp.astype(per_sample, total.dtype)
             total.add(xp.concat([xp.reshape(xp.sum(per_sample), (1,)), gradient]))
             if keep_state:

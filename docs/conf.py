@@ -15,6 +15,9 @@ import sklearn_twolayer
 
 # Headless plotting for the gallery; set before sphinx-gallery imports matplotlib.
 os.environ.setdefault("MPLBACKEND", "Agg")
+# The array API example (plot_gpu_arrays.py) needs SciPy's array API mode, which
+# SciPy reads once, when first imported: before autodoc imports the package.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS))

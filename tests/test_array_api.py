@@ -57,8 +57,9 @@ def test_float32_stays_float32_on_the_device(to_device, n_classes):
     predict_proba and predict_log_proba are float64 as for NumPy input (small
     probabilities must not underflow); the fit itself runs in float32, so it is
     as close to NumPy's float32 fit as NumPy's float32 fit is to its float64 fit:
-    its distance to NumPy's float32 fit stays within 10 times that gap (measured:
-    0.2 to 3 times on these and similar problems, see the issue's closing table).
+    its distance to NumPy's float32 fit stays within 10 times that gap (measured
+    with L-BFGS on these and similar problems: 0.3 to 3 times; tools/
+    backend_equality.py prints the table).
     """
     X, y = _data(n_classes)
     X32 = X.astype(np.float32)

@@ -238,6 +238,19 @@ def test_predicting_in_another_namespace_is_refused(method):
             getattr(clf, method)(X)
 
 
+def test_labels_and_weights_as_lists():
+    """y and sample_weight need not be arrays: they are encoded on the host."""
+    X, y = _data(2, n_samples=60)
+    weights = np.linspace(0.5, 2.0, 60)
+    params = {"n_hidden": 2, "alpha": 1.0, "random_state": 0}
+    reference = TwoLayerSigmoidClassifier(**params).fit(X, y, weights)
+    with config_context(array_api_dispatch=True):
+        clf = TwoLayerSigmoidClassifier(**params)
+        clf.fit(torch.asarray(X), y.tolist(), weights.tolist())
+        proba = clf.predict_proba(torch.asarray(X))
+    np.testing.assert_allclose(proba.numpy(), reference.predict_proba(X), rtol=1e-6)
+
+
 def test_string_labels_come_back_on_the_host():
     """Labels that cannot live on a device: predict returns them as NumPy."""
     X, y = _data(3)

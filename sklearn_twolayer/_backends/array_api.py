@@ -89,13 +89,12 @@ def _host_copy(array):
 
 
 def is_array_api_input(X):
-    """Whether ``X`` is an array this backend takes: dispatch on, not NumPy/sparse.
+    """Whether ``X``, a DLPack-exporting array other than an ndarray, is for this
+    backend: its namespace (under dispatch) is not NumPy's.
 
     Called by ``backend_for`` only under ``array_api_dispatch=True``; NumPy arrays
     and SciPy sparse matrices keep the in-memory backend.
     """
-    if isinstance(X, np.ndarray) or not hasattr(X, "__dlpack__"):
-        return False
     xp, _, _ = get_namespace_and_device(X)
     return not _is_numpy_namespace(xp)
 

@@ -251,6 +251,23 @@ def test_labels_and_weights_as_lists():
     np.testing.assert_allclose(proba.numpy(), reference.predict_proba(X), rtol=1e-6)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_input_gradient_of_a_device_fit(n_classes):
+    """input_gradient has no device kernel: computed on a host copy of X, returned
+    in X's namespace and dtype, equal to the NumPy fit's."""
+    X, y = _data(n_classes, n_samples=80)
+    params = {"n_hidden": 3, "alpha": 1.0, "random_state": 0}
+    reference = TwoLayerSigmoidClassifier(**params).fit(X, y)
+    with config_context(array_api_dispatch=True):
+        clf = TwoLayerSigmoidClassifier(**params)
+        clf.fit(torch.asarray(X), torch.asarray(y))
+        gradient = clf.input_gradient(torch.asarray(X))
+    assert isinstance(gradient, torch.Tensor) and gradient.dtype == torch.float64
+    np.testing.assert_allclose(
+        gradient.numpy(), reference.input_gradient(X), rtol=1e-6, atol=1e-12
+    )
+
+
 def test_string_labels_come_back_on_the_host():
     """Labels that cannot live on a device: predict returns them as NumPy."""
     X, y = _data(3)

@@ -14,46 +14,14 @@ callback API in :mod:`sklearn_twolayer._callbacks`) is the second. Either can as
 stop: the first request ends the run after that iteration.
 """
 
-import os
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
-from .network import _blas_controller
-
-
-@contextmanager
-def _solver_blas_single_threaded():
-    """Run SciPy's own BLAS on one thread while the solver runs.
-
-    SciPy's wheels ship an OpenBLAS of their own, distinct from NumPy's. The solver's
-    BLAS work is a few dot products of length ``theta.size`` per iteration, which
-    one thread does best; left at the default, that library's idle threads keep
-    spinning after each call and compete with NumPy's for the cores during the next
-    loss evaluation (measured: a fit 1.45x slower on 2 cores, with identical
-    results). NumPy's BLAS, which does the evaluation's matrix products, is left as
-    it is; where both share one BLAS library nothing is changed.
-    """
-    numpy_libs = os.path.dirname(os.path.dirname(np.__file__))
-    solver_only = [
-        lib
-        for lib in _blas_controller().lib_controllers
-        if not os.path.dirname(lib.filepath).startswith(
-            os.path.join(numpy_libs, "numpy")
-        )
-    ]
-    before = [lib.num_threads for lib in solver_only]
-    for lib in solver_only:
-        lib.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for lib, n_threads in zip(solver_only, before, strict=True):
-            lib.set_num_threads(n_threads)
+from .network import _blas_single_threaded
 
 
 @dataclass
@@ -252,7 +220,12 @@ def minimize_lbfgs(
         if any(requests):
             raise StopIteration
 
-    with _solver_blas_single_threaded():
+    # Every BLAS library on one thread for the whole solve (reference counted, so
+    # concurrent fits restore the settings once, when the last one ends): SciPy's
+    # own OpenBLAS does a few dot products per iteration, which one thread does
+    # best, and its idle threads would otherwise spin against the evaluation's
+    # workers (measured: a fit 1.45x slower on 2 cores).
+    with _blas_single_threaded():
         result = scipy.optimize.minimize(
             objective,
             np.asarray(theta0, dtype=np.float64),
@@ -535,7 +508,7 @@ def minimize_trust_ncg(
     theta0 = np.asarray(theta0, dtype=np.float64)
     # trust-ncg's own gtol tests the 2-norm, which bounds the max-norm from above:
     # it can only stop the run where the callback's max-norm test would.
-    with _solver_blas_single_threaded():
+    with _blas_single_threaded():  # as in minimize_lbfgs
         result = scipy.optimize.minimize(
             objective.fun,
             theta0,

@@ -23,6 +23,7 @@ so ``theta`` has ``n_hidden * (n_features + 1) + n_outputs * (n_hidden + 1)`` en
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -210,32 +211,142 @@ def _blas_controller():
     return ThreadpoolController().select(user_api="blas")
 
 
+class _SingleThreadedBlas:
+    """Every BLAS library on one thread while any evaluation or solve runs.
+
+    Why one thread: OpenBLAS does not give the same bits on one and on several
+    threads (a multi-threaded ``ddot`` splits its sum; ``Gᵀ X`` is cut differently),
+    so an evaluation whose BLAS calls used the threads BLAS happens to have could
+    not be reproducible. The evaluation's parallelism comes from its own worker
+    threads instead (:func:`_evaluate_groups`), each calling BLAS single-threaded;
+    and an idle multi-threaded OpenBLAS (SciPy's, used by the solver) would spin
+    against them.
+
+    Why reference counted: threadpoolctl's limits are process-wide, so a
+    save-and-restore per fit is not safe across threads (a second fit saves the
+    first one's limit of 1 and restores it last, leaving BLAS on one thread for
+    good). Here the first user, in whatever thread, saves every library's thread
+    count and sets it to 1; later users only count; the last one to leave restores
+    what the first saved. Entering and leaving are under one lock, and leaving runs
+    in ``finally`` blocks, so interrupted fits restore too.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = []  # (library controller, its thread count before)
+
+    @contextmanager
+    def __call__(self):
+        """Enter; yields the number of threads BLAS was allowed before the first."""
+        with self._lock:
+            if self._users == 0:
+                self._saved = [
+                    (lib, lib.num_threads) for lib in _blas_controller().lib_controllers
+                ]
+                for lib, _ in self._saved:
+                    lib.set_num_threads(1)
+            self._users += 1
+            allowed = max((n for _, n in self._saved), default=1)
+        try:
+            yield allowed
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    for lib, n_threads in self._saved:
+                        lib.set_num_threads(n_threads)
+                    self._saved = []
+
+
+_blas_single_threaded = _SingleThreadedBlas()
+
+# -- deterministic reduction over groups of blocks --------------------------------
+# The blocks of rows are cut into at most _N_GROUPS contiguous groups. Each group is
+# summed block after block into its own float64 accumulator, and the groups' sums
+# are added in group order: the order of every addition is fixed by the data's shape
+# alone, so the bits of the result do not depend on how many threads computed the
+# groups, or which thread computed which group.
+_N_GROUPS = 16
+
 _PARALLEL_EVALUATION = threading.Lock()
 
 
-def _map_workers(work, blocks):
-    """``[work(blocks[i::n]) for i in range(n)]``, on n threads when that pays.
+def _block_groups(n_blocks):
+    """Contiguous groups of block indices; their number and sizes depend only on
+    ``n_blocks`` (sizes differ by at most one block)."""
+    n_groups = min(_N_GROUPS, n_blocks)
+    bounds = [group * n_blocks // n_groups for group in range(n_groups + 1)]
+    return [range(bounds[g], bounds[g + 1]) for g in range(n_groups)]
 
-    n is the number of threads BLAS is allowed (so ``threadpool_limits`` or
-    ``OMP_NUM_THREADS`` set by the user are honoured). The workers share the blocks
-    and each calls BLAS single-threaded: numpy's element-wise passes then run on all
-    cores too, and no BLAS thread pool (numpy's or SciPy's, which are distinct
-    libraries) competes with another. Blocks are dealt in a fixed order, so the sums
-    do not depend on thread timing. One evaluation at a time runs threaded; a
-    concurrent one (e.g. Dask blocks on threads) runs its blocks in sequence.
+
+def _evaluate_groups(new_worker, n_blocks, combine):
+    """Sum ``compute(group)`` over the groups of blocks, in group order.
+
+    ``new_worker()`` returns a ``compute(group)`` function with its own scratch
+    arrays; ``combine(total, partial)`` adds a group's partial sum to the total
+    (``total`` is None for the first group) and returns the new total.
+
+    The groups run on as many worker threads as BLAS was allowed before the
+    evaluation (so ``threadpool_limits`` and ``OMP_NUM_THREADS`` are honoured), each
+    taking the next group in turn and calling BLAS single-threaded: numpy's
+    element-wise passes then run on all cores too. One evaluation at a time runs
+    threaded: a concurrent one (another fit, Dask blocks on threads) runs its groups
+    in sequence in its own thread rather than start a second pool on the same
+    cores. Either way the total is combined in group order, as each next group is
+    ready, so at most about one partial sum per worker waits to be added.
     """
-    blas = _blas_controller()
-    n_threads = max((lib.num_threads for lib in blas.lib_controllers), default=1)
-    n_workers = min(n_threads, len(blocks))
-    if n_workers < 2 or not _PARALLEL_EVALUATION.acquire(blocking=False):
-        return [work(blocks)]
-    try:
-        with blas.limit(limits=1), ThreadPoolExecutor(n_workers) as pool:
-            return list(
-                pool.map(work, [blocks[i::n_workers] for i in range(n_workers)])
-            )
-    finally:
-        _PARALLEL_EVALUATION.release()
+    groups = _block_groups(n_blocks)
+    if not groups:  # no rows
+        return None
+    with _blas_single_threaded() as n_threads:
+        n_workers = min(n_threads, len(groups))
+        if n_workers < 2 or not _PARALLEL_EVALUATION.acquire(blocking=False):
+            compute = new_worker()
+            total = None
+            for group in groups:
+                total = combine(total, compute(group))
+            return total
+        try:
+            return _evaluate_groups_threaded(new_worker, groups, combine, n_workers)
+        finally:
+            _PARALLEL_EVALUATION.release()
+
+
+def _evaluate_groups_threaded(new_worker, groups, combine, n_workers):
+    lock = threading.Lock()
+    state = {"next": 0, "added": 0, "total": None, "stop": False}
+    partials, ready = [None] * len(groups), [False] * len(groups)
+
+    def run():
+        compute = new_worker()
+        while True:
+            with lock:
+                index = state["next"]
+                if state["stop"] or index == len(groups):
+                    return
+                state["next"] = index + 1
+            partial = compute(groups[index])
+            with lock:
+                partials[index], ready[index] = partial, True
+                while state["added"] < len(groups) and ready[state["added"]]:
+                    added = state["added"]
+                    state["total"] = combine(state["total"], partials[added])
+                    partials[added] = None
+                    state["added"] = added + 1
+
+    with ThreadPoolExecutor(n_workers) as pool:
+        futures = [pool.submit(run) for _ in range(n_workers)]
+        try:
+            for future in futures:
+                future.result()  # a worker's exception is raised here
+        except BaseException:
+            # Interrupted or failed: the other workers stop after their group
+            # instead of computing the rest before the pool shuts down.
+            with lock:
+                state["stop"] = True
+            raise
+    return state["total"]
 
 
 def _preactivation_into(A1, W1, b1, X):
@@ -327,17 +438,22 @@ class TwoLayerLoss:
         blocks = _row_blocks(X, n_hidden, theta.dtype.itemsize)
         A2 = np.empty((X.shape[0], self.layout.n_outputs), dtype=theta.dtype)
 
-        def one_worker(worker_blocks):
-            rows = max((block.stop - block.start for block in worker_blocks), default=0)
+        def new_worker():
+            rows = blocks[0].stop - blocks[0].start  # the first block is the largest
             H1 = np.empty((rows, self.layout.n_hidden), dtype=theta.dtype)
-            for block in worker_blocks:
-                H1_block = _hidden_into(
-                    H1[: block.stop - block.start], W1, b1, _rows(X, block)
-                )
-                np.matmul(H1_block, W2.T, out=A2[block])
-                A2[block] += b2
 
-        _map_workers(one_worker, blocks)
+            def compute(group):
+                for block in (blocks[index] for index in group):
+                    H1_block = _hidden_into(
+                        H1[: block.stop - block.start], W1, b1, _rows(X, block)
+                    )
+                    np.matmul(H1_block, W2.T, out=A2[block])
+                    A2[block] += b2
+
+            return compute
+
+        # Each row's logits come from its own block alone: nothing to combine.
+        _evaluate_groups(new_worker, len(blocks), lambda total, partial: None)
         return A2
 
     # -- sensitivity to the input (section 2.2.2 through the network) -------------
@@ -481,7 +597,9 @@ class TwoLayerLoss:
 
     def _penalty(self, theta, l2_reg_strength):
         W1, _, W2, _ = self.layout.unpack(theta)
-        squared_norm = np.dot(W1.ravel(), W1.ravel()) + np.dot(W2.ravel(), W2.ravel())
+        with _blas_single_threaded():  # a multi-threaded dot splits its sum
+            squared_norm = np.dot(W1.ravel(), W1.ravel())
+            squared_norm += np.dot(W2.ravel(), W2.ravel())
         return 0.5 * l2_reg_strength * float(squared_norm)
 
     def data_loss(self, theta, X, Y, sample_weight=None):
@@ -574,33 +692,44 @@ class TwoLayerLoss:
         n_hidden = self.layout.n_hidden
         blocks = _row_blocks(X, n_hidden, theta.dtype.itemsize)
 
-        def one_worker(worker_blocks):
-            # Scratch reused by every block of this worker; sums kept in float64 so
-            # that float32 data loses nothing when many blocks are added up.
-            rows = max((block.stop - block.start for block in worker_blocks), default=0)
+        def new_worker():
+            # Scratch reused by every block this worker computes; each group's sums
+            # are kept in float64 so that float32 data loses nothing when many
+            # blocks are added up.
+            rows = blocks[0].stop - blocks[0].start  # the first block is the largest
             H1 = np.empty((rows, n_hidden), dtype=theta.dtype)
             derivative = np.empty_like(H1)
             ones = np.ones(rows, dtype=theta.dtype)
             block_gradient = np.empty_like(theta)
-            data_loss, gradient = 0.0, np.zeros(theta.shape)  # float64
-            for block in worker_blocks:
-                n_rows = block.stop - block.start
-                data_loss += self._block_loss_gradient(
-                    (W1, b1, W2, b2),
-                    _rows(X, block),
-                    Y[block],
-                    None if sample_weight is None else sample_weight[block],
-                    (H1[:n_rows], derivative[:n_rows], ones[:n_rows]),
-                    block_gradient,
-                )
-                gradient += block_gradient
-            return data_loss, gradient
 
-        parts = _map_workers(one_worker, blocks)
-        data_loss = sum(part[0] for part in parts)
-        gradient = parts[0][1]
-        for part in parts[1:]:
-            gradient += part[1]
+            def compute(group):
+                data_loss, gradient = 0.0, np.zeros(theta.shape)  # float64
+                for block in (blocks[index] for index in group):
+                    n_rows = block.stop - block.start
+                    data_loss += self._block_loss_gradient(
+                        (W1, b1, W2, b2),
+                        _rows(X, block),
+                        Y[block],
+                        None if sample_weight is None else sample_weight[block],
+                        (H1[:n_rows], derivative[:n_rows], ones[:n_rows]),
+                        block_gradient,
+                    )
+                    gradient += block_gradient
+                return data_loss, gradient
+
+            return compute
+
+        def combine(total, partial):
+            if total is None:
+                return partial
+            data_loss, gradient = total
+            gradient += partial[1]  # in place: the first group's accumulator
+            return data_loss + partial[0], gradient
+
+        total = _evaluate_groups(new_worker, len(blocks), combine)
+        if total is None:  # no rows: nothing to add
+            return 0.0, np.zeros_like(theta)
+        data_loss, gradient = total
         return data_loss, gradient.astype(theta.dtype, copy=False)
 
     def _block_loss_gradient(self, weights, X, Y, s, scratch, gradient):
@@ -758,6 +887,20 @@ class TwoLayerLoss:
         up (the Dask backend maps it over its blocks). ``hessp(v)`` returns an
         ndarray in the dtype of ``theta``.
         """
+        # BLAS single-threaded, as in every evaluation: the same bits whatever the
+        # threads (the products below are not cut into blocks of rows).
+        with _blas_single_threaded():
+            data_loss, gradient, hessp = self._data_gradient_hessian_product(
+                theta, X, Y, sample_weight
+            )
+
+        def reproducible_hessp(v):
+            with _blas_single_threaded():
+                return hessp(v)
+
+        return data_loss, gradient, reproducible_hessp
+
+    def _data_gradient_hessian_product(self, theta, X, Y, sample_weight):
         layout = self.layout
         _, _, W2, b2 = layout.unpack(theta)
         s = sample_weight

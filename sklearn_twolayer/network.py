@@ -276,6 +276,8 @@ def _block_groups(n_blocks):
     """Contiguous groups of block indices; their number and sizes depend only on
     ``n_blocks`` (sizes differ by at most one block)."""
     n_groups = min(_N_GROUPS, n_blocks)
+    if n_groups == 0:
+        return []
     bounds = [group * n_blocks // n_groups for group in range(n_groups + 1)]
     return [range(bounds[g], bounds[g + 1]) for g in range(n_groups)]
 
@@ -326,7 +328,12 @@ def _evaluate_groups_threaded(new_worker, groups, combine, n_workers):
                 if state["stop"] or index == len(groups):
                     return
                 state["next"] = index + 1
-            partial = compute(groups[index])
+            try:
+                partial = compute(groups[index])
+            except BaseException:
+                with lock:  # the other workers stop after their current group
+                    state["stop"] = True
+                raise
             with lock:
                 partials[index], ready[index] = partial, True
                 while state["added"] < len(groups) and ready[state["added"]]:

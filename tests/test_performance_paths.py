@@ -8,10 +8,10 @@ much scratch memory an evaluation holds, counted exactly with tracemalloc). Spee
 measured memory ratios are in ``benchmarks/``, not here.
 """
 
-import contextlib
+import threading
+import time
 import tracemalloc
 import warnings
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -260,54 +260,117 @@ def test_a_block_of_rows_is_a_view_of_X(form):
         np.testing.assert_array_equal(block, X[3:7])
 
 
-# -- how blocks are dealt to threads -------------------------------------------------
+# -- how blocks are grouped and the groups dealt to threads -----------------------
+def test_blocks_are_cut_into_at_most_n_groups_contiguous_groups():
+    assert network._N_GROUPS == 16
+    assert network._block_groups(0) == []
+    assert network._block_groups(3) == [range(0, 1), range(1, 2), range(2, 3)]
+    for n_blocks in (1, 15, 16, 17, 40, 1000):
+        groups = network._block_groups(n_blocks)
+        assert len(groups) == min(16, n_blocks)
+        # contiguous, in order, covering every block once
+        assert [i for group in groups for i in group] == list(range(n_blocks))
+        sizes = {len(group) for group in groups}
+        assert max(sizes) - min(sizes) <= 1
+    assert [len(g) for g in network._block_groups(17)] == [1] * 15 + [2]
+
+
+class _FakeLibrary:
+    """Stands in for one of threadpoolctl's library controllers."""
+
+    def __init__(self, num_threads, log):
+        self.num_threads, self.log = num_threads, log
+
+    def set_num_threads(self, num_threads):
+        self.log.append(num_threads)
+        self.num_threads = num_threads
+
+
 class _FakeBlas:
     """Stands in for threadpoolctl's BLAS controller with chosen thread counts."""
 
     def __init__(self, *num_threads):
-        self.lib_controllers = [SimpleNamespace(num_threads=n) for n in num_threads]
-        self.limits = []
-
-    @contextlib.contextmanager
-    def limit(self, limits):
-        self.limits.append(limits)
-        yield
+        self.log = []
+        self.lib_controllers = [_FakeLibrary(n, self.log) for n in num_threads]
 
 
-def _deal(monkeypatch, fake, n_blocks):
+def _deal(monkeypatch, fake, n_blocks, delay_first=0.0):
+    """Which thread computed which group, and the order the groups were combined."""
     monkeypatch.setattr(network, "_blas_controller", lambda: fake)
-    return network._map_workers(list, list(range(n_blocks)))
+    computed, combined = {}, []
+
+    def new_worker():
+        def compute(group):
+            if group.start == 0:
+                time.sleep(delay_first)  # the first group finishes last
+            computed[group.start] = threading.get_ident()
+            return group.start
+
+        return compute
+
+    def combine(total, partial):
+        combined.append(partial)
+        return (total or 0) + 1
+
+    total = network._evaluate_groups(new_worker, n_blocks, combine)
+    assert total == len(network._block_groups(n_blocks))
+    return computed, combined
 
 
-def test_blocks_are_dealt_in_turn_to_one_thread_per_blas_thread(monkeypatch):
+def test_groups_run_on_one_thread_per_blas_thread_and_add_up_in_order(monkeypatch):
     fake = _FakeBlas(1, 2)  # e.g. numpy's BLAS limited to 1 thread, SciPy's to 2
-    assert _deal(monkeypatch, fake, 5) == [[0, 2, 4], [1, 3]]
-    assert fake.limits == [1]  # BLAS single-threaded inside the workers
+    computed, combined = _deal(monkeypatch, fake, 5, delay_first=0.05)
+    assert len(set(computed.values())) == 2  # two workers
+    assert threading.get_ident() not in computed.values()
+    # Group 0 finished last, yet the groups were added in their own order.
+    assert combined == [0, 1, 2, 3, 4]
+    # Every library single-threaded during the evaluation, then restored.
+    assert fake.log == [1, 1, 1, 2]
+    assert [lib.num_threads for lib in fake.lib_controllers] == [1, 2]
     assert network._PARALLEL_EVALUATION.acquire(blocking=False)  # released after
     network._PARALLEL_EVALUATION.release()
 
 
-def test_no_more_threads_than_blocks(monkeypatch):
-    assert _deal(monkeypatch, _FakeBlas(4), 2) == [[0], [1]]
-    assert _deal(monkeypatch, _FakeBlas(3), 3) == [[0], [1], [2]]
+def test_no_more_threads_than_groups(monkeypatch):
+    computed, combined = _deal(monkeypatch, _FakeBlas(4), 2)
+    assert combined == [0, 1]
+    assert len(set(computed.values())) <= 2
 
 
 @pytest.mark.parametrize("num_threads", [(1,), ()], ids=["one-thread", "no-blas-seen"])
 def test_one_blas_thread_evaluates_in_sequence(monkeypatch, num_threads):
-    fake = _FakeBlas(*num_threads)
-    assert _deal(monkeypatch, fake, 4) == [[0, 1, 2, 3]]
-    assert fake.limits == []
+    computed, combined = _deal(monkeypatch, _FakeBlas(*num_threads), 4)
+    assert set(computed.values()) == {threading.get_ident()}
+    assert combined == [0, 1, 2, 3]
 
 
 def test_a_concurrent_evaluation_runs_in_sequence(monkeypatch):
     """Only one evaluation at a time runs threaded; another does not wait for it."""
-    fake = _FakeBlas(2)
     assert network._PARALLEL_EVALUATION.acquire(blocking=False)
     try:
-        assert _deal(monkeypatch, fake, 4) == [[0, 1, 2, 3]]
+        computed, combined = _deal(monkeypatch, _FakeBlas(2), 4)
     finally:
         network._PARALLEL_EVALUATION.release()
-    assert fake.limits == []
+    assert set(computed.values()) == {threading.get_ident()}
+    assert combined == [0, 1, 2, 3]
+
+
+def test_a_failing_worker_stops_the_others_and_raises(monkeypatch):
+    monkeypatch.setattr(network, "_blas_controller", lambda: _FakeBlas(2))
+    started = []
+
+    def new_worker():
+        def compute(group):
+            started.append(group.start)
+            if group.start == 0:
+                raise MemoryError("no room for the scratch arrays")
+            time.sleep(0.01)
+
+        return compute
+
+    with pytest.raises(MemoryError, match="no room"):
+        network._evaluate_groups(new_worker, 16, lambda total, partial: None)
+    assert len(started) < 16  # the other worker did not compute every group
 
 
 # -- how much scratch memory an evaluation holds ---------------------------------

@@ -1,6 +1,5 @@
 """The two solvers: the same optimum, the budgets, the cost accounting."""
 
-import os
 
 import numpy as np
 import pytest
@@ -150,24 +149,20 @@ def test_trust_ncg_verbose_reports_hessian_products(capsys):
     assert "Iteration 1: objective =" in out and "Hessian products =" in out
 
 
-def test_scipy_blas_runs_single_threaded_during_the_solve_and_is_restored():
-    from sklearn_twolayer._solver import _solver_blas_single_threaded
-    from sklearn_twolayer.network import _blas_controller
+def test_every_blas_runs_single_threaded_during_the_solve_and_is_restored():
+    from sklearn_twolayer.network import _blas_controller, _blas_single_threaded
 
-    before = {
-        lib.filepath: lib.num_threads for lib in _blas_controller().lib_controllers
-    }
-    numpy_dir = os.path.dirname(np.__file__)
-    with _solver_blas_single_threaded():
-        during = {
+    def thread_counts():
+        return {
             lib.filepath: lib.num_threads for lib in _blas_controller().lib_controllers
         }
-    after = {
-        lib.filepath: lib.num_threads for lib in _blas_controller().lib_controllers
-    }
-    assert after == before
-    for path, n_threads in during.items():
-        if path.startswith(numpy_dir):  # NumPy's own BLAS keeps its threads
-            assert n_threads == before[path]
-        else:
-            assert n_threads == 1
+
+    before = thread_counts()
+    with _blas_single_threaded() as allowed:
+        during = thread_counts()
+        with _blas_single_threaded() as allowed_nested:  # counted, not re-saved
+            assert thread_counts() == during
+        assert thread_counts() == during
+    assert thread_counts() == before
+    assert allowed == allowed_nested == max(before.values(), default=1)
+    assert set(during.values()) <= {1}

@@ -229,34 +229,65 @@ class _SingleThreadedBlas:
     count and sets it to 1; later users only count; the last one to leave restores
     what the first saved. Entering and leaving are under one lock, and leaving runs
     in ``finally`` blocks, so interrupted fits restore too.
+
+    Who else is inside: users are counted per thread, so an evaluation knows
+    whether a fit or an evaluation of another thread is running. Only a caller
+    alone may start worker threads; with several callers each runs on its own
+    thread. Running both a pool of workers and another caller's thread puts more
+    busy threads than cores on the machine, and those threads hand numpy's GIL
+    back and forth between every short call: two fits in two threads took ten
+    times as long as one after the other.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._users = 0
+        self._depth = {}  # thread id -> how many times it entered
         self._saved = []  # (library controller, its thread count before)
 
     @contextmanager
     def __call__(self):
-        """Enter; yields the number of threads BLAS was allowed before the first."""
+        """Enter; yields how many threads this caller may use for an evaluation.
+
+        That is the thread count BLAS was allowed before the first caller
+        entered, when this caller is the only thread inside, else 1.
+        """
+        thread = threading.get_ident()
         with self._lock:
-            if self._users == 0:
+            if not self._depth:
                 self._saved = [
                     (lib, lib.num_threads) for lib in _blas_controller().lib_controllers
                 ]
                 for lib, _ in self._saved:
-                    lib.set_num_threads(1)
-            self._users += 1
-            allowed = max((n for _, n in self._saved), default=1)
+                    _set_num_threads(lib, 1)
+            self._depth[thread] = self._depth.get(thread, 0) + 1
+            alone = len(self._depth) == 1
+            allowed = max((n for _, n in self._saved), default=1) if alone else 1
         try:
             yield allowed
         finally:
             with self._lock:
-                self._users -= 1
-                if self._users == 0:
+                self._depth[thread] -= 1
+                if not self._depth[thread]:
+                    del self._depth[thread]
+                if not self._depth:
                     for lib, n_threads in self._saved:
-                        lib.set_num_threads(n_threads)
+                        _set_num_threads(lib, n_threads)
                     self._saved = []
+
+
+def _set_num_threads(lib, num_threads):
+    """Set a BLAS library's thread count, from whatever thread calls.
+
+    threadpoolctl (3.6 and later) lets only one Python thread, the first to set an
+    OpenBLAS limit while alive, change OpenBLAS's process-wide thread count, and
+    ignores the others silently: after a fit or a ``threadpool_limits`` in the
+    main thread, a fit in another thread could not make BLAS single-threaded, and
+    two threads then ran OpenBLAS's shared thread pool against each other (fits
+    50 times slower). :class:`_SingleThreadedBlas` is the one place that changes
+    the count, under its lock, so it calls the library's own setter.
+    """
+    setter = getattr(lib, "_real_set_num_threads", None) or lib.set_num_threads
+    setter(num_threads)
 
 
 _blas_single_threaded = _SingleThreadedBlas()
@@ -268,8 +299,6 @@ _blas_single_threaded = _SingleThreadedBlas()
 # alone, so the bits of the result do not depend on how many threads computed the
 # groups, or which thread computed which group.
 _N_GROUPS = 16
-
-_PARALLEL_EVALUATION = threading.Lock()
 
 
 def _block_groups(n_blocks):
@@ -292,27 +321,25 @@ def _evaluate_groups(new_worker, n_blocks, combine):
     The groups run on as many worker threads as BLAS was allowed before the
     evaluation (so ``threadpool_limits`` and ``OMP_NUM_THREADS`` are honoured), each
     taking the next group in turn and calling BLAS single-threaded: numpy's
-    element-wise passes then run on all cores too. One evaluation at a time runs
-    threaded: a concurrent one (another fit, Dask blocks on threads) runs its groups
-    in sequence in its own thread rather than start a second pool on the same
-    cores. Either way the total is combined in group order, as each next group is
-    ready, so at most about one partial sum per worker waits to be added.
+    element-wise passes then run on all cores too. Only an evaluation alone in the
+    process runs threaded: while another thread fits or evaluates (concurrent
+    fits, a threaded grid search, Dask blocks on threads) each runs its groups in
+    sequence in its own thread (see :class:`_SingleThreadedBlas`). Either way the
+    total is combined in group order, as each next group is ready, so at most
+    about one partial sum per worker waits to be added.
     """
     groups = _block_groups(n_blocks)
     if not groups:  # no rows
         return None
     with _blas_single_threaded() as n_threads:
         n_workers = min(n_threads, len(groups))
-        if n_workers < 2 or not _PARALLEL_EVALUATION.acquire(blocking=False):
+        if n_workers < 2:
             compute = new_worker()
             total = None
             for group in groups:
                 total = combine(total, compute(group))
             return total
-        try:
-            return _evaluate_groups_threaded(new_worker, groups, combine, n_workers)
-        finally:
-            _PARALLEL_EVALUATION.release()
+        return _evaluate_groups_threaded(new_worker, groups, combine, n_workers)
 
 
 def _evaluate_groups_threaded(new_worker, groups, combine, n_workers):

@@ -327,8 +327,6 @@ def test_groups_run_on_one_thread_per_blas_thread_and_add_up_in_order(monkeypatc
     # Every library single-threaded during the evaluation, then restored.
     assert fake.log == [1, 1, 1, 2]
     assert [lib.num_threads for lib in fake.lib_controllers] == [1, 2]
-    assert network._PARALLEL_EVALUATION.acquire(blocking=False)  # released after
-    network._PARALLEL_EVALUATION.release()
 
 
 def test_no_more_threads_than_groups(monkeypatch):
@@ -344,15 +342,32 @@ def test_one_blas_thread_evaluates_in_sequence(monkeypatch, num_threads):
     assert combined == [0, 1, 2, 3]
 
 
-def test_a_concurrent_evaluation_runs_in_sequence(monkeypatch):
-    """Only one evaluation at a time runs threaded; another does not wait for it."""
-    assert network._PARALLEL_EVALUATION.acquire(blocking=False)
+def test_an_evaluation_beside_another_thread_runs_in_sequence(monkeypatch):
+    """Only an evaluation alone runs threaded: with another thread inside (a fit
+    in its solver, another evaluation) it runs its groups in its own thread."""
+    fake = _FakeBlas(2)
+    monkeypatch.setattr(network, "_blas_controller", lambda: fake)
+    inside, leave = threading.Event(), threading.Event()
+
+    def other_fit():
+        with network._blas_single_threaded() as allowed:
+            assert allowed == 2  # alone when it entered
+            inside.set()
+            leave.wait()
+
+    other = threading.Thread(target=other_fit)
+    other.start()
     try:
-        computed, combined = _deal(monkeypatch, _FakeBlas(2), 4)
+        assert inside.wait(10)
+        computed, combined = _deal(monkeypatch, fake, 4)
+        with network._blas_single_threaded() as allowed:
+            assert allowed == 1
     finally:
-        network._PARALLEL_EVALUATION.release()
+        leave.set()
+        other.join()
     assert set(computed.values()) == {threading.get_ident()}
     assert combined == [0, 1, 2, 3]
+    assert fake.log == [1, 2]  # set once by the first to enter, restored by the last
 
 
 def test_a_failing_worker_stops_the_others_and_raises(monkeypatch):

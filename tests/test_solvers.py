@@ -1,6 +1,5 @@
 """The two solvers: the same optimum, the budgets, the cost accounting."""
 
-
 import numpy as np
 import pytest
 import scipy.optimize

@@ -289,6 +289,10 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
         self : TwoLayerSigmoidClassifier
             The fitted estimator.
         """
+        # First: numpy integers become the Python ints of the same values (the
+        # callbacks count max_iter too), and a bool for a count is rejected before
+        # anything is set up.
+        _integer_parameters_as_int(self)
         # Before the snapshot: a failed fit restores the estimator, and the callbacks'
         # context must survive that for their teardown (by _fit_context) to run.
         callbacks = FitCallbacks(self, X, y, sample_weight, self.max_iter)
@@ -590,6 +594,45 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
         gradient = loss.input_gradient(theta, X, output)
         # Binary: one output unit, the logit (and probability) of classes_[1].
         return gradient[:, 0, :] if self._is_binary() else gradient
+
+
+_INTEGER_PARAMETERS = ("n_hidden", "max_iter", "max_fun", "n_iter_no_change", "verbose")
+
+
+def _integer_parameters_as_int(estimator):
+    """Make every integer parameter a Python int; reject a bool given for a count.
+
+    Called first in ``fit``, after scikit-learn's parameter validation, which
+    accepts any ``numbers.Integral``: numpy's small integers and bools pass it. A
+    numpy integer then stays numpy in the arithmetic of array sizes and overflows
+    (``n_hidden=np.int8(3)``: a block's ``rows * n_hidden`` does not fit in int8;
+    ``np.int16(200)`` hidden units times 300 features wrap around), so each is
+    cast to the Python int of the same value, once. The value is unchanged, so
+    ``get_params`` compares equal and a clone fits the same model. A bool is an
+    ``Integral`` too but never a count: ``n_hidden=True`` raises
+    :class:`~sklearn.utils._param_validation.InvalidParameterError` as any other
+    invalid value does. ``verbose`` keeps accepting bools, as scikit-learn's
+    ``"verbose"`` constraint does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_twolayer import TwoLayerSigmoidClassifier
+    >>> from sklearn_twolayer._classifier import _integer_parameters_as_int
+    >>> clf = TwoLayerSigmoidClassifier(n_hidden=np.int8(3), max_iter=np.uint16(50))
+    >>> _integer_parameters_as_int(clf)
+    >>> type(clf.n_hidden), type(clf.max_iter)
+    (<class 'int'>, <class 'int'>)
+    """
+    for name in _INTEGER_PARAMETERS:
+        value = getattr(estimator, name)
+        if isinstance(value, bool) and name != "verbose":
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(estimator).__name__} must be an "
+                f"int in the range [1, inf), not a bool. Got {value!r} instead."
+            )
+        if isinstance(value, Integral) and type(value) is not int:
+            setattr(estimator, name, int(value))
 
 
 def _glorot_start(layout, random_state):

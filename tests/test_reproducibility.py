@@ -114,14 +114,18 @@ def _make(**params):
     return TwoLayerSigmoidClassifier(**{**settings, **params})
 
 
-@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
-def test_same_bits_for_one_two_and_default_blas_threads(small_blocks, solver):
+@pytest.mark.parametrize(
+    "params",
+    [{"solver": "lbfgs"}, {"solver": "trust-ncg"}, {"early_stopping": True}],
+    ids=["lbfgs", "trust-ncg", "early-stopping"],
+)
+def test_same_bits_for_one_two_and_default_blas_threads(small_blocks, params):
     X, y = _data()
     assert len(network._row_blocks(X, 8, 8)) > network._N_GROUPS
-    reference = _make(solver=solver).fit(X, y)
+    reference = _make(**params).fit(X, y)
     for limit in (1, 2, None):
         with threadpool_limits(limit):
-            _assert_same_bits(_make(solver=solver).fit(X, y), reference, X)
+            _assert_same_bits(_make(**params).fit(X, y), reference, X)
 
 
 def test_same_bits_for_float32(small_blocks):

@@ -233,10 +233,8 @@ class _SingleThreadedBlas:
     Who else is inside: users are counted per thread, so an evaluation knows
     whether a fit or an evaluation of another thread is running. Only a caller
     alone may start worker threads; with several callers each runs on its own
-    thread. Running both a pool of workers and another caller's thread puts more
-    busy threads than cores on the machine, and those threads hand numpy's GIL
-    back and forth between every short call: two fits in two threads took ten
-    times as long as one after the other.
+    thread, so there are never more busy threads than BLAS was allowed (concurrent
+    fits from a threaded grid search already use the cores).
     """
 
     def __init__(self):

@@ -43,6 +43,7 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier
+from sklearn_twolayer._objective import Objective
 from sklearn_twolayer.network import TwoLayerLoss
 
 FULL = dict(n=100_000, n_large=1_000_000, n_features=100, n_hidden=64, max_iter=200)
@@ -134,12 +135,8 @@ def fit_comparison(config, repeats, X64, y):
     contenders = {
         "gemm64": lambda: (two_gemms(X64, n_hidden), None, None),
         "gemm32": lambda: (two_gemms(X32, n_hidden), None, None),
-        "ours64": lambda: fit_record(
-            ours(config), X64, y, TwoLayerLoss, "loss_gradient"
-        ),
-        "ours32": lambda: fit_record(
-            ours(config), X32, y, TwoLayerLoss, "loss_gradient"
-        ),
+        "ours64": lambda: fit_record(ours(config), X64, y, Objective, "loss_gradient"),
+        "ours32": lambda: fit_record(ours(config), X32, y, Objective, "loss_gradient"),
         "peer64": lambda: fit_record(
             peer(config), X64, y, MLPClassifier, "_loss_grad_lbfgs"
         ),

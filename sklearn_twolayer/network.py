@@ -23,7 +23,7 @@ so ``theta`` has ``n_hidden * (n_features + 1) + n_outputs * (n_hidden + 1)`` en
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 
@@ -298,6 +298,10 @@ _blas_single_threaded = _SingleThreadedBlas()
 # groups, or which thread computed which group.
 _N_GROUPS = 16
 
+# Products of at most this many multiply-adds run on one thread in any BLAS (the
+# one-block prediction skips the BLAS settings for them; see TwoLayerLoss.logits).
+_TINY_PRODUCT = 1 << 13
+
 
 def _block_groups(n_blocks):
     """Contiguous groups of block indices; their number and sizes depend only on
@@ -462,9 +466,16 @@ class TwoLayerLoss:
         if X.shape[0] * n_hidden * theta.dtype.itemsize <= _BLOCK_BYTES:
             # One block (a few rows: a prediction's latency): the block's own
             # computation, without the workers and scratch arrays that would cost
-            # more than the arithmetic.
-            H1 = np.empty((X.shape[0], n_hidden), dtype=theta.dtype)
-            A2 = _hidden_into(H1, W1, b1, X) @ W2.T
+            # more than the arithmetic. BLAS single-threaded, as in every
+            # evaluation, for the same bits whatever the threads; except for
+            # products too small for any BLAS to split across threads (OpenBLAS
+            # keeps a GEMM below 2^18 multiply-adds, a GEMV below 9,216 entries, on
+            # one thread), where setting the thread counts would cost more.
+            widest = max(self.layout.n_features, self.layout.n_outputs)
+            tiny = X.shape[0] * n_hidden * widest <= _TINY_PRODUCT
+            with nullcontext() if tiny else _blas_single_threaded():
+                H1 = np.empty((X.shape[0], n_hidden), dtype=theta.dtype)
+                A2 = _hidden_into(H1, W1, b1, X) @ W2.T
             A2 += b2
             return A2
         blocks = _row_blocks(X, n_hidden, theta.dtype.itemsize)
@@ -556,30 +567,38 @@ class TwoLayerLoss:
         )
         blocks = _row_blocks(X, n_hidden, theta.dtype.itemsize)
 
-        def one_worker(worker_blocks):
-            rows = max((block.stop - block.start for block in worker_blocks), default=0)
+        def new_worker():
+            rows = blocks[0].stop - blocks[0].start  # the first block is the largest
             H1 = np.empty((rows, n_hidden), dtype=theta.dtype)
             scaled = np.empty_like(H1)
-            for block in worker_blocks:
-                n_rows = block.stop - block.start
-                A1 = _preactivation_into(H1[:n_rows], W1, b1, _rows(X, block))
-                h1 = sigmoid(A1, out=scaled[:n_rows])  # h1 = σ(a1)
-                if output == "proba":
-                    A2 = h1 @ W2.T  # a2 = b2 + W2 h1
-                    A2 += b2
-                # h1(1 − h1) = σ(a1) σ(−a1), as 2.2.2's factor: to full relative
-                # precision where a unit saturates (1 − h1 would cancel), in place.
-                slope = sigmoid(np.negative(A1, out=A1), out=A1)
-                slope *= h1
-                G = gradient[block]
-                for k in range(n_outputs):
-                    # ∂a2_k/∂x = (h1(1 − h1) ⊙ W2[k]) W1, one row per sample.
-                    np.multiply(slope, W2[k], out=scaled[:n_rows])
-                    np.matmul(scaled[:n_rows], W1, out=G[:, k, :])
-                if output == "proba":
-                    self._through_output(A2, G)
 
-        _map_workers(one_worker, blocks)
+            def compute(group):
+                for block in (blocks[index] for index in group):
+                    one_block(block, H1, scaled)
+
+            return compute
+
+        def one_block(block, H1, scaled):
+            n_rows = block.stop - block.start
+            A1 = _preactivation_into(H1[:n_rows], W1, b1, _rows(X, block))
+            h1 = sigmoid(A1, out=scaled[:n_rows])  # h1 = σ(a1)
+            if output == "proba":
+                A2 = h1 @ W2.T  # a2 = b2 + W2 h1
+                A2 += b2
+            # h1(1 − h1) = σ(a1) σ(−a1), as 2.2.2's factor: to full relative
+            # precision where a unit saturates (1 − h1 would cancel), in place.
+            slope = sigmoid(np.negative(A1, out=A1), out=A1)
+            slope *= h1
+            G = gradient[block]
+            for k in range(n_outputs):
+                # ∂a2_k/∂x = (h1(1 − h1) ⊙ W2[k]) W1, one row per sample.
+                np.multiply(slope, W2[k], out=scaled[:n_rows])
+                np.matmul(scaled[:n_rows], W1, out=G[:, k, :])
+            if output == "proba":
+                self._through_output(A2, G)
+
+        # Each row's derivatives come from its own block alone: nothing to combine.
+        _evaluate_groups(new_worker, len(blocks), lambda total, partial: None)
         return gradient
 
     def _through_output(self, A2, G):

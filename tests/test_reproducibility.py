@@ -168,6 +168,27 @@ def test_same_bits_while_another_fit_runs_in_another_thread(small_blocks):
     _assert_same_bits(other, other_reference, X_other)
 
 
+def test_one_block_predictions_same_bits_for_one_and_two_threads():
+    """The one-block shortcut of a prediction (no workers) keeps BLAS to one thread
+    when its products are large enough for OpenBLAS to split them: 300 rows x 300
+    features x 200 hidden units is one block, and OpenBLAS on two threads rounds
+    its ``X W1ᵀ`` differently (measured: the logits differ without the setting)."""
+    X, y = make_classification(n_samples=300, n_features=300, random_state=0)
+    model = TwoLayerSigmoidClassifier(n_hidden=200, max_iter=3, random_state=0)
+    model.fit(X, y)
+    assert len(network._row_blocks(X, 200, 8)) == 1
+    results = {}
+    for limit in (1, 2):
+        with threadpool_limits(limit):
+            results[limit] = (
+                model.decision_function(X),
+                model.predict_proba(X),
+                model.input_gradient(X[:100]),
+            )
+    for one, two in zip(results[1], results[2], strict=True):
+        assert np.array_equal(one, two)
+
+
 def test_same_predict_proba_while_another_prediction_runs(small_blocks):
     X, y = _data(n_samples=2000)
     model = _make(max_iter=10).fit(X, y)

@@ -936,7 +936,9 @@ class TwoLayerLoss:
         The rows' part of :meth:`gradient_hessian_product` (see its derivation):
         unnormalised and without the L2 term, so that sums over blocks of rows add
         up (the Dask backend maps it over its blocks). ``hessp(v)`` returns an
-        ndarray in the dtype of ``theta``.
+        ndarray in the dtype of ``theta``; ``hessp`` is a picklable object
+        (:class:`_HessianVectorProduct`), not a closure, since the Dask backend keeps
+        one per block on its worker and Dask may move it to another.
         """
         # BLAS single-threaded, as in every evaluation: the same bits whatever the
         # threads (the products below are not cut into blocks of rows).
@@ -944,12 +946,7 @@ class TwoLayerLoss:
             data_loss, gradient, hessp = self._data_gradient_hessian_product(
                 theta, X, Y, sample_weight
             )
-
-        def reproducible_hessp(v):
-            with _blas_single_threaded():
-                return hessp(v)
-
-        return data_loss, gradient, reproducible_hessp
+        return data_loss, gradient, hessp
 
     def _data_gradient_hessian_product(self, theta, X, Y, sample_weight):
         layout = self.layout
@@ -982,37 +979,62 @@ class TwoLayerLoss:
         grad_W1[...] = (X.T @ G1).T  # eq. 1.6
         del A2, G1
 
-        def hessp(v):
-            v = np.asarray(v, dtype=theta.dtype)
-            V1, c1, V2, c2 = layout.unpack(v)
-            # Forward R-pass.
-            RH1 = X @ V1.T  # R{a1} = V1 x + c1
-            RH1 += c1
-            RH1 *= sigmoid_slope1  # R{h1} = h1(1 − h1) ⊙ R{a1}
-            RA2 = H1 @ V2.T  # R{a2} = V2 h1 + W2 R{h1} + c2
-            RA2 += RH1 @ W2.T
-            RA2 += c2
-            if self.output == "sigmoid":
-                RG2 = H2 * (1.0 - H2)
-                RG2 *= RA2  # R{h2} = h2(1 − h2) ⊙ R{a2}
-            else:
-                RA2 -= np.sum(H2 * RA2, axis=1, keepdims=True)
-                RG2 = H2 * RA2  # R{h2} = h2 ⊙ (R{a2} − h2ᵀ R{a2})
-            if s is not None:
-                RG2 *= s[:, None]  # R{g2}
-            # Backward R-pass.
-            product = np.empty_like(theta)
-            H_W1, H_b1, H_W2, H_b2 = layout.unpack(product)
-            RG2.sum(axis=0, out=H_b2)  # R{∇b2 J} = R{g2}
-            H_W2[...] = RG2.T @ H1  # R{∇W2 J} = R{g2} h1ᵀ + g2 R{h1}ᵀ
-            H_W2 += G2.T @ RH1
-            RG1 = G2 @ V2  # R{∇h1 J} = V2ᵀ g2 + W2ᵀ R{g2}
-            RG1 += RG2 @ W2
-            RG1 *= sigmoid_slope1
-            RH1 *= curvature1  # W2ᵀ g2 ⊙ (1 − 2 h1) ⊙ R{h1}
-            RG1 += RH1  # R{g1}
-            RG1.sum(axis=0, out=H_b1)  # R{∇b1 J} = R{g1}
-            H_W1[...] = (X.T @ RG1).T  # R{∇W1 J} = R{g1} h0ᵀ
-            return product
-
+        hessp = _HessianVectorProduct(
+            self, theta, X, s, (H1, H2, G2, sigmoid_slope1, curvature1)
+        )
         return data_loss, gradient, hessp
+
+
+class _HessianVectorProduct:
+    """``hessp(v) = Σ_i s_i H_i v`` at one point, with its forward pass kept.
+
+    Returned by :meth:`TwoLayerLoss.data_gradient_hessian_product`. An object, not
+    a closure, so that it pickles by reference to this class: the Dask backend keeps
+    one per block on its worker, and Dask may move it to another worker. Each call
+    runs BLAS single-threaded, as every evaluation does (the same bits whatever the
+    threads). The derivation is in :meth:`TwoLayerLoss.gradient_hessian_product`.
+    """
+
+    def __init__(self, loss, theta, X, sample_weight, forward):
+        self.loss, self.theta, self.X = loss, theta, X
+        self.sample_weight = sample_weight
+        self.forward = forward  # h1, h2, g2, h1(1 − h1), W2ᵀ g2 ⊙ (1 − 2 h1)
+
+    def __call__(self, v):
+        with _blas_single_threaded():
+            return self._product(np.asarray(v, dtype=self.theta.dtype))
+
+    def _product(self, v):
+        layout, X, s = self.loss.layout, self.X, self.sample_weight
+        H1, H2, G2, sigmoid_slope1, curvature1 = self.forward
+        _, _, W2, _ = layout.unpack(self.theta)
+        V1, c1, V2, c2 = layout.unpack(v)
+        # Forward R-pass.
+        RH1 = X @ V1.T  # R{a1} = V1 x + c1
+        RH1 += c1
+        RH1 *= sigmoid_slope1  # R{h1} = h1(1 − h1) ⊙ R{a1}
+        RA2 = H1 @ V2.T  # R{a2} = V2 h1 + W2 R{h1} + c2
+        RA2 += RH1 @ W2.T
+        RA2 += c2
+        if self.loss.output == "sigmoid":
+            RG2 = H2 * (1.0 - H2)
+            RG2 *= RA2  # R{h2} = h2(1 − h2) ⊙ R{a2}
+        else:
+            RA2 -= np.sum(H2 * RA2, axis=1, keepdims=True)
+            RG2 = H2 * RA2  # R{h2} = h2 ⊙ (R{a2} − h2ᵀ R{a2})
+        if s is not None:
+            RG2 *= s[:, None]  # R{g2}
+        # Backward R-pass.
+        product = np.empty_like(self.theta)
+        H_W1, H_b1, H_W2, H_b2 = layout.unpack(product)
+        RG2.sum(axis=0, out=H_b2)  # R{∇b2 J} = R{g2}
+        H_W2[...] = RG2.T @ H1  # R{∇W2 J} = R{g2} h1ᵀ + g2 R{h1}ᵀ
+        H_W2 += G2.T @ RH1
+        RG1 = G2 @ V2  # R{∇h1 J} = V2ᵀ g2 + W2ᵀ R{g2}
+        RG1 += RG2 @ W2
+        RG1 *= sigmoid_slope1
+        RH1 *= curvature1  # W2ᵀ g2 ⊙ (1 − 2 h1) ⊙ R{h1}
+        RG1 += RH1  # R{g1}
+        RG1.sum(axis=0, out=H_b1)  # R{∇b1 J} = R{g1}
+        H_W1[...] = (X.T @ RG1).T  # R{∇W1 J} = R{g1} h0ᵀ
+        return product

@@ -167,3 +167,17 @@ def test_no_overflow_warning_for_large_inputs():
     product = hessp(rng.normal(size=theta.size))
     assert np.isfinite(value) and np.all(np.isfinite(gradient))
     assert np.all(np.isfinite(product))
+
+
+def test_the_hessian_product_pickles_and_computes_the_same_after():
+    """The Dask backend keeps one product per block on a worker; Dask may move it
+    to another worker, which pickles it (a closure over module state could not)."""
+    import pickle
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(30, 4)), rng.integers(0, 2, size=(30, 2)) * 1.0
+    loss = TwoLayerLoss(ParameterLayout(4, 3, 2), output="sigmoid")
+    theta, v = rng.normal(size=(2, loss.layout.size))
+    _, _, hessp = loss.data_gradient_hessian_product(theta, X, Y, rng.random(30))
+    moved = pickle.loads(pickle.dumps(hessp))
+    np.testing.assert_array_equal(moved(v), hessp(v))

@@ -17,7 +17,7 @@ of blocks fixed, and prints milliseconds per evaluation:
 Each n has two rows: ``gradient`` (one evaluation of the objective and its
 gradient, what L-BFGS asks for) and ``hessp`` (one exact Hessian-vector product at a
 point already evaluated, what trust-ncg's inner loop asks for: on Dask, one task per
-block on the forward pass that block keeps on its worker).
+block, each recomputing its block's forward pass).
 
 With two worker processes the work is shared, so at large n the Dask path can beat
 the in-memory one even on 2 cores; the overhead is what does not shrink. Timings on
@@ -72,7 +72,7 @@ def measure(client, n, n_features, n_hidden, n_blocks, repeats, seed):
     value_dask, grad_dask = objective.loss_gradient(theta)  # warm-up: imports
     value_memory, grad_memory = loss.loss_gradient(theta, X, Y, None, 1e-4)
     # trust-ncg: Hessian-vector products at theta, each mapped over the blocks'
-    # kept forward passes (Dask) or on the in-memory arrays.
+    # blocks (Dask) or on the in-memory arrays.
     direction = np.random.default_rng(seed + 1).normal(size=theta.size)
     hessp_dask = objective.loss_gradient_hessp(theta)[2]
     hessp_memory = loss.gradient_hessian_product(theta, X, Y, None, 1e-4)[2]

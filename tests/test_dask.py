@@ -408,37 +408,3 @@ def test_callbacks_on_dask_arrays(client, breast_cancer):
         four = TwoLayerSigmoidClassifier(n_hidden=3, max_iter=4, random_state=0)
         four.fit(X_dask, y_dask)
     np.testing.assert_array_equal(stopped.W1_, four.W1_)
-
-
-def test_a_hessian_product_runs_on_another_worker_than_its_block(client, iris):
-    """The scheduler may run a block's product on a worker that does not hold the
-    block's kept forward pass: the pass is then moved (pickled) there. Forced here;
-    before it was picklable the product waited for it for good."""
-    from sklearn_twolayer._backends import dask as backend
-    from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
-
-    X, y = iris
-    Y = (y[:, None] == 1).astype(float)
-    loss = TwoLayerLoss(ParameterLayout(4, 3, 1), output="sigmoid")
-    theta, v = np.random.default_rng(0).normal(size=(2, loss.layout.size))
-    workers = sorted(client.scheduler_info()["workers"])
-    state = client.submit(
-        backend._block_hessian_state,
-        X,
-        Y,
-        None,
-        loss=loss,
-        theta=theta,
-        workers=workers[:1],
-        pure=False,
-    )
-    product = client.submit(
-        backend._block_hessian_product,
-        state,
-        v=v,
-        workers=workers[1:],
-        allow_other_workers=False,
-        pure=False,
-    )
-    expected = loss.data_gradient_hessian_product(theta, X, Y)[2](v)
-    np.testing.assert_allclose(product.result(timeout=60), expected, rtol=1e-12)

@@ -14,8 +14,8 @@ kernel on each block where it lives, and gathers one float and one vector of
 ``theta``'s size per block, added on the client in float64 in block order (an order
 fixed by the chunks, never by timing). Since the sum over the blocks is the sum over
 the rows, the objective is the in-memory one up to the order of floating-point
-additions. For ``solver="trust-ncg"`` each block keeps its forward pass on its worker
-(a future) and a Hessian-vector product maps over those. Early stopping's split
+additions. For ``solver="trust-ncg"`` a Hessian-vector product maps over the blocks
+the same way, each task recomputing its block's forward pass. Early stopping's split
 gathers one 64-bit fingerprint, target row and weight per row (never ``X``), runs
 the in-memory split on them, and cuts each block into its two parts on its worker.
 
@@ -164,18 +164,24 @@ def _block_data_loss(X_block, Y_block, s_block, *, loss, theta):
     return loss.data_loss(theta, X_block, Y_block, s_block)
 
 
-def _block_hessian_state(X_block, Y_block, s_block, *, loss, theta):
-    """The forward pass of one block, kept on its worker for Hessian products."""
-    return loss.data_gradient_hessian_product(theta, X_block, Y_block, s_block)
-
-
-def _hessian_sums(state):
-    data_loss, gradient, _ = state
+def _block_hessian_sums(X_block, Y_block, s_block, *, loss, theta):
+    """The loss and gradient sums of one block, from the Hessian kernel's pass."""
+    data_loss, gradient, _ = loss.data_gradient_hessian_product(
+        theta, X_block, Y_block, s_block
+    )
     return data_loss, gradient.astype(np.float64, copy=False)
 
 
-def _block_hessian_product(state, *, v):
-    return state[2](v).astype(np.float64, copy=False)
+def _block_hessian_product(X_block, Y_block, s_block, *, loss, theta, v):
+    """Σ s_i H_i v over one block: its forward pass, then the R-operator's pass.
+
+    The forward pass is recomputed here rather than kept on a worker between
+    tasks: a kept pass is a future that the scheduler may have to move, or lose
+    with its worker, and a product waiting for it could hang; the persisted blocks
+    themselves can always be moved or recomputed.
+    """
+    hessp = loss.data_gradient_hessian_product(theta, X_block, Y_block, s_block)[2]
+    return hessp(v).astype(np.float64, copy=False)
 
 
 def _block_fingerprints(X_block, Y_block, s_block):
@@ -383,30 +389,28 @@ class DaskRows:
     def data_hessian_product(self, theta):
         """The sums at ``theta`` and ``hessp(v) = Σ s_i H_i v`` over the blocks.
 
-        Each block's forward pass stays on its worker as a future until ``hessp``
-        is dropped; a product sends ``v`` and gathers one vector per block.
+        Each product maps one task per block over the persisted blocks, which
+        recomputes the block's forward pass and applies the R-operator to it (about
+        two gradient evaluations of work), and gathers one vector per block.
         """
-        X, Y, s = zip(*self.blocks, strict=True)
-        states = self.client.map(
-            _block_hessian_state,
-            X,
-            Y,
-            s,
-            loss=self.loss,
-            theta=self._theta(theta),
-            pure=False,
-        )
-        sums = self.client.map(_hessian_sums, states, pure=False)
+        theta = self._theta(theta)
         data_loss, gradient = _sum_in_order(
-            _gather(self.client, sums, _timeout(), "an evaluation of the loss")
+            self._map(
+                _block_hessian_sums,
+                "an evaluation of the loss",
+                loss=self.loss,
+                theta=theta,
+            )
         )
-        client, dtype = self.client, self.dtype
 
         def hessp(v):
-            products = client.map(
-                _block_hessian_product, states, v=np.asarray(v, dtype), pure=False
+            parts = self._map(
+                _block_hessian_product,
+                "a Hessian-vector product",
+                loss=self.loss,
+                theta=theta,
+                v=np.asarray(v, self.dtype),
             )
-            parts = _gather(client, products, _timeout(), "a Hessian-vector product")
             product = np.zeros(parts[0].shape)
             for part in parts:
                 product += part

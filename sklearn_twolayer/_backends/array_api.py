@@ -33,7 +33,7 @@ from sklearn.utils._array_api import (
     get_namespace_and_device,
     move_to,
 )
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from .. import _targets
 from .._split import _row_fingerprints, fingerprint_salts, held_out_rows
@@ -164,8 +164,10 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden):
 
 
 def prediction_input(estimator, X):
-    """``X`` validated against the fitted estimator, on its device."""
-    check_is_fitted(estimator)
+    """``X`` validated against the fitted estimator, on its device.
+
+    The prediction methods' decorator has already checked that it is fitted.
+    """
     xp, _, _ = get_namespace_and_device(X)
     X = validate_data(estimator, X, reset=False, dtype=_float_dtypes(xp))
     check_magnitude(xp, X)

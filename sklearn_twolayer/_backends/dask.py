@@ -164,14 +164,6 @@ def _block_data_loss(X_block, Y_block, s_block, *, loss, theta):
     return loss.data_loss(theta, X_block, Y_block, s_block)
 
 
-def _block_hessian_sums(X_block, Y_block, s_block, *, loss, theta):
-    """The loss and gradient sums of one block, from the Hessian kernel's pass."""
-    data_loss, gradient, _ = loss.data_gradient_hessian_product(
-        theta, X_block, Y_block, s_block
-    )
-    return data_loss, gradient.astype(np.float64, copy=False)
-
-
 def _block_hessian_product(X_block, Y_block, s_block, *, loss, theta, v):
     """Σ s_i H_i v over one block: its forward pass, then the R-operator's pass.
 
@@ -393,15 +385,10 @@ class DaskRows:
         recomputes the block's forward pass and applies the R-operator to it (about
         two gradient evaluations of work), and gathers one vector per block.
         """
+        # The sums are the gradient evaluation's own (blocked kernel); each product
+        # then redoes its block's forward pass, so nothing waits on a worker's state.
+        data_loss, gradient = self.data_loss_gradient(theta)
         theta = self._theta(theta)
-        data_loss, gradient = _sum_in_order(
-            self._map(
-                _block_hessian_sums,
-                "an evaluation of the loss",
-                loss=self.loss,
-                theta=theta,
-            )
-        )
 
         def hessp(v):
             parts = self._map(

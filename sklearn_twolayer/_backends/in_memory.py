@@ -6,7 +6,7 @@ over them. See :mod:`sklearn_twolayer._backends` for the interface.
 """
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from .. import _targets
 from .._split import weighted_stratified_split
@@ -44,8 +44,11 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden):
 
 
 def prediction_input(estimator, X):
-    """``X`` validated against the fitted estimator, as ``predict`` needs it."""
-    check_is_fitted(estimator)
+    """``X`` validated against the fitted estimator, as ``predict`` needs it.
+
+    The prediction methods' decorator has already checked that the estimator is
+    fitted (before ``check_same_namespace``), so it is not checked twice here.
+    """
     X = validate_data(
         estimator, X, reset=False, accept_sparse=ACCEPTED_SPARSE, dtype=FLOAT_DTYPES
     )

@@ -13,7 +13,13 @@ import functools
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils._array_api import check_same_namespace, move_to
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
@@ -38,21 +44,30 @@ def _dispatch_prediction(method):
 
     Other input: under array API dispatch, X must be in the namespace and on the
     device of the fit (scikit-learn's ``check_same_namespace``, checked before
-    anything else once the estimator is known to be fitted).
+    anything else once the estimator is known to be fitted). A private method
+    behind a public one (``_transform`` behind ``transform``) is named by the
+    public name in the error.
     """
+    public_name = method.__name__.lstrip("_")
 
     @functools.wraps(method)
     def dispatch(self, X, **kwargs):
         if is_dask_collection(X):
             return backend_for(X).predict(self, X, method.__name__, **kwargs)
         check_is_fitted(self)
-        check_same_namespace(X, self, attribute="W1_", method=method.__name__)
+        check_same_namespace(X, self, attribute="W1_", method=public_name)
         return method(self, X, **kwargs)
 
     return dispatch
 
 
-class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
+class TwoLayerSigmoidClassifier(
+    CallbackSupportMixin,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
+):
     """Two-layer sigmoid network trained with exact gradients and L-BFGS.
 
     The network is the source document's: ``h1 = σ(b1 + W1 x)`` and the output
@@ -176,6 +191,10 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string column names.
+
+    The fitted network is also a transformer: :meth:`transform` returns the hidden
+    activations ``h1``, a learned representation to plot or to feed to another
+    model (the estimator can be an intermediate step of a ``Pipeline``).
 
     See Also
     --------
@@ -529,6 +548,54 @@ class TwoLayerSigmoidClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstim
         if self.out_activation_ == "softmax":
             return self.classes_[np.argmax(scores, axis=1)]
         return (scores > 0).astype(int)
+
+    # -- the hidden layer as features -----------------------------------------------
+    def transform(self, X):
+        """Hidden activations ``h1 = σ(b1 + W1 x)`` of each sample (eq. 1.1).
+
+        The representation the output layer reads, as features for another model,
+        a plot or a clustering. In a ``Pipeline`` the estimator can be an
+        intermediate step: ``fit_transform`` fits it on ``(X, y)`` and returns the
+        hidden activations of ``X``. Column names (``get_feature_names_out``) are
+        ``twolayersigmoidclassifier0``, ``twolayersigmoidclassifier1``, ..., and
+        ``set_output(transform="pandas")`` (or ``"polars"``) returns a data frame.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_hidden)
+            Values in (0, 1), in the dtype of ``X`` (float32 stays float32). On a
+            Dask array, a lazy Dask array computed block by block; under array API
+            dispatch, an array of X's namespace on its device.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn_twolayer import TwoLayerSigmoidClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y)
+        >>> clf.transform(X[:3]).shape
+        (3, 2)
+        >>> clf.get_feature_names_out()
+        array(['twolayersigmoidclassifier0', 'twolayersigmoidclassifier1'],
+              dtype=object)
+        """
+        return self._transform(X)
+
+    @_dispatch_prediction
+    def _transform(self, X):
+        # Not wrapped by set_output (transform is): the Dask backend maps this
+        # method over the blocks, each of which must stay an array.
+        loss, theta, X, backend = self._loss_and_theta(X)
+        return backend.hidden(loss, theta, X)
+
+    @property
+    def _n_features_out(self):
+        """Number of hidden units: the columns of :meth:`transform`'s output."""
+        return self.W1_.shape[0]
 
     # -- explanation: the input gradient -----------------------------------------
     def input_gradient(self, X, *, output="proba"):

@@ -448,13 +448,33 @@ class TwoLayerLoss:
 
     # -- forward pass ------------------------------------------------------------
     def hidden(self, theta, X):
-        """h1 = σ(b1 + W1 x) for every row of X (the document's ``h1``).
+        """h1 = σ(b1 + W1 x) for every row of X (the document's ``h1``, eq. 1.1).
 
-        Returns an ``(n_samples, n_hidden)`` array in the dtype of ``theta``.
+        Returns an ``(n_samples, n_hidden)`` array in the dtype of ``theta``. Run as
+        :meth:`logits` runs: one block of rows computed directly, more blocks on
+        the evaluation's workers, BLAS single-threaded either way (except for
+        products too small for any BLAS to split), so a row's ``h1`` has the same
+        bits whatever the threads.
         """
         W1, b1, _, _ = self.layout.unpack(theta)
-        H1 = np.empty((X.shape[0], self.layout.n_hidden), dtype=theta.dtype)
-        return _hidden_into(H1, W1, b1, X)
+        n_hidden = self.layout.n_hidden
+        H1 = np.empty((X.shape[0], n_hidden), dtype=theta.dtype)
+        if X.shape[0] * n_hidden * theta.dtype.itemsize <= _BLOCK_BYTES:
+            tiny = X.shape[0] * n_hidden * self.layout.n_features <= _TINY_PRODUCT
+            with nullcontext() if tiny else _blas_single_threaded():
+                return _hidden_into(H1, W1, b1, X)
+        blocks = _row_blocks(X, n_hidden, theta.dtype.itemsize)
+
+        def new_worker():
+            def compute(group):
+                for block in (blocks[index] for index in group):
+                    _hidden_into(H1[block], W1, b1, _rows(X, block))
+
+            return compute
+
+        # Each row's h1 comes from its own block alone: nothing to combine.
+        _evaluate_groups(new_worker, len(blocks), lambda total, partial: None)
+        return H1
 
     def logits(self, theta, X):
         """Output logits a2 = b2 + W2 h1, shape ``(n_samples, n_outputs)``.

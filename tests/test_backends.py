@@ -350,3 +350,26 @@ def test_an_interrupted_refit_changes_nothing(request, monkeypatch, backend, sol
     assert after.keys() == before.keys()
     assert all(after[key] is value for key, value in before.items())
     np.testing.assert_array_equal(_proba(clf, X, backend), proba)
+
+
+@pytest.mark.parametrize("backend", OTHERS)
+def test_transform_gives_the_in_memory_hidden_layer(request, backend):
+    """h1 where X lives: lazily per block on Dask, on X's device for array API."""
+    if backend == "dask":
+        request.getfixturevalue("client")
+    X, y = _data("multiclass")
+    params = {**BASE, "n_hidden": 4}
+    reference = _fit("dense", params, X, y)
+    fitted = _fit(backend, params, X, y)
+    X_there = _as(backend, X)[0]
+    with _dispatch(backend):
+        H1 = fitted.transform(X_there)
+    if backend == "dask":
+        assert isinstance(H1, da.Array)  # lazy, one block per row block of X
+        assert H1.chunks == (X_there.chunks[0], (4,))
+    elif backend in ARRAY_API:
+        assert type(H1) is type(X_there)  # in X's namespace, on its device
+        assert H1.device == X_there.device
+    H1 = _host(H1)
+    assert H1.shape == (X.shape[0], 4) and H1.dtype == np.float64
+    np.testing.assert_allclose(H1, reference.transform(X), rtol=RTOL)

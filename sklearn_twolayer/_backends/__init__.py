@@ -10,12 +10,18 @@ and the mathematics (:mod:`sklearn_twolayer.network`) never sees a backend.
 
 The interface
 -------------
-A backend is a module with three functions::
+A backend is a module with four functions::
 
     training_rows(estimator, X, y, sample_weight, *, reset, n_hidden)
         -> (targets, rows)
     prediction_input(estimator, X) -> X, validated for prediction
     logits(loss, theta, X) -> A2 of shape (n_samples, n_outputs), in X's kind
+    hidden(loss, theta, X) -> H1 of shape (n_samples, n_hidden), in X's kind
+
+``logits`` and ``hidden`` take the fitted network as ``loss`` (its layout and
+output) and ``theta`` (a host vector in X's dtype) and return the document's ``a2``
+and ``h1`` (eq. 1.1) for the rows of a validated ``X``, where ``X`` lives: the
+estimator's prediction methods and ``transform`` are built on them.
 
 ``training_rows`` validates the fit input (``reset`` as in ``validate_data``),
 encodes the labels and weights with :mod:`sklearn_twolayer._targets` (the same code

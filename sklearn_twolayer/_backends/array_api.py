@@ -41,6 +41,7 @@ from ..network import ParameterLayout, TwoLayerLoss
 
 __all__ = [
     "TrainingRows",
+    "hidden",
     "is_array_api_input",
     "logits",
     "prediction_input",
@@ -296,12 +297,17 @@ def _flat(xp, *parts):
     return xp.concat([xp.reshape(part, (-1,)) for part in parts])
 
 
+def hidden_of_rows(xp, W1, b1, X):
+    """h1 = σ(b1 + W1 x) for the rows of one block (eq. 1.1's hidden layer)."""
+    A1 = X @ W1.T
+    A1 += b1
+    return hidden_sigmoid_(xp, A1)
+
+
 def logits_of_rows(xp, weights, X):
     """a2 = b2 + W2 σ(b1 + W1 x) for the rows of one block, and their h1."""
     W1, b1, W2, b2 = weights
-    A1 = X @ W1.T
-    A1 += b1
-    H1 = hidden_sigmoid_(xp, A1)
+    H1 = hidden_of_rows(xp, W1, b1, X)
     A2 = H1 @ W2.T
     A2 += b2
     return A2, H1
@@ -626,6 +632,21 @@ def logits(loss, theta, X):
         X.shape[0], loss.layout.n_hidden * np.dtype(dtype).itemsize, device
     )
     return xp.concat([logits_of_rows(xp, weights, X[block, :])[0] for block in blocks])
+
+
+def hidden(loss, theta, X):
+    """h1 = σ(b1 + W1 x) for every row of X, on its device, in its namespace and dtype.
+
+    As :func:`logits`: ``theta`` crosses once, the rows never do.
+    """
+    xp, _, device = get_namespace_and_device(X)
+    dtype = np.float32 if X.dtype == xp.float32 else np.float64
+    theta = _to_device(np.asarray(theta).astype(dtype), xp, device)
+    W1, b1, _, _ = _unpack(xp, loss.layout, theta)
+    blocks = _block_slices(
+        X.shape[0], loss.layout.n_hidden * np.dtype(dtype).itemsize, device
+    )
+    return xp.concat([hidden_of_rows(xp, W1, b1, X[block, :]) for block in blocks])
 
 
 # -- the outputs of prediction, in X's namespace ---------------------------------------

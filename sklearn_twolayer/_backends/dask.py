@@ -597,7 +597,10 @@ def predict(estimator, X, method, **kwargs):
     binary = estimator._is_binary()
     if method == "_input_gradient":
         return _input_gradient(estimator, X, binary, kwargs)
-    if method == "predict":
+    if method == "_transform":  # h1, in X's dtype, one column per hidden unit
+        dtype = X.dtype
+        n_columns = estimator.W1_.shape[0]
+    elif method == "predict":
         multilabel = estimator.out_activation_ == "logistic" and not binary
         dtype = np.dtype(int) if multilabel else estimator.classes_.dtype
         n_columns = estimator.n_outputs_ if multilabel else None

@@ -16,7 +16,7 @@ from . import is_dask_collection
 ACCEPTED_SPARSE = ("csr", "csc")
 FLOAT_DTYPES = (np.float64, np.float32)
 
-__all__ = ["InMemoryRows", "logits", "prediction_input", "training_rows"]
+__all__ = ["InMemoryRows", "hidden", "logits", "prediction_input", "training_rows"]
 
 
 def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden):
@@ -59,6 +59,11 @@ def prediction_input(estimator, X):
 def logits(loss, theta, X):
     """Output logits ``a2`` of every row of ``X`` (blocked, threaded)."""
     return loss.logits(theta, X)
+
+
+def hidden(loss, theta, X):
+    """Hidden activations ``h1`` of every row of ``X`` (blocked, threaded)."""
+    return loss.hidden(theta, X)
 
 
 def check_magnitude(X):

@@ -129,11 +129,17 @@ class TwoLayerSigmoidClassifier(
         data), starts from the previous parameters, whose validation loss is the
         baseline to beat, and restarts the curves. A callback that stops the fit
         (see :meth:`set_callbacks`) ends it as the patience would: the kept
-        parameters are still those of the lowest validation loss so far.
+        parameters are still those of the lowest validation loss so far. With
+        validation rows of one's own (``fit(X, y, X_val=..., y_val=...)``, as
+        ``HistGradientBoostingClassifier`` takes them), nothing is held out:
+        every row of ``X`` trains and the validation loss is computed on
+        ``X_val``, weighted by ``sample_weight_val`` and the class weights; the
+        rest is as above (with ``warm_start``, the previous parameters' loss on
+        this fit's ``X_val`` is the baseline).
     validation_fraction : float, default=0.1
         Fraction of each stratum's weight held out when ``early_stopping=True``,
         rounded to whole distinct rows, at least one row held out and one kept
-        per stratum.
+        per stratum. Unused when ``fit`` is given ``X_val`` and ``y_val``.
     n_iter_no_change : int, default=10
         Number of iterations without a lower validation loss after which
         ``early_stopping`` stops the solver.
@@ -178,8 +184,8 @@ class TwoLayerSigmoidClassifier(
         Objective after each solver iteration of the last ``fit`` (with early
         stopping, the objective on the training rows only).
     validation_loss_curve_ : list of float or None
-        Validation loss after each iteration, as long as ``loss_curve_``; None
-        when ``early_stopping=False``.
+        Validation loss (on the held-out rows, or on ``X_val``) after each
+        iteration, as long as ``loss_curve_``; None when ``early_stopping=False``.
     best_validation_loss_ : float or None
         Lowest validation loss, that of the kept parameters; None when
         ``early_stopping=False``.
@@ -290,7 +296,16 @@ class TwoLayerSigmoidClassifier(
 
     # -- fitting -----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Fit the network to ``X`` and ``y`` with the chosen solver.
 
         Parameters
@@ -302,6 +317,25 @@ class TwoLayerSigmoidClassifier(
             Class labels, or a 0/1 indicator matrix for multilabel targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the samples; a weight of k acts as k copies.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            Validation rows for early stopping, instead of a split of ``X``: every
+            row of ``X`` then trains, and the validation loss is computed on
+            ``X_val`` (for example a later period of a time series, or other
+            groups). Needs ``y_val`` and ``early_stopping=True``;
+            ``validation_fraction`` is then unused. Validated as ``X`` is (the same
+            features, the same kind of input: a Dask array with a Dask ``X``, an
+            array of ``X``'s namespace under array API dispatch). In a
+            ``Pipeline``, ``X_val`` is transformed by the preceding steps with
+            ``Pipeline(..., transform_input=["X_val"])`` and metadata routing
+            (see the early stopping page).
+        y_val : array-like of shape (n_val,) or (n_val, n_labels), default=None
+            Labels of ``X_val``: classes of ``y`` (a subset of them is fine), or an
+            indicator matrix with ``y``'s labels.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows. They weight the validation loss
+            together with the class weights of ``class_weight`` (those of the
+            training ``y`` for ``"balanced"``).
 
         Returns
         -------
@@ -312,12 +346,13 @@ class TwoLayerSigmoidClassifier(
         # callbacks count max_iter too), and a bool for a count is rejected before
         # anything is set up.
         _integer_parameters_as_int(self)
+        validation = self._validation_data(X_val, y_val, sample_weight_val)
         # Before the snapshot: a failed fit restores the estimator, and the callbacks'
         # context must survive that for their teardown (by _fit_context) to run.
         callbacks = FitCallbacks(self, X, y, sample_weight, self.max_iter)
         before = self.__dict__.copy()
         try:
-            fitted = self._fit(X, y, sample_weight, callbacks)
+            fitted = self._fit(X, y, sample_weight, callbacks, validation)
         except BaseException:
             # Atomic: a failed or interrupted fit (KeyboardInterrupt included) leaves
             # the estimator as it was; validation may already have set
@@ -329,13 +364,38 @@ class TwoLayerSigmoidClassifier(
         callbacks.end()  # the fitted estimator is the fit task's model
         return self
 
-    def _fit(self, X, y, sample_weight, callbacks):
+    def _validation_data(self, X_val, y_val, sample_weight_val):
+        """``(X_val, y_val, sample_weight_val)``, or None; HistGradientBoosting's
+        errors for an incomplete validation set or one without early stopping."""
+        if X_val is None and y_val is None:
+            if sample_weight_val is not None:
+                raise ValueError(
+                    "sample_weight_val is provided, but X_val and y_val were not "
+                    "provided."
+                )
+            return None
+        if y_val is None:
+            raise ValueError("X_val is provided, but y_val was not provided.")
+        if X_val is None:
+            raise ValueError("y_val is provided, but X_val was not provided.")
+        if not self.early_stopping:
+            raise ValueError(
+                "X_val and y_val are passed to fit while at the same time "
+                "early_stopping is False. When passing X_val and y_val to fit, "
+                "early_stopping should be set to True."
+            )
+        return X_val, y_val, sample_weight_val
+
+    def _fit(self, X, y, sample_weight, callbacks, validation=None):
         """The fit, for every backend; returns the fitted attributes to assign."""
         backend = backend_for(X)
         continuing = self.warm_start and hasattr(self, "W1_")
         targets, rows = backend.training_rows(
             self, X, y, sample_weight, reset=not continuing, n_hidden=self.n_hidden
         )
+        held_out = None
+        if validation is not None:
+            held_out = _validation_rows(self, backend, targets, *validation)
         callbacks.begin()
         layout = rows.loss.layout
         if continuing:
@@ -345,8 +405,9 @@ class TwoLayerSigmoidClassifier(
 
         monitor = None
         if self.early_stopping:
-            # Both parts have positive total weight (the split's guarantee).
-            rows, held_out = rows.split(self.validation_fraction, self.random_state)
+            if held_out is None:
+                # Both parts have positive total weight (the split's guarantee).
+                rows, held_out = rows.split(self.validation_fraction, self.random_state)
             monitor = ValidationMonitor(
                 Objective(held_out, 0.0).data_term, theta0, self.n_iter_no_change
             )
@@ -700,6 +761,35 @@ def _integer_parameters_as_int(estimator):
             )
         if isinstance(value, Integral) and type(value) is not int:
             setattr(estimator, name, int(value))
+
+
+def _validation_rows(estimator, backend, targets, X_val, y_val, sample_weight_val):
+    """The rows of ``fit``'s validation set, on the training rows' backend.
+
+    Validated and encoded as training rows are, against the fit's features and
+    targets (``reset=False``, the fit's ``targets``). An error is the one the same
+    bad input gets as training input, prefixed by where it was found.
+    """
+    try:
+        return backend.training_rows(
+            estimator,
+            X_val,
+            y_val,
+            sample_weight_val,
+            reset=False,
+            n_hidden=estimator.n_hidden,
+            targets=targets,
+        )[1]
+    except (ValueError, TypeError) as error:
+        try:
+            named = type(error)(
+                f"In the validation set (X_val, y_val, sample_weight_val): {error}"
+            )
+        except Exception:  # an error type built from more than a message
+            named = None
+        if named is None:
+            raise
+        raise named from error
 
 
 def _glorot_start(layout, random_state):

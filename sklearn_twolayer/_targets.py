@@ -12,11 +12,17 @@ below, so a label or a weight means the same thing wherever the rows live:
   client), :func:`class_weights` once, then :func:`target_matrix` and
   :func:`row_weights` per block.
 
+A fit's validation rows (``fit(..., X_val=, y_val=)``) are encoded with the
+:class:`Targets` of its training rows, class weights included:
+:func:`encode_validation_targets_and_weights` in memory and on devices, and on Dask
+:func:`check_validation_labels` on the distinct labels, then the same per-block
+functions with ``targets.class_weights``.
+
 ``type_of_target`` and ``compute_class_weight`` are called here and nowhere else.
 """
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from numbers import Real
 
 import numpy as np
@@ -28,9 +34,11 @@ from sklearn.utils.validation import _check_sample_weight
 
 __all__ = [
     "Targets",
+    "check_validation_labels",
     "class_weights",
     "describe_targets",
     "encode_targets_and_weights",
+    "encode_validation_targets_and_weights",
     "label_totals",
     "row_weights",
     "target_matrix",
@@ -48,10 +56,15 @@ class Targets:
         for a multilabel indicator matrix.
     multilabel : bool
         Whether ``y`` is a multilabel indicator matrix (one sigmoid per label).
+    class_weights : list or None
+        The fit's class weights per label column, as :func:`class_weights` returns
+        them (None without ``class_weight``); its validation rows are weighted
+        with them. Set once the training rows' totals are known.
     """
 
     classes: np.ndarray
     multilabel: bool
+    class_weights: list | None = field(default=None, compare=False)
 
     @property
     def output(self):
@@ -233,11 +246,12 @@ def row_weights(y, sample_weight, targets, per_class, dtype):
     return weights
 
 
-def check_weight_sum(weight_sum):
-    """The objective divides by Σ s_i: it must be positive."""
+def check_weight_sum(weight_sum, validation=False):
+    """The objective (or the validation loss) divides by Σ s_i: it must be positive."""
     if not weight_sum > 0:
         raise ValueError(
-            "The sample weights times the class weights sum to 0: nothing to fit."
+            "The sample weights times the class weights sum to 0: "
+            + ("no validation loss." if validation else "nothing to fit.")
         )
 
 
@@ -265,7 +279,77 @@ def encode_targets_and_weights(class_weight, X, y, sample_weight):
     weights = row_weights(y, sample_weight, targets, per_class, X.dtype)
     if weights is not None:
         check_weight_sum(np.sum(weights, dtype=np.float64))
+    targets = replace(targets, class_weights=per_class)
     return targets, target_matrix(y, targets, X.dtype), weights
+
+
+def check_validation_labels(y, targets):
+    """Reject validation labels the fit's network has no output for.
+
+    ``y`` is the validation target, or (Dask) an array with its distinct values,
+    as for :func:`describe_targets`, whose checks and messages it shares. It may
+    hold a single class. Its kind must be the fit's (a 1-D label vector, or an
+    indicator matrix with as many labels); a label outside ``targets.classes`` is
+    an error, as is, with balanced multilabel class weights, a 0 or 1 that a
+    training label column never held (it has no class weight).
+    """
+    check_classification_targets(y)
+    target_type = type_of_target(y, input_name="y")
+    if target_type not in ("binary", "multiclass", "multilabel-indicator"):
+        raise ValueError(
+            "TwoLayerSigmoidClassifier supports binary, multiclass and multilabel "
+            f"targets; got a {target_type!r} target."
+        )
+    if targets.multilabel != (target_type == "multilabel-indicator"):
+        fitted = "multilabel" if targets.multilabel else "binary or multiclass"
+        raise ValueError(
+            f"y is a {target_type!r} target, but the network was set up for a "
+            f"{fitted} target by the training y."
+        )
+    if targets.multilabel:
+        if y.shape[1] != targets.classes.size:
+            raise ValueError(
+                f"y has {y.shape[1]} label columns, but the training y has "
+                f"{targets.classes.size}."
+            )
+        for column, (present, _) in enumerate(targets.class_weights or []):
+            values = np.unique(np.asarray(y[:, column]))
+            missing = [v for v in values.tolist() if v not in present.tolist()]
+            if missing:
+                raise ValueError(
+                    f"y has the value(s) {missing} in label column {column}, which "
+                    "the training y never has: there is no class weight for them."
+                )
+        return
+    known = set(targets.classes.tolist())
+    unseen = [label for label in np.unique(y).tolist() if label not in known]
+    if unseen:
+        raise ValueError(
+            f"y contains previously unseen labels: {unseen}; the classes of the "
+            f"training y are {targets.classes.tolist()}."
+        )
+
+
+def encode_validation_targets_and_weights(targets, X, y, sample_weight):
+    """``(Y, s)`` of validation rows held in memory, encoded as the fit's.
+
+    The labels are checked by :func:`check_validation_labels` and weighted by the
+    fit's class weights (``targets.class_weights``) times ``sample_weight``;
+    ``Y`` and ``s`` are in ``X.dtype``, ``s`` None when all weights are 1.
+    """
+    y = ravel_column_vector(y, stacklevel=6)  # the caller of fit (_fit_context)
+    if targets.multilabel and hasattr(y, "toarray"):
+        y = y.toarray()
+    y = np.asarray(y)
+    check_validation_labels(y, targets)
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+    weights = row_weights(y, sample_weight, targets, targets.class_weights, X.dtype)
+    if weights is not None:
+        check_weight_sum(np.sum(weights, dtype=np.float64), validation=True)
+    return target_matrix(y, targets, X.dtype), weights
 
 
 def _check_class_weight_dict(class_weight, classes):

@@ -373,3 +373,125 @@ def test_transform_gives_the_in_memory_hidden_layer(request, backend):
     H1 = _host(H1)
     assert H1.shape == (X.shape[0], 4) and H1.dtype == np.float64
     np.testing.assert_allclose(H1, reference.transform(X), rtol=RTOL)
+
+
+# (name, target, extra parameters, weighted validation rows): fit(..., X_val=, y_val=)
+VALIDATION_CASES = [
+    ("multiclass weighted", "multiclass", {}, True),
+    ("balanced binary trust-ncg", "binary", {"class_weight": "balanced"}, False),
+    ("balanced multilabel", "multilabel", {"class_weight": "balanced"}, True),
+    # trust-ncg's later steps magnify rounding: a short patience keeps the case
+    # within the iterations where the backends' sums leave the path unchanged.
+    (
+        "multilabel trust-ncg",
+        "multilabel",
+        {"solver": "trust-ncg", "n_iter_no_change": 3},
+        True,
+    ),
+]
+
+
+def _hold_out_the_last(X, y, n=40):
+    """A time-ordered hold-out: the last ``n`` rows, after a fixed shuffle."""
+    order = np.random.default_rng(3).permutation(X.shape[0])
+    X, y = X[order], y[order]
+    return X[:-n], y[:-n], X[-n:], y[-n:]
+
+
+def _as_rows(backend, X, y, sample_weight=None):
+    """As ``_as``, for any number of rows: unequal Dask chunks of X, y, weights."""
+    if backend != "dask":
+        return _as(backend, X, y, sample_weight)
+    n = X.shape[0]
+    X = da.from_array(X, chunks=((n // 3, n - n // 3), X.shape[1]))
+    y = da.from_array(y, chunks=n // 4 + 1)
+    if sample_weight is not None:
+        sample_weight = da.from_array(sample_weight, chunks=n // 5 + 1)
+    return X, y, sample_weight
+
+
+def _fit_with_validation(backend, params, X, y, X_val, y_val, sample_weight_val):
+    clf = TwoLayerSigmoidClassifier(**params)
+    X, y, _ = _as_rows(backend, X, y)
+    X_val, y_val, sample_weight_val = _as_rows(backend, X_val, y_val, sample_weight_val)
+    with warnings.catch_warnings(), _dispatch(backend):
+        warnings.simplefilter("error", ConvergenceWarning)  # each case converges
+        return clf.fit(
+            X, y, X_val=X_val, y_val=y_val, sample_weight_val=sample_weight_val
+        )
+
+
+@pytest.mark.parametrize("backend", OTHERS)
+@pytest.mark.parametrize(
+    "name, target, extra, weighted",
+    VALIDATION_CASES,
+    ids=[case[0] for case in VALIDATION_CASES],
+)
+def test_a_validation_set_gives_the_in_memory_model(
+    request, backend, name, target, extra, weighted
+):
+    if backend == "dask":
+        request.getfixturevalue("client")
+    X, y, X_val, y_val = _hold_out_the_last(*_data(target))
+    sample_weight_val = _weights(X_val.shape[0]) if weighted else None
+    params = {**BASE, "alpha": 1e-2, "early_stopping": True, **extra}
+    data = (X, y, X_val, y_val, sample_weight_val)
+    reference = _fit_with_validation("dense", params, *data)
+    fitted = _fit_with_validation(backend, params, *data)
+    assert fitted.n_iter_ == reference.n_iter_
+    assert fitted.best_iteration_ == reference.best_iteration_
+    np.testing.assert_allclose(
+        fitted.validation_loss_curve_, reference.validation_loss_curve_, rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        _proba(fitted, X, backend), _proba(reference, X), rtol=RTOL
+    )
+    # Every training row trained: the objective is over all of X.
+    assert fitted.loss_ == pytest.approx(reference.loss_, rel=1e-6)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "case",
+    [c for c in _bad_inputs() if c not in ("one class", "one class weighted")],
+)
+def test_bad_validation_input_gets_the_training_message(request, backend, case):
+    """The validation rows are validated as training rows are, on every backend:
+    the error is the training input's, prefixed by where it was found."""
+    if backend == "dask":
+        request.getfixturevalue("client")
+    X_bad, y_bad, sample_weight_bad = _bad_inputs()[case]
+    with pytest.raises(ValueError) as training:
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X_bad, y_bad, sample_weight_bad)
+    X, y = _iris()
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, early_stopping=True)
+    X, y, _ = _as(backend, X, y)
+    X_val, y_val, sample_weight_val = _as_rows(backend, X_bad, y_bad, sample_weight_bad)
+    with pytest.raises(ValueError) as validation, _dispatch(backend):
+        clf.fit(X, y, X_val=X_val, y_val=y_val, sample_weight_val=sample_weight_val)
+    message = str(validation.value)
+    if backend in ARRAY_API:  # as in test_bad_input_gets_the_in_memory_message
+        message = re.sub(
+            r"\b(torch|array_api_strict)\.(float\d+)", r"dtype('\2')", message
+        )
+    prefix = "In the validation set (X_val, y_val, sample_weight_val): "
+    assert message == prefix + str(training.value)
+    assert not hasattr(clf, "n_features_in_")  # a failed fit changes nothing
+
+
+def test_validation_rows_of_another_kind_than_the_training_rows(client):
+    """Dask X with NumPy X_val, and NumPy X with Dask X_val: the same model."""
+    X, y, X_val, y_val = _hold_out_the_last(*_data("multiclass"))
+    params = {**BASE, "early_stopping": True, "alpha": 1e-2}
+    reference = _fit_with_validation("dense", params, X, y, X_val, y_val, None)
+    on_dask = TwoLayerSigmoidClassifier(**params).fit(
+        *_as_rows("dask", X, y)[:2], X_val=X_val, y_val=y_val
+    )
+    lazy_val = TwoLayerSigmoidClassifier(**params).fit(
+        X, y, X_val=da.from_array(X_val, chunks=15), y_val=da.from_array(y_val)
+    )
+    for fitted in (on_dask, lazy_val):
+        assert fitted.n_iter_ == reference.n_iter_
+        np.testing.assert_allclose(
+            fitted.validation_loss_curve_, reference.validation_loss_curve_, rtol=1e-6
+        )

@@ -12,7 +12,7 @@ The interface
 -------------
 A backend is a module with four functions::
 
-    training_rows(estimator, X, y, sample_weight, *, reset, n_hidden)
+    training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=None)
         -> (targets, rows)
     prediction_input(estimator, X) -> X, validated for prediction
     logits(loss, theta, X) -> A2 of shape (n_samples, n_outputs), in X's kind
@@ -26,7 +26,10 @@ estimator's prediction methods and ``transform`` are built on them.
 ``training_rows`` validates the fit input (``reset`` as in ``validate_data``),
 encodes the labels and weights with :mod:`sklearn_twolayer._targets` (the same code
 for every backend) and returns the :class:`~sklearn_twolayer._targets.Targets` and the
-rows of the fit, an object with::
+rows of the fit. Given the fit's ``targets``, the input is the fit's validation set
+(``X_val``, ``y_val``, ``sample_weight_val``, with ``reset=False``): its labels are
+checked against ``targets`` and weighted with its class weights, and the same
+``targets`` come back. The rows are an object with::
 
     n_samples, n_features : int
     dtype : numpy dtype           the computation's, float32 or float64

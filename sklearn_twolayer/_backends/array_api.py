@@ -123,13 +123,15 @@ def check_magnitude(xp, X):
         )
 
 
-def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden):
+def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=None):
     """Validate array-API fit input; return ``(targets, TrainingRows)`` on X's device.
 
     X is validated in its namespace (finiteness and shape checked on the device).
     y and the sample weights are brought to the host, where the targets and the
     combined weights are encoded by :mod:`sklearn_twolayer._targets` exactly as for
     in-memory data; the 0/1 matrix Y and the weights then move to X's device, once.
+    With ``targets`` (the fit's), the rows are its validation rows, encoded with
+    them.
     """
     xp, _, device = get_namespace_and_device(X)
     y, sample_weight = _host_copy(y), _host_copy(sample_weight)
@@ -141,9 +143,14 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden):
     # The encoding reads only the number of rows and the dtype of X: a host
     # stand-in without columns gives it both without copying X off its device.
     rows_like_X = np.empty((X.shape[0], 0), dtype=dtype)
-    targets, Y, weights = _targets.encode_targets_and_weights(
-        estimator.class_weight, rows_like_X, y, sample_weight
-    )
+    if targets is None:
+        targets, Y, weights = _targets.encode_targets_and_weights(
+            estimator.class_weight, rows_like_X, y, sample_weight
+        )
+    else:
+        Y, weights = _targets.encode_validation_targets_and_weights(
+            targets, rows_like_X, y, sample_weight
+        )
     weight_sum = (
         float(X.shape[0])
         if weights is None

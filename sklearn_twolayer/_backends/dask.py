@@ -35,6 +35,7 @@ Pitfalls and their guards
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import importlib.metadata
 import itertools
 import warnings
@@ -466,8 +467,12 @@ class DaskRows:
 
 
 # -- the backend's entry points ------------------------------------------------------
-def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden):
-    """Validate Dask fit input block by block; return ``(targets, DaskRows)``."""
+def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=None):
+    """Validate Dask fit input block by block; return ``(targets, DaskRows)``.
+
+    With ``targets`` (the fit's), the rows are its validation rows: their labels
+    are checked against it and weighted with its class weights.
+    """
     client = _client()
     timeout = _timeout()
     X = _validated_X(estimator, X, reset=reset)
@@ -507,12 +512,15 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden):
             labels, input_name="y", estimator_name=type(estimator).__name__
         )
     n_columns = y.shape[1] if y.ndim == 2 else 1
-    targets = _targets.describe_targets(
-        _targets.representative_labels(labels, y.ndim, n_columns),
-        estimator.class_weight,
-    )
-    per_class = None
-    if estimator.class_weight is not None or sw is not None:
+    representative = _targets.representative_labels(labels, y.ndim, n_columns)
+    validation = targets is not None
+    if validation:
+        _targets.check_validation_labels(representative, targets)
+        per_class = targets.class_weights
+    else:
+        targets = _targets.describe_targets(representative, estimator.class_weight)
+        per_class = None
+    if not validation and (estimator.class_weight is not None or sw is not None):
         parts = _gather(
             client,
             client.map(
@@ -525,6 +533,7 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden):
         if sw is not None:
             _targets.check_positive_classes(totals, targets)
         per_class = _targets.class_weights(estimator.class_weight, targets, totals)
+    targets = dataclasses.replace(targets, class_weights=per_class)
 
     dtype = X.dtype
     Y_blocks = client.map(
@@ -546,7 +555,7 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden):
         weight_sum = float(
             sum(_gather(client, sums, timeout, "the sum of the weights"))
         )
-        _targets.check_weight_sum(weight_sum)
+        _targets.check_weight_sum(weight_sum, validation)
 
     layout = ParameterLayout(X.shape[1], n_hidden, targets.n_outputs)
     rows = DaskRows(

@@ -19,13 +19,18 @@ FLOAT_DTYPES = (np.float64, np.float32)
 __all__ = ["InMemoryRows", "hidden", "logits", "prediction_input", "training_rows"]
 
 
-def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden):
-    """Validate in-memory fit input; return ``(targets, InMemoryRows)``."""
-    if is_dask_collection(y, sample_weight):
+def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=None):
+    """Validate in-memory fit input; return ``(targets, InMemoryRows)``.
+
+    With ``targets`` (the fit's), the rows are its validation rows, encoded with
+    them (:func:`~sklearn_twolayer._targets.encode_validation_targets_and_weights`).
+    """
+    if is_dask_collection(X, y, sample_weight):
         import dask
 
-        # Only y or the weights are lazy: they are as small as a column of X.
-        y, sample_weight = dask.compute(y, sample_weight)
+        # Only y or the weights are lazy (they are as small as a column of X), or
+        # the validation rows of a fit on in-memory rows.
+        X, y, sample_weight = dask.compute(X, y, sample_weight)
     X, y = validate_data(
         estimator,
         X,
@@ -36,9 +41,14 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden):
         multi_output=True,
     )
     check_magnitude(X)
-    targets, Y, weights = _targets.encode_targets_and_weights(
-        estimator.class_weight, X, y, sample_weight
-    )
+    if targets is None:
+        targets, Y, weights = _targets.encode_targets_and_weights(
+            estimator.class_weight, X, y, sample_weight
+        )
+    else:
+        Y, weights = _targets.encode_validation_targets_and_weights(
+            targets, X, y, sample_weight
+        )
     layout = ParameterLayout(X.shape[1], n_hidden, targets.n_outputs)
     return targets, InMemoryRows(X, Y, weights, TwoLayerLoss(layout, targets.output))
 

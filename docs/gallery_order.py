@@ -14,6 +14,7 @@ READING_ORDER = (
     "plot_sample_and_class_weights.py",
     "plot_gradient_check.py",
     "plot_early_stopping.py",
+    "plot_hidden_features.py",
     "plot_solvers.py",
 )
 

@@ -781,15 +781,11 @@ def _validation_rows(estimator, backend, targets, X_val, y_val, sample_weight_va
             targets=targets,
         )[1]
     except (ValueError, TypeError) as error:
-        try:
-            named = type(error)(
-                f"In the validation set (X_val, y_val, sample_weight_val): {error}"
-            )
-        except Exception:  # an error type built from more than a message
-            named = None
-        if named is None:
+        if type(error) not in (ValueError, TypeError):  # a subclass: kept as is
             raise
-        raise named from error
+        raise type(error)(
+            f"In the validation set (X_val, y_val, sample_weight_val): {error}"
+        ) from error
 
 
 def _glorot_start(layout, random_state):

@@ -495,3 +495,32 @@ def test_validation_rows_of_another_kind_than_the_training_rows(client):
         np.testing.assert_allclose(
             fitted.validation_loss_curve_, reference.validation_loss_curve_, rtol=1e-6
         )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_balanced_multilabel_validation_labels_are_checked_per_column(request, backend):
+    """A label column that is always 0 in training has no class weight for a 1:
+    refused in that column only, wherever the rows live."""
+    if backend == "dask":
+        request.getfixturevalue("client")
+    X, Y = _data("multilabel")
+    Y = Y.copy()
+    Y[:110, 2] = 0  # the training rows never have label 2
+    params = {**BASE, "class_weight": "balanced", "early_stopping": True}
+    X_train, Y_train, _ = _as_rows(backend, X[:110], Y[:110])
+    clf = TwoLayerSigmoidClassifier(**params)
+    fine = Y[110:].copy()
+    fine[:, 2] = 0  # ones in the other columns only
+    with warnings.catch_warnings(), _dispatch(backend):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, Y_train, X_val=_as_rows(backend, X[110:], fine)[0], y_val=fine)
+        assert clf.best_validation_loss_ > 0
+        bad = fine.copy()
+        bad[0, 2] = 1
+        with pytest.raises(ValueError, match=r"the value\(s\) \[1\] in label column 2"):
+            clf.fit(
+                X_train,
+                Y_train,
+                X_val=_as_rows(backend, X[110:], bad)[0],
+                y_val=_as_rows(backend, X[110:], bad)[1],
+            )

@@ -142,6 +142,10 @@ def _block_summary(X_block, y_block, sw_block):
         "X_nan": bool(np.isnan(X_block).any()),
         "X_largest": float(np.max(np.abs(X_block), initial=0.0, where=finite)),
         "labels": np.unique(y_block),
+        # per label column of a 2-D y: what a validation y is checked on
+        "column_labels": [np.unique(column) for column in y_block.T]
+        if y_block.ndim == 2
+        else None,
     }
     if sw_block is not None:
         summary["sw_nonfinite"] = not bool(np.isfinite(sw_block).all())
@@ -515,6 +519,15 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
     representative = _targets.representative_labels(labels, y.ndim, n_columns)
     validation = targets is not None
     if validation:
+        if y.ndim == 2:  # each label column's own values (class weights per column)
+            representative = _columns_with_values(
+                [
+                    np.unique(
+                        np.concatenate([s["column_labels"][j] for s in summaries])
+                    )
+                    for j in range(n_columns)
+                ]
+            )
         _targets.check_validation_labels(representative, targets)
         per_class = targets.class_weights
     else:
@@ -568,6 +581,22 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
         TwoLayerLoss(layout, targets.output),
     )
     return targets, rows
+
+
+def _columns_with_values(values_per_column):
+    """Rows whose column j takes exactly the values ``values_per_column[j]``.
+
+    For a 2-D ``y``: ``type_of_target`` and the per-column checks of
+    :func:`~sklearn_twolayer._targets.check_validation_labels` read it as they
+    read the whole ``y``.
+    """
+    n_rows = max(len(values) for values in values_per_column)
+    return np.column_stack(
+        [
+            values[np.minimum(np.arange(n_rows), len(values) - 1)]
+            for values in values_per_column
+        ]
+    )
 
 
 def _check_summaries(estimator, summaries, dtype, weighted):

@@ -23,6 +23,7 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils._array_api import check_same_namespace, move_to
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from ._backends import backend_for, in_memory, is_dask_collection
@@ -629,8 +630,9 @@ default=None
         -------
         ndarray of shape (n_samples, n_hidden)
             Values in (0, 1), in the dtype of ``X`` (float32 stays float32). On a
-            Dask array, a lazy Dask array computed block by block; under array API
-            dispatch, an array of X's namespace on its device.
+            Dask array, a lazy Dask array computed block by block (a pandas or
+            polars output, which would compute it all, is refused); under array
+            API dispatch, an array of X's namespace on its device.
 
         Examples
         --------
@@ -644,6 +646,16 @@ default=None
         array(['twolayersigmoidclassifier0', 'twolayersigmoidclassifier1'],
               dtype=object)
         """
+        output = _get_output_config("transform", self)["dense"]
+        if output != "default" and is_dask_collection(X):
+            raise ValueError(
+                f"transform's output is set to {output!r} (set_output or "
+                "sklearn's transform_output), which would compute the whole Dask "
+                "array into memory. For a lazy result keep the default output and "
+                "name its columns with dask.dataframe.from_dask_array(clf."
+                "transform(X), columns=clf.get_feature_names_out()); or pass "
+                "X.compute()."
+            )
         return self._transform(X)
 
     @_dispatch_prediction

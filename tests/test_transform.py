@@ -149,3 +149,20 @@ def test_transform_checks_its_input(iris):
     X_nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
         clf.transform(X_nan)
+
+
+@pytest.mark.parametrize("container", ["pandas", "polars"])
+def test_a_data_frame_output_of_a_dask_array_is_refused_with_the_lazy_way(
+    iris, container
+):
+    """A pandas or polars output would compute the whole lazy array: refused,
+    with how to get a lazy frame; the default output stays lazy."""
+    da = pytest.importorskip("dask.array")
+    X, y = iris
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0, max_iter=500)
+    clf.fit(X, y)
+    X_lazy = da.from_array(X, chunks=50)
+    assert isinstance(clf.transform(X_lazy), da.Array)
+    clf.set_output(transform=container)
+    with pytest.raises(ValueError, match=f"set to '{container}'.*from_dask_array"):
+        clf.transform(X_lazy)

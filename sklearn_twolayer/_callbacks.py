@@ -70,10 +70,10 @@ def parameters_as_attributes(layout, dtype, **fixed):
     """``theta -> dict`` of the fitted attributes, for the reconstruction attributes.
 
     The model of an iteration is a ``copy.copy`` of the estimator during ``fit``,
-    which holds ``n_features_in_`` (set by validation) but none of the other
-    fitted attributes (the fit assigns them all at its end): ``fixed`` (the
-    classes, the output unit) and the parameters, in the training dtype, complete
-    it.
+    which holds none of this fit's attributes (the fit assigns them all at its end,
+    those of validation included): ``fixed`` (the classes, the output unit,
+    ``n_features_in_`` and ``feature_names_in_``) and the parameters, in the
+    training dtype, make it this fit's model.
     """
 
     def attributes(theta):

@@ -41,25 +41,36 @@ _DOC_LINK_TEMPLATE = (
 
 
 def _dispatch_prediction(method):
-    """On a Dask array, map ``method`` lazily over its blocks (Dask backend).
+    """Run ``method`` on one consistent fitted state; on a Dask array, lazily.
 
-    Other input: under array API dispatch, X must be in the namespace and on the
-    device of the fit (scikit-learn's ``check_same_namespace``, checked before
-    anything else once the estimator is known to be fitted). A private method
-    behind a public one (``_transform`` behind ``transform``) is named by the
-    public name in the error.
+    The fitted state is read once, at the call (:meth:`~TwoLayerSigmoidClassifier.
+    _snapshot`): a refit, in another thread or in a callback during a fit, assigns
+    its state as a whole, and the call goes on with the state it read, classes,
+    weights and ``n_features_in_`` together. A Dask array is mapped lazily over its
+    blocks with that state (Dask backend), so computing the result later gives the
+    prediction of the model as it was at the call. Other input: under array API
+    dispatch, X must be in the namespace and on the device of the fit
+    (scikit-learn's ``check_same_namespace``, checked before anything else once the
+    estimator is known to be fitted). A private method behind a public one
+    (``_transform`` behind ``transform``) is named by the public name in the error.
     """
     public_name = method.__name__.lstrip("_")
 
     @functools.wraps(method)
     def dispatch(self, X, **kwargs):
+        fitted = self._snapshot()
+        check_is_fitted(fitted)
         if is_dask_collection(X):
-            return backend_for(X).predict(self, X, method.__name__, **kwargs)
-        check_is_fitted(self)
-        check_same_namespace(X, self, attribute="W1_", method=public_name)
-        return method(self, X, **kwargs)
+            return backend_for(X).predict(fitted, X, method.__name__, **kwargs)
+        check_same_namespace(X, fitted, attribute="W1_", method=public_name)
+        return method(fitted, X, **kwargs)
 
     return dispatch
+
+
+# Set by validation (``validate_data`` with ``reset=True``): a fit computes them on
+# its working copy and assigns them with the weights.
+_VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
 class TwoLayerSigmoidClassifier(
@@ -348,22 +359,47 @@ default=None
         # anything is set up.
         _integer_parameters_as_int(self)
         validation = self._validation_data(X_val, y_val, sample_weight_val)
-        # Before the snapshot: a failed fit restores the estimator, and the callbacks'
-        # context must survive that for their teardown (by _fit_context) to run.
+        # Before the working copy: the callbacks' context is set on the estimator,
+        # and must stay there for their teardown (by _fit_context) to run.
         callbacks = FitCallbacks(self, X, y, sample_weight, self.max_iter)
-        before = self.__dict__.copy()
-        try:
-            fitted = self._fit(X, y, sample_weight, callbacks, validation)
-        except BaseException:
-            # Atomic: a failed or interrupted fit (KeyboardInterrupt included) leaves
-            # the estimator as it was; validation may already have set
-            # n_features_in_, and nothing else of a half-done fit may remain.
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
-        self.__dict__.update(fitted)
+        # The fit runs on a working copy: validation sets n_features_in_ (and sets
+        # or drops feature_names_in_) there, never here. Until the end the estimator
+        # keeps its previous fitted state, whole, for predictions made meanwhile (by
+        # a callback, by another thread); a failed or interrupted fit
+        # (KeyboardInterrupt included) leaves it as it was.
+        fitted = self._snapshot()._fit(X, y, sample_weight, callbacks, validation)
+        self._assign_fitted(fitted)
         callbacks.end()  # the fitted estimator is the fit task's model
         return self
+
+    def _snapshot(self):
+        """A copy of the estimator made of one read of its attributes.
+
+        A fit assigns every fitted attribute in one assignment of the instance's
+        dictionary (:meth:`_assign_fitted`), and the copy is one copy of that
+        dictionary, so it holds one fit's state whole: what a prediction reads,
+        and what a fit works on. The fitted arrays are shared, not copied: a fit
+        makes new ones and never writes into the previous ones.
+        """
+        snapshot = object.__new__(type(self))
+        snapshot.__dict__ = self.__dict__.copy()
+        return snapshot
+
+    def _assign_fitted(self, fitted):
+        """Assign a fit's attributes, validation's included, all at once.
+
+        One assignment of a new instance dictionary: a reader that copies the
+        dictionary (:meth:`_snapshot`) sees the previous fit or this one, never a
+        mix (as ``dict.update`` followed by deleting a stale ``feature_names_in_``
+        could show).
+        """
+        state = {
+            key: value
+            for key, value in self.__dict__.items()
+            if key not in _VALIDATION_ATTRIBUTES
+        }
+        state.update(fitted)
+        self.__dict__ = state
 
     def _validation_data(self, X_val, y_val, sample_weight_val):
         """``(X_val, y_val, sample_weight_val)``, or None; HistGradientBoosting's
@@ -398,6 +434,13 @@ default=None
         if validation is not None:
             held_out = _validation_rows(self, backend, targets, *validation)
         callbacks.begin()
+        # This working copy's validation attributes, assigned with the weights (and,
+        # for the callbacks' models of each iteration, set on copies of the
+        # estimator, whose own are still the previous fit's: None stands for no
+        # feature names, as scikit-learn's feature name check reads it).
+        validated = {"n_features_in_": self.n_features_in_}
+        if hasattr(self, "feature_names_in_"):
+            validated["feature_names_in_"] = self.feature_names_in_
         layout = rows.loss.layout
         if continuing:
             theta0 = self._warm_start_vector(targets, layout)
@@ -426,6 +469,7 @@ default=None
                     rows.dtype,
                     classes_=targets.classes,
                     out_activation_=targets.out_activation,
+                    **{"feature_names_in_": None, **validated},
                 ),
             ),
         }
@@ -436,6 +480,7 @@ default=None
         else:
             result = minimize_lbfgs(objective.loss_gradient, theta0, **budgets)
         fitted = self._fitted_attributes(targets, layout, result, rows.dtype, monitor)
+        fitted.update(validated)
         fitted_array = getattr(backend, "fitted_array", None)
         if fitted_array is not None:  # array API: the weights live on X's device
             for name in ("W1_", "b1_", "W2_", "b2_"):

@@ -1,7 +1,8 @@
 """One behaviour suite over the backends: no feature on one and missing on another.
 
-Every case fits the same data on in-memory dense input (the reference), on CSR input
-on Dask arrays (a ``LocalCluster`` of two worker processes) and, under scikit-learn's
+Every case fits the same data on in-memory dense input (the reference), on CSR input,
+on Dask arrays of dense and of CSR blocks (a ``LocalCluster`` of two worker
+processes) and, under scikit-learn's
 array API dispatch, on torch CPU tensors and array-api-strict arrays (float64), and
 compares
 ``predict_proba`` (to 1e-6), ``n_iter_`` and, with early stopping, ``best_iteration_``
@@ -33,8 +34,8 @@ distributed = pytest.importorskip("distributed")
 # The array-API backends (issue 12) run on CPU here: torch tensors and
 # array-api-strict arrays, fitted and predicted under array_api_dispatch.
 ARRAY_API = ["torch", "array_api_strict"]
-BACKENDS = ["dense", "csr", "dask", *ARRAY_API]
-OTHERS = ["csr", "dask", *ARRAY_API]  # compared with "dense"
+BACKENDS = ["dense", "csr", "dask", "dask-csr", *ARRAY_API]
+OTHERS = ["csr", "dask", "dask-csr", *ARRAY_API]  # compared with "dense"
 RTOL = 1e-6
 
 
@@ -110,9 +111,11 @@ def _as(backend, X, y=None, sample_weight=None):
         return sparse.csr_matrix(X), y, sample_weight
     if backend in ARRAY_API:
         return tuple(_array_api(backend, a) for a in (X, y, sample_weight))
-    if backend == "dask":
+    if backend.startswith("dask"):
         chunks = ((40, 50, 35, X.shape[0] - 125), X.shape[1])
         X = da.from_array(X, chunks=chunks)
+        if backend == "dask-csr":  # blocks of SciPy CSR matrices
+            X = X.map_blocks(sparse.csr_matrix, dtype=X.dtype)
         y = None if y is None else da.from_array(y, chunks=60)
         if sample_weight is not None:
             sample_weight = da.from_array(sample_weight, chunks=45)
@@ -178,7 +181,7 @@ CASES = [
 def test_every_feature_gives_the_in_memory_model(
     request, backend, name, target, extra, weighted
 ):
-    if backend == "dask":
+    if backend.startswith("dask"):
         request.getfixturevalue("client")
     X, y = _data(target)
     sample_weight = _weights(X.shape[0]) if weighted else None
@@ -200,7 +203,7 @@ def test_every_feature_gives_the_in_memory_model(
 
 @pytest.mark.parametrize("backend", OTHERS)
 def test_warm_start_continues_as_in_memory(request, backend):
-    if backend == "dask":
+    if backend.startswith("dask"):
         request.getfixturevalue("client")
     X, y = _data("multiclass")
     params = {**BASE, "warm_start": True, "max_iter": 5}
@@ -227,7 +230,7 @@ def test_warm_start_continues_as_in_memory(request, backend):
 @pytest.mark.parametrize("backend", OTHERS)
 @pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
 def test_verbose_prints_the_same_iterations(request, backend, solver):
-    if backend == "dask":
+    if backend.startswith("dask"):
         request.getfixturevalue("client")
     X, y = _data("binary")
     params = {**BASE, "verbose": 1, "solver": solver, "early_stopping": True}
@@ -278,7 +281,7 @@ def _bad_inputs():
 @pytest.mark.parametrize("backend", OTHERS)
 @pytest.mark.parametrize("case", list(_bad_inputs()))
 def test_bad_input_gets_the_in_memory_message(request, backend, case):
-    if backend == "dask":
+    if backend.startswith("dask"):
         request.getfixturevalue("client")
     X, y, sample_weight = _bad_inputs()[case]
     with pytest.raises(ValueError) as in_memory:
@@ -297,7 +300,7 @@ def test_bad_input_gets_the_in_memory_message(request, backend, case):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_failed_fit_changes_nothing(request, backend):
-    if backend == "dask":
+    if backend.startswith("dask"):
         request.getfixturevalue("client")
     X, y = _data("multiclass")
     clf = _fit(backend, BASE, X, y)
@@ -325,14 +328,16 @@ def test_an_interrupted_refit_changes_nothing(request, monkeypatch, backend, sol
     from sklearn_twolayer._backends.dask import DaskRows
     from sklearn_twolayer._backends.in_memory import InMemoryRows
 
-    if backend == "dask":
+    if backend.startswith("dask"):
         request.getfixturevalue("client")
     X, y = _data("multiclass")
     params = {**BASE, "solver": solver, "early_stopping": True}
     clf = _fit(backend, params, X, y)
     before = {key: value for key, value in vars(clf).items() if key.endswith("_")}
     proba = _proba(clf, X, backend)
-    rows_type = {"dask": DaskRows, "torch": TrainingRows}.get(backend, InMemoryRows)
+    rows_type = {"dask": DaskRows, "dask-csr": DaskRows, "torch": TrainingRows}.get(
+        backend, InMemoryRows
+    )
     rows_type = TrainingRows if backend == "array_api_strict" else rows_type
     name = "data_loss_gradient" if solver == "lbfgs" else "data_hessian_product"
     original, calls = getattr(rows_type, name), []

@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy import sparse
 from sklearn.datasets import (
     load_breast_cancer,
     load_iris,
@@ -199,6 +200,115 @@ def test_input_gradient_on_dask_checks_output_now_and_rows_lazily(iris):
     lazy = clf.input_gradient(da.from_array(X_nan, chunks=50))
     with pytest.raises(ValueError, match="NaN"):
         lazy.compute()
+
+
+PREDICTIONS = [
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "decision_function",
+    "input_gradient",
+]
+
+
+def _targets_of(target, X, y):
+    if target == "binary":
+        return np.where(y == 1, "versicolor", "other")
+    if target == "multilabel":
+        return np.column_stack([y == 1, y == 2, X[:, 0] > 0]).astype(int)
+    return y
+
+
+@pytest.mark.parametrize("method", PREDICTIONS)
+@pytest.mark.parametrize(
+    "first, then",
+    [("binary", "multiclass"), ("multiclass", "multilabel"), ("multilabel", "binary")],
+)
+def test_a_lazy_prediction_is_the_model_at_the_call(method, first, then, iris):
+    # Issue 20, defect 3: computing after a refit gave the refitted model's values
+    # (0.92 off), and a shape that disagreed with the declared one.
+    X, y = iris
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0)
+    clf.fit(X, _targets_of(first, X, y))
+    expected = getattr(clf, method)(X)
+    lazy = getattr(clf, method)(da.from_array(X, chunks=40))
+    # Everything changes: targets, classes, output unit, units and features.
+    clf.set_params(n_hidden=5).fit(X[:, :3], _targets_of(then, X, y))
+    computed = lazy.compute()
+    assert lazy.shape == computed.shape == expected.shape
+    assert lazy.dtype == computed.dtype == expected.dtype
+    np.testing.assert_array_equal(computed, expected)
+    assert clf.n_features_in_ == 3  # while the estimator is the refitted model
+
+
+@pytest.mark.parametrize("method", PREDICTIONS)
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("blocks", ["dense", "csr"])
+def test_empty_blocks_predict_as_in_memory(method, target, blocks, iris):
+    # Issue 20, defect 4: "Found array with 0 sample(s)" from an empty block.
+    X, y = iris
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0)
+    clf.fit(X, _targets_of(target, X, y))
+    X_dask = da.from_array(X, chunks=25)
+    if blocks == "csr":
+        X_dask = X_dask.map_blocks(sparse.csr_matrix, dtype=X.dtype)
+    kept = X[:, 2] > 0  # no row of the first 50 (setosa): two empty blocks
+    X_kept = X_dask[da.from_array(kept, chunks=25)]
+    X_kept.compute_chunk_sizes()
+    assert X_kept.chunks[0][:2] == (0, 0) and X_kept.shape[0] == kept.sum()
+    X_expected = sparse.csr_matrix(X[kept]) if blocks == "csr" else X[kept]
+    expected = getattr(clf, method)(X_expected)
+    result = getattr(clf, method)(X_kept)
+    computed = result.compute()
+    assert result.shape == computed.shape == expected.shape
+    assert computed.dtype == expected.dtype
+    np.testing.assert_array_equal(computed, expected)
+
+
+# Dtypes that in-memory validation reads as float64 (check_array with
+# dtype=(float64, float32)).
+ACCEPTED_DTYPES = [np.float16, np.int32, np.uint8, bool, object, "U32", "S32"]
+
+
+@pytest.mark.parametrize("method", PREDICTIONS)
+@pytest.mark.parametrize("dtype", ACCEPTED_DTYPES, ids=str)
+def test_dtypes_accepted_in_memory_predict_on_dask(method, dtype, iris):
+    # Issue 20, defect 6: float16 and object X were refused ("X must hold real
+    # numbers"), which in memory are read as float64.
+    X, y = iris
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0).fit(X, y)
+    X_typed = np.round(X * 4).astype(dtype)  # strings: '-3.0', b'5.0'...
+    expected = getattr(clf, method)(X_typed)
+    result = getattr(clf, method)(da.from_array(X_typed, chunks=40))
+    assert result.dtype == expected.dtype
+    np.testing.assert_array_equal(result.compute(), expected)
+
+
+def _unreadable_inputs():
+    X = np.round(load_iris().data[:20])
+    words = X.astype(object)
+    words[3, 1] = "seven"
+    missing = X.astype(object)
+    missing[5, 0] = None
+    return {"a word": words, "None": missing, "complex": X.astype(complex)}
+
+
+@pytest.mark.parametrize("method", PREDICTIONS)
+@pytest.mark.parametrize("case", list(_unreadable_inputs()))
+def test_unreadable_x_gets_the_in_memory_message(method, case, iris):
+    X, y = iris
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0).fit(X, y)
+    X_bad = _unreadable_inputs()[case]
+    with pytest.raises(ValueError) as in_memory:
+        getattr(clf, method)(X_bad)
+    with pytest.raises(ValueError) as on_dask:
+        getattr(clf, method)(da.from_array(X_bad, chunks=10)).compute()
+    message = str(in_memory.value)
+    if case == "complex":  # the message shows the array: here the Dask array's
+        message = message.split("\n")[0]
+        assert str(on_dask.value).startswith(message + "\ndask.array<")
+    else:
+        assert str(on_dask.value) == message
 
 
 # -- fitting on a cluster --------------------------------------------------------------
@@ -408,3 +518,50 @@ def test_callbacks_on_dask_arrays(client, breast_cancer):
         four = TwoLayerSigmoidClassifier(n_hidden=3, max_iter=4, random_state=0)
         four.fit(X_dask, y_dask)
     np.testing.assert_array_equal(stopped.W1_, four.W1_)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, object, "U32"], ids=str)
+def test_fit_on_dtypes_accepted_in_memory(client, dtype, breast_cancer):
+    # Issue 20, defect 6, for fit: the in-memory fit of the same array.
+    X, y = breast_cancer
+    X = X.astype(dtype)
+    params = dict(n_hidden=3, alpha=1.0, random_state=0)
+    fitted = TwoLayerSigmoidClassifier(**params).fit(da.from_array(X, chunks=150), y)
+    assert fitted.W1_.dtype == np.float64
+    _assert_same_fit(fitted, TwoLayerSigmoidClassifier(**params).fit(X, y), X)
+
+
+@pytest.mark.parametrize("case", list(_unreadable_inputs()))
+def test_fit_on_unreadable_x_gets_the_in_memory_message(client, case):
+    X = _unreadable_inputs()[case]
+    y = np.arange(X.shape[0]) % 2
+    with pytest.raises(ValueError) as in_memory:
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y)
+    with pytest.raises(ValueError) as on_dask:
+        TwoLayerSigmoidClassifier(n_hidden=2).fit(da.from_array(X, chunks=10), y)
+    message = str(in_memory.value)
+    if case == "complex":
+        assert str(on_dask.value).startswith(message.split("\n")[0] + "\ndask.array<")
+    else:
+        assert str(on_dask.value) == message
+
+
+@pytest.mark.parametrize("blocks", ["dense", "csr"])
+def test_fit_and_predict_with_empty_blocks(client, blocks, iris):
+    # Issue 20, defect 4: the fit worked; predicting on the same array must too.
+    X, y = iris
+    kept = X[:, 2] > 0
+    X_dask = da.from_array(X, chunks=25)
+    if blocks == "csr":
+        X_dask = X_dask.map_blocks(sparse.csr_matrix, dtype=X.dtype)
+    X_kept = X_dask[da.from_array(kept, chunks=25)]
+    X_kept.compute_chunk_sizes()
+    params = dict(n_hidden=3, alpha=1.0, random_state=0)
+    fitted = TwoLayerSigmoidClassifier(**params).fit(X_kept, y[kept])
+    in_memory = TwoLayerSigmoidClassifier(**params).fit(X[kept], y[kept])
+    np.testing.assert_allclose(
+        fitted.predict_proba(X_kept).compute(),
+        in_memory.predict_proba(X[kept]),
+        rtol=RTOL,
+    )
+    assert fitted.n_iter_ == in_memory.n_iter_

@@ -46,19 +46,19 @@ import dask.base
 import numpy as np
 from dask.core import flatten
 from dask.utils import parse_timedelta
+from scipy import sparse
 from sklearn.utils.validation import (
     _assert_all_finite,
     _check_feature_names,
     _check_n_features,
     _check_sample_weight,
     check_consistent_length,
-    check_is_fitted,
 )
 
 from .. import _targets
 from .._split import _row_fingerprints, held_out_rows
 from ..network import ParameterLayout, TwoLayerLoss
-from .in_memory import check_magnitude
+from .in_memory import ACCEPTED_SPARSE, check_magnitude
 
 TIMEOUT_CONFIG_KEY = "sklearn_twolayer.evaluation-timeout"
 _DEFAULT_TIMEOUT = "10 minutes"
@@ -95,12 +95,14 @@ def _validated_X(estimator, X, reset):
             "X has unknown chunk sizes (a Dask array from a dataframe or a boolean "
             "mask); call X.compute_chunk_sizes() first."
         )
-    if X.dtype.kind in "biu":
+    if X.dtype.kind == "c":  # check_array's message, with the Dask array's summary
+        raise ValueError(f"Complex data not supported\n{X}\n")
+    if X.dtype not in (np.float32, np.float64):
+        # check_array with dtype=(float64, float32) reads any other dtype as float64
+        # (float16, integers, bools, object, strings, datetimes): the same cast,
+        # block by block. A block it cannot read (strings that are no numbers)
+        # raises numpy's error, the in-memory message, when the block is computed.
         X = X.astype(np.float64)
-    elif X.dtype not in (np.float32, np.float64):
-        raise ValueError(
-            f"X must hold real numbers; got a Dask array of dtype {X.dtype}."
-        )
     for axis, what in ((0, "sample"), (1, "feature")):
         if X.shape[axis] == 0:
             raise ValueError(
@@ -110,6 +112,18 @@ def _validated_X(estimator, X, reset):
     _check_n_features(estimator, X, reset=reset)
     _check_feature_names(estimator, X, reset=reset)
     return X.rechunk({1: -1}) if X.numblocks[1] > 1 else X
+
+
+def _csr_or_csc(block):
+    """A sparse block in a format the in-memory kernels read (CSR or CSC).
+
+    Blocks of SciPy sparse matrices or arrays are fitted as in memory: CSR and CSC
+    as they are, any other format as CSR (what validate_data does). Dense blocks
+    pass through.
+    """
+    if sparse.issparse(block) and block.format not in ACCEPTED_SPARSE:
+        return block.tocsr()
+    return block
 
 
 def _aligned_rows(data, row_chunks, name):
@@ -135,12 +149,17 @@ def _aligned_rows(data, row_chunks, name):
 
 # -- block functions, run on the workers ---------------------------------------------
 def _block_summary(X_block, y_block, sw_block):
-    """What validation needs from one block: finiteness, magnitude, labels, weights."""
-    finite = np.isfinite(X_block)
+    """What validation needs from one block: finiteness, magnitude, labels, weights.
+
+    A sparse block's implicit zeros are finite and of magnitude 0: its stored
+    values decide.
+    """
+    values = X_block.data if sparse.issparse(X_block) else X_block
+    finite = np.isfinite(values)
     summary = {
         "X_nonfinite": not bool(finite.all()),
-        "X_nan": bool(np.isnan(X_block).any()),
-        "X_largest": float(np.max(np.abs(X_block), initial=0.0, where=finite)),
+        "X_nan": bool(np.isnan(values).any()),
+        "X_largest": float(np.max(np.abs(values), initial=0.0, where=finite)),
         "labels": np.unique(y_block),
         # per label column of a 2-D y: what a validation y is checked on
         "column_labels": [np.unique(column) for column in y_block.T]
@@ -191,8 +210,15 @@ def _block_part(block, *, rows):
     return None if block is None else block[rows]
 
 
-def _predict_block(X_block, *, estimator, method, kwargs):
-    """The estimator's in-memory prediction on one numpy block."""
+def _predict_block(X_block, *, estimator, method, kwargs, empty):
+    """The estimator's in-memory prediction on one block.
+
+    An empty block (a boolean mask's, once its chunk sizes are computed) is valid
+    Dask input, but in-memory validation rejects 0 rows: its result is ``empty``,
+    the method's output for no rows.
+    """
+    if X_block.shape[0] == 0:
+        return empty
     return getattr(estimator, method)(X_block, **kwargs)
 
 
@@ -480,6 +506,9 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
     client = _client()
     timeout = _timeout()
     X = _validated_X(estimator, X, reset=reset)
+    # Per block: Dask does not always know a sparse block's type (its meta of
+    # map_blocks(coo_matrix) is an ndarray).
+    X = X.map_blocks(_csr_or_csc, dtype=X.dtype, meta=X._meta)
     y = _aligned_rows(y, X.chunks[0], "y")
     y = _targets.ravel_column_vector(y, stacklevel=5)  # the caller of fit
     if y.ndim > 2:
@@ -629,8 +658,12 @@ def _check_summaries(estimator, summaries, dtype, weighted):
 
 
 def predict(estimator, X, method, **kwargs):
-    """``estimator.<method>(X)`` for a dask X: a lazy dask array, block by block."""
-    check_is_fitted(estimator)
+    """``estimator.<method>(X)`` for a dask X: a lazy dask array, block by block.
+
+    ``estimator`` is the prediction's snapshot of the fitted estimator (taken by the
+    prediction methods' decorator), never the user's estimator: the graph holds it,
+    so a refit after this call changes neither the values nor the shape computed.
+    """
     X = _validated_X(estimator, X, reset=False)
     binary = estimator._is_binary()
     if method == "_input_gradient":
@@ -648,8 +681,8 @@ def predict(estimator, X, method, **kwargs):
     else:  # predict_proba, predict_log_proba: float64 (see their docstrings)
         dtype = np.dtype(np.float64)
         n_columns = 2 if binary else estimator.n_outputs_
-    # A full name (not token=, deprecated in some dask versions): the estimator's
-    # token changes when it is refitted, so stale results are never reused.
+    # A full name (not token=, deprecated in some dask versions): the snapshot's
+    # token changes with the fitted state, so stale results are never reused.
     name = f"twolayer-{method}-{dask.base.tokenize(X, estimator, method, kwargs)}"
     if n_columns is None:  # one value per row
         shape = {"drop_axis": 1, "meta": np.empty((0,), dtype=dtype)}
@@ -658,11 +691,13 @@ def predict(estimator, X, method, **kwargs):
             "chunks": (X.chunks[0], (n_columns,)),
             "meta": np.empty((0, 0), dtype=dtype),
         }
+    row_shape = () if n_columns is None else (n_columns,)
     return X.map_blocks(
         _predict_block,
         estimator=estimator,
         method=method,
         kwargs=kwargs,
+        empty=np.empty((0, *row_shape), dtype=dtype),
         name=name,
         dtype=dtype,
         **shape,
@@ -675,19 +710,20 @@ def _input_gradient(estimator, X, binary, kwargs):
     name = "twolayer-input_gradient-" + dask.base.tokenize(X, estimator, kwargs)
     n_features = X.shape[1]
     if binary:
-        shape = {"chunks": (X.chunks[0], (n_features,))}
+        row_shape = (n_features,)
+        shape = {"chunks": (X.chunks[0], row_shape)}
     else:
-        shape = {
-            "chunks": (X.chunks[0], (estimator.n_outputs_,), (n_features,)),
-            "new_axis": 1,
-        }
+        row_shape = (estimator.n_outputs_, n_features)
+        shape = {"chunks": (X.chunks[0], *((size,) for size in row_shape))}
+        shape["new_axis"] = 1
     return X.map_blocks(
         _predict_block,
         estimator=estimator,
         method="_input_gradient",
         kwargs=kwargs,
+        empty=np.empty((0, *row_shape), dtype=X.dtype),
         name=name,
         dtype=X.dtype,
-        meta=np.empty((0,) * (2 if binary else 3), dtype=X.dtype),
+        meta=np.empty((0,) * (1 + len(row_shape)), dtype=X.dtype),
         **shape,
     )

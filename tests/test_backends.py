@@ -360,7 +360,7 @@ def test_an_interrupted_refit_changes_nothing(request, monkeypatch, backend, sol
 @pytest.mark.parametrize("backend", OTHERS)
 def test_transform_gives_the_in_memory_hidden_layer(request, backend):
     """h1 where X lives: lazily per block on Dask, on X's device for array API."""
-    if backend == "dask":
+    if backend.startswith("dask"):
         request.getfixturevalue("client")
     X, y = _data("multiclass")
     params = {**BASE, "n_hidden": 4}
@@ -369,7 +369,7 @@ def test_transform_gives_the_in_memory_hidden_layer(request, backend):
     X_there = _as(backend, X)[0]
     with _dispatch(backend):
         H1 = fitted.transform(X_there)
-    if backend == "dask":
+    if backend.startswith("dask"):
         assert isinstance(H1, da.Array)  # lazy, one block per row block of X
         assert H1.chunks == (X_there.chunks[0], (4,))
     elif backend in ARRAY_API:
@@ -405,10 +405,12 @@ def _hold_out_the_last(X, y, n=40):
 
 def _as_rows(backend, X, y, sample_weight=None):
     """As ``_as``, for any number of rows: unequal Dask chunks of X, y, weights."""
-    if backend != "dask":
+    if not backend.startswith("dask"):
         return _as(backend, X, y, sample_weight)
     n = X.shape[0]
     X = da.from_array(X, chunks=((n // 3, n - n // 3), X.shape[1]))
+    if backend == "dask-csr":
+        X = X.map_blocks(sparse.csr_matrix, dtype=X.dtype)
     y = da.from_array(y, chunks=n // 4 + 1)
     if sample_weight is not None:
         sample_weight = da.from_array(sample_weight, chunks=n // 5 + 1)
@@ -435,7 +437,7 @@ def _fit_with_validation(backend, params, X, y, X_val, y_val, sample_weight_val)
 def test_a_validation_set_gives_the_in_memory_model(
     request, backend, name, target, extra, weighted
 ):
-    if backend == "dask":
+    if backend.startswith("dask"):
         request.getfixturevalue("client")
     X, y, X_val, y_val = _hold_out_the_last(*_data(target))
     sample_weight_val = _weights(X_val.shape[0]) if weighted else None
@@ -463,7 +465,7 @@ def test_a_validation_set_gives_the_in_memory_model(
 def test_bad_validation_input_gets_the_training_message(request, backend, case):
     """The validation rows are validated as training rows are, on every backend:
     the error is the training input's, prefixed by where it was found."""
-    if backend == "dask":
+    if backend.startswith("dask"):
         request.getfixturevalue("client")
     X_bad, y_bad, sample_weight_bad = _bad_inputs()[case]
     with pytest.raises(ValueError) as training:

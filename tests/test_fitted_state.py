@@ -26,6 +26,7 @@ PREDICTIONS = [
     "predict_log_proba",
     "decision_function",
     "input_gradient",
+    "transform",
 ]
 
 

@@ -289,3 +289,16 @@ def test_without_routing_fit_still_takes_the_validation_set_directly():
     }
     clf.fit(X, y, X_val=X_val, y_val=y_val)
     assert clf.best_iteration_ >= 0
+
+
+def test_a_multilabel_validation_set_has_the_fits_label_columns():
+    X, Y, X_val, Y_val = _time_ordered("multilabel")
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, early_stopping=True, random_state=0)
+    with pytest.raises(ValueError, match="y has 2 label columns, but the training y"):
+        clf.fit(X, Y, X_val=X_val, y_val=Y_val[:, :2])
+    # A sparse indicator matrix is the dense one.
+    dense = clf.fit(X, Y, X_val=X_val, y_val=Y_val).validation_loss_curve_
+    sparse_Y_val = pytest.importorskip("scipy.sparse").csr_matrix(Y_val)
+    assert (
+        clf.fit(X, Y, X_val=X_val, y_val=sparse_Y_val).validation_loss_curve_ == dense
+    )

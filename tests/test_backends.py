@@ -531,3 +531,43 @@ def test_balanced_multilabel_validation_labels_are_checked_per_column(request, b
                 X_val=_as_rows(backend, X[110:], bad)[0],
                 y_val=_as_rows(backend, X[110:], bad)[1],
             )
+
+
+@pytest.mark.parametrize("backend", ["csr", *ARRAY_API])
+def test_grid_search_over_a_pipeline_with_a_validation_set(backend):
+    """GridSearchCV over Pipeline(scaler, net, transform_input=["X_val"]) under
+    metadata routing: on sparse input and on device arrays, the dense search."""
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MaxAbsScaler
+
+    X, y, X_val, y_val = _hold_out_the_last(*_data("multiclass"))
+    X, X_val = 3.0 * X + 5.0, 3.0 * X_val + 5.0  # scaling the rows matters
+
+    def search(where):
+        with config_context(enable_metadata_routing=True), _dispatch(where):
+            net = TwoLayerSigmoidClassifier(**BASE, early_stopping=True)
+            pipeline = Pipeline(
+                [
+                    # for sparse rows and device arrays alike (StandardScaler's
+                    # first partial_fit divides 0 by 0 on array-api-strict)
+                    ("scale", MaxAbsScaler()),
+                    ("net", net.set_fit_request(X_val=True, y_val=True)),
+                ],
+                transform_input=["X_val"],
+            )
+            grid = GridSearchCV(pipeline, {"net__alpha": [1e-2, 1.0]}, cv=2)
+            X_there, y_there, _ = _as_rows(where, X, y)
+            X_val_there, y_val_there, _ = _as_rows(where, X_val, y_val)
+            return grid.fit(X_there, y_there, X_val=X_val_there, y_val=y_val_there)
+
+    reference, fitted = search("dense"), search(backend)
+    assert fitted.best_params_ == reference.best_params_
+    np.testing.assert_allclose(
+        fitted.cv_results_["mean_test_score"], reference.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_allclose(
+        fitted.best_estimator_[-1].validation_loss_curve_,
+        reference.best_estimator_[-1].validation_loss_curve_,
+        rtol=1e-6,
+    )

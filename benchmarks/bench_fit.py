@@ -1,9 +1,10 @@
-"""TwoLayerSigmoidClassifier against MLPClassifier and the BLAS limit, side by side.
+"""TwoLayerSigmoidClassifier against its peers and the BLAS limit, at 1 and 2 threads.
 
-Runs the comparisons of the performance issue on ``make_classification`` data and
-prints one table of ratios, with the machine and its thread settings::
+Prints the machine (``np.show_runtime()``: NumPy's SIMD level and its BLAS with the
+kernel it picked; threadpoolctl's view; the thread variables), then one table per
+thread count::
 
-    python benchmarks/bench_fit.py            # the full run (a few minutes)
+    python benchmarks/bench_fit.py            # the full run (several minutes)
     python benchmarks/bench_fit.py --quick    # tiny sizes: a smoke test for CI
 
 Every contender runs in the same repeat loop, in an order that rotates from one
@@ -11,20 +12,33 @@ repeat to the next, and each figure is the median over the repeats: on a busy
 machine the ratios stay meaningful when the absolute times do not. The contenders:
 
 - ``gemm``: the two matrix products an evaluation cannot avoid, ``X @ W1ᵀ`` and
-  ``Gᵀ @ X`` (numpy; the faster of its default threads and one thread) — the
-  hardware limit of one evaluation;
-- ``ours``: ``TwoLayerSigmoidClassifier``;
-- ``peer``: ``MLPClassifier(activation="logistic", solver="lbfgs")`` from the same
-  random_state, so both follow the same L-BFGS path.
+  ``Gᵀ @ X``: the limit of one evaluation;
+- ``ours``: ``TwoLayerSigmoidClassifier`` (L-BFGS), float64 and float32, and the
+  float64 fit on torch CPU tensors under scikit-learn's array API dispatch;
+- ``MLPClassifier(activation="logistic", solver="lbfgs")`` from the same
+  random_state, so both follow the same L-BFGS path;
+- ``torch``: one loss-and-gradient evaluation of the same network by torch's
+  autograd, float64 and float32.
 
-Evaluation counts come from counting calls of each model's objective function, so
-"time per evaluation inside a fit" is the fit's wall time over that count.
+A thread count ``t`` is set for everything at once: BLAS and OpenMP through
+``threadpool_limits(t)`` (which also sets how many worker threads our evaluation
+starts) and ``torch.set_num_threads(t)``. "Per evaluation" inside a fit is the fit's
+wall time over its number of objective evaluations, counted by wrapping each model's
+objective function.
+
+The last table is trust-ncg's Hessian-vector product against a gradient evaluation
+(time, peak traced memory, and the float32 loss's error) on the issue's problem.
 """
+
+import os
+
+# scikit-learn's array API dispatch needs SciPy's array API mode, read at its import.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import argparse
 import contextlib
 import gc
-import os
+import io
 import platform
 import statistics
 import sys
@@ -35,8 +49,6 @@ import warnings
 import numpy as np
 import scipy
 import sklearn
-from scipy import sparse
-from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
@@ -44,23 +56,32 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier
 from sklearn_twolayer._objective import Objective
-from sklearn_twolayer.network import TwoLayerLoss
+from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
 
-FULL = dict(n=100_000, n_large=1_000_000, n_features=100, n_hidden=64, max_iter=200)
-QUICK = dict(n=2_000, n_large=6_000, n_features=20, n_hidden=8, max_iter=5)
+FULL = dict(n=50_000, n_features=100, n_hidden=64, max_iter=40, repeats=5)
+QUICK = dict(n=2_000, n_features=20, n_hidden=8, max_iter=3, repeats=1)
+# The trust-ncg figures of the issue: n = 20,000, d = 20, 32 hidden units.
+HESSIAN = dict(n=20_000, n_features=20, n_hidden=32)
+HESSIAN_QUICK = dict(n=2_000, n_features=10, n_hidden=8)
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:  # torch is optional: its rows are left out
+        return None
+    return torch
 
 
 @contextlib.contextmanager
 def counting_calls(cls, name):
     """Count the calls of ``cls.name`` (the objective of a model) while inside."""
     original = getattr(cls, name)
-    counter = {"calls": 0, "values": []}
+    counter = {"calls": 0}
 
     def counted(self, *args, **kwargs):
         counter["calls"] += 1
-        value_and_gradient = original(self, *args, **kwargs)
-        counter["values"].append(float(value_and_gradient[0]))
-        return value_and_gradient
+        return original(self, *args, **kwargs)
 
     setattr(cls, name, counted)
     try:
@@ -77,180 +98,257 @@ def seconds(function):
     return time.perf_counter() - start
 
 
-def ours(config, **settings):
+def ours(config):
     return TwoLayerSigmoidClassifier(
-        n_hidden=config["n_hidden"],
-        max_iter=config["max_iter"],
-        random_state=0,
-        **settings,
+        n_hidden=config["n_hidden"], max_iter=config["max_iter"], random_state=0
     )
 
 
-def peer(config, **settings):
+def peer(config):
     return MLPClassifier(
         hidden_layer_sizes=(config["n_hidden"],),
         activation="logistic",
         solver="lbfgs",
         max_iter=config["max_iter"],
         random_state=0,
-        **settings,
     )
 
 
-def two_gemms(X, n_hidden, repeats=5):
-    """Median time of ``X @ W1ᵀ`` plus ``Gᵀ @ X``, outputs preallocated.
+def fit_per_evaluation(model, X, y, cls, objective_name):
+    """(fit wall time, time per objective evaluation) of ``model.fit(X, y)``."""
+    with counting_calls(cls, objective_name) as counter:
+        wall = seconds(lambda: model.fit(X, y))
+    return wall, wall / max(1, counter["calls"])
 
-    The smaller of two medians: with numpy's BLAS threads as they are, and with one
-    thread. On a loaded machine multithreaded OpenBLAS can be far slower than one
-    thread (its threads wait for each other); the limit is the faster of the two.
-    """
+
+def two_gemms(X, n_hidden):
+    """Time of ``X @ W1ᵀ`` plus ``Gᵀ @ X``, outputs preallocated (median of 3)."""
     rng = np.random.default_rng(0)
     W1 = rng.normal(size=(n_hidden, X.shape[1])).astype(X.dtype)
     G = rng.normal(size=(X.shape[0], n_hidden)).astype(X.dtype)
-    A1 = np.empty_like(G)
-    grad_W1 = np.empty_like(W1)
+    A1, grad_W1 = np.empty_like(G), np.empty_like(W1)
 
     def both():
         np.matmul(X, W1.T, out=A1)
         np.matmul(G.T, X, out=grad_W1)
 
     both()
-    default = statistics.median(seconds(both) for _ in range(repeats))
-    with threadpool_limits(limits=1, user_api="blas"):
-        single = statistics.median(seconds(both) for _ in range(repeats))
-    return min(default, single)
+    return statistics.median(seconds(both) for _ in range(3))
 
 
-def timed_fit(model, X, y, cls, objective_name):
-    """(wall time, number of evaluations, objective values) of ``model.fit(X, y)``."""
-    with counting_calls(cls, objective_name) as counter:
-        wall = seconds(lambda: model.fit(X, y))
-    return wall, counter["calls"], counter["values"]
+def torch_evaluation(torch, X, y, n_hidden, dtype):
+    """Time of one loss-and-gradient evaluation of the same network by autograd.
+
+    The objective is ours (binary cross-entropy from the logits, the L2 term,
+    divided by n); the parameters start from the same Glorot draw.
+    """
+    tdtype = torch.float64 if dtype == np.float64 else torch.float32
+    Xt = torch.from_numpy(X.astype(dtype))
+    yt = torch.from_numpy(y.astype(dtype)).reshape(-1, 1)
+    rng = np.random.RandomState(0)
+    d = X.shape[1]
+    weights = []
+    for fan_in, fan_out in ((d, n_hidden), (n_hidden, 1)):
+        bound = np.sqrt(2.0 / (fan_in + fan_out))
+        weights += [
+            rng.uniform(-bound, bound, (fan_out, fan_in)),
+            rng.uniform(-bound, bound, fan_out),
+        ]
+    W1, b1, W2, b2 = (
+        torch.tensor(w, dtype=tdtype, requires_grad=True) for w in weights
+    )
+    alpha, n = 1e-4, X.shape[0]
+
+    def evaluate():
+        for w in (W1, b1, W2, b2):
+            w.grad = None
+        a2 = torch.sigmoid(Xt @ W1.T + b1) @ W2.T + b2
+        data = torch.nn.functional.binary_cross_entropy_with_logits(
+            a2, yt, reduction="sum"
+        )
+        loss = (data + 0.5 * alpha * ((W1 * W1).sum() + (W2 * W2).sum())) / n
+        loss.backward()
+        return loss.detach()
+
+    evaluate()
+    return statistics.median(seconds(evaluate) for _ in range(3))
 
 
-def fit_comparison(config, repeats, X64, y):
-    """Targets 1-3: fits of ours (float64, float32) and the peer, with the GEMMs."""
+def torch_fit(torch, config, X, y):
+    """(fit wall time, time per evaluation) of ours on torch CPU tensors (dispatch)."""
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    with sklearn.config_context(array_api_dispatch=True):
+        return fit_per_evaluation(ours(config), Xt, yt, Objective, "loss_gradient")
+
+
+def comparison(config, X64, y, threads, torch):
+    """Every contender in one rotating repeat loop, at ``threads`` threads."""
     X32 = X64.astype(np.float32)
-    n_hidden = config["n_hidden"]
+    h = config["n_hidden"]
     contenders = {
-        "gemm64": lambda: (two_gemms(X64, n_hidden), None, None),
-        "gemm32": lambda: (two_gemms(X32, n_hidden), None, None),
-        "ours64": lambda: fit_record(ours(config), X64, y, Objective, "loss_gradient"),
-        "ours32": lambda: fit_record(ours(config), X32, y, Objective, "loss_gradient"),
-        "peer64": lambda: fit_record(
+        "gemm64": lambda: (two_gemms(X64, h),) * 2,
+        "gemm32": lambda: (two_gemms(X32, h),) * 2,
+        "ours64": lambda: fit_per_evaluation(
+            ours(config), X64, y, Objective, "loss_gradient"
+        ),
+        "ours32": lambda: fit_per_evaluation(
+            ours(config), X32, y, Objective, "loss_gradient"
+        ),
+        "mlp64": lambda: fit_per_evaluation(
             peer(config), X64, y, MLPClassifier, "_loss_grad_lbfgs"
         ),
     }
+    if torch is not None:
+        contenders["torch64"] = lambda: (
+            (torch_evaluation(torch, X64, y, h, np.float64),) * 2
+        )
+        contenders["torch32"] = lambda: (
+            (torch_evaluation(torch, X32, y, h, np.float32),) * 2
+        )
+        contenders["ours64_on_torch"] = lambda: torch_fit(torch, config, X64, y)
     records = {name: [] for name in contenders}
     names = list(contenders)
-    for repeat in range(repeats):
-        shift = repeat % len(names)
-        for name in names[shift:] + names[:shift]:
-            records[name].append(contenders[name]())
-    return records
+    previous = torch.get_num_threads() if torch is not None else None
+    with threadpool_limits(limits=threads):
+        if torch is not None:
+            torch.set_num_threads(threads)
+        try:
+            for repeat in range(config["repeats"]):
+                shift = repeat % len(names)
+                for name in names[shift:] + names[:shift]:
+                    records[name].append(contenders[name]())
+        finally:
+            if torch is not None:
+                torch.set_num_threads(previous)
+    fit = {name: statistics.median(r[0] for r in rec) for name, rec in records.items()}
+    per_eval = {
+        name: statistics.median(r[1] for r in rec) for name, rec in records.items()
+    }
+    return fit, per_eval
 
 
-def fit_record(model, X, y, cls, objective_name):
-    wall, calls, values = timed_fit(model, X, y, cls, objective_name)
-    return wall, calls, model, np.array(values)
+def print_comparison(threads, fit, per_eval):
+    print(f"\n### {threads} thread(s)\n")
+    print(f"| {'measure':<54} | {'times':<28} | {'ratio':>6} | {'goal':<7} |")
+    print(f"|{'-' * 56}|{'-' * 30}|{'-' * 8}|{'-' * 9}|")
+
+    def row(measure, times, ratio, goal=""):
+        print(f"| {measure:<54} | {times:<28} | {ratio:>6.2f} | {goal:<7} |")
+
+    def ms(name):
+        return f"{per_eval[name] * 1e3:.1f} ms"
+
+    for dtype, goal in ((64, "<= 1.5"), (32, "<= 1.3")):
+        gemm = f"gemm{dtype}"
+        row(
+            f"ours, evaluation in fit / the two GEMMs, float{dtype}",
+            f"{ms(f'ours{dtype}')} / {ms(gemm)}",
+            per_eval[f"ours{dtype}"] / per_eval[gemm],
+            goal if threads == 1 else "",
+        )
+    row(
+        "MLPClassifier, evaluation in fit / two GEMMs, float64",
+        f"{ms('mlp64')} / {ms('gemm64')}",
+        per_eval["mlp64"] / per_eval["gemm64"],
+    )
+    if "torch64" in per_eval:
+        for dtype in (64, 32):
+            row(
+                f"torch autograd evaluation / two GEMMs, float{dtype}",
+                f"{ms(f'torch{dtype}')} / {ms(f'gemm{dtype}')}",
+                per_eval[f"torch{dtype}"] / per_eval[f"gemm{dtype}"],
+            )
+        row(
+            "ours float32 evaluation / torch's, float32",
+            f"{ms('ours32')} / {ms('torch32')}",
+            per_eval["ours32"] / per_eval["torch32"],
+            "<= 1" if threads == 1 else "",
+        )
+    row(
+        "fit time ours / MLPClassifier, float64",
+        f"{fit['ours64']:.2f} s / {fit['mlp64']:.2f} s",
+        fit["ours64"] / fit["mlp64"],
+        "<= 0.75" if threads == 1 else "<= 0.5",
+    )
+    if "ours64_on_torch" in fit:
+        row(
+            "fit on torch CPU tensors / on NumPy, per evaluation",
+            f"{ms('ours64_on_torch')} / {ms('ours64')}",
+            per_eval["ours64_on_torch"] / per_eval["ours64"],
+            "<= 1.3",
+        )
 
 
-def first_departure(values, reference, rel=1e-6):
-    """Index of the first evaluation whose objective differs from the reference's."""
-    m = min(values.size, reference.size)
-    apart = np.abs(values[:m] - reference[:m]) > rel * np.abs(reference[:m])
-    return int(np.argmax(apart)) if apart.any() else m
-
-
-def peak_memory_of_fit(model, X, y):
-    """Peak bytes traced by tracemalloc during ``fit``, beyond what existed before."""
+def traced_peak(function):
+    """Peak bytes traced by tracemalloc during ``function()``, beyond before."""
     gc.collect()
     tracemalloc.start()
     tracemalloc.reset_peak()
     before, _ = tracemalloc.get_traced_memory()
-    model.fit(X, y)
+    function()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak - before
 
 
-def fit_sees_X_uncopied(X, y, config):
-    """Whether every evaluation of a short fit reads the caller's X in place."""
-    shared = []
-    original = TwoLayerLoss.data_loss_gradient
-
-    def spy(self, theta, X_seen, *args, **kwargs):
-        seen_data = X_seen.data if sparse.issparse(X_seen) else X_seen
-        shared.append(np.shares_memory(seen_data, X.data if sparse.issparse(X) else X))
-        return original(self, theta, X_seen, *args, **kwargs)
-
-    TwoLayerLoss.data_loss_gradient = spy
-    try:
-        ours(dict(config, max_iter=2)).fit(X, y)
-    finally:
-        TwoLayerLoss.data_loss_gradient = original
-    return bool(shared) and all(shared)
-
-
-def evaluation_time(X, y, config, repeats):
-    """Median time of one loss-and-gradient evaluation at the Glorot start."""
-    model = ours(config)
-    _, Y, weights, loss = model._training_problem(X, y, None)
-    from sklearn_twolayer._classifier import _glorot_start
-
-    theta = _glorot_start(loss.layout, np.random.RandomState(0)).astype(X.dtype)
-    loss.loss_gradient(theta, X, Y, weights, model.alpha)
-    return statistics.median(
-        seconds(lambda: loss.loss_gradient(theta, X, Y, weights, model.alpha))
-        for _ in range(repeats)
+def hessian_comparison(sizes, repeats):
+    """trust-ncg's product against a gradient evaluation: time, memory, accuracy."""
+    n, d, h = sizes["n"], sizes["n_features"], sizes["n_hidden"]
+    X, y = make_classification(n_samples=n, n_features=d, random_state=0)
+    Y = y.reshape(-1, 1).astype(np.float64)
+    loss = TwoLayerLoss(ParameterLayout(d, h, 1), "sigmoid")
+    rng = np.random.default_rng(0)
+    theta = rng.normal(scale=0.3, size=loss.layout.size)
+    v = rng.normal(size=loss.layout.size)
+    _, _, hessp = loss.gradient_hessian_product(theta, X, Y, None, 1e-4)
+    hessp(v)
+    gradient_times, product_times = [], []
+    for _ in range(repeats):
+        gradient_times.append(seconds(lambda: loss.loss_gradient(theta, X, Y)))
+        product_times.append(seconds(lambda: hessp(v)))
+    gradient_peak = traced_peak(lambda: loss.loss_gradient(theta, X, Y))
+    product_peak = traced_peak(lambda: loss.gradient_hessian_product(theta, X, Y)[2](v))
+    exact = loss.loss_gradient(theta, X, Y)[0]
+    X32, Y32, theta32 = (a.astype(np.float32) for a in (X, Y, theta))
+    gradient_error = abs(loss.loss_gradient(theta32, X32, Y32)[0] - exact) / exact
+    hessian_error = (
+        abs(loss.gradient_hessian_product(theta32, X32, Y32)[0] - exact) / exact
+    )
+    gradient_time = statistics.median(gradient_times)
+    product_time = statistics.median(product_times)
+    print(f"\n### trust-ncg: n={n}, d={d}, {h} hidden units, default threads\n")
+    print(f"| {'measure':<54} | {'figures':<28} | {'ratio':>6} | {'goal':<7} |")
+    print(f"|{'-' * 56}|{'-' * 30}|{'-' * 8}|{'-' * 9}|")
+    print(
+        f"| {'time: Hessian-vector product / gradient evaluation':<54} | "
+        f"{f'{product_time * 1e3:.1f} ms / {gradient_time * 1e3:.1f} ms':<28} | "
+        f"{product_time / gradient_time:>6.2f} | {'<= 1.5':<7} |"
+    )
+    print(
+        f"| {'peak memory: gradient_hessian_product + hessp / grad':<54} | "
+        f"{f'{product_peak / 2**20:.2f} MiB / {gradient_peak / 2**20:.2f} MiB':<28} | "
+        f"{product_peak / gradient_peak:>6.2f} | {'<= 2':<7} |"
+    )
+    print(
+        f"| {'float32 loss error: Hessian path / gradient path':<54} | "
+        f"{f'{hessian_error:.2g} / {gradient_error:.2g}':<28} | "
+        f"{hessian_error / max(gradient_error, 1e-300):>6.2f} | {'~1':<7} |"
     )
 
 
-def isolated_evaluation_ratio(X, y, config, repeats):
-    """Median over calls of (one evaluation) / (the two GEMMs), alternated call by call.
-
-    Pairs taken back to back see the same load, which the in-fit figure (a long fit
-    against a short GEMM measurement) cannot promise on a busy machine.
-    """
-    model = ours(config)
-    _, Y, weights, loss = model._training_problem(X, y, None)
-    from sklearn_twolayer._classifier import _glorot_start
-
-    theta = _glorot_start(loss.layout, np.random.RandomState(0)).astype(X.dtype)
-    evaluation = lambda: loss.loss_gradient(theta, X, Y, weights, model.alpha)  # noqa: E731
-    evaluation()
-    pairs = [
-        (seconds(evaluation), two_gemms(X, config["n_hidden"], 1))
-        for _ in range(repeats)
-    ]
-    return statistics.median(a / b for a, b in pairs), pairs
-
-
-def objective_at_solution(fitted, X, y):
-    """Relative gap of the float32 and float64 objectives at the fit's final theta."""
-    values = []
-    for dtype in (np.float64, np.float32):
-        problem = clone(fitted)._training_problem(X.astype(dtype), y, None)
-        _, Y, weights, loss = problem
-        theta = loss.layout.pack(fitted.W1_, fitted.b1_, fitted.W2_, fitted.b2_, dtype)
-        values.append(loss.loss(theta, X.astype(dtype), Y, weights, fitted.alpha))
-    return abs(values[1] - values[0]) / values[0]
-
-
-def progress(stage):
-    print(f"  ... {stage} ({time.strftime('%H:%M:%S')})", file=sys.stderr, flush=True)
-
-
-def median(values):
-    return statistics.median(values)
-
-
 def machine_report():
+    runtime = io.StringIO()
+    with contextlib.redirect_stdout(runtime):
+        np.show_runtime()
     lines = [
         f"python {platform.python_version()}, numpy {np.__version__}, "
-        f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}",
+        f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}"
+        + (f", torch {_torch().__version__}" if _torch() else ""),
         f"{platform.machine()} {_cpu_name()}, os.cpu_count()={os.cpu_count()}, "
         f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        "np.show_runtime():",
+        *("  " + line for line in runtime.getvalue().splitlines()),
+        "threadpoolctl:",
     ]
     for lib in threadpool_info():
         lines.append(
@@ -263,7 +361,7 @@ def machine_report():
         for k, v in os.environ.items()
         if k.split("_")[0] in ("OPENBLAS", "OMP", "MKL")
     }
-    lines.append(f"  thread variables: {variables or 'none set'}")
+    lines.append(f"thread variables: {variables or 'none set'}")
     return "\n".join(lines)
 
 
@@ -278,225 +376,42 @@ def _cpu_name():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (CI)")
+    parser.add_argument("--repeats", type=int, default=None, help="repeats (>= 5)")
+    parser.add_argument("--n", type=int, default=None, help="rows of the data")
     parser.add_argument(
-        "--quick", action="store_true", help="tiny sizes (CI smoke test)"
+        "--threads", type=int, nargs="+", default=[1, 2], help="thread counts"
     )
-    parser.add_argument(
-        "--repeats", type=int, default=None, help="repeats per contender"
-    )
-    parser.add_argument("--n", type=int, default=None, help="rows of the main data")
-    parser.add_argument("--n-large", type=int, default=None, help="rows for scaling")
+    parser.add_argument("--no-torch", action="store_true", help="leave torch out")
     args = parser.parse_args(argv)
     config = dict(QUICK if args.quick else FULL)
-    repeats = args.repeats or (1 if args.quick else 3)
+    if args.repeats:
+        config["repeats"] = args.repeats
     if args.n:
         config["n"] = args.n
-    if args.n_large:
-        config["n_large"] = args.n_large
     warnings.simplefilter("ignore", ConvergenceWarning)
-    n, n_large, d, h = (config[k] for k in ("n", "n_large", "n_features", "n_hidden"))
+    torch = None if args.no_torch else _torch()
     started = time.perf_counter()
-
-    print("sklearn-twolayer benchmark:", " ".join(sys.argv[1:]) or "(full)")
+    print("sklearn-twolayer bench_fit:", " ".join(sys.argv[1:]) or "(full)")
     print(machine_report())
     print(
-        f"data: make_classification(n_samples, n_features={d}, random_state=0), "
-        f"n_hidden={h}, max_iter={config['max_iter']}, alpha=1e-4, tol=1e-4, "
-        f"random_state=0; medians of {repeats} repeat(s), contenders alternated"
+        f"data: make_classification({config['n']}, {config['n_features']}, "
+        f"random_state=0), n_hidden={config['n_hidden']}, "
+        f"max_iter={config['max_iter']} (L-BFGS), alpha=1e-4, random_state=0; "
+        f"medians of {config['repeats']} repeat(s), contenders alternated"
     )
-
-    X64, y = make_classification(n_samples=n, n_features=d, random_state=0)
-    rows = []
-
-    # Targets 1-3: one repeat loop for all fits and the GEMM references.
-    progress("fits")
-    records = fit_comparison(config, repeats, X64, y)
-    gemm = {dtype: median(r[0] for r in records[f"gemm{dtype}"]) for dtype in (64, 32)}
-    fit_time = {name: median(r[0] for r in records[name]) for name in records}
-    per_eval = {
-        name: median(r[0] / r[1] for r in records[name])
-        for name in ("ours64", "ours32", "peer64")
-    }
-    model = {name: records[name][-1][2] for name in ("ours64", "ours32", "peer64")}
-    evals = {name: records[name][-1][1] for name in ("ours64", "ours32", "peer64")}
-    for dtype in (64, 32):
-        rows.append(
-            (
-                f"1. evaluation in fit / two GEMMs, float{dtype}",
-                f"{per_eval[f'ours{dtype}'] * 1e3:.1f} ms / {gemm[dtype] * 1e3:.1f} ms",
-                per_eval[f"ours{dtype}"] / gemm[dtype],
-                "<= 1.3",
-                per_eval[f"ours{dtype}"] / gemm[dtype] <= 1.3,
-            )
-        )
-    rows.append(
-        (
-            "   peer's evaluation in fit / two GEMMs, float64",
-            f"{per_eval['peer64'] * 1e3:.1f} ms / {gemm[64] * 1e3:.1f} ms",
-            per_eval["peer64"] / gemm[64],
-            "(reference)",
-            None,
-        )
+    X, y = make_classification(
+        n_samples=config["n"], n_features=config["n_features"], random_state=0
     )
-    for dtype, X in ((64, X64), (32, X64.astype(np.float32))):
-        ratio, pairs = isolated_evaluation_ratio(X, y, config, 3 * repeats)
-        rows.append(
-            (
-                f"1. evaluation alone / two GEMMs, paired calls, float{dtype}",
-                f"{median(a for a, _ in pairs) * 1e3:.1f} ms / "
-                f"{median(b for _, b in pairs) * 1e3:.1f} ms",
-                ratio,
-                "<= 1.3",
-                ratio <= 1.3,
-            )
+    for threads in args.threads:
+        print(
+            f"  ... {threads} thread(s) ({time.strftime('%H:%M:%S')})", file=sys.stderr
         )
-    ratio = fit_time["ours64"] / fit_time["peer64"]
-    rows.append(
-        (
-            "2. fit time ours / peer, float64",
-            f"{fit_time['ours64']:.2f} s / {fit_time['peer64']:.2f} s "
-            f"({evals['ours64']} / {evals['peer64']} evals, "
-            f"{model['ours64'].n_iter_} / {model['peer64'].n_iter_} iters)",
-            ratio,
-            "<= 0.333",
-            ratio <= 1 / 3,
-        )
+        fit, per_eval = comparison(config, X, y, threads, torch)
+        print_comparison(threads, fit, per_eval)
+    hessian_comparison(
+        HESSIAN_QUICK if args.quick else HESSIAN, max(3, config["repeats"])
     )
-    gap = abs(model["ours64"].loss_ - model["peer64"].loss_) / model["peer64"].loss_
-    rows.append(
-        (
-            "   final objective |ours - peer| / peer",
-            f"{model['ours64'].loss_:.10g} vs {model['peer64'].loss_:.10g}",
-            gap,
-            "<= 1e-6",
-            gap <= 1e-6,
-        )
-    )
-    values = {name: records[name][-1][3] for name in ("ours64", "ours32", "peer64")}
-    rows.append(
-        (
-            "   evaluations before ours and peer part by > 1e-6 rel.",
-            f"{first_departure(values['ours64'], values['peer64'])} of "
-            f"{values['peer64'].size} (the same L-BFGS path until then)",
-            None,
-            "(reference)",
-            None,
-        )
-    )
-    ratio = fit_time["ours32"] / fit_time["ours64"]
-    rows.append(
-        (
-            "3. fit time float32 / float64 (ours)",
-            f"{fit_time['ours32']:.2f} s / {fit_time['ours64']:.2f} s "
-            f"(W1_ {model['ours32'].W1_.dtype})",
-            ratio,
-            "<= 0.6",
-            ratio <= 0.6 and model["ours32"].W1_.dtype == np.float32,
-        )
-    )
-    gap = abs(model["ours32"].loss_ - model["ours64"].loss_) / model["ours64"].loss_
-    rows.append(
-        (
-            "   final objective |float32 - float64| / float64",
-            f"{model['ours32'].loss_:.8g} vs {model['ours64'].loss_:.8g}",
-            gap,
-            "<= 1e-4",
-            gap <= 1e-4,
-        )
-    )
-
-    point = objective_at_solution(model["ours64"], X64, y)
-    rows.append(
-        (
-            "   same point (float64 fit's end): |J32 - J64| / J64",
-            "the float32 evaluation's own error",
-            point,
-            "(reference)",
-            None,
-        )
-    )
-    progress("memory")
-
-    # Target 4: memory beyond X during fit, and X read in place.
-    short = dict(config, max_iter=min(config["max_iter"], 10))
-    for X in (X64, X64.astype(np.float32)):
-        limit = 1.1 * n * h * X.itemsize
-        peak = peak_memory_of_fit(ours(short), X, y)
-        peer_peak = peak_memory_of_fit(peer(short), X, y)
-        rows.append(
-            (
-                f"4. peak memory beyond X in fit / (n·h·itemsize), {X.dtype}",
-                f"{peak / 2**20:.1f} MiB (peer {peer_peak / 2**20:.1f} MiB, "
-                f"{peer_peak / (n * h * X.itemsize):.2f})",
-                peak / (n * h * X.itemsize),
-                "<= 1.1",
-                peak <= limit,
-            )
-        )
-    forms = {
-        "C float64": X64,
-        "F float64": np.asfortranarray(X64),
-        "C float32": X64.astype(np.float32),
-        "CSR float64": sparse.csr_matrix(X64[: min(n, 20_000)]),
-    }
-    for form, X in forms.items():
-        in_place = fit_sees_X_uncopied(X, y[: X.shape[0]], short)
-        rows.append(
-            (f"   X read in place by fit, {form}", "", None, "no copy", in_place)
-        )
-
-    # Target 5: linear growth in n; target 6: predict_proba on n_large rows.
-    progress("scaling and predict_proba")
-    X_large, y_large = make_classification(
-        n_samples=n_large, n_features=d, random_state=0
-    )
-    per_sample = {}
-    predict = {"ours": [], "peer": []}
-    fitted_ours, fitted_peer = model["ours64"], model["peer64"]
-    for repeat in range(repeats):
-        for size, X, yy in ((n, X64, y), (n_large, X_large, y_large))[
-            :: 1 - 2 * (repeat % 2)
-        ]:
-            per_sample.setdefault(size, []).append(
-                evaluation_time(X, yy, config, 3) / size
-            )
-        order = [("ours", fitted_ours), ("peer", fitted_peer)][:: 1 - 2 * (repeat % 2)]
-        for name, fitted in order:
-            predict[name].append(seconds(lambda f=fitted: f.predict_proba(X_large)))
-    growth = median(per_sample[n_large]) / median(per_sample[n])
-    rows.append(
-        (
-            f"5. time per sample, n={n_large:.0e} / n={n:.0e}",
-            f"{median(per_sample[n_large]) * 1e9:.0f} ns / "
-            f"{median(per_sample[n]) * 1e9:.0f} ns per row per evaluation",
-            growth,
-            "<= 1.2",
-            growth <= 1.2,
-        )
-    )
-    speedup = median(predict["peer"]) / median(predict["ours"])
-    rows.append(
-        (
-            f"6. predict_proba on {n_large:.0e} rows, peer / ours",
-            f"{median(predict['peer']) * 1e3:.0f} ms / "
-            f"{median(predict['ours']) * 1e3:.0f} ms",
-            speedup,
-            ">= 2",
-            speedup >= 2,
-        )
-    )
-
-    print()
-    header = f"{'target':<58} | {'measured':<54} | {'ratio':>8} | {'goal':<11} | met"
-    print(f"| {header} |")
-    print(f"|{'-' * 60}|{'-' * 56}|{'-' * 10}|{'-' * 13}|-----|")
-    for target, measured, value, goal, met in rows:
-        shown = "" if value is None else f"{value:.3g}"
-        verdict = "" if met is None else ("yes" if met else "NO")
-        cells = (
-            f"{target:<58} | {measured:<54} | {shown:>8} | {goal:<11} | {verdict:<3}"
-        )
-        print(f"| {cells} |")
     print(
         f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
         f"total {time.perf_counter() - started:.0f} s"

@@ -21,7 +21,7 @@ import tracemalloc
 
 import numpy as np
 
-from sklearn_twolayer import TwoLayerSigmoidClassifier, network
+from sklearn_twolayer import TwoLayerSigmoidClassifier, _execution
 
 FULL = dict(n=20_000, n_features=64, n_hidden=64, n_outputs=10, repeats=7)
 QUICK = dict(n=500, n_features=8, n_hidden=8, n_outputs=3, repeats=2)
@@ -95,7 +95,7 @@ def main(argv=None):
         )
         print(
             f"{target:>10} {median['forward']:10.4f} {ratios} {extra:10.2f}"
-            f" {network._BLOCK_BYTES / 2**20:10.2f}  "
+            f" {_execution.BLOCK_BYTES / 2**20:10.2f}  "
             + " ".join(f"{load:.1f}" for load in os.getloadavg())
         )
 

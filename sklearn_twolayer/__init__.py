@@ -2,6 +2,7 @@
 document, trained with L-BFGS, as a scikit-learn classifier."""
 
 from ._classifier import TwoLayerSigmoidClassifier
+from ._version import __version__ as __version__
 from .gradients import check_gradient, sigmoid_unit_gradient
 
 # The class's one public name, sklearn_twolayer.TwoLayerSigmoidClassifier, is the
@@ -10,4 +11,3 @@ from .gradients import check_gradient, sigmoid_unit_gradient
 TwoLayerSigmoidClassifier.__module__ = __name__
 
 __all__ = ["TwoLayerSigmoidClassifier", "check_gradient", "sigmoid_unit_gradient"]
-__version__ = "0.1.0"

@@ -10,6 +10,7 @@ All mathematics is delegated to :mod:`sklearn_twolayer.network`.
 """
 
 import functools
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,16 +22,25 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import check_same_namespace, move_to
+from sklearn.utils._array_api import move_to
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
-from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
-from ._backends import backend_for, in_memory, is_dask_collection
+from ._backends import backend_for
 from ._callbacks import CallbackSupportMixin, FitCallbacks, parameters_as_attributes
 from ._objective import Objective
 from ._solver import ValidationMonitor, minimize_lbfgs, minimize_trust_ncg
-from .network import ParameterLayout, TwoLayerLoss, sigmoid
+from ._targets import labels_at
+from .network import (
+    ParameterLayout,
+    TwoLayerLoss,
+    array_namespace,
+    log_output_proba,
+    log_sigmoid,
+    output_proba,
+    sigmoid,
+    widest_float,
+)
 
 # The API page of a class in the documentation built from docs/ (autosummary's
 # generated/<module>.<name>.html), as hosted.
@@ -40,32 +50,98 @@ _DOC_LINK_TEMPLATE = (
 )
 
 
-def _dispatch_prediction(method):
-    """Run ``method`` on one consistent fitted state; on a Dask array, lazily.
+@dataclass(frozen=True)
+class _FittedNetwork:
+    """What a prediction reads of the fitted estimator, taken when it is called.
 
-    The fitted state is read once, at the call (:meth:`~TwoLayerSigmoidClassifier.
-    _snapshot`): a refit, in another thread or in a callback during a fit, assigns
-    its state as a whole, and the call goes on with the state it read, classes,
-    weights and ``n_features_in_`` together. A Dask array is mapped lazily over its
-    blocks with that state (Dask backend), so computing the result later gives the
-    prediction of the model as it was at the call. Other input: under array API
-    dispatch, X must be in the namespace and on the device of the fit
-    (scikit-learn's ``check_same_namespace``, checked before anything else once the
-    estimator is known to be fitted). A private method behind a public one
-    (``_transform`` behind ``transform``) is named by the public name in the error.
+    A snapshot: a lazy (Dask) prediction computed after a refit still computes the
+    network it was asked for. Its functions below are the prediction methods over
+    validated rows, in the rows' namespace: the same for every backend, which only
+    decides where and when they run (``map_rows``).
     """
-    public_name = method.__name__.lstrip("_")
 
-    @functools.wraps(method)
-    def dispatch(self, X, **kwargs):
-        fitted = self._snapshot()
-        check_is_fitted(fitted)
-        if is_dask_collection(X):
-            return backend_for(X).predict(fitted, X, method.__name__, **kwargs)
-        check_same_namespace(X, fitted, attribute="W1_", method=public_name)
-        return method(fitted, X, **kwargs)
+    loss: TwoLayerLoss
+    theta: np.ndarray  # host vector, in the dtype of the rows
+    classes: np.ndarray
+    binary: bool
+    kind: str  # "binary", "softmax" or "multilabel"
 
-    return dispatch
+    def __dask_tokenize__(self):
+        layout = self.loss.layout
+        return (
+            type(self).__name__,
+            (layout.n_features, layout.n_hidden, layout.n_outputs, self.loss.output),
+            self.theta,
+            self.classes,
+            self.kind,
+        )
+
+    def result(self, method, dtype):
+        """``(dtype, shape per row)`` of ``method``'s result for rows of ``dtype``."""
+        n_outputs = self.loss.layout.n_outputs
+        if method == "decision_function":
+            return dtype, () if self.binary else (n_outputs,)
+        if method == "transform":
+            return dtype, (self.loss.layout.n_hidden,)
+        if method in ("predict_proba", "predict_log_proba"):
+            return np.dtype(np.float64), (2,) if self.binary else (n_outputs,)
+        if method == "predict":
+            if self.kind == "multilabel":
+                return np.dtype(np.int64), (n_outputs,)
+            return self.classes.dtype, ()
+        n_features = self.loss.layout.n_features  # input_gradient
+        return dtype, (n_features,) if self.binary else (n_outputs, n_features)
+
+
+def _decision_function(fitted, X):
+    A2 = fitted.loss.logits(fitted.theta, X)
+    if fitted.binary:
+        xp, _ = array_namespace(A2)
+        return xp.reshape(A2, (-1,))
+    return A2
+
+
+def _output_logits_widest(fitted, X):
+    """The logits in the widest float of X's device (float64 but on MPS...)."""
+    A2 = fitted.loss.logits(fitted.theta, X)
+    xp, device = array_namespace(A2)
+    return xp.astype(A2, widest_float(xp, device), copy=False), xp
+
+
+def _predict_proba(fitted, X):
+    A2, xp = _output_logits_widest(fitted, X)
+    if fitted.binary:
+        # [σ(−a2), σ(a2)] in one pass (one-row latency counts numpy calls).
+        return sigmoid(xp.concat([-A2, A2], axis=1), xp=xp)
+    return output_proba(A2, fitted.loss.output, xp)
+
+
+def _predict_log_proba(fitted, X):
+    A2, xp = _output_logits_widest(fitted, X)
+    if fitted.binary:
+        return log_sigmoid(xp.concat([-A2, A2], axis=1), xp)
+    return log_output_proba(A2, fitted.loss.output, xp)
+
+
+def _predict(fitted, X):
+    scores = _decision_function(fitted, X)
+    xp, _ = array_namespace(scores)
+    if fitted.kind == "multilabel":
+        return xp.astype(scores > 0, xp.int64)
+    index = (
+        xp.astype(scores > 0, xp.int64) if fitted.binary else xp.argmax(scores, axis=1)
+    )
+    return labels_at(fitted.classes, index)
+
+
+def _transform(fitted, X):
+    return fitted.loss.hidden(fitted.theta, X)
+
+
+def _input_gradient(fitted, X, *, output):
+    gradient = fitted.loss.input_gradient(fitted.theta, X, output)
+    # Binary: one output unit, the logit (and probability) of classes_[1].
+    return gradient[:, 0, :] if fitted.binary else gradient
 
 
 # Set by validation (``validate_data`` with ``reset=True``): a fit computes them on
@@ -481,10 +557,8 @@ default=None
             result = minimize_lbfgs(objective.loss_gradient, theta0, **budgets)
         fitted = self._fitted_attributes(targets, layout, result, rows.dtype, monitor)
         fitted.update(validated)
-        fitted_array = getattr(backend, "fitted_array", None)
-        if fitted_array is not None:  # array API: the weights live on X's device
-            for name in ("W1_", "b1_", "W2_", "b2_"):
-                fitted[name] = fitted_array(rows, fitted[name])
+        for name in ("W1_", "b1_", "W2_", "b2_"):  # where the rows live
+            fitted[name] = backend.fitted_array(rows, fitted[name])
         return fitted
 
     def _warm_start_vector(self, targets, layout):
@@ -539,21 +613,45 @@ default=None
     def _training_problem(self, X, y, sample_weight=None):
         """``(X, Y, weights, loss)`` of an in-memory fit: the arrays the objective
         reads, for gradient checks, tests and benchmarks. Sets ``n_features_in_``."""
-        _, rows = in_memory.training_rows(
+        _, rows = backend_for(X).training_rows(
             self, X, y, sample_weight, reset=True, n_hidden=self.n_hidden
         )
         return rows.X, rows.Y, rows.sample_weight, rows.loss
 
     # -- prediction --------------------------------------------------------------
-    def _loss_and_theta(self, X):
-        backend = backend_for(X)
-        X = backend.prediction_input(self, X)
+    def _fitted_network(self, dtype):
+        """The snapshot a prediction reads (:class:`_FittedNetwork`)."""
         layout = ParameterLayout(self.W1_.shape[1], self.W1_.shape[0], self.n_outputs_)
         output = "softmax" if self.out_activation_ == "softmax" else "sigmoid"
-        # In X's dtype for NumPy/SciPy X; an array-API backend casts on its own.
-        dtype = X.dtype if isinstance(X.dtype, np.dtype) else np.float64
-        theta = self._host_theta(layout, dtype)
-        return TwoLayerLoss(layout, output=output), theta, X, backend
+        # In X's dtype for NumPy, SciPy and Dask X; on a device the network casts.
+        dtype = dtype if isinstance(dtype, np.dtype) else np.dtype(np.float64)
+        kind = "binary" if self._is_binary() else self.out_activation_
+        return _FittedNetwork(
+            TwoLayerLoss(layout, output=output),
+            self._host_theta(layout, dtype),
+            self.classes_,
+            self._is_binary(),
+            "multilabel" if kind == "logistic" else kind,
+        )
+
+    def _predict_rows(self, X, function, method, **kwargs):
+        """``function(fitted network, validated X)`` wherever X lives.
+
+        The fitted state is read once, at the call (:meth:`_snapshot`): a refit, in
+        another thread or in a callback during a fit, assigns its state as a whole,
+        and the call goes on with the state it read, classes, weights and
+        ``n_features_in_`` together; a lazy (Dask) result computed later is the
+        prediction of the model as it was at the call.
+        """
+        state = self._snapshot()
+        check_is_fitted(state)
+        backend = backend_for(X)
+        X = backend.prediction_input(state, X, method)
+        fitted = state._fitted_network(X.dtype)
+        dtype, shape = fitted.result(method, X.dtype)
+        return backend.map_rows(
+            functools.partial(function, fitted, **kwargs), X, dtype=dtype, shape=shape
+        )
 
     def _is_binary(self):
         return (
@@ -562,7 +660,6 @@ default=None
             and (self.n_outputs_ == 1)
         )
 
-    @_dispatch_prediction
     def decision_function(self, X):
         """Output logits ``a2 = b2 + W2 h1``.
 
@@ -575,13 +672,8 @@ default=None
         ndarray of shape (n_samples,) for binary targets, else (n_samples, n_outputs)
             Positive values favour ``classes_[1]`` in the binary case.
         """
-        loss, theta, X, backend = self._loss_and_theta(X)
-        A2 = backend.logits(loss, theta, X)
-        if backend is not in_memory:  # array API: in X's namespace, on its device
-            return backend.decision(A2, self._is_binary())
-        return A2.ravel() if self._is_binary() else A2
+        return self._predict_rows(X, _decision_function, "decision_function")
 
-    @_dispatch_prediction
     def predict_proba(self, X):
         """Class probabilities (per-label probabilities for multilabel targets).
 
@@ -596,17 +688,8 @@ default=None
             for float32 input, so that small probabilities do not underflow to 0
             (σ(−104) is 0 in float32).
         """
-        loss, theta, X, backend = self._loss_and_theta(X)
-        A2 = backend.logits(loss, theta, X)
-        if backend is not in_memory:
-            return backend.probabilities(A2, self._is_binary(), loss.output)
-        A2 = A2.astype(np.float64, copy=False)
-        if self._is_binary():
-            # [σ(−a2), σ(a2)] in one pass (one-row latency counts numpy calls).
-            return sigmoid(np.concatenate([-A2, A2], axis=1))
-        return loss.output_proba(A2)
+        return self._predict_rows(X, _predict_proba, "predict_proba")
 
-    @_dispatch_prediction
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed from the logits.
 
@@ -622,16 +705,8 @@ default=None
         ndarray of shape (n_samples, n_classes)
             float64, as :meth:`predict_proba`.
         """
-        loss, theta, X, backend = self._loss_and_theta(X)
-        A2 = backend.logits(loss, theta, X)
-        if backend is not in_memory:
-            return backend.probabilities(A2, self._is_binary(), loss.output, log=True)
-        A2 = A2.astype(np.float64, copy=False)
-        if self._is_binary():
-            return np.hstack([loss.log_output_proba(-A2), loss.log_output_proba(A2)])
-        return loss.log_output_proba(A2)
+        return self._predict_rows(X, _predict_log_proba, "predict_log_proba")
 
-    @_dispatch_prediction
     def predict(self, X):
         """Predicted class labels (a 0/1 indicator matrix for multilabel targets).
 
@@ -643,18 +718,7 @@ default=None
         -------
         ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
-        scores = self.decision_function(X)
-        if not isinstance(scores, np.ndarray):  # array API: labels on X's device
-            from ._backends import array_api
-
-            kind = "binary" if self._is_binary() else self.out_activation_
-            kind = "multilabel" if kind == "logistic" else kind
-            return array_api.labels(self.classes_, scores, kind)
-        if self._is_binary():
-            return self.classes_[(scores > 0).astype(int)]
-        if self.out_activation_ == "softmax":
-            return self.classes_[np.argmax(scores, axis=1)]
-        return (scores > 0).astype(int)
+        return self._predict_rows(X, _predict, "predict")
 
     # -- the hidden layer as features -----------------------------------------------
     def transform(self, X):
@@ -691,24 +755,7 @@ default=None
         array(['twolayersigmoidclassifier0', 'twolayersigmoidclassifier1'],
               dtype=object)
         """
-        output = _get_output_config("transform", self)["dense"]
-        if output != "default" and is_dask_collection(X):
-            raise ValueError(
-                f"transform's output is set to {output!r} (set_output or "
-                "sklearn's transform_output), which would compute the whole Dask "
-                "array into memory. For a lazy result keep the default output and "
-                "name its columns with dask.dataframe.from_dask_array(clf."
-                "transform(X), columns=clf.get_feature_names_out()); or pass "
-                "X.compute()."
-            )
-        return self._transform(X)
-
-    @_dispatch_prediction
-    def _transform(self, X):
-        # Not wrapped by set_output (transform is): the Dask backend maps this
-        # method over the blocks, each of which must stay an array.
-        loss, theta, X, backend = self._loss_and_theta(X)
-        return backend.hidden(loss, theta, X)
+        return self._predict_rows(X, _transform, "transform")
 
     @property
     def _n_features_out(self):
@@ -766,19 +813,7 @@ default=None
                 "The 'output' parameter of input_gradient must be 'proba' or "
                 f"'logit'; got {output!r}."
             )
-        return self._input_gradient(X, output=output)
-
-    @_dispatch_prediction
-    def _input_gradient(self, X, *, output):
-        loss, theta, X, backend = self._loss_and_theta(X)
-        if backend is not in_memory:  # array API: computed on the host, moved back
-            return backend.on_host(self._input_gradient_of, loss, theta, X, output)
-        return self._input_gradient_of(loss, theta, X, output)
-
-    def _input_gradient_of(self, loss, theta, X, output):
-        gradient = loss.input_gradient(theta, X, output)
-        # Binary: one output unit, the logit (and probability) of classes_[1].
-        return gradient[:, 0, :] if self._is_binary() else gradient
+        return self._predict_rows(X, _input_gradient, "input_gradient", output=output)
 
 
 _INTEGER_PARAMETERS = ("n_hidden", "max_iter", "max_fun", "n_iter_no_change", "verbose")

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
-from .network import _blas_single_threaded
+from ._execution import blas_single_threaded
 
 
 @dataclass
@@ -225,7 +225,7 @@ def minimize_lbfgs(
     # own OpenBLAS does a few dot products per iteration, which one thread does
     # best, and its idle threads would otherwise spin against the evaluation's
     # workers (measured: a fit 1.45x slower on 2 cores).
-    with _blas_single_threaded():
+    with blas_single_threaded():
         result = scipy.optimize.minimize(
             objective,
             np.asarray(theta0, dtype=np.float64),
@@ -508,7 +508,7 @@ def minimize_trust_ncg(
     theta0 = np.asarray(theta0, dtype=np.float64)
     # trust-ncg's own gtol tests the 2-norm, which bounds the max-norm from above:
     # it can only stop the run where the callback's max-norm test would.
-    with _blas_single_threaded():  # as in minimize_lbfgs
+    with blas_single_threaded():  # as in minimize_lbfgs
         result = scipy.optimize.minimize(
             objective.fun,
             theta0,

@@ -27,6 +27,7 @@ from numbers import Real
 
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
+from sklearn.utils._array_api import get_namespace_and_device, move_to
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -40,6 +41,7 @@ __all__ = [
     "encode_targets_and_weights",
     "encode_validation_targets_and_weights",
     "label_totals",
+    "labels_at",
     "row_weights",
     "target_matrix",
 ]
@@ -372,3 +374,18 @@ def _check_class_weight_dict(class_weight, classes):
                 "class_weight values must be finite non-negative numbers; got "
                 f"{weight!r} for class {key!r}."
             )
+
+
+def labels_at(classes, index):
+    """``classes[index]``, in the namespace and on the device of ``index``.
+
+    ``predict``'s labels from the indices of the winning outputs. Numeric and
+    boolean classes go to the device (``n_classes`` values) and are taken there;
+    other labels (strings) cannot live on a device, so the indices come to the host.
+    """
+    if isinstance(index, np.ndarray):
+        return classes[index]
+    xp, _, device = get_namespace_and_device(index)
+    if classes.dtype.kind in "biuf":
+        return xp.take(move_to(classes, xp=xp, device=device), index, axis=0)
+    return classes[move_to(index, xp=np, device="cpu")]

@@ -1,9 +1,17 @@
-"""The mathematics of the two-layer sigmoid network, over one flat parameter vector.
+"""The mathematics of the two-layer sigmoid network, once, for any array namespace.
 
-This module is the first of the package's three layers (mathematics / solver glue /
-estimator). It holds no estimator state and imports nothing from scikit-learn's
-estimator machinery: every function here is a direct transcription of an equation of
-the project's source document, cited by number.
+Every function here is a transcription of an equation of the project's source
+document, cited by number, written for any array namespace ``xp`` (NumPy, torch,
+CuPy, array-api-strict), as scikit-learn's ``_linear_loss.py`` is. NumPy keeps its
+fast path inside the same functions: where a scratch array is given (``out=``), the
+result is written into it in place, so that an evaluation reuses a few cache-sized
+arrays instead of allocating new ones; other namespaces get new arrays. No
+activation, loss, forward or backward pass is written anywhere else in the package
+(``tests/test_architecture.py`` checks it).
+
+*How* the kernels run over the rows (blocks of rows, worker threads, BLAS threads,
+the fixed order of the sums) is :mod:`sklearn_twolayer._execution`'s; the L2 term and
+the normalisation of the objective are :mod:`sklearn_twolayer._objective`'s.
 
 Notation (the document's)
 -------------------------
@@ -21,36 +29,92 @@ so ``theta`` has ``n_hidden * (n_features + 1) + n_outputs * (n_hidden + 1)`` en
 :class:`ParameterLayout` packs and unpacks it without copying.
 """
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 from scipy import sparse
 from scipy.special import expit
+from sklearn.utils._array_api import (
+    _is_numpy_namespace,
+    _max_precision_float_dtype,
+    get_namespace_and_device,
+    move_to,
+)
 
-__all__ = ["ParameterLayout", "TwoLayerLoss", "log_sigmoid", "sigmoid"]
+from . import _execution
+from ._objective import (
+    add_penalty_and_normalize,
+    add_penalty_and_normalize_product,
+    penalty,
+)
+
+__all__ = [
+    "ParameterLayout",
+    "TwoLayerLoss",
+    "array_namespace",
+    "hidden_sigmoid_",
+    "log_sigmoid",
+    "log_softmax",
+    "sigmoid",
+]
 
 
-def sigmoid(z, out=None):
+def _is_numpy(xp):
+    """Whether ``xp`` is NumPy (None stands for NumPy): the in-place fast path."""
+    return xp is None or xp is np or _is_numpy_namespace(xp)
+
+
+def array_namespace(X):
+    """``(xp, device)`` of X: NumPy itself (and None) for ndarrays and SciPy
+    matrices, else X's array-API namespace (scikit-learn's, under dispatch)."""
+    if isinstance(X, np.ndarray) or sparse.issparse(X):
+        return np, None
+    xp, _, device = get_namespace_and_device(X)
+    return (np, None) if _is_numpy_namespace(xp) else (xp, device)
+
+
+def widest_float(xp, device):
+    """float64, or float32 on a device without it (Apple's MPS)."""
+    if _is_numpy(xp):
+        return np.float64
+    return _max_precision_float_dtype(xp, device)
+
+
+def _matmul(a, b, out=None):
+    """``a @ b``, written into ``out`` when given (NumPy's scratch arrays).
+
+    A SciPy sparse ``a`` gives a dense product, copied into ``out``.
+    """
+    if out is None:
+        return a @ b
+    if sparse.issparse(a):
+        out[...] = a @ b
+        return out
+    return np.matmul(a, b, out=out)
+
+
+# -- activations ----------------------------------------------------------------------
+def sigmoid(z, out=None, xp=None):
     """Logistic function σ(z) = 1 / (1 + exp(-z)), to full relative precision.
 
     Used for output probabilities, where small values matter relatively
-    (``predict_log_proba`` must agree with ``log(predict_proba)``). scipy's ``expit``
-    neither overflows nor warns for large ``|z|``.
+    (``predict_log_proba`` must agree with ``log(predict_proba)``). NumPy's goes
+    through scipy's ``expit``, which neither overflows nor warns for large ``|z|``;
+    other namespaces through ``exp(-|z|)``, which cannot overflow.
 
     Parameters
     ----------
-    z : ndarray
+    z : array
         Pre-activations.
     out : ndarray, optional
-        Where to write the result; may be ``z`` itself for an in-place update.
+        NumPy only: where to write the result; may be ``z`` itself.
+    xp : namespace, optional
+        The namespace of ``z``; None for NumPy.
 
     Returns
     -------
-    ndarray
+    array
         σ(z), same shape and floating dtype as ``z``.
 
     Examples
@@ -60,26 +124,72 @@ def sigmoid(z, out=None):
     >>> sigmoid(np.array([-1e4, 0.0, 1e4]))
     array([0. , 0.5, 1. ])
     """
-    return expit(z, out=out) if out is not None else expit(z)
+    if _is_numpy(xp):
+        return expit(z, out=out) if out is not None else expit(z)
+    e = xp.exp(-xp.abs(z))
+    return xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def hidden_sigmoid_(z):
-    """σ(z) in place, as ``0.5 + 0.5 · tanh(z / 2)``: the hidden layer's activation.
+@cache
+def _tanh_is_vectorised(dtype):
+    """Whether NumPy's ``tanh`` of ``dtype`` runs in SIMD on this CPU.
 
-    The same function as :func:`sigmoid`, evaluated through numpy's vectorised
-    ``tanh``, which is several times faster than ``expit`` on large arrays and
-    saturates instead of overflowing. Its error is absolute (about 1e-16), not
-    relative, which is all the hidden layer needs: h1 only enters sums and products
-    with weights, never a logarithm.
+    NumPy vectorises float32 ``tanh`` from AVX2 (x86-64-v3) on, and float64
+    ``tanh`` only with AVX-512 (x86-64-v4); ``exp`` is vectorised from AVX2 on in
+    both. Measured on an AVX2 machine (benchmarks/README.md), per element of a
+    cache-sized block: float64 tanh form 39 ns, exp form 11 ns; float32 tanh form
+    3 ns, exp form 5 ns. The choice depends only on the CPU's features, never on a
+    timing, so one machine always computes the same bits.
     """
-    z *= 0.5
-    np.tanh(z, out=z)
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # pragma: no cover - NumPy moved it: use the exp form
+        return False
+    if np.dtype(dtype) == np.float32:
+        wanted = ("X86_V3", "AVX2", "AVX512F", "ASIMD")
+    else:
+        wanted = ("X86_V4", "AVX512_SKX")
+    return any(features.get(name, False) for name in wanted)
+
+
+def hidden_sigmoid_(z, xp=None):
+    """σ(z) for the hidden layer, in place where the namespace allows it.
+
+    h1 only enters sums and products with weights, never a logarithm, so an
+    absolute error of a few ulps of 1 is all it needs (the outputs use
+    :func:`sigmoid`). NumPy computes it in the form its vector unit evaluates
+    fastest (:func:`_tanh_is_vectorised`): ``1 / (1 + exp(-z))``, where
+    ``exp(-z)`` may overflow to ``inf`` and give exactly 0, or
+    ``0.5 + 0.5 · tanh(z / 2)``, which saturates. torch has a one-pass sigmoid
+    (``xp.sigmoid``); other namespaces use the tanh form, which cannot overflow.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_twolayer.network import hidden_sigmoid_
+    >>> hidden_sigmoid_(np.array([-1e4, 0.0, 1e4]))
+    array([0. , 0.5, 1. ])
+    """
+    if not _is_numpy(xp):
+        fused = getattr(xp, "sigmoid", None)
+        if fused is not None:
+            return fused(z)
+        z = z * 0.5
+        z = xp.tanh(z)
+    elif _tanh_is_vectorised(z.dtype):
+        z *= 0.5
+        np.tanh(z, out=z)
+    else:
+        with np.errstate(over="ignore"):  # exp(-z) = inf gives σ = 1 / inf = 0
+            np.exp(np.negative(z, out=z), out=z)
+        z += 1.0
+        return np.reciprocal(z, out=z)
     z *= 0.5
     z += 0.5
     return z
 
 
-def log_sigmoid(z):
+def log_sigmoid(z, xp=None):
     """log σ(z) = -log(1 + exp(-z)), computed from the logit with log-sum-exp.
 
     Examples
@@ -89,17 +199,383 @@ def log_sigmoid(z):
     >>> log_sigmoid(np.array([-1e4, 0.0]))
     array([-1.00000000e+04, -6.93147181e-01])
     """
-    z = np.asarray(z)
-    return -np.logaddexp(np.zeros((), dtype=z.dtype), -z)
+    if _is_numpy(xp):
+        z = np.asarray(z)
+        return -np.logaddexp(np.zeros((), dtype=z.dtype), -z)
+    return -xp.logaddexp(xp.zeros_like(z), -z)
 
 
-def _log_softmax(a2):
+def log_softmax(A2, xp=None):
     """Row-wise log-softmax of the logits, shifted by the row maximum (log-sum-exp)."""
-    shifted = a2 - a2.max(axis=1, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    xp = np if _is_numpy(xp) else xp
+    shifted = A2 - xp.max(A2, axis=1, keepdims=True)
+    shifted -= xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
     return shifted
 
 
+def output_proba(A2, output, xp=None):
+    """h2 from the logits (eq. 1.2's output unit): σ(a2) per column, or softmax."""
+    if output == "sigmoid":
+        return sigmoid(A2, xp=xp)
+    xp = np if _is_numpy(xp) else xp
+    return xp.exp(log_softmax(A2, xp))
+
+
+def log_output_proba(A2, output, xp=None):
+    """log h2 from the logits (log-sigmoid or log-softmax), never as log(h2)."""
+    if output == "sigmoid":
+        return log_sigmoid(A2, xp)
+    return log_softmax(A2, xp)
+
+
+def per_sample_loss(A2, Y, output, xp=None):
+    """Cross-entropy of each row, from the logits.
+
+    Sigmoid (eq. 1.1 summed over outputs): ``-y log σ(a) - (1 - y) log(1 - σ(a))``
+    equals ``log(1 + exp(a)) - y a``, i.e. ``logaddexp(0, a) - y a``.
+    Softmax: ``logsumexp(a) - Σ_k y_k a_k``.
+    """
+    xp = np if _is_numpy(xp) else xp
+    if output == "sigmoid":
+        zero = np.zeros((), dtype=A2.dtype) if xp is np else xp.zeros_like(A2)
+        per_entry = xp.logaddexp(zero, A2)
+        per_entry -= Y * A2
+        return xp.sum(per_entry, axis=1)
+    return -xp.sum(Y * log_softmax(A2, xp), axis=1)
+
+
+def _sum_in_float64(values, xp):
+    """Σ of a vector in float64 (the widest float of a device without it).
+
+    NumPy: a Python float. Other namespaces: a one-element array on the device.
+    """
+    if _is_numpy(xp):
+        return float(values.sum(dtype=np.float64))
+    widest = _max_precision_float_dtype(xp, values.device)
+    return xp.reshape(xp.sum(xp.astype(values, widest)), (1,))
+
+
+# -- the forward pass ------------------------------------------------------------------
+def preactivation(X, W1, b1, xp=None, out=None):
+    """a1 = b1 + W1 x for every row of X (into ``out``, NumPy's scratch, if given)."""
+    A1 = _matmul(X, W1.T, out)
+    A1 += b1
+    return A1
+
+
+def hidden_layer(X, W1, b1, xp=None, out=None):
+    """h1 = σ(b1 + W1 x) for every row of X (the document's ``h1``)."""
+    return hidden_sigmoid_(preactivation(X, W1, b1, xp, out), xp)
+
+
+def output_logits(H1, W2, b2, out=None):
+    """a2 = b2 + W2 h1 for every row (the output unit's pre-activation)."""
+    A2 = _matmul(H1, W2.T, out)
+    A2 += b2
+    return A2
+
+
+# -- eqs. 1.1-1.6 on one block of rows -------------------------------------------------
+class BlockScratch:
+    """NumPy scratch arrays for blocks of at most ``rows`` rows, reused block by block.
+
+    ``n_arrays`` arrays of ``(rows, n_hidden)`` in ``dtype``, a vector of ones (for
+    column sums as BLAS products) and one parameter-sized vector (a block's sums).
+    """
+
+    def __init__(self, rows, layout, dtype, n_arrays):
+        shape = (rows, layout.n_hidden)
+        self.arrays = [np.empty(shape, dtype=dtype) for _ in range(n_arrays)]
+        self.ones = np.ones(rows, dtype=dtype)
+        self.vector = np.empty(layout.size, dtype=dtype)
+
+    def take(self, n_rows):
+        """The scratch arrays cut to ``n_rows`` rows, and the ones."""
+        return [array[:n_rows] for array in self.arrays], self.ones[:n_rows]
+
+
+def _column_sums(G, ones, xp, out=None):
+    """Σ_i G_i: with NumPy a BLAS product with a vector of ones, into ``out``."""
+    if ones is None:
+        return xp.sum(G, axis=0)
+    return np.matmul(ones, G, out=out)
+
+
+def _input_transposed_product(G, X, out=None):
+    """Gᵀ x summed over the rows: ``G.T @ X`` (through ``(X.T @ G).T`` if sparse)."""
+    if sparse.issparse(X):
+        product = (X.T @ G).T
+        if out is None:
+            return product
+        out[...] = product
+        return out
+    return _matmul(G.T, X, out)
+
+
+def _gradient_parts(layout, xp, scratch):
+    """Where a block's four gradient blocks go: NumPy's scratch vector, or None."""
+    if scratch is None:
+        return None, [None] * 4
+    return scratch.vector, list(layout.unpack(scratch.vector))
+
+
+def _flat(parts, vector, xp):
+    """The four parameter blocks as one vector in :class:`ParameterLayout` order."""
+    if vector is not None:
+        return vector
+    return xp.concat([xp.reshape(part, (-1,)) for part in parts])
+
+
+def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None):
+    """Σ s_i loss_i over one block of rows and its exact gradient (eqs. 1.1-1.6).
+
+    Back-propagation through the document's equations, for all rows at once:
+
+    - eq. 1.2 / 1.3: ``∇a2 J = ∇b2 J = h2 − y`` (weighted by ``s_i``). The same
+      form holds for softmax with cross-entropy. It is computed as a difference,
+      never through the intermediate form of eq. 1.1, which divides by h2(1 − h2).
+    - eq. 1.4: ``∇W2 J = (h2 − y) h1ᵀ``
+    - eq. 1.5: ``∇h1 J = W2ᵀ (h2 − y)``
+    - eq. 1.6: ``∇b1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1)`` and
+      ``∇W1 J = [W2ᵀ(h2 − y) ⊙ h1(1 − h1)] h0ᵀ`` with ``h0 = x``.
+
+    Parameters
+    ----------
+    layout : ParameterLayout
+    output : {"sigmoid", "softmax"}
+    weights : tuple of arrays
+        ``(W1, b1, W2, b2)`` in X's namespace and dtype.
+    X, Y, s : arrays
+        One block's rows, 0/1 targets and weights (None: all 1).
+    xp : namespace, optional
+        None for NumPy.
+    scratch : BlockScratch, optional
+        NumPy: two scratch arrays of at least the block's rows; the gradient is
+        written into its vector (overwritten by the next block).
+
+    Returns
+    -------
+    data_loss : float or array
+        A Python float with NumPy; a one-element float64 array on a device.
+    gradient : array of shape (layout.size,)
+    """
+    xp = np if _is_numpy(xp) else xp
+    W1, b1, W2, b2 = weights
+    n_rows = X.shape[0]
+    (H1, derivative), ones = (
+        scratch.take(n_rows) if scratch is not None else ([None, None], None)
+    )
+    vector, (grad_W1, grad_b1, grad_W2, grad_b2) = _gradient_parts(layout, xp, scratch)
+
+    H1 = hidden_layer(X, W1, b1, xp, H1)  # h1 = σ(b1 + W1 x)
+    A2 = output_logits(H1, W2, b2)  # a2 = b2 + W2 h1
+    losses = per_sample_loss(A2, Y, output, xp)  # eq. 1.1
+    if s is not None:
+        losses *= s
+    data_loss = _sum_in_float64(losses, xp)
+
+    G2 = output_proba(A2, output, xp)  # eq. 1.2: ∇a2 J = h2 − y
+    G2 -= Y
+    if s is not None:
+        G2 *= s[:, None]
+    grad_b2 = _column_sums(G2, None, xp) if vector is None else G2.sum(0, out=grad_b2)
+    grad_W2 = _matmul(G2.T, H1, out=grad_W2)  # eq. 1.4
+
+    # eq. 1.5 then 1.6: ∇a1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1), built in `derivative`.
+    if derivative is None:
+        derivative = 1.0 - H1
+    else:
+        np.subtract(1.0, H1, out=derivative)
+    derivative *= H1
+    if layout.n_outputs == 1:
+        # W2ᵀ(h2 − y) is an outer product: two broadcast products are several
+        # times faster than a matrix product with an inner dimension of 1.
+        derivative *= W2
+        derivative *= G2
+    else:
+        derivative *= _matmul(G2, W2, out=None if vector is None else H1)
+    G1 = derivative
+    grad_b1 = _column_sums(G1, ones, xp, out=grad_b1)  # eq. 1.6: Σ_i G1
+    grad_W1 = _input_transposed_product(G1, X, out=grad_W1)  # eq. 1.6: G1ᵀ h0
+    return data_loss, _flat((grad_W1, grad_b1, grad_W2, grad_b2), vector, xp)
+
+
+def data_loss_block(layout, output, weights, X, Y, s, xp=None, scratch=None):
+    """Σ s_i loss_i over one block of rows (eq. 1.1), summed in float64."""
+    W1, b1, W2, b2 = weights
+    H1 = None if scratch is None else scratch.take(X.shape[0])[0][0]
+    A2 = output_logits(hidden_layer(X, W1, b1, xp, H1), W2, b2)
+    losses = per_sample_loss(A2, Y, output, xp)
+    if s is not None:
+        losses *= s
+    return _sum_in_float64(losses, xp)
+
+
+def hessian_product_block(
+    layout, output, weights, direction, X, Y, s, xp=None, scratch=None
+):
+    """Σ_i s_i H_i v over one block of rows: the exact Hessian-vector product.
+
+    Pearlmutter's R-operator ``R{·} = d/dr (·)(theta + r v) at r = 0`` applied to
+    the document's network, one forward and one backward pass; no finite
+    differences, and the ``(size, size)`` Hessian is never formed. The block's
+    forward pass (eqs. 1.1-1.2) is recomputed here, so nothing of size
+    ``(n_samples, n_hidden)`` is kept between products: the product reads X three
+    times (``X W1ᵀ``, ``X V1ᵀ``, ``R{g1}ᵀ X``), the gradient twice.
+
+    Derivation, per sample, for a direction ``v = (V1, c1, V2, c2)`` laid out
+    like ``theta`` (``R{W1} = V1``, ``R{b1} = c1``, ``R{W2} = V2``,
+    ``R{b2} = c2``; ``x`` and ``y`` are constants).
+
+    Forward pass, the R-operator applied to ``a1 = b1 + W1 x``,
+    ``h1 = σ(a1)``, ``a2 = b2 + W2 h1`` and ``h2``:
+
+    - ``R{a1} = V1 x + c1``
+    - ``R{h1} = h1(1 − h1) ⊙ R{a1}`` (σ' = σ(1 − σ), eq. 1.2)
+    - ``R{a2} = V2 h1 + W2 R{h1} + c2``
+    - ``R{h2} = h2(1 − h2) ⊙ R{a2}`` for sigmoid outputs, and
+      ``R{h2} = h2 ⊙ (R{a2} − h2ᵀ R{a2})`` for softmax (its Jacobian is
+      ``diag(h2) − h2 h2ᵀ``).
+
+    Backward pass, the R-operator applied to eqs. 1.2–1.6 with
+    ``g2 = ∇a2 J = h2 − y`` and ``g1 = ∇a1 J = W2ᵀ g2 ⊙ h1(1 − h1)``:
+
+    - eqs. 1.2 / 1.3: ``R{g2} = R{h2}`` and ``R{∇b2 J} = R{g2}``
+    - eq. 1.4: ``R{∇W2 J} = R{g2} h1ᵀ + g2 R{h1}ᵀ``
+    - eq. 1.5: ``R{∇h1 J} = V2ᵀ g2 + W2ᵀ R{g2}``
+    - eq. 1.6: ``R{g1} = R{∇h1 J} ⊙ h1(1 − h1) + W2ᵀ g2 ⊙ (1 − 2 h1) ⊙ R{h1}``,
+      the last term from ``R{h1(1 − h1)} = (1 − 2 h1) ⊙ R{h1}``; then
+      ``R{∇b1 J} = R{g1}`` and ``R{∇W1 J} = R{g1} h0ᵀ`` with ``h0 = x``.
+
+    Each sample's terms are weighted by ``s_i``. Parameters as
+    :func:`loss_gradient_block`, with ``direction = (V1, c1, V2, c2)``; NumPy's
+    scratch holds three arrays (four with several outputs).
+
+    Returns
+    -------
+    array of shape (layout.size,)
+    """
+    xp = np if _is_numpy(xp) else xp
+    W1, b1, W2, b2 = weights
+    V1, c1, V2, c2 = direction
+    n_rows = X.shape[0]
+    several = layout.n_outputs > 1
+    if scratch is not None:
+        arrays, ones = scratch.take(n_rows)
+        H1, RH1, slope = arrays[:3]
+        back = arrays[3] if several else None
+    else:
+        H1 = RH1 = slope = back = ones = None
+    vector, (H_W1, H_b1, H_W2, H_b2) = _gradient_parts(layout, xp, scratch)
+
+    # The forward pass and g2 = s ⊙ (h2 − y), as in loss_gradient_block.
+    H1 = hidden_layer(X, W1, b1, xp, H1)
+    A2 = output_logits(H1, W2, b2)
+    H2 = output_proba(A2, output, xp)
+    G2 = H2 - Y  # eq. 1.2
+    if s is not None:
+        G2 *= s[:, None]
+    if slope is None:
+        slope = 1.0 - H1
+    else:
+        np.subtract(1.0, H1, out=slope)
+    slope *= H1  # h1(1 − h1), never divided by
+
+    # Forward R-pass.
+    RH1 = preactivation(X, V1, c1, xp, out=RH1)  # R{a1} = V1 x + c1
+    RH1 *= slope  # R{h1} = h1(1 − h1) ⊙ R{a1}
+    RA2 = H1 @ V2.T  # R{a2} = V2 h1 + W2 R{h1} + c2
+    RA2 += RH1 @ W2.T
+    RA2 += c2
+    if output == "sigmoid":
+        RG2 = 1.0 - H2
+        RG2 *= H2
+        RG2 *= RA2  # R{h2} = h2(1 − h2) ⊙ R{a2}
+    else:
+        RA2 -= xp.sum(H2 * RA2, axis=1, keepdims=True)
+        RG2 = H2 * RA2  # R{h2} = h2 ⊙ (R{a2} − h2ᵀ R{a2})
+    if s is not None:
+        RG2 *= s[:, None]  # R{g2}
+
+    # Backward R-pass.
+    H_b2 = _column_sums(RG2, None, xp) if vector is None else RG2.sum(0, out=H_b2)
+    H_W2 = _matmul(RG2.T, H1, out=H_W2)  # R{∇W2 J} = R{g2} h1ᵀ + g2 R{h1}ᵀ
+    H_W2 += G2.T @ RH1
+    # W2ᵀ g2 ⊙ (1 − 2 h1) ⊙ R{h1}, in RH1, with h1 turned into 1 − 2 h1 in place.
+    H1 *= -2.0
+    H1 += 1.0
+    if several:
+        RH1 *= _matmul(G2, W2, out=back)  # eq. 1.5: W2ᵀ g2, one row per sample
+    else:
+        RH1 *= W2  # W2ᵀ g2 as an outer product (see loss_gradient_block)
+        RH1 *= G2
+    RH1 *= H1
+    # R{∇h1 J} = V2ᵀ g2 + W2ᵀ R{g2} as one product: [g2, R{g2}] [V2; W2].
+    RG1 = _matmul(
+        xp.concat([G2, RG2], axis=1),
+        xp.concat([V2, W2], axis=0),
+        out=None if scratch is None else H1,
+    )
+    RG1 *= slope
+    RG1 += RH1  # R{g1}
+    H_b1 = _column_sums(RG1, ones, xp, out=H_b1)  # R{∇b1 J} = R{g1}
+    H_W1 = _input_transposed_product(RG1, X, out=H_W1)  # R{∇W1 J} = R{g1} h0ᵀ
+    return _flat((H_W1, H_b1, H_W2, H_b2), vector, xp)
+
+
+def input_gradient_block(
+    layout, output, weights, X, proba, xp=None, out=None, scratch=None
+):
+    """∂(logits or outputs)/∂x of each row of one block (2.2.2 through the network).
+
+    Returns (or writes into ``out``, NumPy) an array ``(rows, n_outputs,
+    n_features)``; see :meth:`TwoLayerLoss.input_gradient` for the derivation.
+    NumPy's ``scratch`` holds two ``(rows, n_hidden)`` arrays.
+    """
+    xp = np if _is_numpy(xp) else xp
+    W1, b1, W2, b2 = weights
+    numpy = xp is np
+    A1_out, h1_out = (None, None) if scratch is None else scratch.take(X.shape[0])[0]
+    A1 = preactivation(X, W1, b1, xp, out=A1_out)
+    h1 = sigmoid(A1, out=h1_out, xp=xp)  # h1 = σ(a1)
+    if proba:
+        A2 = output_logits(h1, W2, b2)  # a2 = b2 + W2 h1
+    # h1(1 − h1) = σ(a1) σ(−a1), as 2.2.2's factor: to full relative precision
+    # where a unit saturates (1 − h1 would cancel).
+    slope = sigmoid(np.negative(A1, out=A1), out=A1) if numpy else sigmoid(-A1, xp=xp)
+    slope *= h1
+    scaled = h1 if numpy else None  # h1's array is free once slope holds it
+    columns = []
+    for k in range(layout.n_outputs):
+        # ∂a2_k/∂x = (h1(1 − h1) ⊙ W2[k]) W1, one row per sample.
+        if numpy:
+            np.multiply(slope, W2[k], out=scaled)
+            np.matmul(scaled, W1, out=out[:, k, :])
+        else:
+            columns.append((slope * W2[k, :]) @ W1)
+    G = out if numpy else xp.stack(columns, axis=1)
+    if proba:
+        G = _through_output(A2, G, output, xp)
+    return G
+
+
+def _through_output(A2, G, output, xp):
+    """∂a2/∂x (``G``, rows × outputs × features) into ∂h2/∂x, in place."""
+    if output == "sigmoid":
+        # ∂h2_k/∂x = σ'(a2_k) ∂a2_k/∂x with σ'(a) = σ(a) σ(−a) (eq. 1.2's σ').
+        slope = sigmoid(A2, xp=xp)
+        slope *= sigmoid(-A2, xp=xp)
+        G *= xp.expand_dims(slope, axis=2)
+        return G
+    # Softmax: ∂h2_k/∂x = h2_k (∂a2_k/∂x − Σ_l h2_l ∂a2_l/∂x), as a batched
+    # product (rows × 1 × outputs) @ (rows × outputs × features).
+    H2 = output_proba(A2, output, xp)
+    G -= xp.matmul(xp.expand_dims(H2, axis=1), G)
+    G *= xp.expand_dims(H2, axis=2)
+    return G
+
+
+# -- the parameters -------------------------------------------------------------------
 @dataclass(frozen=True)
 class ParameterLayout:
     """Where ``W1``, ``b1``, ``W2`` and ``b2`` live inside the flat vector ``theta``.
@@ -144,15 +620,22 @@ class ParameterLayout:
         """Length of the flat parameter vector."""
         return self._ends[-1]
 
-    def unpack(self, theta):
-        """Views ``(W1, b1, W2, b2)`` into ``theta`` (no copy)."""
+    def unpack(self, theta, xp=None):
+        """Views ``(W1, b1, W2, b2)`` into ``theta`` (no copy), in its namespace."""
         end_W1, end_b1, end_W2, end_b2 = self._ends
-        if theta.shape != (end_b2,):
+        if tuple(theta.shape) != (end_b2,):
             raise ValueError(
                 f"theta must have shape ({end_b2},) for {self}, got {theta.shape}."
             )
-        W1 = theta[:end_W1].reshape(self.n_hidden, self.n_features)
-        W2 = theta[end_b1:end_W2].reshape(self.n_outputs, self.n_hidden)
+        shapes = ((self.n_hidden, self.n_features), (self.n_outputs, self.n_hidden))
+        if _is_numpy(xp):
+            W1, W2 = (
+                theta[:end_W1].reshape(shapes[0]),
+                theta[end_b1:end_W2].reshape(shapes[1]),
+            )
+        else:
+            W1 = xp.reshape(theta[:end_W1], shapes[0])
+            W2 = xp.reshape(theta[end_b1:end_W2], shapes[1])
         return W1, theta[end_W1:end_b1], W2, theta[end_W2:end_b2]
 
     def pack(self, W1, b1, W2, b2, dtype=None):
@@ -164,248 +647,18 @@ class ParameterLayout:
         return theta
 
 
-# -- blocks of rows and the threads that share them ------------------------------
-# The evaluation runs over blocks of rows so that the (rows, n_hidden) scratch arrays
-# stay in the CPU cache across the element-wise passes (sigmoid, derivative,
-# products): streamed through main memory instead, those passes cost as much as the
-# two matrix products. Blocks also bound the memory of an evaluation by a few blocks
-# instead of several (n_samples, n_hidden) arrays.
-_BLOCK_BYTES = 1 << 19  # size of one (rows, n_hidden) scratch array
-
-
-def _row_blocks(X, n_hidden, itemsize):
-    """Slices that cut the rows of X into cache-sized blocks.
-
-    Dense and CSR matrices are cut; other sparse formats (CSC) cannot give a block of
-    rows without copying, so they are one block.
-    """
-    n_samples = X.shape[0]
-    if sparse.issparse(X) and X.format != "csr":
-        return [slice(0, n_samples)]
-    rows = max(1, _BLOCK_BYTES // (n_hidden * itemsize))
-    return [
-        slice(start, min(start + rows, n_samples))
-        for start in range(0, n_samples, rows)
-    ]
-
-
-def _rows(X, block):
-    """The rows ``block`` of X, as a view: no copy of a dense or CSR matrix."""
-    if not sparse.issparse(X) or X.format != "csr":
-        return X[block]
-    indptr = X.indptr[block.start : block.stop + 1]
-    start, stop = indptr[0], indptr[-1]
-    # Assigned, not passed to the constructor: SciPy's constructor copies arrays
-    # that are slices of less than half of a larger array (its `prune` step).
-    rows = type(X)((block.stop - block.start, X.shape[1]))  # dtype: of its data
-    rows.data, rows.indices = X.data[start:stop], X.indices[start:stop]
-    rows.indptr = indptr - start
-    return rows
-
-
-@cache
-def _blas_controller():
-    """threadpoolctl's view of the BLAS libraries loaded (numpy's and SciPy's)."""
-    from threadpoolctl import ThreadpoolController  # a scikit-learn dependency
-
-    return ThreadpoolController().select(user_api="blas")
-
-
-class _SingleThreadedBlas:
-    """Every BLAS library on one thread while any evaluation or solve runs.
-
-    Why one thread: OpenBLAS does not give the same bits on one and on several
-    threads (a multi-threaded ``ddot`` splits its sum; ``Gᵀ X`` is cut differently),
-    so an evaluation whose BLAS calls used the threads BLAS happens to have could
-    not be reproducible. The evaluation's parallelism comes from its own worker
-    threads instead (:func:`_evaluate_groups`), each calling BLAS single-threaded;
-    and an idle multi-threaded OpenBLAS (SciPy's, used by the solver) would spin
-    against them.
-
-    Why reference counted: threadpoolctl's limits are process-wide, so a
-    save-and-restore per fit is not safe across threads (a second fit saves the
-    first one's limit of 1 and restores it last, leaving BLAS on one thread for
-    good). Here the first user, in whatever thread, saves every library's thread
-    count and sets it to 1; later users only count; the last one to leave restores
-    what the first saved. Entering and leaving are under one lock, and leaving runs
-    in ``finally`` blocks, so interrupted fits restore too.
-
-    Who else is inside: users are counted per thread, so an evaluation knows
-    whether a fit or an evaluation of another thread is running. Only a caller
-    alone may start worker threads; with several callers each runs on its own
-    thread, so there are never more busy threads than BLAS was allowed (concurrent
-    fits from a threaded grid search already use the cores).
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._depth = {}  # thread id -> how many times it entered
-        self._saved = []  # (library controller, its thread count before)
-
-    @contextmanager
-    def __call__(self):
-        """Enter; yields how many threads this caller may use for an evaluation.
-
-        That is the thread count BLAS was allowed before the first caller
-        entered, when this caller is the only thread inside, else 1.
-        """
-        thread = threading.get_ident()
-        with self._lock:
-            if not self._depth:
-                self._saved = [
-                    (lib, lib.num_threads) for lib in _blas_controller().lib_controllers
-                ]
-                for lib, _ in self._saved:
-                    _set_num_threads(lib, 1)
-            self._depth[thread] = self._depth.get(thread, 0) + 1
-            alone = len(self._depth) == 1
-            allowed = max((n for _, n in self._saved), default=1) if alone else 1
-        try:
-            yield allowed
-        finally:
-            with self._lock:
-                self._depth[thread] -= 1
-                if not self._depth[thread]:
-                    del self._depth[thread]
-                if not self._depth:
-                    for lib, n_threads in self._saved:
-                        _set_num_threads(lib, n_threads)
-                    self._saved = []
-
-
-def _set_num_threads(lib, num_threads):
-    """Set a BLAS library's thread count, from whatever thread calls.
-
-    threadpoolctl (3.6 and later) lets only one Python thread, the first to set an
-    OpenBLAS limit while alive, change OpenBLAS's process-wide thread count, and
-    ignores the others silently: after a fit or a ``threadpool_limits`` in the
-    main thread, a fit in another thread could not make BLAS single-threaded, and
-    two threads then ran OpenBLAS's shared thread pool against each other (fits
-    50 times slower). :class:`_SingleThreadedBlas` is the one place that changes
-    the count, under its lock, so it calls the library's own setter.
-    """
-    setter = getattr(lib, "_real_set_num_threads", None) or lib.set_num_threads
-    setter(num_threads)
-
-
-_blas_single_threaded = _SingleThreadedBlas()
-
-# -- deterministic reduction over groups of blocks --------------------------------
-# The blocks of rows are cut into at most _N_GROUPS contiguous groups. Each group is
-# summed block after block into its own float64 accumulator, and the groups' sums
-# are added in group order: the order of every addition is fixed by the data's shape
-# alone, so the bits of the result do not depend on how many threads computed the
-# groups, or which thread computed which group.
-_N_GROUPS = 16
-
-# Products of at most this many multiply-adds run on one thread in any BLAS (the
-# one-block prediction skips the BLAS settings for them; see TwoLayerLoss.logits).
-_TINY_PRODUCT = 1 << 13
-
-
-def _block_groups(n_blocks):
-    """Contiguous groups of block indices; their number and sizes depend only on
-    ``n_blocks`` (sizes differ by at most one block)."""
-    n_groups = min(_N_GROUPS, n_blocks)
-    if n_groups == 0:
-        return []
-    bounds = [group * n_blocks // n_groups for group in range(n_groups + 1)]
-    return [range(bounds[g], bounds[g + 1]) for g in range(n_groups)]
-
-
-def _evaluate_groups(new_worker, n_blocks, combine):
-    """Sum ``compute(group)`` over the groups of blocks, in group order.
-
-    ``new_worker()`` returns a ``compute(group)`` function with its own scratch
-    arrays; ``combine(total, partial)`` adds a group's partial sum to the total
-    (``total`` is None for the first group) and returns the new total.
-
-    The groups run on as many worker threads as BLAS was allowed before the
-    evaluation (so ``threadpool_limits`` and ``OMP_NUM_THREADS`` are honoured), each
-    taking the next group in turn and calling BLAS single-threaded: numpy's
-    element-wise passes then run on all cores too. Only an evaluation alone in the
-    process runs threaded: while another thread fits or evaluates (concurrent
-    fits, a threaded grid search, Dask blocks on threads) each runs its groups in
-    sequence in its own thread (see :class:`_SingleThreadedBlas`). Either way the
-    total is combined in group order, as each next group is ready, so at most
-    about one partial sum per worker waits to be added.
-    """
-    groups = _block_groups(n_blocks)
-    if not groups:  # no rows
-        return None
-    with _blas_single_threaded() as n_threads:
-        n_workers = min(n_threads, len(groups))
-        if n_workers < 2:
-            compute = new_worker()
-            total = None
-            for group in groups:
-                total = combine(total, compute(group))
-            return total
-        return _evaluate_groups_threaded(new_worker, groups, combine, n_workers)
-
-
-def _evaluate_groups_threaded(new_worker, groups, combine, n_workers):
-    lock = threading.Lock()
-    state = {"next": 0, "added": 0, "total": None, "stop": False}
-    partials, ready = [None] * len(groups), [False] * len(groups)
-
-    def run():
-        compute = new_worker()
-        while True:
-            with lock:
-                index = state["next"]
-                if state["stop"] or index == len(groups):
-                    return
-                state["next"] = index + 1
-            try:
-                partial = compute(groups[index])
-            except BaseException:
-                with lock:  # the other workers stop after their current group
-                    state["stop"] = True
-                raise
-            with lock:
-                partials[index], ready[index] = partial, True
-                while state["added"] < len(groups) and ready[state["added"]]:
-                    added = state["added"]
-                    state["total"] = combine(state["total"], partials[added])
-                    partials[added] = None
-                    state["added"] = added + 1
-
-    with ThreadPoolExecutor(n_workers) as pool:
-        futures = [pool.submit(run) for _ in range(n_workers)]
-        try:
-            for future in futures:
-                future.result()  # a worker's exception is raised here
-        except BaseException:
-            # Interrupted or failed: the other workers stop after their group
-            # instead of computing the rest before the pool shuts down.
-            with lock:
-                state["stop"] = True
-            raise
-    return state["total"]
-
-
-def _preactivation_into(A1, W1, b1, X):
-    """a1 = b1 + W1 x for every row of X, written into the scratch array A1."""
-    if sparse.issparse(X):
-        A1[...] = X @ W1.T  # sparse @ ndarray is an ndarray
-    else:
-        np.matmul(X, W1.T, out=A1)
-    A1 += b1
-    return A1
-
-
-def _hidden_into(H1, W1, b1, X):
-    """h1 = σ(b1 + W1 x) for every row of X, written into the scratch array H1."""
-    return hidden_sigmoid_(_preactivation_into(H1, W1, b1, X))
-
-
+# -- the network over all rows of X ----------------------------------------------------
 class TwoLayerLoss:
     """Loss and exact gradient of the document's two-layer sigmoid network.
 
     A pure object in the manner of scikit-learn's ``LinearModelLoss``: it knows the
     network and the output, holds no data and no fitted state, and evaluates the
-    objective over a flat parameter vector laid out as in :class:`ParameterLayout`.
+    block kernels of this module over all rows of ``X`` with a flat parameter vector
+    laid out as in :class:`ParameterLayout`. Rows in this process (NumPy arrays,
+    SciPy CSR/CSC matrices) run in cache-sized blocks on worker threads, their sums
+    added in a fixed order (:mod:`sklearn_twolayer._execution`); the forward pass,
+    logits and input gradient also take rows on an array-API device, where they are
+    computed in X's namespace (``theta`` moves there, the rows never move).
 
     The objective, identical to ``MLPClassifier``'s L-BFGS objective, is::
 
@@ -413,7 +666,8 @@ class TwoLayerLoss:
 
     where ``s_i`` are the sample weights and ``loss_i`` is the binary cross-entropy
     summed over the sigmoid outputs (eq. 1.1), or the categorical cross-entropy of a
-    softmax output. Biases are not penalised.
+    softmax output. Biases are not penalised. The L2 term and the division are
+    :mod:`sklearn_twolayer._objective`'s.
 
     Parameters
     ----------
@@ -446,77 +700,107 @@ class TwoLayerLoss:
     def __repr__(self):
         return f"TwoLayerLoss({self.layout}, output={self.output!r})"
 
+    def _weights(self, theta, X):
+        """``(xp, device, (W1, b1, W2, b2))``: theta in X's namespace and dtype.
+
+        A host theta crosses to X's device once; its dtype becomes X's.
+        """
+        xp, device = array_namespace(X)
+        if xp is np:
+            return np, None, self.layout.unpack(np.asarray(theta))
+        theta = np.asarray(theta) if isinstance(theta, np.ndarray) else theta
+        if isinstance(theta, np.ndarray):
+            host_dtype = np.float32 if X.dtype == xp.float32 else np.float64
+            theta = move_to(theta.astype(host_dtype, copy=False), xp=xp, device=device)
+        return xp, device, self.layout.unpack(theta, xp)
+
+    def _device_blocks(self, X, device, itemsize):
+        return _execution.device_row_blocks(
+            X.shape[0], self.layout.n_hidden * itemsize, device
+        )
+
     # -- forward pass ------------------------------------------------------------
     def hidden(self, theta, X):
         """h1 = σ(b1 + W1 x) for every row of X (the document's ``h1``, eq. 1.1).
 
-        Returns an ``(n_samples, n_hidden)`` array in the dtype of ``theta``. Run as
-        :meth:`logits` runs: one block of rows computed directly, more blocks on
-        the evaluation's workers, BLAS single-threaded either way (except for
-        products too small for any BLAS to split), so a row's ``h1`` has the same
-        bits whatever the threads.
+        Returns an ``(n_samples, n_hidden)`` array in the dtype of ``theta`` (of X
+        on a device), in X's namespace. Run as :meth:`logits` runs: one block of
+        rows computed directly, more blocks on the evaluation's workers, BLAS
+        single-threaded either way (except for products too small for any BLAS to
+        split), so a row's ``h1`` has the same bits whatever the threads.
         """
-        W1, b1, _, _ = self.layout.unpack(theta)
+        xp, device, (W1, b1, _, _) = self._weights(theta, X)
+        if xp is not np:
+            itemsize = 4 if X.dtype == xp.float32 else 8
+            blocks = self._device_blocks(X, device, itemsize)
+            return xp.concat([hidden_layer(X[b, :], W1, b1, xp) for b in blocks])
         n_hidden = self.layout.n_hidden
         H1 = np.empty((X.shape[0], n_hidden), dtype=theta.dtype)
-        if X.shape[0] * n_hidden * theta.dtype.itemsize <= _BLOCK_BYTES:
-            tiny = X.shape[0] * n_hidden * self.layout.n_features <= _TINY_PRODUCT
-            with nullcontext() if tiny else _blas_single_threaded():
-                return _hidden_into(H1, W1, b1, X)
-        blocks = _row_blocks(X, n_hidden, theta.dtype.itemsize)
+        if X.shape[0] * n_hidden * theta.dtype.itemsize <= _execution.BLOCK_BYTES:
+            tiny = X.shape[0] * n_hidden * self.layout.n_features
+            if tiny <= _execution.TINY_PRODUCT:
+                return hidden_layer(X, W1, b1, np, H1)
+            with _execution.blas_single_threaded():
+                return hidden_layer(X, W1, b1, np, H1)
 
-        def new_worker():
-            def compute(group):
-                for block in (blocks[index] for index in group):
-                    _hidden_into(H1[block], W1, b1, _rows(X, block))
-
-            return compute
+        def block_hidden(block, X_block, _):
+            hidden_layer(X_block, W1, b1, np, H1[block])
 
         # Each row's h1 comes from its own block alone: nothing to combine.
-        _evaluate_groups(new_worker, len(blocks), lambda total, partial: None)
+        _execution.for_each_row_block(
+            block_hidden,
+            X,
+            n_hidden=n_hidden,
+            dtype=theta.dtype,
+            new_scratch=lambda rows: None,
+        )
         return H1
 
     def logits(self, theta, X):
         """Output logits a2 = b2 + W2 h1, shape ``(n_samples, n_outputs)``.
 
-        Computed block of rows by block of rows, so h1 is never held for all rows.
+        Computed block of rows by block of rows, so h1 is never held for all rows;
+        in X's namespace and on its device.
         """
-        W1, b1, W2, b2 = self.layout.unpack(theta)
+        xp, device, weights = self._weights(theta, X)
+        W1, b1, W2, b2 = weights
+        if xp is not np:
+            itemsize = 4 if X.dtype == xp.float32 else 8
+            blocks = self._device_blocks(X, device, itemsize)
+            return xp.concat(
+                [
+                    output_logits(hidden_layer(X[b, :], W1, b1, xp), W2, b2)
+                    for b in blocks
+                ]
+            )
         n_hidden = self.layout.n_hidden
-        if X.shape[0] * n_hidden * theta.dtype.itemsize <= _BLOCK_BYTES:
+        if X.shape[0] * n_hidden * theta.dtype.itemsize <= _execution.BLOCK_BYTES:
             # One block (a few rows: a prediction's latency): the block's own
             # computation, without the workers and scratch arrays that would cost
             # more than the arithmetic. BLAS single-threaded, as in every
             # evaluation, for the same bits whatever the threads; except for
-            # products too small for any BLAS to split across threads (OpenBLAS
-            # keeps a GEMM below 2^18 multiply-adds, a GEMV below 9,216 entries, on
-            # one thread), where setting the thread counts would cost more.
+            # products too small for any BLAS to split across threads.
             widest = max(self.layout.n_features, self.layout.n_outputs)
-            tiny = X.shape[0] * n_hidden * widest <= _TINY_PRODUCT
-            with nullcontext() if tiny else _blas_single_threaded():
-                H1 = np.empty((X.shape[0], n_hidden), dtype=theta.dtype)
-                A2 = _hidden_into(H1, W1, b1, X) @ W2.T
-            A2 += b2
-            return A2
-        blocks = _row_blocks(X, n_hidden, theta.dtype.itemsize)
+            tiny = X.shape[0] * n_hidden * widest <= _execution.TINY_PRODUCT
+            H1 = np.empty((X.shape[0], n_hidden), dtype=theta.dtype)
+            if tiny:
+                return output_logits(hidden_layer(X, W1, b1, np, H1), W2, b2)
+            with _execution.blas_single_threaded():
+                return output_logits(hidden_layer(X, W1, b1, np, H1), W2, b2)
         A2 = np.empty((X.shape[0], self.layout.n_outputs), dtype=theta.dtype)
 
-        def new_worker():
-            rows = blocks[0].stop - blocks[0].start  # the first block is the largest
-            H1 = np.empty((rows, self.layout.n_hidden), dtype=theta.dtype)
-
-            def compute(group):
-                for block in (blocks[index] for index in group):
-                    H1_block = _hidden_into(
-                        H1[: block.stop - block.start], W1, b1, _rows(X, block)
-                    )
-                    np.matmul(H1_block, W2.T, out=A2[block])
-                    A2[block] += b2
-
-            return compute
+        def block_logits(block, X_block, H1):
+            H1 = hidden_layer(X_block, W1, b1, np, H1[: block.stop - block.start])
+            output_logits(H1, W2, b2, out=A2[block])
 
         # Each row's logits come from its own block alone: nothing to combine.
-        _evaluate_groups(new_worker, len(blocks), lambda total, partial: None)
+        _execution.for_each_row_block(
+            block_logits,
+            X,
+            n_hidden=n_hidden,
+            dtype=theta.dtype,
+            new_scratch=lambda rows: np.empty((rows, n_hidden), dtype=theta.dtype),
+        )
         return A2
 
     # -- sensitivity to the input (section 2.2.2 through the network) -------------
@@ -545,20 +829,20 @@ class TwoLayerLoss:
         memory is two ``(block rows, n_hidden)`` arrays, never an array of
         ``n_samples · n_hidden · n_features`` numbers; the result itself is
         ``(n_samples, n_outputs, n_features)``. A CSC matrix is converted to CSR
-        once, to be cut into blocks of rows.
+        once, to be cut into blocks of rows. Rows on a device are computed there.
 
         Parameters
         ----------
         theta : ndarray of shape (layout.size,)
             Flat parameters; its dtype is the dtype of the computation.
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        X : {ndarray, sparse matrix, array-API array} of shape (n_samples, n_features)
         output : {"logit", "proba"}, default="logit"
             ``"logit"``: ``∂a2/∂x``. ``"proba"``: ``∂h2/∂x``, through the sigmoid
             outputs or the softmax.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_outputs, n_features), dtype of ``theta``
+        array of shape (n_samples, n_outputs, n_features), dtype of ``theta``
             Entry ``[i, k, j]`` is the derivative of output k of sample i with
             respect to its feature j.
 
@@ -576,102 +860,75 @@ class TwoLayerLoss:
         """
         if output not in ("logit", "proba"):
             raise ValueError(f"output must be 'logit' or 'proba', got {output!r}.")
-        W1, b1, W2, b2 = self.layout.unpack(theta)
-        n_hidden, n_outputs = self.layout.n_hidden, self.layout.n_outputs
+        proba = output == "proba"
+        xp, device, weights = self._weights(theta, X)
+        layout = self.layout
+        if xp is not np:
+            itemsize = 4 if X.dtype == xp.float32 else 8
+            blocks = self._device_blocks(X, device, itemsize * layout.n_features)
+            parts = [
+                input_gradient_block(layout, self.output, weights, X[b, :], proba, xp)
+                for b in blocks
+            ]
+            return xp.concat(parts, axis=0)
         if sparse.issparse(X) and X.format != "csr":
             # CSC cannot give a block of rows without a copy per block; one CSR copy
             # (the size of X's nonzeros) keeps the scratch to blocks of rows.
             X = X.tocsr()
         gradient = np.empty(
-            (X.shape[0], n_outputs, self.layout.n_features), theta.dtype
+            (X.shape[0], layout.n_outputs, layout.n_features), theta.dtype
         )
-        blocks = _row_blocks(X, n_hidden, theta.dtype.itemsize)
 
-        def new_worker():
-            rows = blocks[0].stop - blocks[0].start  # the first block is the largest
-            H1 = np.empty((rows, n_hidden), dtype=theta.dtype)
-            scaled = np.empty_like(H1)
-
-            def compute(group):
-                for block in (blocks[index] for index in group):
-                    one_block(block, H1, scaled)
-
-            return compute
-
-        def one_block(block, H1, scaled):
-            n_rows = block.stop - block.start
-            A1 = _preactivation_into(H1[:n_rows], W1, b1, _rows(X, block))
-            h1 = sigmoid(A1, out=scaled[:n_rows])  # h1 = σ(a1)
-            if output == "proba":
-                A2 = h1 @ W2.T  # a2 = b2 + W2 h1
-                A2 += b2
-            # h1(1 − h1) = σ(a1) σ(−a1), as 2.2.2's factor: to full relative
-            # precision where a unit saturates (1 − h1 would cancel), in place.
-            slope = sigmoid(np.negative(A1, out=A1), out=A1)
-            slope *= h1
-            G = gradient[block]
-            for k in range(n_outputs):
-                # ∂a2_k/∂x = (h1(1 − h1) ⊙ W2[k]) W1, one row per sample.
-                np.multiply(slope, W2[k], out=scaled[:n_rows])
-                np.matmul(scaled[:n_rows], W1, out=G[:, k, :])
-            if output == "proba":
-                self._through_output(A2, G)
+        def block_gradient(block, X_block, scratch):
+            input_gradient_block(
+                layout,
+                self.output,
+                weights,
+                X_block,
+                proba,
+                out=gradient[block],
+                scratch=scratch,
+            )
 
         # Each row's derivatives come from its own block alone: nothing to combine.
-        _evaluate_groups(new_worker, len(blocks), lambda total, partial: None)
+        _execution.for_each_row_block(
+            block_gradient,
+            X,
+            n_hidden=layout.n_hidden,
+            dtype=theta.dtype,
+            new_scratch=lambda rows: BlockScratch(rows, layout, theta.dtype, 2),
+        )
         return gradient
 
-    def _through_output(self, A2, G):
-        """∂a2/∂x (``G``, rows × outputs × features) into ∂h2/∂x, in place."""
-        if self.output == "sigmoid":
-            # ∂h2_k/∂x = σ'(a2_k) ∂a2_k/∂x with σ'(a) = σ(a) σ(−a) (eq. 1.2's σ').
-            slope = sigmoid(A2)
-            slope *= sigmoid(-A2)
-            G *= slope[:, :, None]
-            return
-        # Softmax: ∂h2_k/∂x = h2_k (∂a2_k/∂x − Σ_l h2_l ∂a2_l/∂x), as a batched
-        # product (rows × 1 × outputs) @ (rows × outputs × features).
-        H2 = self.output_proba(A2)
-        G -= np.matmul(H2[:, None, :], G)
-        G *= H2[:, :, None]
-
+    # -- outputs from the logits ----------------------------------------------------
     def output_proba(self, A2):
         """h2 from the logits: σ(a2) per column, or the row-wise softmax."""
-        if self.output == "sigmoid":
-            return sigmoid(A2)
-        return np.exp(_log_softmax(A2))
+        return output_proba(A2, self.output, array_namespace(A2)[0])
 
     def log_output_proba(self, A2):
         """log h2 from the logits (log-sigmoid or log-softmax), never as log(h2)."""
-        if self.output == "sigmoid":
-            return log_sigmoid(A2)
-        return _log_softmax(A2)
+        return log_output_proba(A2, self.output, array_namespace(A2)[0])
 
     def _per_sample_loss(self, A2, Y):
-        """Cross-entropy of each row, from the logits.
+        """Cross-entropy of each row, from the logits (:func:`per_sample_loss`)."""
+        return per_sample_loss(A2, Y, self.output)
 
-        Sigmoid (eq. 1.1 summed over outputs): ``-y log σ(a) - (1 - y) log(1 - σ(a))``
-        equals ``log(1 + exp(a)) - y a``, i.e. ``logaddexp(0, a) - y a``.
-        Softmax: ``logsumexp(a) - Σ_k y_k a_k``.
-        """
-        if self.output == "sigmoid":
-            per_entry = np.logaddexp(np.zeros((), dtype=A2.dtype), A2)
-            per_entry -= Y * A2
-            return per_entry.sum(axis=1)
-        return -(Y * _log_softmax(A2)).sum(axis=1)
-
-    # -- objective ---------------------------------------------------------------
-    def _weights_and_sum(self, X, sample_weight):
-        if sample_weight is None:
-            return None, float(X.shape[0])
-        return sample_weight, float(np.sum(sample_weight, dtype=np.float64))
-
-    def _penalty(self, theta, l2_reg_strength):
-        W1, _, W2, _ = self.layout.unpack(theta)
-        with _blas_single_threaded():  # a multi-threaded dot splits its sum
-            squared_norm = np.dot(W1.ravel(), W1.ravel())
-            squared_norm += np.dot(W2.ravel(), W2.ravel())
-        return 0.5 * l2_reg_strength * float(squared_norm)
+    # -- sums over the rows -----------------------------------------------------------
+    def _sum_blocks(self, kernel, theta, X, row_arrays, n_arrays):
+        """Σ over the blocks of X's rows of ``kernel(X, *rows, scratch)``."""
+        layout = self.layout
+        total = _execution.sum_over_row_blocks(
+            kernel,
+            X,
+            row_arrays,
+            n_hidden=layout.n_hidden,
+            dtype=theta.dtype,
+            new_scratch=lambda rows: BlockScratch(rows, layout, theta.dtype, n_arrays),
+        )
+        if total is None:  # no rows: nothing to add
+            return 0.0, np.zeros_like(theta)
+        value, vector = total
+        return value, vector.astype(theta.dtype, copy=False)
 
     def data_loss(self, theta, X, Y, sample_weight=None):
         """Σ_i s_i · loss_i (eq. 1.1 per row), summed in float64, as a Python float.
@@ -680,12 +937,75 @@ class TwoLayerLoss:
         sums over blocks of rows add up (early stopping's held-out loss is this
         divided by Σ s_i).
         """
-        per_sample = self._per_sample_loss(self.logits(theta, X), Y)
-        if sample_weight is not None:
-            per_sample *= sample_weight
-        # Summed in float64, as data_loss_gradient does: a float32 sum of many rows
-        # would lose the small losses next to the large ones.
-        return float(per_sample.sum(dtype=np.float64))
+        weights = self.layout.unpack(theta)
+
+        def kernel(X, Y, s, scratch):
+            loss = data_loss_block(
+                self.layout, self.output, weights, X, Y, s, np, scratch
+            )
+            return loss, _NO_VECTOR
+
+        return self._sum_blocks(kernel, theta, X, (Y, sample_weight), 1)[0]
+
+    def data_loss_gradient(self, theta, X, Y, sample_weight=None):
+        """Σ_i s_i · loss_i and its exact gradient: the rows' part of the objective.
+
+        Not normalised and without the L2 term, so that sums over blocks of rows add
+        up. Each block is :func:`loss_gradient_block` (eqs. 1.1-1.6).
+
+        Returns
+        -------
+        data_loss : float
+            Σ_i s_i · loss_i (s_i = 1 when ``sample_weight`` is None).
+        gradient : ndarray of shape (layout.size,), same dtype as ``theta``
+        """
+        weights = self.layout.unpack(theta)
+
+        def kernel(X, Y, s, scratch):
+            return loss_gradient_block(
+                self.layout, self.output, weights, X, Y, s, np, scratch
+            )
+
+        return self._sum_blocks(kernel, theta, X, (Y, sample_weight), 2)
+
+    def data_hessian_product(self, theta, v, X, Y, sample_weight=None):
+        """``Σ_i s_i H_i v``: the rows' part of the Hessian-vector product.
+
+        Blocked, threaded and reduced in fixed order like the gradient, each block
+        :func:`hessian_product_block`. ``v`` is cast to theta's dtype (SciPy hands
+        float64); the product comes back in theta's dtype.
+        """
+        weights = self.layout.unpack(theta)
+        direction = self.layout.unpack(np.asarray(v, dtype=theta.dtype))
+        n_arrays = 4 if self.layout.n_outputs > 1 else 3
+
+        def kernel(X, Y, s, scratch):
+            return 0.0, hessian_product_block(
+                self.layout, self.output, weights, direction, X, Y, s, np, scratch
+            )
+
+        return self._sum_blocks(kernel, theta, X, (Y, sample_weight), n_arrays)[1]
+
+    def data_gradient_hessian_product(self, theta, X, Y, sample_weight=None):
+        """Σ_i s_i loss_i, its gradient, and ``hessp(v) = Σ_i s_i H_i v``.
+
+        The rows' part of :meth:`gradient_hessian_product`: unnormalised and
+        without the L2 term, so that sums over blocks of rows add up. ``hessp(v)``
+        returns an ndarray in the dtype of ``theta``; it is a picklable object
+        (:class:`HessianVectorProduct`), not a closure.
+        """
+        data_loss, gradient = self.data_loss_gradient(theta, X, Y, sample_weight)
+        return (
+            data_loss,
+            gradient,
+            HessianVectorProduct(self, theta, X, Y, sample_weight),
+        )
+
+    # -- the objective -----------------------------------------------------------
+    def _weight_sum(self, X, sample_weight):
+        if sample_weight is None:
+            return float(X.shape[0])
+        return float(np.sum(sample_weight, dtype=np.float64))
 
     def loss(self, theta, X, Y, sample_weight=None, l2_reg_strength=0.0):
         """The objective J(theta) (see the class docstring), as a Python float.
@@ -700,28 +1020,29 @@ class TwoLayerLoss:
         sample_weight : ndarray of shape (n_samples,), optional
         l2_reg_strength : float, default=0
         """
-        _, sw_sum = self._weights_and_sum(X, sample_weight)
         data_loss = self.data_loss(theta, X, Y, sample_weight)
-        return (data_loss + self._penalty(theta, l2_reg_strength)) / sw_sum
+        total = data_loss + penalty(self.layout, theta, l2_reg_strength)
+        return total / self._weight_sum(X, sample_weight)
 
     def loss_gradient(self, theta, X, Y, sample_weight=None, l2_reg_strength=0.0):
         """The objective J(theta) and its exact gradient with respect to ``theta``.
 
         Combines :meth:`data_loss_gradient` (the weighted sums over the rows of X)
-        with the L2 term, ``½ · l2_reg_strength · ‖W‖²`` whose gradient is
-        ``l2_reg_strength · W``, and divides both by Σ s_i. A caller that splits the
-        rows into blocks (Dask) sums :meth:`data_loss_gradient` over the blocks and
-        does this combination once.
+        with the L2 term and the division by Σ s_i
+        (:func:`~sklearn_twolayer._objective.add_penalty_and_normalize`).
 
         Returns
         -------
         loss : float
         gradient : ndarray of shape (layout.size,), same dtype as ``theta``
         """
-        _, sw_sum = self._weights_and_sum(X, sample_weight)
         data_loss, gradient = self.data_loss_gradient(theta, X, Y, sample_weight)
         return self.add_penalty_and_normalize(
-            theta, data_loss, gradient, sw_sum, l2_reg_strength
+            theta,
+            data_loss,
+            gradient,
+            self._weight_sum(X, sample_weight),
+            l2_reg_strength,
         )
 
     def add_penalty_and_normalize(
@@ -731,161 +1052,28 @@ class TwoLayerLoss:
 
         ``data_gradient`` is updated in place and returned.
         """
-        W1, _, W2, _ = self.layout.unpack(theta)
-        grad_W1, _, grad_W2, _ = self.layout.unpack(data_gradient)
-        grad_W1 += l2_reg_strength * W1
-        grad_W2 += l2_reg_strength * W2
-        data_gradient /= sw_sum
-        loss = (data_loss + self._penalty(theta, l2_reg_strength)) / sw_sum
-        return loss, data_gradient
+        return add_penalty_and_normalize(
+            self.layout, theta, data_loss, data_gradient, sw_sum, l2_reg_strength
+        )
 
-    def data_loss_gradient(self, theta, X, Y, sample_weight=None):
-        """Σ_i s_i · loss_i and its exact gradient: the rows' part of the objective.
+    def add_penalty_and_normalize_product(self, v, data_product, sw_sum, l2_reg):
+        """(Σ_i s_i H_i v + l2_reg · (V1, 0, V2, 0)) / Σ s_i, from the data product."""
+        return add_penalty_and_normalize_product(
+            self.layout, v, data_product, sw_sum, l2_reg
+        )
 
-        Not normalised and without the L2 term, so that sums over blocks of rows add
-        up. Back-propagation through the document's equations, for all rows at once:
-
-        - eq. 1.2 / 1.3: ``∇a2 J = ∇b2 J = h2 − y`` (weighted by ``s_i``). The same
-          form holds for softmax with cross-entropy. It is computed as a difference,
-          never through the intermediate form of eq. 1.1, which divides by h2(1 − h2).
-        - eq. 1.4: ``∇W2 J = (h2 − y) h1ᵀ``
-        - eq. 1.5: ``∇h1 J = W2ᵀ (h2 − y)``
-        - eq. 1.6: ``∇b1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1)`` and
-          ``∇W1 J = [W2ᵀ(h2 − y) ⊙ h1(1 − h1)] h0ᵀ`` with ``h0 = x``.
-
-        Returns
-        -------
-        data_loss : float
-            Σ_i s_i · loss_i (s_i = 1 when ``sample_weight`` is None).
-        gradient : ndarray of shape (layout.size,), same dtype as ``theta``
-        """
-        W1, b1, W2, b2 = self.layout.unpack(theta)
-        n_hidden = self.layout.n_hidden
-        blocks = _row_blocks(X, n_hidden, theta.dtype.itemsize)
-
-        def new_worker():
-            # Scratch reused by every block this worker computes; each group's sums
-            # are kept in float64 so that float32 data loses nothing when many
-            # blocks are added up.
-            rows = blocks[0].stop - blocks[0].start  # the first block is the largest
-            H1 = np.empty((rows, n_hidden), dtype=theta.dtype)
-            derivative = np.empty_like(H1)
-            ones = np.ones(rows, dtype=theta.dtype)
-            block_gradient = np.empty_like(theta)
-
-            def compute(group):
-                data_loss, gradient = 0.0, np.zeros(theta.shape)  # float64
-                for block in (blocks[index] for index in group):
-                    n_rows = block.stop - block.start
-                    data_loss += self._block_loss_gradient(
-                        (W1, b1, W2, b2),
-                        _rows(X, block),
-                        Y[block],
-                        None if sample_weight is None else sample_weight[block],
-                        (H1[:n_rows], derivative[:n_rows], ones[:n_rows]),
-                        block_gradient,
-                    )
-                    gradient += block_gradient
-                return data_loss, gradient
-
-            return compute
-
-        def combine(total, partial):
-            if total is None:
-                return partial
-            data_loss, gradient = total
-            gradient += partial[1]  # in place: the first group's accumulator
-            return data_loss + partial[0], gradient
-
-        total = _evaluate_groups(new_worker, len(blocks), combine)
-        if total is None:  # no rows: nothing to add
-            return 0.0, np.zeros_like(theta)
-        data_loss, gradient = total
-        return data_loss, gradient.astype(theta.dtype, copy=False)
-
-    def _block_loss_gradient(self, weights, X, Y, s, scratch, gradient):
-        """Σ s_i loss_i over the rows of one block; its gradient into ``gradient``.
-
-        ``scratch`` holds two ``(n_rows, n_hidden)`` arrays, whose contents are
-        overwritten, and a vector of ``n_rows`` ones.
-        """
-        H1, derivative, ones = scratch
-        W1, b1, W2, b2 = weights
-        grad_W1, grad_b1, grad_W2, grad_b2 = self.layout.unpack(gradient)
-
-        _hidden_into(H1, W1, b1, X)  # h1 = σ(b1 + W1 x)
-        A2 = H1 @ W2.T  # a2 = b2 + W2 h1
-        A2 += b2
-        per_sample = self._per_sample_loss(A2, Y)  # eq. 1.1
-        if s is not None:
-            per_sample *= s
-        data_loss = float(per_sample.sum(dtype=np.float64))
-
-        G2 = self.output_proba(A2)  # eq. 1.2: ∇a2 J = h2 − y
-        G2 -= Y
-        if s is not None:
-            G2 *= s[:, None]
-        G2.sum(axis=0, out=grad_b2)  # eq. 1.3
-        np.matmul(G2.T, H1, out=grad_W2)  # eq. 1.4
-
-        # eq. 1.5 then 1.6: ∇a1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1), built in `derivative`.
-        np.subtract(1.0, H1, out=derivative)
-        derivative *= H1
-        if self.layout.n_outputs == 1:
-            # W2ᵀ(h2 − y) is an outer product: two broadcast products are several
-            # times faster than a matrix product with an inner dimension of 1.
-            derivative *= W2
-            derivative *= G2
-        else:
-            derivative *= np.matmul(G2, W2, out=H1)
-        G1 = derivative
-        np.matmul(ones, G1, out=grad_b1)  # eq. 1.6: Σ_i G1, as a BLAS product
-        if sparse.issparse(X):  # eq. 1.6: G1ᵀ h0
-            grad_W1[...] = (X.T @ G1).T
-        else:
-            np.matmul(G1.T, X, out=grad_W1)
-        return data_loss
-
-    # -- second order --------------------------------------------------------------
     def gradient_hessian_product(
         self, theta, X, Y, sample_weight=None, l2_reg_strength=0.0
     ):
         """J(theta), its gradient, and a function computing exact products H v.
 
         ``H`` is the Hessian of the objective J (class docstring) at ``theta``. Each
-        product is exact, computed analytically with one forward and one backward
-        pass of Pearlmutter's R-operator ``R{·} = d/dr (·)(theta + r v) at r = 0``
-        applied to the document's network: no finite differences, and the
-        ``(size, size)`` Hessian is never formed. This call does the ordinary forward
-        and backward pass (eqs. 1.1–1.6) once and keeps what the products reuse.
-
-        Derivation, per sample, for a direction ``v = (V1, c1, V2, c2)`` laid out
-        like ``theta`` (``R{W1} = V1``, ``R{b1} = c1``, ``R{W2} = V2``,
-        ``R{b2} = c2``; ``x`` and ``y`` are constants).
-
-        Forward pass, the R-operator applied to ``a1 = b1 + W1 x``,
-        ``h1 = σ(a1)``, ``a2 = b2 + W2 h1`` and ``h2``:
-
-        - ``R{a1} = V1 x + c1``
-        - ``R{h1} = h1(1 − h1) ⊙ R{a1}`` (σ' = σ(1 − σ), eq. 1.2)
-        - ``R{a2} = V2 h1 + W2 R{h1} + c2``
-        - ``R{h2} = h2(1 − h2) ⊙ R{a2}`` for sigmoid outputs, and
-          ``R{h2} = h2 ⊙ (R{a2} − h2ᵀ R{a2})`` for softmax (its Jacobian is
-          ``diag(h2) − h2 h2ᵀ``).
-
-        Backward pass, the R-operator applied to eqs. 1.2–1.6 with
-        ``g2 = ∇a2 J = h2 − y`` and ``g1 = ∇a1 J = W2ᵀ g2 ⊙ h1(1 − h1)``:
-
-        - eqs. 1.2 / 1.3: ``R{g2} = R{h2}`` and ``R{∇b2 J} = R{g2}``
-        - eq. 1.4: ``R{∇W2 J} = R{g2} h1ᵀ + g2 R{h1}ᵀ``
-        - eq. 1.5: ``R{∇h1 J} = V2ᵀ g2 + W2ᵀ R{g2}``
-        - eq. 1.6: ``R{g1} = R{∇h1 J} ⊙ h1(1 − h1) + W2ᵀ g2 ⊙ (1 − 2 h1) ⊙ R{h1}``,
-          the last term from ``R{h1(1 − h1)} = (1 − 2 h1) ⊙ R{h1}``; then
-          ``R{∇b1 J} = R{g1}`` and ``R{∇W1 J} = R{g1} h0ᵀ`` with ``h0 = x``.
-
-        Each sample's terms are weighted by ``s_i`` and summed; the L2 term adds
-        ``l2_reg_strength · (V1, 0, V2, 0)`` and the sum is divided by ``Σ_i s_i``,
-        exactly as the gradient is. ``R{∇θ J}`` is ``H v``.
+        product is exact (:func:`hessian_product_block`, whose docstring derives it
+        from eqs. 1.2-1.6 with Pearlmutter's R-operator), computed block of rows by
+        block of rows: no finite differences, the ``(size, size)`` Hessian never
+        formed, and nothing of ``(n_samples, n_hidden)`` kept between products. The
+        L2 term adds ``l2_reg_strength · (V1, 0, V2, 0)`` and the sum is divided by
+        ``Σ_i s_i``, exactly as the gradient is.
 
         Parameters
         ----------
@@ -904,7 +1092,7 @@ class TwoLayerLoss:
         gradient : ndarray of shape (layout.size,), same dtype as ``theta``
         hessp : callable
             ``hessp(v) -> H v``, an ndarray of shape (layout.size,) in the dtype of
-            ``theta``. Each call costs about one gradient evaluation.
+            ``theta``. Each call costs about one and a half gradient evaluations.
 
         Examples
         --------
@@ -922,7 +1110,7 @@ class TwoLayerLoss:
         >>> bool(np.allclose(hessp(v), numeric, rtol=1e-6, atol=1e-8))
         True
         """
-        _, sw_sum = self._weights_and_sum(X, sample_weight)
+        sw_sum = self._weight_sum(X, sample_weight)
         data_loss, gradient, data_hessp = self.data_gradient_hessian_product(
             theta, X, Y, sample_weight
         )
@@ -937,124 +1125,25 @@ class TwoLayerLoss:
 
         return loss, gradient, hessp
 
-    def add_penalty_and_normalize_product(self, v, data_product, sw_sum, l2_reg):
-        """(Σ_i s_i H_i v + l2_reg · (V1, 0, V2, 0)) / Σ s_i, from the data product.
 
-        The L2 term ``½ l2_reg ‖W‖²`` has the Hessian ``l2_reg`` on the weights and
-        0 on the biases. ``data_product`` is updated in place and returned.
-        """
-        V1, _, V2, _ = self.layout.unpack(np.asarray(v, dtype=data_product.dtype))
-        H_W1, _, H_W2, _ = self.layout.unpack(data_product)
-        H_W1 += l2_reg * V1
-        H_W2 += l2_reg * V2
-        data_product /= sw_sum
-        return data_product
-
-    def data_gradient_hessian_product(self, theta, X, Y, sample_weight=None):
-        """Σ_i s_i loss_i, its gradient, and ``hessp(v) = Σ_i s_i H_i v``.
-
-        The rows' part of :meth:`gradient_hessian_product` (see its derivation):
-        unnormalised and without the L2 term, so that sums over blocks of rows add
-        up (the Dask backend maps it over its blocks). ``hessp(v)`` returns an
-        ndarray in the dtype of ``theta``; ``hessp`` is a picklable object
-        (:class:`_HessianVectorProduct`), not a closure, since the Dask backend keeps
-        one per block on its worker and Dask may move it to another.
-        """
-        # BLAS single-threaded, as in every evaluation: the same bits whatever the
-        # threads (the products below are not cut into blocks of rows).
-        with _blas_single_threaded():
-            data_loss, gradient, hessp = self._data_gradient_hessian_product(
-                theta, X, Y, sample_weight
-            )
-        return data_loss, gradient, hessp
-
-    def _data_gradient_hessian_product(self, theta, X, Y, sample_weight):
-        layout = self.layout
-        _, _, W2, b2 = layout.unpack(theta)
-        s = sample_weight
-
-        # Ordinary forward and backward pass (as in data_loss_gradient), keeping
-        # h1, h2, g2 = s ⊙ (h2 − y) and W2ᵀ g2 for the products.
-        H1 = self.hidden(theta, X)
-        A2 = H1 @ W2.T
-        A2 += b2
-        per_sample = self._per_sample_loss(A2, Y)
-        data_loss = float(np.dot(per_sample, s) if s is not None else per_sample.sum())
-        H2 = self.output_proba(A2)
-        G2 = H2 - Y  # eq. 1.2
-        if s is not None:
-            G2 *= s[:, None]
-        sigmoid_slope1 = H1 * (1.0 - H1)  # h1(1 − h1)
-        back_h1 = G2 @ W2  # eq. 1.5: W2ᵀ g2, one row per sample
-        # W2ᵀ g2 ⊙ (1 − 2 h1): the second-derivative factor of the hidden sigmoid.
-        curvature1 = 1.0 - 2.0 * H1
-        curvature1 *= back_h1
-        G1 = back_h1 * sigmoid_slope1  # eq. 1.6
-
-        gradient = np.empty_like(theta)
-        grad_W1, grad_b1, grad_W2, grad_b2 = layout.unpack(gradient)
-        G2.sum(axis=0, out=grad_b2)  # eq. 1.3
-        np.matmul(G2.T, H1, out=grad_W2)  # eq. 1.4
-        G1.sum(axis=0, out=grad_b1)
-        grad_W1[...] = (X.T @ G1).T  # eq. 1.6
-        del A2, G1
-
-        hessp = _HessianVectorProduct(
-            self, theta, X, s, (H1, H2, G2, sigmoid_slope1, curvature1)
-        )
-        return data_loss, gradient, hessp
+# The vector part of a sum that has none (the loss alone): adds nothing.
+_NO_VECTOR = np.zeros(0)
 
 
-class _HessianVectorProduct:
-    """``hessp(v) = Σ_i s_i H_i v`` at one point, with its forward pass kept.
+class HessianVectorProduct:
+    """``hessp(v) = Σ_i s_i H_i v`` at one point, over in-memory rows.
 
     Returned by :meth:`TwoLayerLoss.data_gradient_hessian_product`. An object, not
-    a closure, so that it pickles by reference to this class: the Dask backend keeps
-    one per block on its worker, and Dask may move it to another worker. Each call
-    runs BLAS single-threaded, as every evaluation does (the same bits whatever the
-    threads). The derivation is in :meth:`TwoLayerLoss.gradient_hessian_product`.
+    a closure, so that it pickles by reference to this class. It keeps references
+    to the rows and theta only: each call recomputes the forward pass block by
+    block (:meth:`TwoLayerLoss.data_hessian_product`).
     """
 
-    def __init__(self, loss, theta, X, sample_weight, forward):
-        self.loss, self.theta, self.X = loss, theta, X
+    def __init__(self, loss, theta, X, Y, sample_weight):
+        self.loss, self.theta, self.X, self.Y = loss, theta, X, Y
         self.sample_weight = sample_weight
-        self.forward = forward  # h1, h2, g2, h1(1 − h1), W2ᵀ g2 ⊙ (1 − 2 h1)
 
     def __call__(self, v):
-        with _blas_single_threaded():
-            return self._product(np.asarray(v, dtype=self.theta.dtype))
-
-    def _product(self, v):
-        layout, X, s = self.loss.layout, self.X, self.sample_weight
-        H1, H2, G2, sigmoid_slope1, curvature1 = self.forward
-        _, _, W2, _ = layout.unpack(self.theta)
-        V1, c1, V2, c2 = layout.unpack(v)
-        # Forward R-pass.
-        RH1 = X @ V1.T  # R{a1} = V1 x + c1
-        RH1 += c1
-        RH1 *= sigmoid_slope1  # R{h1} = h1(1 − h1) ⊙ R{a1}
-        RA2 = H1 @ V2.T  # R{a2} = V2 h1 + W2 R{h1} + c2
-        RA2 += RH1 @ W2.T
-        RA2 += c2
-        if self.loss.output == "sigmoid":
-            RG2 = H2 * (1.0 - H2)
-            RG2 *= RA2  # R{h2} = h2(1 − h2) ⊙ R{a2}
-        else:
-            RA2 -= np.sum(H2 * RA2, axis=1, keepdims=True)
-            RG2 = H2 * RA2  # R{h2} = h2 ⊙ (R{a2} − h2ᵀ R{a2})
-        if s is not None:
-            RG2 *= s[:, None]  # R{g2}
-        # Backward R-pass.
-        product = np.empty_like(self.theta)
-        H_W1, H_b1, H_W2, H_b2 = layout.unpack(product)
-        RG2.sum(axis=0, out=H_b2)  # R{∇b2 J} = R{g2}
-        H_W2[...] = RG2.T @ H1  # R{∇W2 J} = R{g2} h1ᵀ + g2 R{h1}ᵀ
-        H_W2 += G2.T @ RH1
-        RG1 = G2 @ V2  # R{∇h1 J} = V2ᵀ g2 + W2ᵀ R{g2}
-        RG1 += RG2 @ W2
-        RG1 *= sigmoid_slope1
-        RH1 *= curvature1  # W2ᵀ g2 ⊙ (1 − 2 h1) ⊙ R{h1}
-        RG1 += RH1  # R{g1}
-        RG1.sum(axis=0, out=H_b1)  # R{∇b1 J} = R{g1}
-        H_W1[...] = (X.T @ RG1).T  # R{∇W1 J} = R{g1} h0ᵀ
-        return product
+        return self.loss.data_hessian_product(
+            self.theta, v, self.X, self.Y, self.sample_weight
+        )

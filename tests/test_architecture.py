@@ -1,7 +1,11 @@
-"""The package's shape: one fit path, no import cycle, sklearn helpers in one place."""
+"""The package's shape: one fit path, no import cycle, sklearn helpers in one place,
+the network's mathematics in one module, one backend interface met by every backend."""
 
 import ast
+import importlib
 import importlib.util
+import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -70,3 +74,245 @@ def test_only_the_estimator_runs_a_solver():
         if {"minimize_lbfgs", "minimize_trust_ncg"} & _called_names(path)
     )
     assert callers == ["_classifier.py"]
+
+
+# -- the mathematics once (issue 19) -----------------------------------------------
+# The network's kernels: each activation, loss, forward and backward pass of
+# eqs. 1.1-1.6, the Hessian-vector product and the input gradient of 2.2.2.
+KERNELS = {
+    "sigmoid",
+    "hidden_sigmoid_",
+    "log_sigmoid",
+    "log_softmax",
+    "output_proba",
+    "log_output_proba",
+    "per_sample_loss",
+    "preactivation",
+    "hidden_layer",
+    "output_logits",
+    "loss_gradient_block",
+    "data_loss_block",
+    "hessian_product_block",
+    "input_gradient_block",
+}
+# The element-wise functions an activation or a loss is made of, in any namespace.
+ELEMENTWISE = {"exp", "expm1", "tanh", "expit", "logaddexp", "log", "log1p", "sigmoid"}
+# Products outside the network, none of them a pass through it.
+OTHER_PRODUCTS = {
+    "_objective.py",  # ‖W1‖² + ‖W2‖² of the L2 term
+    "gradients.py",  # wᵀx of 2.2.2's single unit, the document's worked example
+    "_targets.py",  # the weighted class totals of class_weight="balanced"
+}
+
+
+def _modules():
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def _defined_functions(path):
+    return {
+        node.name
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+
+
+def _elementwise_calls(path):
+    """Calls such as ``np.exp(...)``, ``xp.tanh(...)``, ``expit(...)``."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call):
+            function = node.func
+            if isinstance(function, ast.Attribute) and function.attr in ELEMENTWISE:
+                found.add(function.attr)
+            elif isinstance(function, ast.Name) and function.id in {"expit"}:
+                found.add(function.id)
+    return found
+
+
+def _has_products(path):
+    """Whether a module multiplies matrices (``@``, ``matmul``, ``dot``)."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in {"matmul", "dot", "einsum", "tensordot"}:
+                return True
+    return False
+
+
+@pytest.mark.parametrize("kernel", sorted(KERNELS))
+def test_each_kernel_is_defined_in_one_module_only(kernel):
+    definers = [
+        str(path.relative_to(PACKAGE))
+        for path in _modules()
+        if kernel in _defined_functions(path)
+    ]
+    assert definers == ["network.py"]
+
+
+def test_activations_and_losses_are_computed_in_the_network_only():
+    """No other module evaluates an exponential, a logarithm or a tanh: an
+    activation or a loss written a second time (the array-API backend's port,
+    the tanh form of the hidden sigmoid) would."""
+    computing = {
+        str(path.relative_to(PACKAGE)): sorted(_elementwise_calls(path))
+        for path in _modules()
+        if _elementwise_calls(path)
+    }
+    assert list(computing) == ["network.py"]
+
+
+def test_forward_and_backward_passes_are_in_the_network_only():
+    """Every matrix product of a pass through the network is in network.py."""
+    multiplying = {
+        str(path.relative_to(PACKAGE)) for path in _modules() if _has_products(path)
+    }
+    assert multiplying == {"network.py"} | OTHER_PRODUCTS
+
+
+def test_only_the_execution_module_imports_threadpoolctl():
+    importers = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in _modules()
+        if "threadpoolctl" in path.read_text()
+        and any(
+            isinstance(node, ast.Import | ast.ImportFrom)
+            and "threadpoolctl"
+            in (
+                node.module or ""
+                if isinstance(node, ast.ImportFrom)
+                else " ".join(a.name for a in node.names)
+            )
+            for node in ast.walk(ast.parse(path.read_text()))
+        )
+    )
+    assert importers == ["_execution.py"]
+
+
+# -- one interface, met by every backend ------------------------------------------
+def _documented_interface():
+    """``{function: [parameter names]}`` from the ``_backends`` docstring's list."""
+    import sklearn_twolayer._backends as backends
+
+    doc = backends.__doc__
+    block = doc[doc.index("The interface") :].split("::", 1)[1]
+    block = block.split("\n\n", 2)[1]  # the literal block after "::"
+    interface = {}
+    for line in block.splitlines():
+        match = re.match(r"\s{4}(\w+)\(([^)]*)\)?", line)
+        if match and not line.startswith(" " * 8):
+            parameters = [
+                part.split("=")[0].strip()
+                for part in match.group(2).split(",")
+                if part.strip() not in ("", "*")
+            ]
+            interface[match.group(1)] = parameters
+    return interface
+
+
+def test_the_documented_interface_is_read():
+    assert _documented_interface() == {
+        "training_rows": [
+            "estimator",
+            "X",
+            "y",
+            "sample_weight",
+            "reset",
+            "n_hidden",
+            "targets",
+        ],
+        "prediction_input": ["estimator", "X", "method"],
+        "map_rows": ["function", "X", "dtype", "shape"],
+        "fitted_array": ["rows", "array"],
+    }
+
+
+@pytest.mark.parametrize("backend", ["in_memory", "array_api", "dask"])
+def test_each_backend_meets_the_documented_interface(backend):
+    if backend == "dask":
+        pytest.importorskip("distributed")
+    module = importlib.import_module(f"sklearn_twolayer._backends.{backend}")
+    for name, parameters in _documented_interface().items():
+        function = getattr(module, name)
+        assert name in module.__all__
+        assert list(inspect.signature(function).parameters) == parameters, name
+    # Nothing else a caller could reach for: the rest of __all__ is the rows'
+    # class and constants.
+    extra = {
+        name
+        for name in module.__all__
+        if inspect.isfunction(getattr(module, name))
+        and name not in _documented_interface()
+    }
+    assert extra <= {"is_array_api_input"}  # backend_for's question to it
+
+
+# The estimator's fit and prediction: one path for every backend.
+ONE_PATH = {
+    "fit",
+    "_fit",
+    "_predict_rows",
+    "decision_function",
+    "predict_proba",
+    "predict_log_proba",
+    "predict",
+    "input_gradient",
+    "transform",
+    "_fitted_network",
+}
+
+
+def test_the_estimator_names_no_backend_and_no_array_library():
+    tree = ast.parse((PACKAGE / "_classifier.py").read_text())
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "_backends"
+        for alias in node.names
+    }
+    assert imported == {"backend_for"}
+    names = {
+        node.id if isinstance(node, ast.Name) else node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name | ast.Attribute)
+    }
+    assert not names & {
+        "in_memory",
+        "dask",
+        "array_api",
+        "torch",
+        "cupy",
+        "is_dask_collection",
+        "is_device_array",
+    }
+
+
+def test_fit_and_prediction_do_not_branch_on_the_kind_of_backend_or_array():
+    """No ``backend is ...``, no ``isinstance(X, ...)`` in the one path."""
+    tree = ast.parse((PACKAGE / "_classifier.py").read_text())
+    methods = {
+        node.name: node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.name in ONE_PATH
+    }
+    assert set(methods) == ONE_PATH
+    for name, method in methods.items():
+        for node in ast.walk(method):
+            if isinstance(node, ast.Compare):
+                assert not any(
+                    isinstance(op, ast.Is | ast.IsNot) for op in node.ops
+                ) or not any(
+                    isinstance(side, ast.Name) and side.id == "backend"
+                    for side in [node.left, *node.comparators]
+                ), name
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in {"isinstance", "hasattr", "getattr"}
+            ):
+                first = node.args[0]
+                assert not (
+                    isinstance(first, ast.Name)
+                    and first.id in {"X", "y", "backend", "rows", "A2", "scores"}
+                ), name

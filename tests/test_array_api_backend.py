@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from sklearn import config_context
 
+from sklearn_twolayer import _execution
 from sklearn_twolayer._backends import array_api
 from sklearn_twolayer._split import _row_fingerprints, weighted_stratified_split
 from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
@@ -78,7 +79,7 @@ def device_rows(loss, X, Y, weights, namespace, device):
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of 16 float64 rows (32 float32): every evaluation adds up blocks."""
-    monkeypatch.setattr(array_api, "_CPU_BLOCK_BYTES", N_HIDDEN * 8 * 16)
+    monkeypatch.setattr(_execution, "CPU_BLOCK_BYTES", N_HIDDEN * 8 * 16)
 
 
 def tolerances(dtype):
@@ -136,7 +137,7 @@ def test_float32_device_without_float64_compensates_its_sums(monkeypatch):
     (about 0.7) is below half a float32 unit of the running sum (8 at 1e8): added
     plainly in float32 they would all be lost.
     """
-    monkeypatch.setattr(array_api, "_CPU_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_execution, "CPU_BLOCK_BYTES", 1)
     rng = np.random.default_rng(5)
     X = rng.normal(size=(3000, 3)).astype(np.float32)
     Y = rng.integers(0, 2, size=(3000, 1)).astype(np.float32)
@@ -286,7 +287,7 @@ def test_logits_move_theta_only(monkeypatch):
     with config_context(array_api_dispatch=True):
         X_device = on_device(X, "array_api_strict", "device1")
         spy = CrossingSpy(monkeypatch)
-        A2 = array_api.logits(loss, theta, X_device)
+        A2 = loss.logits(theta, X_device)
         assert spy.take() == [("to device", (loss.layout.size,))]
         assert A2.device == X_device.device and A2.dtype == X_device.dtype
     np.testing.assert_allclose(
@@ -296,21 +297,21 @@ def test_logits_move_theta_only(monkeypatch):
 
 def test_accelerators_get_large_blocks():
     """CPU devices get cache-sized blocks; CUDA/MPS/CuPy devices large ones."""
-    assert array_api._is_cpu(torch.device("cpu"))
-    assert not array_api._is_cpu(torch.device("cuda"))
-    assert array_api._is_cpu(strict.Device("device1"))
+    assert _execution.is_cpu(torch.device("cpu"))
+    assert not _execution.is_cpu(torch.device("cuda"))
+    assert _execution.is_cpu(strict.Device("device1"))
 
     class CupyDevice:  # CuPy's devices have an id and no type
         id = 0
 
-    assert not array_api._is_cpu(CupyDevice())
+    assert not _execution.is_cpu(CupyDevice())
     row_bytes = 256 * 4
     n_rows = 10**6
-    cpu_blocks = array_api._block_slices(n_rows, row_bytes, torch.device("cpu"))
-    gpu_blocks = array_api._block_slices(n_rows, row_bytes, torch.device("cuda"))
-    assert cpu_blocks[0].stop == array_api._CPU_BLOCK_BYTES // row_bytes
-    assert len(gpu_blocks) == -(-n_rows // (array_api._ACCELERATOR_BLOCK_BYTES // 1024))
-    assert array_api._block_slices(0, row_bytes, "cpu") == [slice(0, 0)]
+    cpu_blocks = _execution.device_row_blocks(n_rows, row_bytes, torch.device("cpu"))
+    gpu_blocks = _execution.device_row_blocks(n_rows, row_bytes, torch.device("cuda"))
+    assert cpu_blocks[0].stop == _execution.CPU_BLOCK_BYTES // row_bytes
+    assert len(gpu_blocks) == -(-n_rows // (_execution.ACCELERATOR_BLOCK_BYTES // 1024))
+    assert _execution.device_row_blocks(0, row_bytes, "cpu") == [slice(0, 0)]
 
 
 @pytest.mark.parametrize("namespace", ["array_api_strict", "torch"])
@@ -318,7 +319,7 @@ def test_probability_functions_from_logits(namespace):
     """σ, log σ and (log-)softmax in the namespace equal the NumPy forms."""
     from sklearn.utils._array_api import get_namespace
 
-    from sklearn_twolayer.network import log_sigmoid, sigmoid
+    from sklearn_twolayer.network import log_sigmoid, log_softmax, output_proba, sigmoid
 
     device = "cpu" if namespace == "torch" else "CPU_DEVICE"
     z = np.array([[-800.0, -30.0, -1.0], [0.0, 2.5, 800.0]])
@@ -326,10 +327,10 @@ def test_probability_functions_from_logits(namespace):
         z_device = on_device(z, namespace, device)
         xp = get_namespace(z_device)[0]
         results = {
-            "sigmoid": array_api.output_proba(xp, z_device, "sigmoid"),
-            "log_sigmoid": array_api.log_sigmoid(xp, z_device),
-            "softmax": array_api.output_proba(xp, z_device, "softmax"),
-            "log_softmax": array_api.log_softmax(xp, z_device),
+            "sigmoid": output_proba(z_device, "sigmoid", xp),
+            "log_sigmoid": log_sigmoid(z_device, xp),
+            "softmax": output_proba(z_device, "softmax", xp),
+            "log_softmax": log_softmax(z_device, xp),
         }
         results = {key: array_api._to_host(value) for key, value in results.items()}
     shifted = z - z.max(axis=1, keepdims=True)

@@ -19,7 +19,11 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
-from sklearn_twolayer import TwoLayerSigmoidClassifier, network, sigmoid_unit_gradient
+from sklearn_twolayer import (
+    TwoLayerSigmoidClassifier,
+    _execution,
+    sigmoid_unit_gradient,
+)
 from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
 
 TARGETS = ("binary", "multiclass", "multilabel")
@@ -228,7 +232,7 @@ def test_float32_stays_float32_within_the_dot_product_error_bound(target, output
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("storage", ["csr", "csc"])
 def test_sparse_X_gives_the_dense_gradient(target, storage, monkeypatch):
-    monkeypatch.setattr(network, "_BLOCK_BYTES", 7 * 5 * 8)  # many blocks of rows
+    monkeypatch.setattr(_execution, "BLOCK_BYTES", 7 * 5 * 8)  # many blocks of rows
     rng = np.random.default_rng(4)
     clf = _by_hand(target, 8, 5, 3, rng)
     X = rng.normal(size=(40, 8))
@@ -247,7 +251,7 @@ def test_blocks_and_threads_do_not_change_the_gradient(output, monkeypatch):
     clf = _by_hand("multiclass", 4, 5, 3, rng)
     X = rng.normal(size=(101, 4))
     whole = clf.input_gradient(X, output=output)
-    monkeypatch.setattr(network, "_BLOCK_BYTES", 7 * 5 * 8)
+    monkeypatch.setattr(_execution, "BLOCK_BYTES", 7 * 5 * 8)
     with threadpool_limits(limits=2, user_api="blas"):
         blocked = clf.input_gradient(X, output=output)
     np.testing.assert_allclose(blocked, whole, rtol=1e-14, atol=1e-17)
@@ -277,26 +281,26 @@ def test_memory_is_the_result_and_a_few_blocks(output_unit, n_outputs, dtype, st
     """
     n_features, n_hidden = 4, 256
     itemsize = np.dtype(dtype).itemsize
-    rows = network._BLOCK_BYTES // (n_hidden * itemsize)
+    rows = _execution.BLOCK_BYTES // (n_hidden * itemsize)
     n_samples = 16 * rows + 5
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n_samples, n_features)).astype(dtype)
     extra = 0
     if storage != "dense":
         X = sparse.csr_matrix(X) if storage == "csr" else sparse.csc_matrix(X)
-        extra = network._BLOCK_BYTES  # the sparse product X W1ᵀ of one block
+        extra = _execution.BLOCK_BYTES  # the sparse product X W1ᵀ of one block
         if storage == "csc":
             extra += X.data.nbytes + X.indices.nbytes + X.indptr.nbytes + 8 * n_samples
     loss = TwoLayerLoss(ParameterLayout(n_features, n_hidden, n_outputs), output_unit)
     theta = rng.normal(size=loss.layout.size).astype(dtype)
     result_bytes = n_samples * n_outputs * n_features * itemsize
     small = 8 * rows * max(n_outputs, n_features) * itemsize + 2 * 8 * np.getbufsize()
-    assert small < network._BLOCK_BYTES / 2
+    assert small < _execution.BLOCK_BYTES / 2
     for output in ("logit", "proba"):
         with threadpool_limits(limits=1, user_api="blas"):  # one worker, one set
             peak = _traced_peak(lambda: loss.input_gradient(theta, X, output))  # noqa: B023
-        assert peak <= result_bytes + 2 * network._BLOCK_BYTES + small + extra
-    assert n_samples * n_hidden * itemsize > 16 * network._BLOCK_BYTES
+        assert peak <= result_bytes + 2 * _execution.BLOCK_BYTES + small + extra
+    assert n_samples * n_hidden * itemsize > 16 * _execution.BLOCK_BYTES
 
 
 # -- saturated units -------------------------------------------------------------------

@@ -21,14 +21,18 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
-from sklearn_twolayer import TwoLayerSigmoidClassifier, check_gradient, network
+from sklearn_twolayer import (
+    TwoLayerSigmoidClassifier,
+    _execution,
+    check_gradient,
+)
 from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
 
 
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of a few rows, so that small data is cut into many blocks."""
-    monkeypatch.setattr(network, "_BLOCK_BYTES", 7 * 5 * 8)
+    monkeypatch.setattr(_execution, "BLOCK_BYTES", 7 * 5 * 8)
 
 
 def _problem(output, n_samples=203, n_features=6, n_hidden=5, seed=0):
@@ -232,26 +236,26 @@ def test_same_path_as_mlpclassifier_with_many_blocks(small_blocks, form):
 # -- how rows are cut into blocks ------------------------------------------------
 def test_dense_and_csr_rows_are_cut_into_blocks_csc_is_one_block(small_blocks):
     X = np.arange(20.0 * 3).reshape(20, 3)
-    rows = network._BLOCK_BYTES // (5 * 8)  # 7 rows of n_hidden=5 float64 values
+    rows = _execution.BLOCK_BYTES // (5 * 8)  # 7 rows of n_hidden=5 float64 values
     expected = [slice(0, 7), slice(7, 14), slice(14, 20)]
     assert rows == 7
     for form in ("C", "F", "csr"):
-        assert network._row_blocks(MATRIX_FORMS[form](X), 5, 8) == expected
+        assert _execution.row_blocks(MATRIX_FORMS[form](X), 5, 8) == expected
     # CSC cannot give a block of rows without copying the matrix.
-    assert network._row_blocks(sparse.csc_matrix(X), 5, 8) == [slice(0, 20)]
+    assert _execution.row_blocks(sparse.csc_matrix(X), 5, 8) == [slice(0, 20)]
     # float32 rows are half the bytes: twice as many per block.
-    assert network._row_blocks(X, 5, 4) == [slice(0, 14), slice(14, 20)]
+    assert _execution.row_blocks(X, 5, 4) == [slice(0, 14), slice(14, 20)]
 
 
 def test_a_row_larger_than_a_block_is_a_block_of_its_own(small_blocks):
-    blocks = network._row_blocks(np.zeros((3, 2)), n_hidden=1000, itemsize=8)
+    blocks = _execution.row_blocks(np.zeros((3, 2)), n_hidden=1000, itemsize=8)
     assert blocks == [slice(0, 1), slice(1, 2), slice(2, 3)]
 
 
 @pytest.mark.parametrize("form", ["C", "csr"])
 def test_a_block_of_rows_is_a_view_of_X(form):
     X = MATRIX_FORMS[form](np.arange(30.0).reshape(10, 3))
-    block = network._rows(X, slice(3, 7))
+    block = _execution.rows_of(X, slice(3, 7))
     if sparse.issparse(X):
         assert np.shares_memory(block.data, X.data)
         np.testing.assert_array_equal(block.toarray(), X.toarray()[3:7])
@@ -262,17 +266,17 @@ def test_a_block_of_rows_is_a_view_of_X(form):
 
 # -- how blocks are grouped and the groups dealt to threads -----------------------
 def test_blocks_are_cut_into_at_most_n_groups_contiguous_groups():
-    assert network._N_GROUPS == 16
-    assert network._block_groups(0) == []
-    assert network._block_groups(3) == [range(0, 1), range(1, 2), range(2, 3)]
+    assert _execution.N_GROUPS == 16
+    assert _execution.block_groups(0) == []
+    assert _execution.block_groups(3) == [range(0, 1), range(1, 2), range(2, 3)]
     for n_blocks in (1, 15, 16, 17, 40, 1000):
-        groups = network._block_groups(n_blocks)
+        groups = _execution.block_groups(n_blocks)
         assert len(groups) == min(16, n_blocks)
         # contiguous, in order, covering every block once
         assert [i for group in groups for i in group] == list(range(n_blocks))
         sizes = {len(group) for group in groups}
         assert max(sizes) - min(sizes) <= 1
-    assert [len(g) for g in network._block_groups(17)] == [1] * 15 + [2]
+    assert [len(g) for g in _execution.block_groups(17)] == [1] * 15 + [2]
 
 
 class _FakeLibrary:
@@ -296,7 +300,7 @@ class _FakeBlas:
 
 def _deal(monkeypatch, fake, n_blocks, delay_first=0.0):
     """Which thread computed which group, and the order the groups were combined."""
-    monkeypatch.setattr(network, "_blas_controller", lambda: fake)
+    monkeypatch.setattr(_execution, "_blas_controller", lambda: fake)
     computed, combined = {}, []
 
     def new_worker():
@@ -312,8 +316,8 @@ def _deal(monkeypatch, fake, n_blocks, delay_first=0.0):
         combined.append(partial)
         return (total or 0) + 1
 
-    total = network._evaluate_groups(new_worker, n_blocks, combine)
-    assert total == len(network._block_groups(n_blocks))
+    total = _execution.evaluate_groups(new_worker, n_blocks, combine)
+    assert total == len(_execution.block_groups(n_blocks))
     return computed, combined
 
 
@@ -346,11 +350,11 @@ def test_an_evaluation_beside_another_thread_runs_in_sequence(monkeypatch):
     """Only an evaluation alone runs threaded: with another thread inside (a fit
     in its solver, another evaluation) it runs its groups in its own thread."""
     fake = _FakeBlas(2)
-    monkeypatch.setattr(network, "_blas_controller", lambda: fake)
+    monkeypatch.setattr(_execution, "_blas_controller", lambda: fake)
     inside, leave = threading.Event(), threading.Event()
 
     def other_fit():
-        with network._blas_single_threaded() as allowed:
+        with _execution.blas_single_threaded() as allowed:
             assert allowed == 2  # alone when it entered
             inside.set()
             leave.wait()
@@ -360,7 +364,7 @@ def test_an_evaluation_beside_another_thread_runs_in_sequence(monkeypatch):
     try:
         assert inside.wait(10)
         computed, combined = _deal(monkeypatch, fake, 4)
-        with network._blas_single_threaded() as allowed:
+        with _execution.blas_single_threaded() as allowed:
             assert allowed == 1
     finally:
         leave.set()
@@ -371,7 +375,7 @@ def test_an_evaluation_beside_another_thread_runs_in_sequence(monkeypatch):
 
 
 def test_a_failing_worker_stops_the_others_and_raises(monkeypatch):
-    monkeypatch.setattr(network, "_blas_controller", lambda: _FakeBlas(2))
+    monkeypatch.setattr(_execution, "_blas_controller", lambda: _FakeBlas(2))
     started = []
 
     def new_worker():
@@ -384,7 +388,7 @@ def test_a_failing_worker_stops_the_others_and_raises(monkeypatch):
         return compute
 
     with pytest.raises(MemoryError, match="no room"):
-        network._evaluate_groups(new_worker, 16, lambda total, partial: None)
+        _execution.evaluate_groups(new_worker, 16, lambda total, partial: None)
     assert len(started) < 16  # the other worker did not compute every group
 
 
@@ -414,7 +418,7 @@ def test_scratch_memory_is_a_few_blocks_however_many_rows(output, n_outputs, dty
     """
     n_features, n_hidden = 4, 256
     itemsize = np.dtype(dtype).itemsize
-    rows = network._BLOCK_BYTES // (n_hidden * itemsize)
+    rows = _execution.BLOCK_BYTES // (n_hidden * itemsize)
     n_samples = 16 * rows + 5
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n_samples, n_features)).astype(dtype)
@@ -427,12 +431,12 @@ def test_scratch_memory_is_a_few_blocks_however_many_rows(output, n_outputs, dty
         + 4 * loss.layout.size * 8
         + 2 * 8 * np.getbufsize()
     )
-    assert small < network._BLOCK_BYTES / 2
+    assert small < _execution.BLOCK_BYTES / 2
     A2_bytes = n_samples * n_outputs * itemsize  # logits returns all of them
     with threadpool_limits(limits=1, user_api="blas"):  # one worker, one set
         gradient_peak = _traced_peak(lambda: loss.data_loss_gradient(theta, X, Y))
         logits_peak = _traced_peak(lambda: loss.logits(theta, X))
-    assert gradient_peak <= 2 * network._BLOCK_BYTES + small
-    assert logits_peak <= A2_bytes + network._BLOCK_BYTES + small
+    assert gradient_peak <= 2 * _execution.BLOCK_BYTES + small
+    assert logits_peak <= A2_bytes + _execution.BLOCK_BYTES + small
     # What an evaluation holding full (n_samples, n_hidden) arrays would need:
-    assert n_samples * n_hidden * itemsize > 16 * network._BLOCK_BYTES
+    assert n_samples * n_hidden * itemsize > 16 * _execution.BLOCK_BYTES

@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from sklearn_twolayer import TwoLayerSigmoidClassifier, network
+from sklearn_twolayer import TwoLayerSigmoidClassifier, _execution, network
 from sklearn_twolayer.network import TwoLayerLoss
 
 _WEIGHTS = ("W1_", "b1_", "W2_", "b2_")
@@ -31,7 +31,7 @@ _WEIGHTS = ("W1_", "b1_", "W2_", "b2_")
 def small_blocks(monkeypatch):
     """Blocks of 10 rows of n_hidden=8 float64 values: small data has many blocks
     (more than the 16 groups), so several threads share every evaluation."""
-    monkeypatch.setattr(network, "_BLOCK_BYTES", 10 * 8 * 8)
+    monkeypatch.setattr(_execution, "BLOCK_BYTES", 10 * 8 * 8)
 
 
 @pytest.fixture(autouse=True)
@@ -121,7 +121,7 @@ def _make(**params):
 )
 def test_same_bits_for_one_two_and_default_blas_threads(small_blocks, params):
     X, y = _data()
-    assert len(network._row_blocks(X, 8, 8)) > network._N_GROUPS
+    assert len(_execution.row_blocks(X, 8, 8)) > _execution.N_GROUPS
     reference = _make(**params).fit(X, y)
     for limit in (1, 2, None):
         with threadpool_limits(limit):
@@ -176,7 +176,7 @@ def test_one_block_predictions_same_bits_for_one_and_two_threads():
     X, y = make_classification(n_samples=300, n_features=300, random_state=0)
     model = TwoLayerSigmoidClassifier(n_hidden=200, max_iter=3, random_state=0)
     model.fit(X, y)
-    assert len(network._row_blocks(X, 200, 8)) == 1
+    assert len(_execution.row_blocks(X, 200, 8)) == 1
     results = {}
     for limit in (1, 2):
         with threadpool_limits(limit):
@@ -213,7 +213,7 @@ def test_grid_search_scores_equal_with_two_jobs(backend):
     """Default blocks here (loky's workers are other processes, which a monkeypatch
     does not reach): 256 rows of n_hidden=256, so a training fold is 4 blocks."""
     X, y = make_classification(n_samples=2000, n_features=8, flip_y=0.1, random_state=0)
-    assert len(network._row_blocks(X[:1000], 256, 8)) == 4
+    assert len(_execution.row_blocks(X[:1000], 256, 8)) == 4
     grid = {"alpha": [1e-5, 1e-2], "max_iter": [20, 40]}
 
     def search(n_jobs):
@@ -247,7 +247,7 @@ def test_blas_single_threaded_in_a_fit_thread_when_another_thread_controls_blas(
     during = []
 
     def in_a_thread():
-        with network._blas_single_threaded():
+        with _execution.blas_single_threaded():
             during.extend(_blas_threads())
 
     try:
@@ -283,7 +283,7 @@ def test_blas_settings_restored_after_interrupted_fits(
     X, y = _data()
     # The hidden layer of a block (L-BFGS, 60 per evaluation) or of all rows
     # (trust-ncg): the failure comes a few evaluations into the solve.
-    original, fail_at = network._hidden_into, 200 if solver == "lbfgs" else 5
+    original, fail_at = network.hidden_layer, 200 if solver == "lbfgs" else 5
     calls = {"n": 0}
     lock = threading.Lock()
 
@@ -295,7 +295,7 @@ def test_blas_settings_restored_after_interrupted_fits(
             raise error("interrupted")
         return original(*args)
 
-    monkeypatch.setattr(network, "_hidden_into", failing)
+    monkeypatch.setattr(network, "hidden_layer", failing)
     with pytest.raises(error, match="interrupted"):
         _make(solver=solver).fit(X, y)
     assert threadpool_info() == before

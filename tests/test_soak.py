@@ -20,7 +20,7 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info
 
-from sklearn_twolayer import TwoLayerSigmoidClassifier, network
+from sklearn_twolayer import TwoLayerSigmoidClassifier, _execution
 
 
 def _rss_bytes():
@@ -51,9 +51,9 @@ def _no_line_tracer():
     not os.path.exists("/proc/self/statm"), reason="RSS is read from /proc (Linux)"
 )
 def test_200_fits_keep_memory_and_threads_flat(monkeypatch):
-    monkeypatch.setattr(network, "_BLOCK_BYTES", 50 * 4 * 8)  # blocks of 50 rows
+    monkeypatch.setattr(_execution, "BLOCK_BYTES", 50 * 4 * 8)  # blocks of 50 rows
     X, y = make_classification(n_samples=300, n_features=6, random_state=0)
-    assert len(network._row_blocks(X, 4, 8)) == 6
+    assert len(_execution.row_blocks(X, 4, 8)) == 6
     blas_before, threads_before = threadpool_info(), threading.active_count()
 
     def fits(seeds):

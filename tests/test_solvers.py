@@ -149,7 +149,7 @@ def test_trust_ncg_verbose_reports_hessian_products(capsys):
 
 
 def test_every_blas_runs_single_threaded_during_the_solve_and_is_restored():
-    from sklearn_twolayer.network import _blas_controller, _blas_single_threaded
+    from sklearn_twolayer._execution import _blas_controller, blas_single_threaded
 
     def thread_counts():
         return {
@@ -157,9 +157,9 @@ def test_every_blas_runs_single_threaded_during_the_solve_and_is_restored():
         }
 
     before = thread_counts()
-    with _blas_single_threaded() as allowed:
+    with blas_single_threaded() as allowed:
         during = thread_counts()
-        with _blas_single_threaded() as allowed_nested:  # counted, not re-saved
+        with blas_single_threaded() as allowed_nested:  # counted, not re-saved
             assert thread_counts() == during
         assert thread_counts() == during
     assert thread_counts() == before

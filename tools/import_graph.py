@@ -3,8 +3,11 @@
 Run from the repository root: ``python tools/import_graph.py [CHECKOUT]``. Each
 line is a module and the package modules it imports (at module level or inside
 functions, since a function-level import closes a cycle just the same at run time).
-Exits with status 1 and names the cycle if there is one;
-``tests/test_architecture.py`` runs the same check.
+A package's ``__init__.py`` counts as a module of its own: ``from . import name``
+is an edge to the submodule ``name`` when there is one, else to the ``__init__``
+that defines ``name``, and an edge from a submodule up to its package's
+``__init__`` counts like any other. Exits with status 1 and names the cycle if
+there is one; ``tests/test_architecture.py`` runs the same check.
 """
 
 import ast
@@ -21,8 +24,12 @@ def module_name(path, root):
     return ".".join(parts)
 
 
-def imports_of(path, name, is_package):
-    """The package modules that the module ``name`` (file ``path``) imports."""
+def imports_of(path, name, is_package, modules=()):
+    """The package modules that the module ``name`` (file ``path``) imports.
+
+    ``modules`` are the package's module names: ``from X import y`` is an edge to
+    ``X.y`` when that is one of them (a submodule), else to ``X``.
+    """
     base = name.split(".") if is_package else name.split(".")[:-1]
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -37,8 +44,8 @@ def imports_of(path, name, is_package):
             if not target.startswith(PACKAGE):
                 continue
             for alias in node.names:  # `from . import x` may name a submodule
-                found.add(f"{target}.{alias.name}")
-            found.add(target)
+                submodule = f"{target}.{alias.name}"
+                found.add(submodule if submodule in modules else target)
     return found
 
 
@@ -49,7 +56,7 @@ def import_graph(root):
     }
     graph = {}
     for name, path in files.items():
-        targets = imports_of(path, name, path.name == "__init__.py")
+        targets = imports_of(path, name, path.name == "__init__.py", files)
         graph[name] = sorted(t for t in targets if t in files and t != name)
     return graph
 
@@ -57,17 +64,15 @@ def import_graph(root):
 def find_cycle(graph):
     """A list of modules forming a cycle, or None.
 
-    A package's own ``__init__`` is imported before any of its submodules, so the
-    edge from a submodule up to its package (e.g. ``from . import helper``) is
-    ordinary and not counted.
+    Every edge counts, an edge from a submodule up to its package's ``__init__``
+    (``from . import helper`` where ``__init__`` defines ``helper``) included: that
+    ``__init__`` importing the submodule back is a cycle.
     """
     state = {}
 
     def visit(node, path):
         state[node] = "open"
         for target in graph[node]:
-            if node.startswith(target + "."):
-                continue
             if state.get(target) == "open":
                 return [*path[path.index(target) :], target]
             if target not in state:

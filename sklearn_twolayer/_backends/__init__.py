@@ -10,18 +10,25 @@ and the mathematics (:mod:`sklearn_twolayer.network`) never sees a backend.
 
 The interface
 -------------
-A backend is a module with four functions::
+A backend is a module with these four functions (``tests/test_architecture.py``
+checks each backend against this list)::
 
     training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=None)
         -> (targets, rows)
-    prediction_input(estimator, X) -> X, validated for prediction
-    logits(loss, theta, X) -> A2 of shape (n_samples, n_outputs), in X's kind
-    hidden(loss, theta, X) -> H1 of shape (n_samples, n_hidden), in X's kind
+    prediction_input(estimator, X, method) -> X validated for ``method``
+    map_rows(function, X, *, dtype, shape) -> function's rows for X, in X's kind
+    fitted_array(rows, array) -> a fitted attribute in the kind of the fit's X
 
-``logits`` and ``hidden`` take the fitted network as ``loss`` (its layout and
-output) and ``theta`` (a host vector in X's dtype) and return the document's ``a2``
-and ``h1`` (eq. 1.1) for the rows of a validated ``X``, where ``X`` lives: the
-estimator's prediction methods and ``transform`` are built on them.
+``prediction_input`` validates X against the fitted estimator (``method`` names the
+prediction method for the messages) and leaves it where it lives. ``map_rows``
+applies ``function``, a function of validated rows to one result per row (of
+``dtype``, ``shape`` per row: ``()``, ``(n,)`` or ``(n, m)``), to X: at once in
+memory and on a device, where ``function`` computes in X's namespace; block by
+block and lazily on Dask. The estimator's prediction methods and ``transform`` are
+such functions over the network (:mod:`sklearn_twolayer.network`), the same for
+every backend; a new one needs no new entry point.
+``fitted_array`` puts a fitted attribute (host NumPy) where the fit's rows live
+(an array-API device), or leaves it as it is.
 
 ``training_rows`` validates the fit input (``reset`` as in ``validate_data``),
 encodes the labels and weights with :mod:`sklearn_twolayer._targets` (the same code
@@ -63,22 +70,12 @@ What every backend guarantees:
 - bad input is rejected with the in-memory path's message.
 """
 
-import sys
-
 import numpy as np
 from sklearn import get_config
 
+from ._kinds import is_dask_collection, is_device_array
+
 __all__ = ["backend_for", "is_dask_collection"]
-
-
-def is_dask_collection(*arrays):
-    """Whether any argument is a Dask collection, without ever importing dask.
-
-    A Dask collection can only exist once dask is imported, so an absent module
-    means none was passed; the Dask backend is imported only then.
-    """
-    dask = sys.modules.get("dask")
-    return dask is not None and any(dask.is_dask_collection(a) for a in arrays)
 
 
 def backend_for(X):
@@ -87,7 +84,7 @@ def backend_for(X):
         from . import dask
 
         return dask
-    if _is_device_array(X):
+    if is_device_array(X):
         from . import array_api
 
         if get_config()["array_api_dispatch"] and array_api.is_array_api_input(X):
@@ -96,15 +93,6 @@ def backend_for(X):
     from . import in_memory
 
     return in_memory
-
-
-def _is_device_array(X):
-    """An array of a library other than NumPy that exports DLPack (torch, CuPy...).
-
-    (torch tensors have no ``__array_namespace__``; scikit-learn reaches them
-    through array-api-compat.)
-    """
-    return hasattr(X, "__dlpack__") and not isinstance(X, np.ndarray)
 
 
 def _check_numpy_can_read(X):

@@ -47,6 +47,7 @@ import numpy as np
 from dask.core import flatten
 from dask.utils import parse_timedelta
 from scipy import sparse
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import (
     _assert_all_finite,
     _check_feature_names,
@@ -59,6 +60,16 @@ from .. import _targets
 from .._split import _row_fingerprints, held_out_rows
 from ..network import ParameterLayout, TwoLayerLoss
 from .in_memory import ACCEPTED_SPARSE, check_magnitude
+from .in_memory import prediction_input as _in_memory_input
+
+__all__ = [
+    "TIMEOUT_CONFIG_KEY",
+    "DaskRows",
+    "fitted_array",
+    "map_rows",
+    "prediction_input",
+    "training_rows",
+]
 
 TIMEOUT_CONFIG_KEY = "sklearn_twolayer.evaluation-timeout"
 _DEFAULT_TIMEOUT = "10 minutes"
@@ -189,15 +200,17 @@ def _block_data_loss(X_block, Y_block, s_block, *, loss, theta):
 
 
 def _block_hessian_product(X_block, Y_block, s_block, *, loss, theta, v):
-    """Σ s_i H_i v over one block: its forward pass, then the R-operator's pass.
+    """Σ s_i H_i v over one block, its forward pass recomputed in the same task.
 
-    The forward pass is recomputed here rather than kept on a worker between
-    tasks: a kept pass is a future that the scheduler may have to move, or lose
-    with its worker, and a product waiting for it could hang; the persisted blocks
-    themselves can always be moved or recomputed.
+    The network's blocked product (:meth:`TwoLayerLoss.data_hessian_product`):
+    three products with the block's X (``X W1ᵀ``, ``X V1ᵀ``, ``R{g1}ᵀ X``), the
+    forward pass included. It is recomputed here rather than kept on a worker
+    between tasks: a kept pass is a future that the scheduler may have to move, or
+    lose with its worker, and a product waiting for it could hang; the persisted
+    blocks themselves can always be moved or recomputed.
     """
-    hessp = loss.data_gradient_hessian_product(theta, X_block, Y_block, s_block)[2]
-    return hessp(v).astype(np.float64, copy=False)
+    product = loss.data_hessian_product(theta, v, X_block, Y_block, s_block)
+    return product.astype(np.float64, copy=False)
 
 
 def _block_fingerprints(X_block, Y_block, s_block):
@@ -210,16 +223,16 @@ def _block_part(block, *, rows):
     return None if block is None else block[rows]
 
 
-def _predict_block(X_block, *, estimator, method, kwargs, empty):
-    """The estimator's in-memory prediction on one block.
+def _validated_block(X_block, *, estimator, method):
+    """One block validated as in-memory input.
 
     An empty block (a boolean mask's, once its chunk sizes are computed) is valid
-    Dask input, but in-memory validation rejects 0 rows: its result is ``empty``,
-    the method's output for no rows.
+    Dask input, but in-memory validation rejects 0 rows: it stays an empty block,
+    whose prediction is the method's output for no rows.
     """
     if X_block.shape[0] == 0:
-        return empty
-    return getattr(estimator, method)(X_block, **kwargs)
+        return np.empty(X_block.shape, dtype=X_block.dtype)
+    return _in_memory_input(estimator, X_block, method)
 
 
 # -- the cluster side ----------------------------------------------------------------
@@ -252,7 +265,7 @@ def _check_workers(client, timeout):
     library function (anything from this package would already need the package to
     be importable on the worker to be unpickled there).
     """
-    from .. import __version__
+    from .._version import __version__
 
     client.wait_for_workers(1, timeout=timeout)
     versions = _call_within(
@@ -657,73 +670,56 @@ def _check_summaries(estimator, summaries, dtype, weighted):
         _check_sample_weight(extremes, np.empty((2, 0)), ensure_non_negative=True)
 
 
-def predict(estimator, X, method, **kwargs):
-    """``estimator.<method>(X)`` for a dask X: a lazy dask array, block by block.
+def prediction_input(estimator, X, method):
+    """A lazy dask X validated for ``method``: at once what needs no data, block by
+    block (as in-memory input, with its messages) when computed.
 
-    ``estimator`` is the prediction's snapshot of the fitted estimator (taken by the
-    prediction methods' decorator), never the user's estimator: the graph holds it,
-    so a refit after this call changes neither the values nor the shape computed.
+    ``estimator`` is the prediction's snapshot of the fitted estimator (taken by
+    the estimator's prediction methods), never the user's estimator: the graph holds
+    it, so a refit after this call changes neither the values nor the shape computed.
     """
+    if method == "transform":
+        output = _get_output_config("transform", estimator)["dense"]
+        if output != "default":
+            raise ValueError(
+                f"transform's output is set to {output!r} (set_output or "
+                "sklearn's transform_output), which would compute the whole Dask "
+                "array into memory. For a lazy result keep the default output and "
+                "name its columns with dask.dataframe.from_dask_array(clf."
+                "transform(X), columns=clf.get_feature_names_out()); or pass "
+                "X.compute()."
+            )
     X = _validated_X(estimator, X, reset=False)
-    binary = estimator._is_binary()
-    if method == "_input_gradient":
-        return _input_gradient(estimator, X, binary, kwargs)
-    if method == "_transform":  # h1, in X's dtype, one column per hidden unit
-        dtype = X.dtype
-        n_columns = estimator.W1_.shape[0]
-    elif method == "predict":
-        multilabel = estimator.out_activation_ == "logistic" and not binary
-        dtype = np.dtype(int) if multilabel else estimator.classes_.dtype
-        n_columns = estimator.n_outputs_ if multilabel else None
-    elif method == "decision_function":
-        dtype = X.dtype
-        n_columns = None if binary else estimator.n_outputs_
-    else:  # predict_proba, predict_log_proba: float64 (see their docstrings)
-        dtype = np.dtype(np.float64)
-        n_columns = 2 if binary else estimator.n_outputs_
-    # A full name (not token=, deprecated in some dask versions): the snapshot's
-    # token changes with the fitted state, so stale results are never reused.
-    name = f"twolayer-{method}-{dask.base.tokenize(X, estimator, method, kwargs)}"
-    if n_columns is None:  # one value per row
-        shape = {"drop_axis": 1, "meta": np.empty((0,), dtype=dtype)}
-    else:
-        shape = {
-            "chunks": (X.chunks[0], (n_columns,)),
-            "meta": np.empty((0, 0), dtype=dtype),
-        }
-    row_shape = () if n_columns is None else (n_columns,)
     return X.map_blocks(
-        _predict_block,
+        _validated_block,
         estimator=estimator,
         method=method,
-        kwargs=kwargs,
-        empty=np.empty((0, *row_shape), dtype=dtype),
-        name=name,
-        dtype=dtype,
-        **shape,
-    )
-
-
-def _input_gradient(estimator, X, binary, kwargs):
-    """``input_gradient`` per row block, in X's dtype: (rows, features) blocks, or
-    (rows, outputs, features) ones with the outputs as a new axis in one chunk."""
-    name = "twolayer-input_gradient-" + dask.base.tokenize(X, estimator, kwargs)
-    n_features = X.shape[1]
-    if binary:
-        row_shape = (n_features,)
-        shape = {"chunks": (X.chunks[0], row_shape)}
-    else:
-        row_shape = (estimator.n_outputs_, n_features)
-        shape = {"chunks": (X.chunks[0], *((size,) for size in row_shape))}
-        shape["new_axis"] = 1
-    return X.map_blocks(
-        _predict_block,
-        estimator=estimator,
-        method="_input_gradient",
-        kwargs=kwargs,
-        empty=np.empty((0, *row_shape), dtype=X.dtype),
-        name=name,
         dtype=X.dtype,
-        meta=np.empty((0,) * (1 + len(row_shape)), dtype=X.dtype),
-        **shape,
+        meta=np.empty((0, 0), dtype=X.dtype),
     )
+
+
+def map_rows(function, X, *, dtype, shape):
+    """``function`` over the row blocks of X, lazily: a dask array of its results.
+
+    ``shape`` is the result's shape per row: ``()`` for one value per row,
+    ``(n,)`` for n columns, ``(n, m)`` for a new axis of n entries.
+    """
+    if not shape:  # one value per row
+        layout = {"drop_axis": 1, "meta": np.empty((0,), dtype=dtype)}
+    else:
+        layout = {
+            "chunks": (X.chunks[0], *((size,) for size in shape)),
+            "meta": np.empty((0,) * (1 + len(shape)), dtype=dtype),
+        }
+        if len(shape) == 2:
+            layout["new_axis"] = 1
+    # A full name (not token=, deprecated in some dask versions), from the function
+    # and its fitted state: a refitted estimator never reuses stale results.
+    name = f"twolayer-{dask.base.tokenize(X, function)}"
+    return X.map_blocks(function, name=name, dtype=dtype, **layout)
+
+
+def fitted_array(rows, array):
+    """A fitted attribute as it is: host NumPy (predictions map it over blocks)."""
+    return array

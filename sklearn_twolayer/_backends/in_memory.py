@@ -1,22 +1,31 @@
 """The in-process backend: NumPy arrays and SciPy CSR/CSC matrices.
 
-The rows are the validated arrays themselves (never copied); every sum is
-:class:`~sklearn_twolayer.network.TwoLayerLoss`'s own blocked, threaded evaluation
-over them. See :mod:`sklearn_twolayer._backends` for the interface.
+The rows are the validated arrays themselves (never copied); every sum is the
+network's block kernels run over them by :mod:`sklearn_twolayer._execution` (cache-
+sized blocks on worker threads, added in a fixed order), through
+:class:`~sklearn_twolayer.network.TwoLayerLoss`. See :mod:`sklearn_twolayer._backends`
+for the interface.
 """
 
 import numpy as np
+from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils.validation import validate_data
 
 from .. import _targets
 from .._split import weighted_stratified_split
 from ..network import ParameterLayout, TwoLayerLoss
-from . import is_dask_collection
+from ._kinds import is_dask_collection
 
 ACCEPTED_SPARSE = ("csr", "csc")
 FLOAT_DTYPES = (np.float64, np.float32)
 
-__all__ = ["InMemoryRows", "hidden", "logits", "prediction_input", "training_rows"]
+__all__ = [
+    "InMemoryRows",
+    "fitted_array",
+    "map_rows",
+    "prediction_input",
+    "training_rows",
+]
 
 
 def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=None):
@@ -53,12 +62,14 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
     return targets, InMemoryRows(X, Y, weights, TwoLayerLoss(layout, targets.output))
 
 
-def prediction_input(estimator, X):
-    """``X`` validated against the fitted estimator, as ``predict`` needs it.
+def prediction_input(estimator, X, method):
+    """``X`` validated against the fitted estimator, as ``method`` needs it.
 
-    The prediction methods' decorator has already checked that the estimator is
-    fitted (before ``check_same_namespace``), so it is not checked twice here.
+    Under array API dispatch X must be in the namespace of the fit (scikit-learn's
+    ``check_same_namespace``, first). The prediction methods' decorator has
+    already checked that the estimator is fitted, so it is not checked twice here.
     """
+    check_same_namespace(X, estimator, attribute="W1_", method=method)
     X = validate_data(
         estimator, X, reset=False, accept_sparse=ACCEPTED_SPARSE, dtype=FLOAT_DTYPES
     )
@@ -66,14 +77,14 @@ def prediction_input(estimator, X):
     return X
 
 
-def logits(loss, theta, X):
-    """Output logits ``a2`` of every row of ``X`` (blocked, threaded)."""
-    return loss.logits(theta, X)
+def map_rows(function, X, *, dtype, shape):
+    """``function(X)``: the rows are here, so the prediction runs at once."""
+    return function(X)
 
 
-def hidden(loss, theta, X):
-    """Hidden activations ``h1`` of every row of ``X`` (blocked, threaded)."""
-    return loss.hidden(theta, X)
+def fitted_array(rows, array):
+    """A fitted attribute as it is: host NumPy, like the rows."""
+    return array
 
 
 def check_magnitude(X):

@@ -1,0 +1,405 @@
+"""How sums over rows run: blocks of rows, worker threads, BLAS threads, fixed order.
+
+The network's kernels (:mod:`sklearn_twolayer.network`) say *what* one block of rows
+contributes; this module says *how* the blocks are cut, who computes them and in
+which order their contributions are added. It imports nothing of the package, and it
+is the package's only user of threadpoolctl.
+
+Rows in this process (NumPy arrays, SciPy CSR/CSC matrices)
+    :func:`row_blocks` cuts the rows into blocks whose ``(rows, n_hidden)`` scratch
+    arrays (:data:`BLOCK_BYTES` each) stay in the CPU cache across the element-wise
+    passes; :func:`evaluate_groups` cuts the blocks into at most :data:`N_GROUPS`
+    contiguous groups, runs them on worker threads with every BLAS single-threaded
+    (:func:`blas_single_threaded`), and adds the groups' sums in group order. The
+    order of every addition is fixed by the data's shape alone: the same bits
+    whatever the number of threads.
+
+Rows on an array-API device (torch, CuPy, array-api-strict)
+    :func:`device_row_blocks` cuts them into blocks sized for the device (an
+    accelerator gets large ones) and :class:`DeviceSum` adds the blocks' sums in
+    float64, or in compensated float32 on a device without float64.
+"""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import cache
+
+import numpy as np
+from scipy import sparse
+
+__all__ = [
+    "BLOCK_BYTES",
+    "N_GROUPS",
+    "DeviceSum",
+    "blas_single_threaded",
+    "block_groups",
+    "device_row_blocks",
+    "evaluate_groups",
+    "for_each_row_block",
+    "row_blocks",
+    "rows_of",
+    "sum_over_row_blocks",
+]
+
+# -- blocks of rows in this process -------------------------------------------------
+# Streamed through main memory instead of the cache, the element-wise passes (the
+# sigmoid, its derivative, the products) cost as much as the two matrix products.
+# Blocks also bound an evaluation's memory by a few blocks instead of several
+# (n_samples, n_hidden) arrays.
+BLOCK_BYTES = 1 << 19  # size of one (rows, n_hidden) scratch array
+
+
+def row_blocks(X, n_hidden, itemsize):
+    """Slices that cut the rows of X into cache-sized blocks.
+
+    Dense and CSR matrices are cut; other sparse formats (CSC) cannot give a block of
+    rows without copying, so they are one block.
+    """
+    n_samples = X.shape[0]
+    if sparse.issparse(X) and X.format != "csr":
+        return [slice(0, n_samples)]
+    rows = max(1, BLOCK_BYTES // (n_hidden * itemsize))
+    return [
+        slice(start, min(start + rows, n_samples))
+        for start in range(0, n_samples, rows)
+    ]
+
+
+def rows_of(X, block):
+    """The rows ``block`` of X, as a view: no copy of a dense or CSR matrix."""
+    if not sparse.issparse(X) or X.format != "csr":
+        return X[block]
+    indptr = X.indptr[block.start : block.stop + 1]
+    start, stop = indptr[0], indptr[-1]
+    # Assigned, not passed to the constructor: SciPy's constructor copies arrays
+    # that are slices of less than half of a larger array (its `prune` step).
+    rows = type(X)((block.stop - block.start, X.shape[1]))  # dtype: of its data
+    rows.data, rows.indices = X.data[start:stop], X.indices[start:stop]
+    rows.indptr = indptr - start
+    return rows
+
+
+# -- BLAS threads ---------------------------------------------------------------------
+@cache
+def _blas_controller():
+    """threadpoolctl's view of the BLAS libraries loaded (numpy's and SciPy's)."""
+    from threadpoolctl import ThreadpoolController  # a scikit-learn dependency
+
+    return ThreadpoolController().select(user_api="blas")
+
+
+class _SingleThreadedBlas:
+    """Every BLAS library on one thread while any evaluation or solve runs.
+
+    Why one thread: OpenBLAS does not give the same bits on one and on several
+    threads (a multi-threaded ``ddot`` splits its sum; ``Gᵀ X`` is cut differently),
+    so an evaluation whose BLAS calls used the threads BLAS happens to have could
+    not be reproducible. The evaluation's parallelism comes from its own worker
+    threads instead (:func:`evaluate_groups`), each calling BLAS single-threaded;
+    and an idle multi-threaded OpenBLAS (SciPy's, used by the solver) would spin
+    against them.
+
+    Why reference counted: threadpoolctl's limits are process-wide, so a
+    save-and-restore per fit is not safe across threads (a second fit saves the
+    first one's limit of 1 and restores it last, leaving BLAS on one thread for
+    good). Here the first user, in whatever thread, saves every library's thread
+    count and sets it to 1; later users only count; the last one to leave restores
+    what the first saved. Entering and leaving are under one lock, and leaving runs
+    in ``finally`` blocks, so interrupted fits restore too.
+
+    Who else is inside: users are counted per thread, so an evaluation knows
+    whether a fit or an evaluation of another thread is running. Only a caller
+    alone may start worker threads; with several callers each runs on its own
+    thread, so there are never more busy threads than BLAS was allowed (concurrent
+    fits from a threaded grid search already use the cores).
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._depth = {}  # thread id -> how many times it entered
+        self._saved = []  # (library controller, its thread count before)
+
+    @contextmanager
+    def __call__(self):
+        """Enter; yields how many threads this caller may use for an evaluation.
+
+        That is the thread count BLAS was allowed before the first caller
+        entered, when this caller is the only thread inside, else 1.
+        """
+        thread = threading.get_ident()
+        with self._lock:
+            if not self._depth:
+                self._saved = [
+                    (lib, lib.num_threads) for lib in _blas_controller().lib_controllers
+                ]
+                for lib, _ in self._saved:
+                    _set_num_threads(lib, 1)
+            self._depth[thread] = self._depth.get(thread, 0) + 1
+            alone = len(self._depth) == 1
+            allowed = max((n for _, n in self._saved), default=1) if alone else 1
+        try:
+            yield allowed
+        finally:
+            with self._lock:
+                self._depth[thread] -= 1
+                if not self._depth[thread]:
+                    del self._depth[thread]
+                if not self._depth:
+                    for lib, n_threads in self._saved:
+                        _set_num_threads(lib, n_threads)
+                    self._saved = []
+
+
+def _set_num_threads(lib, num_threads):
+    """Set a BLAS library's thread count, from whatever thread calls.
+
+    threadpoolctl (3.6 and later) lets only one Python thread, the first to set an
+    OpenBLAS limit while alive, change OpenBLAS's process-wide thread count, and
+    ignores the others silently: after a fit or a ``threadpool_limits`` in the
+    main thread, a fit in another thread could not make BLAS single-threaded, and
+    two threads then ran OpenBLAS's shared thread pool against each other (fits
+    50 times slower). :class:`_SingleThreadedBlas` is the one place that changes
+    the count, under its lock, so it calls the library's own setter.
+    """
+    setter = getattr(lib, "_real_set_num_threads", None) or lib.set_num_threads
+    setter(num_threads)
+
+
+blas_single_threaded = _SingleThreadedBlas()
+
+# -- deterministic reduction over groups of blocks -------------------------------------
+# The blocks of rows are cut into at most N_GROUPS contiguous groups. Each group is
+# summed block after block into its own float64 accumulator, and the groups' sums
+# are added in group order: the order of every addition is fixed by the data's shape
+# alone, so the bits of the result do not depend on how many threads computed the
+# groups, or which thread computed which group.
+N_GROUPS = 16
+
+# Products of at most this many multiply-adds run on one thread in any BLAS (OpenBLAS
+# keeps a GEMM below 2^18 multiply-adds, a GEMV below 9,216 entries, on one thread):
+# a one-block prediction skips the BLAS settings for them, which would cost more.
+TINY_PRODUCT = 1 << 13
+
+
+def block_groups(n_blocks):
+    """Contiguous groups of block indices; their number and sizes depend only on
+    ``n_blocks`` (sizes differ by at most one block)."""
+    n_groups = min(N_GROUPS, n_blocks)
+    if n_groups == 0:
+        return []
+    bounds = [group * n_blocks // n_groups for group in range(n_groups + 1)]
+    return [range(bounds[g], bounds[g + 1]) for g in range(n_groups)]
+
+
+def evaluate_groups(new_worker, n_blocks, combine):
+    """Sum ``compute(group)`` over the groups of blocks, in group order.
+
+    ``new_worker()`` returns a ``compute(group)`` function with its own scratch
+    arrays; ``combine(total, partial)`` adds a group's partial sum to the total
+    (``total`` is None for the first group) and returns the new total.
+
+    The groups run on as many worker threads as BLAS was allowed before the
+    evaluation (so ``threadpool_limits`` and ``OMP_NUM_THREADS`` are honoured), each
+    taking the next group in turn and calling BLAS single-threaded: numpy's
+    element-wise passes then run on all cores too. Only an evaluation alone in the
+    process runs threaded: while another thread fits or evaluates (concurrent
+    fits, a threaded grid search, Dask blocks on threads) each runs its groups in
+    sequence in its own thread (see :class:`_SingleThreadedBlas`). Either way the
+    total is combined in group order, as each next group is ready, so at most
+    about one partial sum per worker waits to be added.
+    """
+    groups = block_groups(n_blocks)
+    if not groups:  # no rows
+        return None
+    with blas_single_threaded() as n_threads:
+        n_workers = min(n_threads, len(groups))
+        if n_workers < 2:
+            compute = new_worker()
+            total = None
+            for group in groups:
+                total = combine(total, compute(group))
+            return total
+        return _evaluate_groups_threaded(new_worker, groups, combine, n_workers)
+
+
+def _evaluate_groups_threaded(new_worker, groups, combine, n_workers):
+    lock = threading.Lock()
+    state = {"next": 0, "added": 0, "total": None, "stop": False}
+    partials, ready = [None] * len(groups), [False] * len(groups)
+
+    def run():
+        compute = new_worker()
+        while True:
+            with lock:
+                index = state["next"]
+                if state["stop"] or index == len(groups):
+                    return
+                state["next"] = index + 1
+            try:
+                partial = compute(groups[index])
+            except BaseException:
+                with lock:  # the other workers stop after their current group
+                    state["stop"] = True
+                raise
+            with lock:
+                partials[index], ready[index] = partial, True
+                while state["added"] < len(groups) and ready[state["added"]]:
+                    added = state["added"]
+                    state["total"] = combine(state["total"], partials[added])
+                    partials[added] = None
+                    state["added"] = added + 1
+
+    with ThreadPoolExecutor(n_workers) as pool:
+        futures = [pool.submit(run) for _ in range(n_workers)]
+        try:
+            for future in futures:
+                future.result()  # a worker's exception is raised here
+        except BaseException:
+            # Interrupted or failed: the other workers stop after their group
+            # instead of computing the rest before the pool shuts down.
+            with lock:
+                state["stop"] = True
+            raise
+    return state["total"]
+
+
+def sum_over_row_blocks(kernel, X, row_arrays, *, n_hidden, dtype, new_scratch):
+    """``Σ_blocks kernel(X_block, *row_array_blocks, scratch)``, in fixed order.
+
+    ``kernel`` returns ``(value, vector)`` for one block (a Python float and a
+    vector); each group adds its blocks' parts into a float64 accumulator, so float32
+    data loses nothing when many blocks are added up. ``row_arrays`` are cut like
+    the rows of X (None stays None). ``new_scratch(rows)`` makes one worker's scratch
+    for blocks of at most ``rows`` rows, reused by every block that worker computes.
+
+    Returns ``(value, float64 vector)``, or None when X has no rows.
+    """
+    blocks = row_blocks(X, n_hidden, np.dtype(dtype).itemsize)
+
+    def new_worker():
+        scratch = new_scratch(blocks[0].stop - blocks[0].start)  # the largest block
+
+        def compute(group):
+            value, total = 0.0, None
+            for block in (blocks[index] for index in group):
+                parts = [None if a is None else a[block] for a in row_arrays]
+                block_value, vector = kernel(rows_of(X, block), *parts, scratch)
+                value += block_value
+                if total is None:
+                    total = vector.astype(np.float64)  # a copy: vector is scratch
+                else:
+                    total += vector
+            return value, total
+
+        return compute
+
+    def combine(total, partial):
+        if total is None:
+            return partial
+        total[1][...] += partial[1]  # in place: the first group's accumulator
+        return total[0] + partial[0], total[1]
+
+    return evaluate_groups(new_worker, len(blocks), combine)
+
+
+def for_each_row_block(kernel, X, *, n_hidden, dtype, new_scratch):
+    """``kernel(block, X_block, scratch)`` for each block of X's rows, threaded.
+
+    For results of one row each (logits, input gradients): ``kernel`` writes its
+    block's rows of the result itself, so there is nothing to add up.
+    """
+    blocks = row_blocks(X, n_hidden, np.dtype(dtype).itemsize)
+
+    def new_worker():
+        scratch = new_scratch(blocks[0].stop - blocks[0].start)
+
+        def compute(group):
+            for block in (blocks[index] for index in group):
+                kernel(block, rows_of(X, block), scratch)
+
+        return compute
+
+    evaluate_groups(new_worker, len(blocks), lambda total, partial: None)
+
+
+# -- blocks of rows on an array-API device -------------------------------------------
+# Bytes of one (rows, n_hidden) scratch array. On torch's CPU device each operation
+# is a parallel region whose start costs far more than NumPy's loops: cache-sized
+# blocks (the NumPy backend's 512 KiB) made an evaluation 9x slower than 16 MiB
+# ones on the 2-core development machine, and larger blocks gained little more
+# (benchmarks/README.md). An accelerator gets blocks large enough to fill it,
+# bounded so that an evaluation's few scratch arrays fit next to X.
+CPU_BLOCK_BYTES = 1 << 24
+ACCELERATOR_BLOCK_BYTES = 1 << 28
+
+
+def is_cpu(device):
+    """Whether ``device`` is a CPU (torch's ``cpu``, array-api-strict's devices).
+
+    array-api-strict's devices are NumPy arrays in host memory; CuPy's and torch's
+    ``cuda``/``mps``/``xpu`` devices are accelerators.
+    """
+    kind = getattr(device, "type", None)  # torch.device
+    if kind is not None:
+        return kind == "cpu"
+    return not hasattr(device, "id")  # CuPy's devices have an id
+
+
+def device_row_blocks(n_samples, row_bytes, device):
+    """Slices cutting n_samples rows into blocks of at most the device's budget."""
+    budget = CPU_BLOCK_BYTES if is_cpu(device) else ACCELERATOR_BLOCK_BYTES
+    rows = max(1, budget // max(1, row_bytes))
+    return [
+        slice(start, min(start + rows, n_samples))
+        for start in range(0, n_samples, rows)
+    ] or [slice(0, 0)]
+
+
+class DeviceSum:
+    """A device accumulator of float sums, in float64 or compensated float32.
+
+    On a device with float64 the blocks' sums are cast and added in float64. On one
+    without, Kahan's compensated summation keeps the error of the sum over blocks
+    near one float32 rounding; :meth:`to_host` sends the sum and its compensation,
+    which the host combines in float64.
+
+    Parameters
+    ----------
+    xp : namespace
+    device : device
+    size : int
+        Length of the summed vectors.
+    dtype : dtype of ``xp``
+        The computation's dtype, that of the sums on a device without float64.
+    float64 : bool
+        Whether the device has float64.
+    to_host : callable
+        Moves a device array to a host NumPy array (the backend's one transfer).
+    """
+
+    def __init__(self, xp, device, size, dtype, float64, to_host):
+        self.xp, self._to_host = xp, to_host
+        self.float64 = float64
+        self.dtype = xp.float64 if float64 else dtype
+        self.total = xp.zeros(size, dtype=self.dtype, device=device)
+        self.compensation = None if float64 else xp.zeros_like(self.total)
+
+    def add(self, value):
+        xp = self.xp
+        value = xp.astype(value, self.dtype)
+        if self.float64:
+            self.total = self.total + value
+            return
+        corrected = value - self.compensation
+        total = self.total + corrected
+        self.compensation = (total - self.total) - corrected
+        self.total = total
+
+    def to_host(self):
+        """The sum as a host float64 vector: one transfer."""
+        if self.float64:
+            return self._to_host(self.total).astype(np.float64, copy=False)
+        both = self._to_host(self.xp.concat([self.total, self.compensation]))
+        size = self.total.shape[0]
+        return both[:size].astype(np.float64) - both[size:].astype(np.float64)

@@ -336,6 +336,56 @@ def hessian_comparison(sizes, repeats):
     )
 
 
+def sigmoid_forms(repeats):
+    """ns per element of each form of the hidden sigmoid, on a cache-sized block.
+
+    The forms: ``0.5 + 0.5 tanh(z / 2)`` (the form before issue 19), the exp form
+    ``1 / (1 + exp(−z))`` the network uses, with ``−z`` given (the network gets it
+    from the same pass that adds the bias), and scipy's ``expit``.
+    """
+    from scipy.special import expit
+
+    from sklearn_twolayer._execution import BLOCK_BYTES
+
+    def tanh_form(z):
+        z *= 0.5
+        np.tanh(z, out=z)
+        z *= 0.5
+        z += 0.5
+
+    def exp_form(z):
+        with np.errstate(over="ignore"):
+            np.exp(z, out=z)
+        z += 1.0
+        np.reciprocal(z, out=z)
+
+    forms = {
+        "tanh form": tanh_form,
+        "exp form": exp_form,
+        "expit": lambda z: expit(z, out=z),
+    }
+    print("\n### the hidden sigmoid's forms, ns per element (one thread, in cache)\n")
+    print(f"| {'dtype':<8} | " + " | ".join(f"{name:>9}" for name in forms) + " |")
+    print(f"|{'-' * 10}|" + "|".join("-" * 11 for _ in forms) + "|")
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        rows = BLOCK_BYTES // (64 * np.dtype(dtype).itemsize)
+        source = rng.normal(scale=4.0, size=(rows, 64)).astype(dtype)
+        block = np.empty_like(source)
+        costs = {}
+        for name, form in forms.items():
+            times = []
+            for _ in range(repeats):
+                np.copyto(block, source)
+                start = time.perf_counter()
+                for _ in range(20):
+                    form(block)  # values drift, the cost per element does not
+                times.append(time.perf_counter() - start)
+            costs[name] = min(times) / (20 * block.size) * 1e9
+        cells = " | ".join(f"{costs[name]:>9.2f}" for name in forms)
+        print(f"| {np.dtype(dtype).name:<8} | {cells} |")
+
+
 def machine_report():
     runtime = io.StringIO()
     with contextlib.redirect_stdout(runtime):
@@ -403,6 +453,8 @@ def main(argv=None):
     X, y = make_classification(
         n_samples=config["n"], n_features=config["n_features"], random_state=0
     )
+    with threadpool_limits(limits=1):
+        sigmoid_forms(max(3, config["repeats"]))
     for threads in args.threads:
         print(
             f"  ... {threads} thread(s) ({time.strftime('%H:%M:%S')})", file=sys.stderr

@@ -30,7 +30,6 @@ so ``theta`` has ``n_hidden * (n_features + 1) + n_outputs * (n_hidden + 1)`` en
 """
 
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 from scipy import sparse
@@ -130,26 +129,18 @@ def sigmoid(z, out=None, xp=None):
     return xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-@cache
-def _tanh_is_vectorised(dtype):
-    """Whether NumPy's ``tanh`` of ``dtype`` runs in SIMD on this CPU.
+def _sigmoid_of_negated_(z):
+    """σ(a) = 1 / (1 + exp(z)) in place, from ``z = −a`` (NumPy).
 
-    NumPy vectorises float32 ``tanh`` from AVX2 (x86-64-v3) on, and float64
-    ``tanh`` only with AVX-512 (x86-64-v4); ``exp`` is vectorised from AVX2 on in
-    both. Measured on an AVX2 machine (benchmarks/README.md), per element of a
-    cache-sized block: float64 tanh form 39 ns, exp form 11 ns; float32 tanh form
-    3 ns, exp form 5 ns. The choice depends only on the CPU's features, never on a
-    timing, so one machine always computes the same bits.
+    ``exp(z)`` may overflow to ``inf``, which gives exactly σ = 1 / inf = 0, so the
+    overflow is not a warning here. NumPy evaluates ``exp`` in SIMD on AVX2 and
+    AVX-512 machines, in float32 and float64; its float64 ``tanh`` only on AVX-512
+    (benchmarks/README.md has the measurements that chose this form).
     """
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as features
-    except ImportError:  # pragma: no cover - NumPy moved it: use the exp form
-        return False
-    if np.dtype(dtype) == np.float32:
-        wanted = ("X86_V3", "AVX2", "AVX512F", "ASIMD")
-    else:
-        wanted = ("X86_V4", "AVX512_SKX")
-    return any(features.get(name, False) for name in wanted)
+    with np.errstate(over="ignore"):
+        np.exp(z, out=z)
+    z += 1.0
+    return np.reciprocal(z, out=z)
 
 
 def hidden_sigmoid_(z, xp=None):
@@ -157,11 +148,10 @@ def hidden_sigmoid_(z, xp=None):
 
     h1 only enters sums and products with weights, never a logarithm, so an
     absolute error of a few ulps of 1 is all it needs (the outputs use
-    :func:`sigmoid`). NumPy computes it in the form its vector unit evaluates
-    fastest (:func:`_tanh_is_vectorised`): ``1 / (1 + exp(-z))``, where
-    ``exp(-z)`` may overflow to ``inf`` and give exactly 0, or
-    ``0.5 + 0.5 · tanh(z / 2)``, which saturates. torch has a one-pass sigmoid
-    (``xp.sigmoid``); other namespaces use the tanh form, which cannot overflow.
+    :func:`sigmoid`). NumPy computes it as ``1 / (1 + exp(−z))``, the form fast on
+    every vector unit (:func:`_sigmoid_of_negated_`); torch has a one-pass sigmoid
+    (``xp.sigmoid``); other namespaces use ``0.5 + 0.5 · tanh(z / 2)``, which
+    cannot overflow.
 
     Examples
     --------
@@ -170,20 +160,12 @@ def hidden_sigmoid_(z, xp=None):
     >>> hidden_sigmoid_(np.array([-1e4, 0.0, 1e4]))
     array([0. , 0.5, 1. ])
     """
-    if not _is_numpy(xp):
-        fused = getattr(xp, "sigmoid", None)
-        if fused is not None:
-            return fused(z)
-        z = z * 0.5
-        z = xp.tanh(z)
-    elif _tanh_is_vectorised(z.dtype):
-        z *= 0.5
-        np.tanh(z, out=z)
-    else:
-        with np.errstate(over="ignore"):  # exp(-z) = inf gives σ = 1 / inf = 0
-            np.exp(np.negative(z, out=z), out=z)
-        z += 1.0
-        return np.reciprocal(z, out=z)
+    if _is_numpy(xp):
+        return _sigmoid_of_negated_(np.negative(z, out=z))
+    fused = getattr(xp, "sigmoid", None)
+    if fused is not None:
+        return fused(z)
+    z = xp.tanh(z * 0.5)
     z *= 0.5
     z += 0.5
     return z
@@ -265,7 +247,12 @@ def preactivation(X, W1, b1, xp=None, out=None):
 
 def hidden_layer(X, W1, b1, xp=None, out=None):
     """h1 = σ(b1 + W1 x) for every row of X (the document's ``h1``)."""
-    return hidden_sigmoid_(preactivation(X, W1, b1, xp, out), xp)
+    if not _is_numpy(xp):
+        return hidden_sigmoid_(preactivation(X, W1, b1, xp), xp)
+    # NumPy: −a1 = −b1 − W1 x in one pass, then σ from it (no separate negation).
+    negated = _matmul(X, W1.T, out)
+    np.subtract(-b1, negated, out=negated)
+    return _sigmoid_of_negated_(negated)
 
 
 def output_logits(H1, W2, b2, out=None):
@@ -362,9 +349,8 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
     xp = np if _is_numpy(xp) else xp
     W1, b1, W2, b2 = weights
     n_rows = X.shape[0]
-    (H1, derivative), ones = (
-        scratch.take(n_rows) if scratch is not None else ([None, None], None)
-    )
+    arrays, ones = scratch.take(n_rows) if scratch is not None else ([None] * 2, None)
+    H1, derivative = arrays[:2]
     vector, (grad_W1, grad_b1, grad_W2, grad_b2) = _gradient_parts(layout, xp, scratch)
 
     H1 = hidden_layer(X, W1, b1, xp, H1)  # h1 = σ(b1 + W1 x)

@@ -12,8 +12,10 @@ device per evaluation. array-api-strict's devices stand in for accelerators: its
 import numpy as np
 import pytest
 from sklearn import config_context
+from sklearn.utils._array_api import move_to, yield_namespace_device_dtype_combinations
+from sklearn.utils._testing import _array_api_for_tests
 
-from sklearn_twolayer import _execution
+from sklearn_twolayer import _execution, network
 from sklearn_twolayer._backends import array_api
 from sklearn_twolayer._split import _row_fingerprints, weighted_stratified_split
 from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
@@ -339,3 +341,89 @@ def test_probability_functions_from_logits(namespace):
     np.testing.assert_allclose(results["log_sigmoid"], log_sigmoid(z), rtol=1e-15)
     np.testing.assert_allclose(results["log_softmax"], log_softmax, rtol=1e-15)
     np.testing.assert_allclose(results["softmax"], np.exp(log_softmax), rtol=1e-15)
+
+
+# -- the network's kernels in every namespace (issue 19) -------------------------------
+NAMESPACES = list(yield_namespace_device_dtype_combinations())
+
+
+@pytest.mark.parametrize(
+    ("namespace", "device_name", "dtype_name"),
+    NAMESPACES,
+    ids=["-".join(str(part) for part in combination) for combination in NAMESPACES],
+)
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+def test_the_kernels_are_the_same_in_every_namespace(
+    namespace, device_name, dtype_name, target
+):
+    """One kernel per equation, run in a namespace, equals it run by NumPy.
+
+    Over scikit-learn's namespace, device and dtype combinations (those not
+    installed, or without a device here, skip): the loss and gradient of eqs.
+    1.1-1.6 and the Hessian-vector product on one block, the logits and the input
+    gradient over all rows, with NumPy's in-place scratch path as the reference.
+    """
+    # (xp, device) and, in recent scikit-learn, the dtype.
+    xp, device = _array_api_for_tests(namespace, device_name, dtype_name)[:2]
+    try:
+        xp.asarray([0.0], device=device)
+    except Exception as error:  # e.g. torch built for CUDA, no usable GPU here
+        pytest.skip(f"no {namespace} device {device_name} here: {error}")
+    dtype = dtype_name or "float64"
+    loss, X, Y, weights, theta, rng = problem(target, dtype, seed=11)
+    layout, output = loss.layout, loss.output
+    theta = theta.astype(dtype)
+    v = rng.normal(size=theta.size).astype(dtype)
+
+    def moved(array):
+        return xp.asarray(array, device=device)
+
+    with config_context(array_api_dispatch=True):
+        weights_xp = layout.unpack(moved(theta), xp)
+        direction_xp = layout.unpack(moved(v), xp)
+        rows = (moved(X), moved(Y), moved(weights))
+        value, gradient = network.loss_gradient_block(
+            layout, output, weights_xp, *rows, xp
+        )
+        product = network.hessian_product_block(
+            layout, output, weights_xp, direction_xp, *rows, xp
+        )
+        results = {
+            "value": value,
+            "gradient": gradient,
+            "product": product,
+            "logits": loss.logits(theta, rows[0]),
+            "input_gradient": loss.input_gradient(theta, rows[0], "proba"),
+        }
+        results = {
+            key: np.asarray(move_to(array, xp=np, device="cpu"), dtype=np.float64)
+            if not isinstance(array, float)
+            else np.float64(array)
+            for key, array in results.items()
+        }
+    scratch = network.BlockScratch(N_SAMPLES, layout, np.dtype(dtype), 4)
+    numpy_weights, numpy_direction = layout.unpack(theta), layout.unpack(v)
+    expected_value, expected_gradient = network.loss_gradient_block(
+        layout, output, numpy_weights, X, Y, weights, np, scratch
+    )
+    expected_gradient = expected_gradient.copy()
+    expected = {
+        "value": expected_value,
+        "gradient": expected_gradient,
+        "product": network.hessian_product_block(
+            layout, output, numpy_weights, numpy_direction, X, Y, weights, np, scratch
+        ),
+        "logits": loss.logits(theta, X),
+        "input_gradient": loss.input_gradient(theta, X, "proba"),
+    }
+    rtol, atol = tolerances(dtype)
+    for key, result in results.items():
+        reference = np.asarray(expected[key], dtype=np.float64)
+        scale = max(1.0, float(np.abs(reference).max()))
+        np.testing.assert_allclose(
+            np.reshape(result, reference.shape),
+            reference,
+            rtol=rtol * 10,
+            atol=atol * 10 * scale,
+            err_msg=key,
+        )

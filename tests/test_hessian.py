@@ -181,3 +181,30 @@ def test_the_hessian_product_pickles_and_computes_the_same_after():
     _, _, hessp = loss.data_gradient_hessian_product(theta, X, Y, rng.random(30))
     moved = pickle.loads(pickle.dumps(hessp))
     np.testing.assert_array_equal(moved(v), hessp(v))
+
+
+class _CountedRows(np.ndarray):
+    """An X that counts the matrix products it enters (np.matmul and ``@``)."""
+
+    products = 0
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if ufunc is np.matmul:
+            type(self).products += 1
+        inputs = [np.asarray(a) if isinstance(a, _CountedRows) else a for a in inputs]
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass"])
+def test_a_product_reads_X_in_three_products_per_block(target):
+    """The blocked product (the one each Dask block runs) multiplies X three times,
+    ``X W1ᵀ``, ``X V1ᵀ`` and ``R{g1}ᵀ X``, its forward pass included; the gradient
+    twice. (Before, a Dask block's product redid the whole gradient first: four.)"""
+    loss, X, Y, w, theta, rng = _problem(target, seed=3)
+    counted = X.view(_CountedRows)
+    _CountedRows.products = 0
+    loss.data_hessian_product(theta, rng.normal(size=theta.size), counted, Y, w)
+    assert _CountedRows.products == 3
+    _CountedRows.products = 0
+    loss.data_loss_gradient(theta, counted, Y, w)
+    assert _CountedRows.products == 2

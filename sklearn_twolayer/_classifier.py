@@ -247,7 +247,9 @@ class TwoLayerSigmoidClassifier(
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels (for multilabel targets, ``arange(n_labels)``).
+        Class labels (for multilabel targets, ``arange(n_labels)``). Under array
+        API dispatch, in the namespace and on the device of ``y`` when ``y`` is
+        such an array of numbers, as ``LogisticRegression``'s.
     W1_ : ndarray of shape (n_hidden, n_features)
         Hidden-layer weights (the document's ``W1``).
     b1_ : ndarray of shape (n_hidden,)
@@ -559,17 +561,19 @@ default=None
         fitted.update(validated)
         for name in ("W1_", "b1_", "W2_", "b2_"):  # where the rows live
             fitted[name] = backend.fitted_array(rows, fitted[name])
+        fitted["classes_"] = backend.fitted_classes(y, fitted["classes_"])
         return fitted
 
     def _warm_start_vector(self, targets, layout):
         """The previous solution as a start vector; its network must not change."""
+        previous = self._host_classes()
         if (
-            not np.array_equal(self.classes_, targets.classes)
+            not np.array_equal(previous, targets.classes)
             or self.out_activation_ != targets.out_activation
         ):
             raise ValueError(
                 "warm_start=True needs the same classes as the previous fit: "
-                f"fitted on {self.classes_.tolist()}, now given "
+                f"fitted on {previous.tolist()}, now given "
                 f"{targets.classes.tolist()}."
             )
         if self.W1_.shape[0] != layout.n_hidden:
@@ -578,6 +582,14 @@ default=None
                 f"({self.W1_.shape[0]}), got n_hidden={self.n_hidden}."
             )
         return self._host_theta(layout, np.float64)
+
+    def _host_classes(self):
+        """``classes_`` on the host (an array-API fit keeps them in y's namespace)."""
+        if isinstance(self.classes_, np.ndarray):
+            return self.classes_
+        from ._backends import array_api
+
+        return array_api.host_classes(self.classes_)
 
     def _host_theta(self, layout, dtype):
         """The fitted weights as one host NumPy vector (from a device if need be)."""
@@ -629,7 +641,7 @@ default=None
         return _FittedNetwork(
             TwoLayerLoss(layout, output=output),
             self._host_theta(layout, dtype),
-            self.classes_,
+            self._host_classes(),
             self._is_binary(),
             "multilabel" if kind == "logistic" else kind,
         )
@@ -656,7 +668,7 @@ default=None
     def _is_binary(self):
         return (
             self.out_activation_ == "logistic"
-            and self.classes_.size == 2
+            and self.classes_.shape[0] == 2
             and (self.n_outputs_ == 1)
         )
 

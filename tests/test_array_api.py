@@ -11,7 +11,18 @@ import pytest
 from scipy import sparse
 from sklearn import config_context
 from sklearn.datasets import make_classification
-from sklearn.model_selection import GridSearchCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import (
+    FixedThresholdClassifier,
+    GridSearchCV,
+    RandomizedSearchCV,
+    cross_val_predict,
+    cross_val_score,
+    cross_validate,
+    learning_curve,
+    permutation_test_score,
+    validation_curve,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._array_api import get_namespace_and_device, move_to
@@ -84,7 +95,10 @@ def test_float32_stays_float32_on_the_device(to_device, n_classes):
         score = clf.score(X_device, y_device)
     assert isinstance(score, float)
     assert score == pytest.approx(numpy32.score(X32, y), abs=1.5 / len(y))
-    np.testing.assert_array_equal(clf.classes_, numpy32.classes_)
+    # classes_ in y's namespace and device, as LogisticRegression's
+    assert type(clf.classes_) is type(y_device)
+    assert clf.classes_.device == y_device.device
+    np.testing.assert_array_equal(_host(clf.classes_), numpy32.classes_)
     proba = _host(outputs["predict_proba"])
     np.testing.assert_allclose(
         _host(outputs["predict_log_proba"]), np.log(proba), rtol=1e-12
@@ -142,7 +156,7 @@ def test_per_evaluation_one_vector_each_way(monkeypatch, solver, early_stopping)
     backend test proves on array-api-strict's own exports that nothing else
     crosses). Before it: y to the host and Y back, once, and with early stopping
     the rows' fingerprints and the split's indices once; after it the four fitted
-    weights.
+    weights and the classes (to y's device, as LogisticRegression's).
     """
     X, y = _data(3, n_samples=301)
     counted = CountedTransfers(monkeypatch)
@@ -179,8 +193,9 @@ def test_per_evaluation_one_vector_each_way(monkeypatch, solver, early_stopping)
         assert n_train + n_held_out == 301 and n_held_out > 0
     else:
         assert before == [("_to_host", (301,)), ("_to_device", (301, 3))]  # y, Y
-    assert during[-4:] == [("_to_device", shapes[name]) for name in WEIGHTS]
-    pairs = list(zip(during[:-4:2], during[1:-4:2], strict=True))
+    fitted = [("_to_device", shapes[name]) for name in WEIGHTS]
+    assert during[-5:] == [*fitted, ("_to_device", (3,))]  # weights, classes_
+    pairs = list(zip(during[:-5:2], during[1:-5:2], strict=True))
     assert len(pairs) >= len(first) > 5
     for theta_in, sums_out in pairs:
         assert theta_in == ("_to_device", (size,))  # theta, or a Hessian direction
@@ -347,3 +362,119 @@ def test_importing_the_package_imports_no_array_library():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+# -- model selection: every tool that works for LogisticRegression (issue 20, 5) ----
+def _search(search_type, **kwargs):
+    def run(estimator, X, y):
+        name = "C" if isinstance(estimator, LogisticRegression) else "alpha"
+        search = search_type(estimator, {name: [0.3, 3.0]}, cv=3, **kwargs)
+        return search.fit(X, y).predict_proba(X)
+
+    return run
+
+
+def _cross_val_predict(method):
+    def run(estimator, X, y):
+        return cross_val_predict(estimator, X, y, cv=3, method=method)
+
+    return run
+
+
+def _validation_curve(estimator, X, y):
+    name = "C" if isinstance(estimator, LogisticRegression) else "alpha"
+    return validation_curve(
+        estimator, X, y, param_name=name, param_range=[0.3, 3.0], cv=3
+    )[1]
+
+
+MODEL_SELECTION = {
+    **{f"cross_val_predict {m}": _cross_val_predict(m) for m in METHODS},
+    "cross_val_score": lambda e, X, y: cross_val_score(
+        e, X, y, cv=3, error_score="raise"
+    ),
+    "cross_val_score neg_log_loss": lambda e, X, y: cross_val_score(
+        e, X, y, cv=3, scoring="neg_log_loss", error_score="raise"
+    ),
+    "cross_validate": lambda e, X, y: cross_validate(
+        e, X, y, cv=3, scoring=["accuracy", "neg_log_loss"], error_score="raise"
+    )["test_neg_log_loss"],
+    "GridSearchCV": _search(GridSearchCV, error_score="raise"),
+    "RandomizedSearchCV": _search(
+        RandomizedSearchCV, n_iter=2, random_state=0, error_score="raise"
+    ),
+    "learning_curve": lambda e, X, y: learning_curve(
+        e, X, y, cv=3, train_sizes=[0.6, 1.0], error_score="raise"
+    )[2],
+    "validation_curve": _validation_curve,
+    "permutation_test_score": lambda e, X, y: permutation_test_score(
+        e, X, y, cv=3, n_permutations=2, random_state=0
+    )[0],
+    # (its predict fails for LogisticRegression on torch: "'Tensor' object has no
+    # attribute 'astype'")
+    "FixedThresholdClassifier": lambda e, X, y: (
+        FixedThresholdClassifier(e, threshold=0.3).fit(X, y).predict_proba(X)
+    ),
+}
+# Where LogisticRegression runs them, in scikit-learn 1.9.1. Left out: every
+# TunedThresholdClassifierCV (torch: "min(): argument 'dim' must be int";
+# array-api-strict: "Expected Array or Python scalar"), permutation_test_score on
+# array-api-strict ("object of type 'Array' has no len()"). Binary and multiclass
+# targets for cross_val_predict, the threshold for binary ones, the other tools
+# (which read classes_ the same way for both) for multiclass ones.
+MODEL_SELECTION_CASES = [
+    (namespace, tool, n_classes)
+    for namespace in ("torch", "array_api_strict")
+    for tool in MODEL_SELECTION
+    for n_classes in (
+        (2, 3)
+        if tool.startswith("cross_val_predict")
+        else (2,)
+        if tool == "FixedThresholdClassifier"
+        else (3,)
+    )
+    if not (namespace == "array_api_strict" and tool == "permutation_test_score")
+]
+
+
+@pytest.mark.parametrize("namespace, tool, n_classes", MODEL_SELECTION_CASES)
+def test_model_selection_works_as_for_logistic_regression(namespace, tool, n_classes):
+    # Issue 20, defect 5: cross_val_predict(method="predict_proba" and the other
+    # per-class methods) failed with "Multiple namespaces for array inputs":
+    # classes_ stayed NumPy next to predictions in X's namespace.
+    X, y = _data(n_classes, n_samples=120)
+    to_namespace = torch.asarray if namespace == "torch" else strict.asarray
+    X_there, y_there = to_namespace(X), to_namespace(y)
+    run = MODEL_SELECTION[tool]
+    ours = TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0)
+    with config_context(array_api_dispatch=True):
+        expected_type = type(run(LogisticRegression(), X_there, y_there))
+        result = run(ours, X_there, y_there)
+    assert type(result) is expected_type  # in X's namespace where LR's is
+    in_memory = run(ours, X, y)
+    np.testing.assert_allclose(_host(result), in_memory, rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "to_namespace", [torch.asarray, _strict], ids=["torch", "array_api_strict"]
+)
+@pytest.mark.parametrize("labels", ["int", "float", "bool", "str", "numpy int"])
+def test_classes_live_where_logistic_regressions_do(to_namespace, labels):
+    X, y = _data(2, n_samples=80)
+    y = {"float": y * 2.0, "bool": y == 1, "str": np.where(y == 1, "b", "a")}.get(
+        labels, y
+    )
+    X_there = to_namespace(X)
+    y_there = y if labels in ("str", "numpy int") else to_namespace(y)
+    with config_context(array_api_dispatch=True):
+        lr = LogisticRegression().fit(X_there, y_there)
+        clf = TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0)
+        clf.fit(X_there, y_there)
+        assert type(clf.classes_) is type(lr.classes_)
+        assert clf.classes_.dtype == lr.classes_.dtype
+        np.testing.assert_array_equal(_host(clf.classes_), _host(lr.classes_))
+        predicted = clf.predict(X_there)
+        # warm_start compares the classes on the host
+        clf.set_params(warm_start=True, max_iter=3).fit(X_there, y_there)
+    reference = TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0)
+    np.testing.assert_array_equal(_host(predicted), reference.fit(X, y).predict(X))

@@ -18,6 +18,7 @@ checks each backend against this list)::
     prediction_input(estimator, X, method) -> X validated for ``method``
     map_rows(function, X, *, dtype, shape) -> function's rows for X, in X's kind
     fitted_array(rows, array) -> a fitted attribute in the kind of the fit's X
+    fitted_classes(y, classes) -> classes_ where LogisticRegression keeps them
 
 ``prediction_input`` validates X against the fitted estimator (``method`` names the
 prediction method for the messages) and leaves it where it lives. ``map_rows``
@@ -28,7 +29,9 @@ block and lazily on Dask. The estimator's prediction methods and ``transform`` a
 such functions over the network (:mod:`sklearn_twolayer.network`), the same for
 every backend; a new one needs no new entry point.
 ``fitted_array`` puts a fitted attribute (host NumPy) where the fit's rows live
-(an array-API device), or leaves it as it is.
+(an array-API device), or leaves it as it is. ``fitted_classes`` puts the classes
+(host NumPy) in ``y``'s namespace and on its device under array API dispatch, as
+``LogisticRegression`` keeps them, or leaves them as they are.
 
 ``training_rows`` validates the fit input (``reset`` as in ``validate_data``),
 encodes the labels and weights with :mod:`sklearn_twolayer._targets` (the same code

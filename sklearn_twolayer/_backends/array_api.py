@@ -50,6 +50,8 @@ from ..network import (
 __all__ = [
     "TrainingRows",
     "fitted_array",
+    "fitted_classes",
+    "host_classes",
     "is_array_api_input",
     "map_rows",
     "prediction_input",
@@ -81,11 +83,13 @@ def _host_copy(array):
     y and sample_weight may come in any namespace and device (scikit-learn's
     mixed-input convention); the targets are encoded on the host.
     """
-    if array is None or isinstance(array, np.ndarray):
-        return array
-    if hasattr(array, "__dlpack__"):
+    if _is_device_array(array):
         return _to_host(array)
     return array
+
+
+def _is_device_array(array):
+    return hasattr(array, "__dlpack__") and not isinstance(array, np.ndarray)
 
 
 def is_array_api_input(X):
@@ -192,6 +196,29 @@ def map_rows(function, X, *, dtype, shape):
 def fitted_array(rows, array):
     """A fitted attribute (host NumPy) moved to the namespace and device of X."""
     return _to_device(array, rows.xp, rows.device)
+
+
+def fitted_classes(y, classes):
+    """``classes_`` in the namespace and on the device of ``y``, as
+    ``LogisticRegression`` keeps them under array API dispatch.
+
+    scikit-learn's tools combine ``classes_`` with the predictions in one namespace
+    (``cross_val_predict``'s ``_enforce_prediction_order``): with y a torch tensor,
+    host classes next to torch predictions were "multiple namespaces". Labels that
+    cannot live on a device (strings), and y given as NumPy data or a list, keep
+    host classes, as ``LogisticRegression``'s do.
+    """
+    if not _is_device_array(y) or classes.dtype.kind not in "biuf":
+        return classes
+    xp, _, device = get_namespace_and_device(y)
+    if _is_numpy_namespace(xp):
+        return classes
+    return _to_device(classes, xp, device)
+
+
+def host_classes(classes):
+    """``classes_`` as a host NumPy array (they may live on y's device)."""
+    return classes if isinstance(classes, np.ndarray) else _to_host(classes)
 
 
 # -- the rows of a fit on the device --------------------------------------------------

@@ -66,6 +66,7 @@ __all__ = [
     "TIMEOUT_CONFIG_KEY",
     "DaskRows",
     "fitted_array",
+    "fitted_classes",
     "map_rows",
     "prediction_input",
     "training_rows",
@@ -723,3 +724,8 @@ def map_rows(function, X, *, dtype, shape):
 def fitted_array(rows, array):
     """A fitted attribute as it is: host NumPy (predictions map it over blocks)."""
     return array
+
+
+def fitted_classes(y, classes):
+    """``classes_`` as they are: host NumPy."""
+    return classes

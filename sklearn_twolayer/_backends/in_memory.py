@@ -22,6 +22,7 @@ FLOAT_DTYPES = (np.float64, np.float32)
 __all__ = [
     "InMemoryRows",
     "fitted_array",
+    "fitted_classes",
     "map_rows",
     "prediction_input",
     "training_rows",
@@ -85,6 +86,11 @@ def map_rows(function, X, *, dtype, shape):
 def fitted_array(rows, array):
     """A fitted attribute as it is: host NumPy, like the rows."""
     return array
+
+
+def fitted_classes(y, classes):
+    """``classes_`` as they are: host NumPy."""
+    return classes
 
 
 def check_magnitude(X):

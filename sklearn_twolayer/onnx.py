@@ -22,7 +22,8 @@ onnxruntime's ``Sigmoid`` saturates to exactly 0 below about âˆ’18 (float) and â
 labels are computed from the logits as ``predict`` computes them (``a2 > 0`` for
 binary and multilabel, ``argmax a2`` for multiclass), so a probability rounded to
 0.5 in float32 cannot flip a label. Multilabel labels are the 0/1 matrix that
-``predict`` returns.
+``predict`` returns. Without ZipMap the labels are ``predict``'s, dtype included
+(bool, float, uint64); with it, skl2onnx's int64 (or strings).
 
 The graph computes in double precision when the input is double (``to_onnx``
 with a float64 sample), else in single precision. The usual classifier options
@@ -55,9 +56,13 @@ True
 """
 
 import numpy as np
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 from skl2onnx import update_registered_converter
-from skl2onnx.common.data_types import Int64TensorType, guess_proto_type
+from skl2onnx.common.data_types import (
+    Int64TensorType,
+    _guess_numpy_type,
+    guess_proto_type,
+)
 from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
 from skl2onnx.common.utils_classifier import get_label_classes
 
@@ -78,13 +83,27 @@ def _is_multilabel(model):
     return model.out_activation_ == "logistic" and model.n_outputs_ > 1
 
 
+def _labels_as_predicted(scope, model):
+    """Whether the graph's labels take ``predict``'s dtype, not skl2onnx's int64.
+
+    Without ZipMap they do: bool, float and unsigned labels come out as ``predict``
+    returns them (uint64 labels of 2**63 and more would wrap to negative int64).
+    ZipMap's dictionaries are keyed by int64 or strings (the ONNX operator's
+    attributes), and skl2onnx casts the labels next to them to int64: with ZipMap
+    the labels keep that convention. ``nocl`` labels are the class indices.
+    """
+    options = scope.get_options(model, {"zipmap": True, "nocl": False})
+    return options["zipmap"] is False and not options["nocl"]
+
+
 def two_layer_sigmoid_classifier_shape_calculator(operator):
     """Output types and shapes of the converted classifier.
 
     skl2onnx's ``calculate_linear_classifier_output_shapes`` (labels of shape
     ``[N]``, int64 or string; probabilities ``[N, n_classes]`` in the input's
     floating type), except that a multilabel model's labels are the
-    ``[N, n_labels]`` 0/1 matrix that ``predict`` returns.
+    ``[N, n_labels]`` 0/1 matrix that ``predict`` returns, and that without ZipMap
+    numeric and boolean labels have ``predict``'s dtype.
 
     Parameters
     ----------
@@ -93,21 +112,37 @@ def two_layer_sigmoid_classifier_shape_calculator(operator):
     """
     calculate_linear_classifier_output_shapes(operator)
     model = operator.raw_operator
+    n_rows = operator.inputs[0].get_first_dimension()
     if _is_multilabel(model):
-        n_rows = operator.inputs[0].get_first_dimension()
         operator.outputs[0].set_type(Int64TensorType([n_rows, model.n_outputs_]))
+    elif model.classes_.dtype.kind in "biuf" and _labels_as_predicted(
+        operator.scope_inst, model
+    ):
+        operator.outputs[0].set_type(_guess_numpy_type(model.classes_.dtype, [n_rows]))
 
 
-def _label_initializer(classes):
-    """(ONNX element type, values) of the class labels, skl2onnx's convention.
+def _label_initializer(name, classes, as_predicted):
+    """The class labels as an initializer (a TensorProto named ``name``).
 
-    Integer, boolean and float labels become int64 (``check_classification_targets``
-    only lets whole-number floats through, and skl2onnx's ZipMap needs integers);
-    any other labels are strings (scikit-learn rejects object labels that are not).
+    ``as_predicted``: integer, boolean and float labels keep their dtype, so that
+    the graph's labels are ``predict``'s, bits included. Otherwise skl2onnx's
+    convention for ZipMap: int64 (``check_classification_targets`` only lets
+    whole-number floats through), refused for uint64 labels beyond int64, which
+    would wrap to negative values. Any other labels are strings (scikit-learn
+    rejects object labels that are not).
     """
-    if classes.dtype.kind in "biuf":
-        return TensorProto.INT64, classes.astype(np.int64)
-    return TensorProto.STRING, np.array([str(label).encode() for label in classes])
+    if classes.dtype.kind not in "biuf":
+        labels = [str(label).encode() for label in classes]
+        return helper.make_tensor(name, TensorProto.STRING, [len(labels)], labels)
+    if not as_predicted:
+        if classes.dtype.kind == "u" and classes.max() > np.iinfo(np.int64).max:
+            raise ValueError(
+                f"Labels up to {classes.max()} cannot be the int64 keys of ONNX's "
+                "ZipMap, nor int64 labels: convert with options={'zipmap': False}, "
+                "whose labels are predict's (uint64)."
+            )
+        classes = classes.astype(np.int64)
+    return numpy_helper.from_array(np.ascontiguousarray(classes), name)
 
 
 def convert_two_layer_sigmoid_classifier(scope, operator, container):
@@ -190,9 +225,16 @@ def convert_two_layer_sigmoid_classifier(scope, operator, container):
         node("Reshape", [pairs, proba_shape], proba_name)
         winner = node("Cast", [positive], to=TensorProto.INT64)  # predict: a2 > 0
 
-    label_type, labels = _label_initializer(get_label_classes(scope, model))
     classes = name("classes")
-    container.add_initializer(classes, label_type, [labels.size], labels.tolist())
+    labels = _label_initializer(
+        classes, get_label_classes(scope, model), _labels_as_predicted(scope, model)
+    )
+    if labels.data_type == TensorProto.STRING:  # (skl2onnx copies only raw data)
+        container.add_initializer(
+            classes, TensorProto.STRING, list(labels.dims), list(labels.string_data)
+        )
+    else:
+        container.add_initializer(classes, labels.data_type, None, labels)
     flat = constant("flat", np.array([-1]), TensorProto.INT64)
     node("Gather", [classes, node("Reshape", [winner, flat])], label_name, axis=0)
 

@@ -288,3 +288,56 @@ def test_the_converter_is_registered_under_its_alias():
 
     alias = sklearn_operator_name_map[TwoLayerSigmoidClassifier]
     assert alias == sklearn_twolayer.onnx.ALIAS
+
+
+# -- labels: predict's, dtype included (issue 20) ------------------------------------
+LABELS = {
+    "bool": np.array([False, True, True]),
+    "float64": np.array([-1.0, 2.0, 7.0]),
+    "float32": np.array([0.0, 3.0, 5.0], dtype=np.float32),
+    "uint64 beyond int64": np.array([3, 2**63, 2**64 - 1], dtype=np.uint64),
+    "uint8": np.array([0, 7, 255], dtype=np.uint8),
+    "int8": np.array([-128, 0, 127], dtype=np.int8),
+    "int32": np.array([-5, 0, 2**31 - 1], dtype=np.int32),
+    "int64": np.array([-(2**63), 0, 2**62], dtype=np.int64),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("kind", list(LABELS))
+def test_labels_are_predicts_in_its_dtype(kind, n_classes, dtype):
+    # The graph returned bool and float labels as int64, and uint64 labels of
+    # 2**63 and more wrapped to negative int64.
+    X, y = load_iris(return_X_y=True)
+    y = np.minimum(y, n_classes - 1)
+    classes = LABELS[kind][-n_classes:] if kind != "bool" else LABELS[kind][:2]
+    labels = classes[np.minimum(y, classes.size - 1)]
+    clf = fitted_pipeline(X, labels, n_hidden=4)
+    label, _ = export(clf, X, dtype)
+    expected = clf.predict(X)
+    assert label.dtype == expected.dtype
+    np.testing.assert_array_equal(label, expected)
+
+
+@pytest.mark.parametrize("zipmap", [True, "columns"])
+@pytest.mark.parametrize("kind", ["bool", "float64", "uint8"])
+def test_zipmap_labels_are_int64_keys_of_predicts_values(kind, zipmap):
+    # ZipMap's dictionaries are keyed by int64 (or strings), and skl2onnx casts
+    # the labels beside them to int64: the values are predict's.
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(np.float32)  # ZipMap takes float probabilities only
+    clf = fitted_pipeline(X, LABELS[kind][np.minimum(y, 1)], n_hidden=4)
+    outputs = run(skl2onnx.to_onnx(clf, X[:1], options={"zipmap": zipmap}), X=X)
+    assert outputs["output_label"].dtype == np.int64
+    np.testing.assert_array_equal(outputs["output_label"], clf.predict(X))
+
+
+def test_zipmap_refuses_uint64_labels_beyond_int64():
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(np.float32)
+    clf = fitted_pipeline(X, LABELS["uint64 beyond int64"][y], n_hidden=4)
+    with pytest.raises(ValueError, match=r"options=\{'zipmap': False\}"):
+        skl2onnx.to_onnx(clf, X[:1])
+    label, _ = export(clf, X, np.float32)  # without ZipMap: predict's labels
+    np.testing.assert_array_equal(label, clf.predict(X))

@@ -17,6 +17,7 @@ intermediate model to be built. Without callbacks the solver gets no hook at all
 
 import numpy as np
 
+from ._sklearn_compat import CALLBACK_API_VERSION, require_sklearn, sklearn_at_least
 from ._solver import IterationCallback
 
 
@@ -47,7 +48,13 @@ class CallbackSupportMixin:
         -------
         self : estimator instance
             The estimator instance itself.
+
+        Raises
+        ------
+        ImportError
+            With scikit-learn older than 1.9, which has no callback API.
         """
+        require_sklearn(CALLBACK_API_VERSION, "set_callbacks (sklearn.callback)")
         from sklearn.callback import CallbackSupportMixin
 
         return CallbackSupportMixin.set_callbacks(self, *callbacks)
@@ -142,12 +149,18 @@ class FitCallbacks:
         self.metadata = (
             {} if sample_weight is None else {"sample_weight": sample_weight}
         )
-        self.context = estimator._init_callback_context(
-            task_name="fit", max_subtasks=max_iter
-        )
+        # Before scikit-learn 1.9 there is no callback API, hence no callback
+        # (set_callbacks refuses) and no context: the fit runs without hooks.
+        self.context = None
+        if sklearn_at_least(CALLBACK_API_VERSION):
+            self.context = estimator._init_callback_context(
+                task_name="fit", max_subtasks=max_iter
+            )
 
     def begin(self):
         """``on_fit_task_begin`` for the fit task (the input is valid)."""
+        if self.context is None:
+            return
         self.context.call_on_fit_task_begin(
             estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata
         )
@@ -176,6 +189,8 @@ class FitCallbacks:
         The estimator itself is then the fitted model, so the reconstruction
         attributes are empty (as in ``LogisticRegression``).
         """
+        if self.context is None:
+            return
         self.context.call_on_fit_task_end(
             estimator=self.estimator,
             X=self.X,

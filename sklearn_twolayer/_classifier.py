@@ -22,13 +22,18 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import move_to
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._backends import backend_for
 from ._callbacks import CallbackSupportMixin, FitCallbacks, parameters_as_attributes
 from ._objective import Objective
+from ._sklearn_compat import (
+    ARRAY_API_VERSION,
+    move_to,
+    require_sklearn,
+    sklearn_at_least,
+)
 from ._solver import ValidationMonitor, minimize_lbfgs, minimize_trust_ncg
 from ._targets import labels_at
 from .network import (
@@ -381,7 +386,8 @@ class TwoLayerSigmoidClassifier(
         tags.classifier_tags.multi_label = True
         # torch, CuPy, array-api-strict... under sklearn's array_api_dispatch
         # (_backends/array_api.py); NumPy and sparse input keep the NumPy backend.
-        tags.array_api_support = True
+        # Refused before scikit-learn 1.9 (_sklearn_compat.py).
+        tags.array_api_support = sklearn_at_least(ARRAY_API_VERSION)
         return tags
 
     # -- fitting -----------------------------------------------------------------
@@ -595,6 +601,7 @@ default=None
         """The fitted weights as one host NumPy vector (from a device if need be)."""
         weights = [self.W1_, self.b1_, self.W2_, self.b2_]
         if not isinstance(self.W1_, np.ndarray):
+            require_sklearn(ARRAY_API_VERSION, "A model fitted on an array API device")
             weights = [move_to(w, xp=np, device="cpu") for w in weights]
         return layout.pack(*weights, dtype)
 

@@ -27,11 +27,13 @@ from numbers import Real
 
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
-from sklearn.utils._array_api import get_namespace_and_device, move_to
+from sklearn.utils._array_api import get_namespace_and_device
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight
+
+from ._sklearn_compat import move_to, sklearn_at_least
 
 __all__ = [
     "Targets",
@@ -207,6 +209,13 @@ def class_weights(class_weight, targets, totals):
 
 
 def _weights_of(class_weight, present, weighted_counts):
+    if not sklearn_at_least("1.7"):
+        # scikit-learn 1.6's compute_class_weight takes no sample_weight: "balanced"
+        # is its formula, n_samples / (n_classes * counts), on the weighted counts;
+        # a dict's weights do not depend on the counts.
+        if class_weight == "balanced":
+            return weighted_counts.sum() / (len(present) * weighted_counts)
+        return compute_class_weight(class_weight, classes=present, y=present)
     return compute_class_weight(
         class_weight, classes=present, y=present, sample_weight=weighted_counts
     )
@@ -248,6 +257,13 @@ def row_weights(y, sample_weight, targets, per_class, dtype):
     return weights
 
 
+def check_any_weight_positive(sample_weight):
+    """scikit-learn 1.9's ``_check_sample_weight`` refuses all-zero weights; before
+    1.9 it does not: the same message on every release (non-negative weights)."""
+    if not np.any(sample_weight):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+
+
 def check_weight_sum(weight_sum, validation=False):
     """The objective (or the validation loss) divides by Σ s_i: it must be positive."""
     if not weight_sum > 0:
@@ -272,6 +288,7 @@ def encode_targets_and_weights(class_weight, X, y, sample_weight):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
+        check_any_weight_positive(sample_weight)
     totals = None
     if sample_weight is not None or class_weight is not None:
         totals = label_totals(y, sample_weight, targets)
@@ -348,6 +365,7 @@ def encode_validation_targets_and_weights(targets, X, y, sample_weight):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
+        check_any_weight_positive(sample_weight)
     weights = row_weights(y, sample_weight, targets, targets.class_weights, X.dtype)
     if weights is not None:
         check_weight_sum(np.sum(weights, dtype=np.float64), validation=True)

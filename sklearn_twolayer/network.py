@@ -38,7 +38,6 @@ from sklearn.utils._array_api import (
     _is_numpy_namespace,
     _max_precision_float_dtype,
     get_namespace_and_device,
-    move_to,
 )
 
 from . import _execution
@@ -47,6 +46,7 @@ from ._objective import (
     add_penalty_and_normalize_product,
     penalty,
 )
+from ._sklearn_compat import move_to
 
 __all__ = [
     "ParameterLayout",

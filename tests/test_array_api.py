@@ -8,6 +8,11 @@ host and device, where the outputs live, the errors, and pipelines with search.
 
 import numpy as np
 import pytest
+
+from sklearn_twolayer._sklearn_compat import ARRAY_API_VERSION
+
+# Array API dispatch needs scikit-learn 1.9 (refused before: test_sklearn_compat.py)
+pytest.importorskip("sklearn", minversion=ARRAY_API_VERSION)
 from scipy import sparse
 from sklearn import config_context
 from sklearn.datasets import make_classification

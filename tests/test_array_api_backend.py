@@ -11,6 +11,11 @@ device per evaluation. array-api-strict's devices stand in for accelerators: its
 
 import numpy as np
 import pytest
+
+from sklearn_twolayer._sklearn_compat import ARRAY_API_VERSION
+
+# Array API dispatch needs scikit-learn 1.9 (refused before: test_sklearn_compat.py)
+pytest.importorskip("sklearn", minversion=ARRAY_API_VERSION)
 from sklearn import config_context
 from sklearn.utils._array_api import move_to, yield_namespace_device_dtype_combinations
 from sklearn.utils._testing import _array_api_for_tests

@@ -27,6 +27,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier
+from sklearn_twolayer._sklearn_compat import ARRAY_API_VERSION
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -43,6 +44,7 @@ def _dispatch(backend):
     """The array API dispatch an array-API backend needs, else nothing."""
     if backend in ARRAY_API:
         pytest.importorskip(backend)
+        pytest.importorskip("sklearn", minversion=ARRAY_API_VERSION)
         return config_context(array_api_dispatch=True)
     return contextlib.nullcontext()
 
@@ -324,21 +326,19 @@ def test_a_failed_fit_changes_nothing(request, backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_interrupted_refit_changes_nothing(request, monkeypatch, backend, solver):
     """Ctrl-C in the middle of a refit, with early stopping, on every backend."""
-    from sklearn_twolayer._backends.array_api import TrainingRows
-    from sklearn_twolayer._backends.dask import DaskRows
-    from sklearn_twolayer._backends.in_memory import InMemoryRows
-
     if backend.startswith("dask"):
         request.getfixturevalue("client")
+        from sklearn_twolayer._backends.dask import DaskRows as rows_type
+    elif backend in ARRAY_API:
+        _dispatch(backend)  # skips without the array API's requirements
+        from sklearn_twolayer._backends.array_api import TrainingRows as rows_type
+    else:
+        from sklearn_twolayer._backends.in_memory import InMemoryRows as rows_type
     X, y = _data("multiclass")
     params = {**BASE, "solver": solver, "early_stopping": True}
     clf = _fit(backend, params, X, y)
     before = {key: value for key, value in vars(clf).items() if key.endswith("_")}
     proba = _proba(clf, X, backend)
-    rows_type = {"dask": DaskRows, "dask-csr": DaskRows, "torch": TrainingRows}.get(
-        backend, InMemoryRows
-    )
-    rows_type = TrainingRows if backend == "array_api_strict" else rows_type
     name = "data_loss_gradient" if solver == "lbfgs" else "data_hessian_product"
     original, calls = getattr(rows_type, name), []
 

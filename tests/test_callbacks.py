@@ -15,6 +15,9 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+
+# The callback API is scikit-learn 1.9's (refused before: test_sklearn_compat.py).
+pytest.importorskip("sklearn.callback")
 from sklearn.callback import ProgressBar, ScoringMonitor
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.exceptions import ConvergenceWarning

@@ -479,6 +479,7 @@ def test_callbacks_on_dask_arrays(client, breast_cancer):
     # scikit-learn's callbacks on a fit of Dask arrays: one subtask per iteration
     # whose models the monitor scores (a Dask score is the in-memory score of the
     # same model), a stop request, and weights unchanged by the callbacks.
+    pytest.importorskip("sklearn.callback")  # scikit-learn >= 1.9
     from sklearn.callback import ProgressBar, ScoringMonitor
 
     pytest.importorskip("rich")

@@ -76,6 +76,7 @@ What every backend guarantees:
 import numpy as np
 from sklearn import get_config
 
+from .._sklearn_compat import ARRAY_API_VERSION, require_sklearn
 from ._kinds import is_dask_collection, is_device_array
 
 __all__ = ["backend_for", "is_dask_collection"]
@@ -88,10 +89,12 @@ def backend_for(X):
 
         return dask
     if is_device_array(X):
-        from . import array_api
+        if get_config()["array_api_dispatch"]:
+            require_sklearn(ARRAY_API_VERSION, "Array API dispatch on non-NumPy arrays")
+            from . import array_api
 
-        if get_config()["array_api_dispatch"] and array_api.is_array_api_input(X):
-            return array_api
+            if array_api.is_array_api_input(X):
+                return array_api
         _check_numpy_can_read(X)
     from . import in_memory
 

@@ -669,6 +669,7 @@ def _check_summaries(estimator, summaries, dtype, weighted):
             ]
         )
         _check_sample_weight(extremes, np.empty((2, 0)), ensure_non_negative=True)
+        _targets.check_any_weight_positive(extremes)
 
 
 def prediction_input(estimator, X, method):

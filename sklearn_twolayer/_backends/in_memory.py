@@ -8,10 +8,10 @@ for the interface.
 """
 
 import numpy as np
-from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils.validation import validate_data
 
 from .. import _targets
+from .._sklearn_compat import check_same_namespace
 from .._split import weighted_stratified_split
 from ..network import ParameterLayout, TwoLayerLoss
 from ._kinds import is_dask_collection

@@ -2,6 +2,7 @@
 document, trained with L-BFGS, as a scikit-learn classifier."""
 
 from ._classifier import TwoLayerSigmoidClassifier
+from ._show_versions import show_versions
 from ._version import __version__ as __version__
 from .gradients import check_gradient, sigmoid_unit_gradient
 
@@ -10,4 +11,9 @@ from .gradients import check_gradient, sigmoid_unit_gradient
 # lists in skops' trusted types: not the private module that defines it.
 TwoLayerSigmoidClassifier.__module__ = __name__
 
-__all__ = ["TwoLayerSigmoidClassifier", "check_gradient", "sigmoid_unit_gradient"]
+__all__ = [
+    "TwoLayerSigmoidClassifier",
+    "check_gradient",
+    "show_versions",
+    "sigmoid_unit_gradient",
+]

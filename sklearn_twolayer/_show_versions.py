@@ -1,0 +1,128 @@
+"""``show_versions()``: what a bug report needs, in the form of scikit-learn's."""
+
+import platform
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from threadpoolctl import threadpool_info
+
+# The runtime dependencies, always listed.
+_DEPENDENCIES = ["numpy", "scipy", "scikit-learn", "threadpoolctl", "joblib"]
+# The distributions of the extras (pyproject.toml) that change what the package
+# does: listed when installed. Read from the package metadata, never imported, so
+# that show_versions() does not import torch or dask.
+_OPTIONAL_DEPENDENCIES = [
+    "dask",
+    "distributed",
+    "skl2onnx",
+    "onnx",
+    "onnxruntime",
+    "array-api-strict",
+    "array-api-compat",
+    "torch",
+    "cupy",
+    "skops",
+    "rich",
+    "pandas",
+    "polars",
+    "matplotlib",
+]
+
+
+def _installed_version(distribution):
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
+
+
+def _system_info():
+    return {
+        "python": sys.version.replace("\n", " "),
+        "executable": sys.executable,
+        "machine": platform.platform(),
+    }
+
+
+def _dependencies_info():
+    from ._version import __version__
+
+    info = {"sklearn-twolayer": __version__}
+    info.update((name, _installed_version(name)) for name in _DEPENDENCIES)
+    return info
+
+
+def _optional_dependencies_info():
+    installed = {name: _installed_version(name) for name in _OPTIONAL_DEPENDENCIES}
+    return {name: v for name, v in installed.items() if v is not None}
+
+
+def _simd_info():
+    """NumPy's SIMD extensions: compiled in (baseline), and found or not found
+    among those it dispatches to at run time, as ``np.show_runtime()`` reports."""
+    try:
+        from numpy._core._multiarray_umath import (
+            __cpu_baseline__,
+            __cpu_dispatch__,
+            __cpu_features__,
+        )
+    except ImportError:  # NumPy 1.x
+        from numpy.core._multiarray_umath import (
+            __cpu_baseline__,
+            __cpu_dispatch__,
+            __cpu_features__,
+        )
+    return {
+        "baseline": ",".join(__cpu_baseline__),
+        "found": ",".join(f for f in __cpu_dispatch__ if __cpu_features__[f]),
+        "not found": ",".join(f for f in __cpu_dispatch__ if not __cpu_features__[f]),
+    }
+
+
+def show_versions():
+    """Print the information a bug report needs.
+
+    Python, the platform, NumPy's SIMD extensions, the versions of the package and
+    of its dependencies, those of the optional dependencies that are installed
+    (read from their metadata, not imported), and the BLAS and OpenMP libraries
+    loaded with their number of threads (threadpoolctl), in the form of
+    :func:`sklearn.show_versions`.
+
+    Examples
+    --------
+    >>> import sklearn_twolayer
+    >>> sklearn_twolayer.show_versions()  # doctest: +ELLIPSIS
+    <BLANKLINE>
+    System:
+        python: ...
+    Python dependencies:
+    sklearn-twolayer: 0.1.0
+    ...
+    threadpoolctl info:
+    ...
+    """
+    # The BLAS that the package's computations use is SciPy's and NumPy's, loaded
+    # with scipy.linalg; import it so that threadpoolctl sees it.
+    import scipy.linalg  # noqa: F401
+
+    sections = [
+        ("System", _system_info()),
+        ("NumPy SIMD extensions", _simd_info()),
+        ("Python dependencies", _dependencies_info()),
+        ("Optional dependencies (installed)", _optional_dependencies_info()),
+    ]
+    for title, info in sections:
+        print(f"\n{title}:")
+        width = max(map(len, info), default=0)
+        for key, value in info.items():
+            print(f"{key:>{width}}: {value}")
+
+    threadpools = threadpool_info()
+    print("\nthreadpoolctl info:")
+    for i, pool in enumerate(threadpools):
+        if i:
+            print()
+        for key, value in pool.items():
+            print(f"{key:>15}: {value}")
+    if not threadpools:
+        print("no BLAS or OpenMP library found")

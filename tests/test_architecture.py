@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
+import sklearn_twolayer
+
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = ROOT / "sklearn_twolayer"
+# The package under test: the checkout's, or the installed one when CI tests the
+# wheel (from the sdist's files, without the package's sources).
+PACKAGE = Path(sklearn_twolayer.__file__).resolve().parent
 
 
 def _tool():
@@ -38,7 +42,7 @@ def _called_names(path):
 
 def test_the_package_has_no_import_cycle():
     tool = _tool()
-    graph = tool.import_graph(ROOT)
+    graph = tool.import_graph(PACKAGE.parent)
     assert "sklearn_twolayer._backends.dask" in graph
     assert tool.find_cycle(graph) is None
 

@@ -81,6 +81,7 @@ class PredictingCallback:
 def test_a_callback_predicting_during_a_refit_sees_the_previous_model(
     iris, solver, early_stopping, names
 ):
+    pytest.importorskip("sklearn.callback")  # scikit-learn >= 1.9
     X, y = iris
     X_old = X
     if names == "dataframe":  # the refit on an array drops feature_names_in_

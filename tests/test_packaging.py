@@ -78,13 +78,15 @@ def test_the_pin_is_the_lowest_release_the_bound_allows(name):
 
 
 def test_the_array_api_extra_is_not_in_the_minimum_run():
-    # It needs what the minimum run is below: scikit-learn 1.9 and SciPy 1.14.
+    # It needs what the minimum run is below: scikit-learn 1.9, SciPy 1.14 and
+    # NumPy 2.3.
     array_api = _stated_lower_bounds(["array-api"])
     assert array_api["scikit-learn"] == Version("1.9")
     assert array_api["scipy"] == Version("1.14")
+    assert array_api["numpy"] == Version("2.3")
     pins = _pinned()
-    assert pins["scikit-learn"] < array_api["scikit-learn"]
-    assert pins["scipy"] < array_api["scipy"]
+    for name in ("scikit-learn", "scipy", "numpy"):
+        assert pins[name] < array_api[name]
     assert "torch" not in pins and "array-api-strict" not in pins
 
 

@@ -40,17 +40,24 @@ OTHERS = ["csr", "dask", "dask-csr", *ARRAY_API]  # compared with "dense"
 RTOL = 1e-6
 
 
+def _skip_without(backend):
+    """Skip where an array-API backend cannot run: its library or scikit-learn 1.9
+    missing (the array-api extra)."""
+    pytest.importorskip(backend)
+    pytest.importorskip("sklearn", minversion=ARRAY_API_VERSION)
+
+
 def _dispatch(backend):
     """The array API dispatch an array-API backend needs, else nothing."""
     if backend in ARRAY_API:
-        pytest.importorskip(backend)
-        pytest.importorskip("sklearn", minversion=ARRAY_API_VERSION)
+        _skip_without(backend)
         return config_context(array_api_dispatch=True)
     return contextlib.nullcontext()
 
 
 def _array_api(backend, array):
     """A host array in the namespace of ``backend`` (labels that are strings stay)."""
+    _skip_without(backend)  # before converting: some tests convert, then dispatch
     if array is None or array.dtype.kind not in "biuf":
         return array
     if backend == "torch":
@@ -330,7 +337,7 @@ def test_an_interrupted_refit_changes_nothing(request, monkeypatch, backend, sol
         request.getfixturevalue("client")
         from sklearn_twolayer._backends.dask import DaskRows as rows_type
     elif backend in ARRAY_API:
-        _dispatch(backend)  # skips without the array API's requirements
+        _skip_without(backend)
         from sklearn_twolayer._backends.array_api import TrainingRows as rows_type
     else:
         from sklearn_twolayer._backends.in_memory import InMemoryRows as rows_type

@@ -82,6 +82,14 @@ def rows_of(X, block):
 
 
 # -- BLAS threads ---------------------------------------------------------------------
+def thread_pools():
+    """threadpoolctl's report of every BLAS and OpenMP library loaded, with its
+    threads (what :func:`sklearn_twolayer.show_versions` prints)."""
+    from threadpoolctl import threadpool_info
+
+    return threadpool_info()
+
+
 @cache
 def _blas_controller():
     """threadpoolctl's view of the BLAS libraries loaded (numpy's and SciPy's)."""

@@ -4,7 +4,7 @@ import platform
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from threadpoolctl import threadpool_info
+from ._execution import thread_pools
 
 # The runtime dependencies, always listed.
 _DEPENDENCIES = ["numpy", "scipy", "scikit-learn", "threadpoolctl", "joblib"]
@@ -117,7 +117,7 @@ def show_versions():
         for key, value in info.items():
             print(f"{key:>{width}}: {value}")
 
-    threadpools = threadpool_info()
+    threadpools = thread_pools()
     print("\nthreadpoolctl info:")
     for i, pool in enumerate(threadpools):
         if i:

@@ -58,6 +58,7 @@ True
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 from skl2onnx import update_registered_converter
+from skl2onnx._parse import _parse_sklearn_classifier
 from skl2onnx.common.data_types import (
     Int64TensorType,
     _guess_numpy_type,
@@ -71,6 +72,7 @@ from ._classifier import TwoLayerSigmoidClassifier
 __all__ = [
     "ALIAS",
     "convert_two_layer_sigmoid_classifier",
+    "parse_two_layer_sigmoid_classifier",
     "two_layer_sigmoid_classifier_shape_calculator",
 ]
 
@@ -239,11 +241,56 @@ def convert_two_layer_sigmoid_classifier(scope, operator, container):
     node("Gather", [classes, node("Reshape", [winner, flat])], label_name, axis=0)
 
 
+def _on_host(model):
+    """``model``, or a copy whose fitted arrays are host NumPy arrays.
+
+    Under array API dispatch the weights live on X's device and ``classes_`` in
+    y's namespace (as ``LogisticRegression``'s); skl2onnx reads ``classes_`` with
+    NumPy, and the graph's initializers are host data.
+    """
+    names = ("W1_", "b1_", "W2_", "b2_", "classes_")
+    if all(isinstance(getattr(model, name), np.ndarray) for name in names):
+        return model
+    from sklearn.utils._array_api import move_to
+
+    host = model._snapshot()
+    for name in names:
+        value = getattr(model, name)
+        if not isinstance(value, np.ndarray):
+            setattr(host, name, move_to(value, xp=np, device="cpu"))
+    return host
+
+
+def parse_two_layer_sigmoid_classifier(scope, model, inputs, custom_parsers=None):
+    """skl2onnx's classifier parser, on a host copy of an array-API fit.
+
+    Options given for the model itself (``options={id(model): ...}``) apply to
+    its copy.
+
+    Parameters
+    ----------
+    scope : skl2onnx.common._topology.Scope
+    model : TwoLayerSigmoidClassifier
+    inputs : list of skl2onnx variables
+    custom_parsers : dict or None
+
+    Returns
+    -------
+    list of skl2onnx variables
+        The outputs: labels and probabilities (or ZipMap's).
+    """
+    host = _on_host(model)
+    if host is not model and scope.options and id(model) in scope.options:
+        scope.options[id(host)] = scope.options[id(model)]
+    return _parse_sklearn_classifier(scope, host, inputs, custom_parsers)
+
+
 update_registered_converter(
     TwoLayerSigmoidClassifier,
     ALIAS,
     two_layer_sigmoid_classifier_shape_calculator,
     convert_two_layer_sigmoid_classifier,
+    parser=parse_two_layer_sigmoid_classifier,
     options={
         "zipmap": [True, False, "columns"],
         "nocl": [True, False],

@@ -341,3 +341,27 @@ def test_zipmap_refuses_uint64_labels_beyond_int64():
         skl2onnx.to_onnx(clf, X[:1])
     label, _ = export(clf, X, np.float32)  # without ZipMap: predict's labels
     np.testing.assert_array_equal(label, clf.predict(X))
+
+
+@pytest.mark.parametrize("zipmap", [False, True])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_fit_on_torch_tensors_converts_as_a_numpy_fit(zipmap, n_classes):
+    # Under array API dispatch classes_ lives in y's namespace (as
+    # LogisticRegression's) and the weights on X's device: the converter reads a
+    # host copy, and options given for the model itself still apply.
+    torch = pytest.importorskip("torch")
+    from sklearn import config_context
+
+    X, y = load_iris(return_X_y=True)
+    X, y = X.astype(np.float32), np.minimum(y, n_classes - 1)
+    with config_context(array_api_dispatch=True):
+        clf = TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0)
+        clf.fit(torch.asarray(X), torch.asarray(y))
+        expected = clf.predict(torch.asarray(X)).numpy()
+    assert isinstance(clf.classes_, torch.Tensor)
+    onx = skl2onnx.to_onnx(clf, X[:1], options={id(clf): {"zipmap": zipmap}})
+    outputs = run(onx, X=X)
+    label = outputs["output_label" if zipmap else "label"]
+    assert label.dtype == expected.dtype
+    np.testing.assert_array_equal(label, expected)
+    assert isinstance(clf.classes_, torch.Tensor)  # the model itself is unchanged

@@ -1,5 +1,6 @@
 import os
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 # scikit-learn's check_array_api_input runs only when SciPy's array-API mode is on,
@@ -33,3 +34,40 @@ settings.register_profile(
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "local")
 )
+
+
+# -- fixtures shared by the test files ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A Dask client of a LocalCluster of two one-thread worker processes.
+
+    Processes, as a real cluster's workers are: every task's arguments and results
+    are pickled between them.
+    """
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    try:
+        with distributed.Client(cluster) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+@pytest.fixture
+def block_bytes(monkeypatch):
+    """``block_bytes(n)`` sets the bytes of one (rows, n_hidden) scratch block of the
+    in-memory evaluation for the test, so that small data has many blocks."""
+    from sklearn_twolayer import _execution
+
+    def set_block_bytes(n_bytes):
+        monkeypatch.setattr(_execution, "BLOCK_BYTES", n_bytes)
+
+    return set_block_bytes

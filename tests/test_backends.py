@@ -81,22 +81,6 @@ def _host(array):
         return move_to(array, xp=np, device="cpu")
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
-    try:
-        with distributed.Client(cluster) as client:
-            yield client
-    finally:
-        cluster.close()
-
-
 def _iris():
     X, y = load_iris(return_X_y=True)
     return StandardScaler().fit_transform(X), y

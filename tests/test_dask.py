@@ -34,26 +34,6 @@ distributed = pytest.importorskip("distributed")
 RTOL = 1e-6  # the bound on predict_proba, relative
 
 
-def _local_cluster():
-    return distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = _local_cluster()
-    try:
-        with distributed.Client(cluster) as client:
-            yield client
-    finally:
-        cluster.close()
-
-
 @pytest.fixture(scope="module")
 def breast_cancer():
     X, y = load_breast_cancer(return_X_y=True)

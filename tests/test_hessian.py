@@ -2,6 +2,7 @@
 
 import tracemalloc
 
+import _reference as reference
 import numpy as np
 import pytest
 from scipy import sparse
@@ -28,13 +29,6 @@ def _problem(target, seed=0, dtype=np.float64):
     return loss, X, Y.astype(dtype), weights, theta, rng
 
 
-def _finite_difference_product(loss, theta, v, X, Y, weights, alpha, epsilon=1e-5):
-    """Central differences of the analytic gradient: (g(θ + εv) − g(θ − εv)) / 2ε."""
-    _, grad_plus = loss.loss_gradient(theta + epsilon * v, X, Y, weights, alpha)
-    _, grad_minus = loss.loss_gradient(theta - epsilon * v, X, Y, weights, alpha)
-    return (grad_plus - grad_minus) / (2 * epsilon)
-
-
 @pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("alpha", [0.0, 0.3])
@@ -45,7 +39,9 @@ def test_hessian_product_matches_finite_differences(target, weighted, alpha):
     for _ in range(3):
         v = rng.normal(size=theta.size)
         exact = hessp(v)
-        numeric = _finite_difference_product(loss, theta, v, X, Y, weights, alpha)
+        numeric = reference.finite_difference_product(
+            loss, theta, v, X, Y, weights, alpha
+        )
         relative_error = np.linalg.norm(exact - numeric) / np.linalg.norm(numeric)
         assert relative_error < 1e-6
 
@@ -59,7 +55,9 @@ def test_each_parameter_block_of_the_product(target):
     for block in loss.layout.unpack(direction):
         direction[:] = 0.0
         block[...] = rng.normal(size=block.shape)
-        numeric = _finite_difference_product(loss, theta, direction, X, Y, weights, 0.1)
+        numeric = reference.finite_difference_product(
+            loss, theta, direction, X, Y, weights, 0.1
+        )
         exact = hessp(direction)
         assert np.linalg.norm(exact - numeric) < 1e-6 * np.linalg.norm(numeric)
 

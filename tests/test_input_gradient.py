@@ -7,8 +7,8 @@ memory of an evaluation is counted exactly with tracemalloc.
 """
 
 import re
-import tracemalloc
 
+import _reference as reference
 import numpy as np
 import pytest
 from hypothesis import given
@@ -257,15 +257,6 @@ def test_blocks_and_threads_do_not_change_the_gradient(output, monkeypatch):
     np.testing.assert_allclose(blocked, whole, rtol=1e-14, atol=1e-17)
 
 
-def _traced_peak(function):
-    tracemalloc.start()
-    try:
-        function()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 @pytest.mark.parametrize("output_unit, n_outputs", [("sigmoid", 1), ("softmax", 3)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("storage", ["dense", "csr", "csc"])
@@ -298,7 +289,7 @@ def test_memory_is_the_result_and_a_few_blocks(output_unit, n_outputs, dtype, st
     assert small < _execution.BLOCK_BYTES / 2
     for output in ("logit", "proba"):
         with threadpool_limits(limits=1, user_api="blas"):  # one worker, one set
-            peak = _traced_peak(lambda: loss.input_gradient(theta, X, output))  # noqa: B023
+            peak = reference.traced_peak(lambda: loss.input_gradient(theta, X, output))  # noqa: B023
         assert peak <= result_bytes + 2 * _execution.BLOCK_BYTES + small + extra
     assert n_samples * n_hidden * itemsize > 16 * _execution.BLOCK_BYTES
 

@@ -6,6 +6,7 @@ transcription of eqs. 1.1-1.6 with column vectors, and central finite difference
 
 import warnings
 
+import _reference as reference
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -23,10 +24,6 @@ from sklearn_twolayer.network import (
     log_sigmoid,
     sigmoid,
 )
-
-
-def _sigma(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 # -- 2.2.2: the single sigmoid unit -----------------------------------------------
@@ -74,23 +71,6 @@ def test_layout_pack_unpack_round_trip_with_document_shapes():
 
 
 # -- eqs. 1.1-1.6, sample by sample ----------------------------------------------------
-def _document_gradients(W1, b1, W2, b2, x, y):
-    """Eqs. 1.2-1.6 for one sample, as column vectors, exactly as printed."""
-    h0 = x[:, None]
-    h1 = _sigma(b1[:, None] + W1 @ h0)
-    h2 = _sigma(b2[:, None] + W2 @ h1)
-    y = y[:, None]
-    g = h2 - y  # 1.2
-    grad_b2 = g  # 1.3
-    grad_W2 = g @ h1.T  # 1.4
-    grad_h1 = W2.T @ g  # 1.5
-    g = grad_h1 * h1 * (1 - h1)  # 1.6
-    grad_b1 = g
-    grad_W1 = g @ h0.T
-    loss = float(np.sum(-y * np.log(h2) - (1 - y) * np.log(1 - h2)))  # 1.1's L
-    return loss, grad_W1, grad_b1.ravel(), grad_W2, grad_b2.ravel()
-
-
 @pytest.mark.parametrize("n_outputs", [1, 3])
 def test_loss_gradient_equals_the_documents_equations_per_sample(n_outputs):
     rng = np.random.default_rng(1)
@@ -107,7 +87,7 @@ def test_loss_gradient_equals_the_documents_equations_per_sample(n_outputs):
     total_loss = 0.0
     totals = [np.zeros_like(p) for p in (W1, b1, W2, b2)]
     for i in range(n):
-        sample_loss, *grads = _document_gradients(W1, b1, W2, b2, X[i], Y[i])
+        sample_loss, *grads = reference.document_gradients(W1, b1, W2, b2, X[i], Y[i])
         total_loss += s[i] * sample_loss
         for total, grad in zip(totals, grads, strict=True):
             total += s[i] * grad
@@ -236,8 +216,10 @@ def test_saturated_correct_output_has_zero_gradient_not_nan():
 def test_hidden_sigmoid_matches_expit_in_absolute_terms():
     z = np.linspace(-50, 50, 1001)
     # tanh and the final + 0.5 each round once: at most 2 ulp of 1.0 in absolute terms.
-    assert_allclose(hidden_sigmoid_(z.copy()), _sigma(z), rtol=0, atol=2 * 2.3e-16)
-    assert_allclose(sigmoid(z), _sigma(z), rtol=1e-15)
+    assert_allclose(
+        hidden_sigmoid_(z.copy()), reference.sigma(z), rtol=0, atol=2 * 2.3e-16
+    )
+    assert_allclose(sigmoid(z), reference.sigma(z), rtol=1e-15)
     exact_log_sigmoid = np.where(z > 0, -np.log1p(np.exp(-z)), z - np.log1p(np.exp(z)))
     assert_allclose(log_sigmoid(z), exact_log_sigmoid, rtol=1e-14)
     assert_allclose(log_sigmoid(np.array([-800.0])), [-800.0])

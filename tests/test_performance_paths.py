@@ -10,9 +10,9 @@ measured memory ratios are in ``benchmarks/``, not here.
 
 import threading
 import time
-import tracemalloc
 import warnings
 
+import _reference as reference
 import numpy as np
 import pytest
 from scipy import sparse
@@ -30,9 +30,9 @@ from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
 
 
 @pytest.fixture
-def small_blocks(monkeypatch):
+def small_blocks(block_bytes):
     """Blocks of a few rows, so that small data is cut into many blocks."""
-    monkeypatch.setattr(_execution, "BLOCK_BYTES", 7 * 5 * 8)
+    block_bytes(7 * 5 * 8)
 
 
 def _problem(output, n_samples=203, n_features=6, n_hidden=5, seed=0):
@@ -46,19 +46,6 @@ def _problem(output, n_samples=203, n_features=6, n_hidden=5, seed=0):
     loss = TwoLayerLoss(ParameterLayout(n_features, n_hidden, n_outputs), output)
     thetas = [rng.normal(size=loss.layout.size) for _ in range(2)]
     return X, Y, rng.uniform(0.5, 2.0, n_samples), loss, thetas
-
-
-def _reference_data_loss_gradient(loss, theta, X, Y, s):
-    """Eqs. 1.1-1.6 for all rows at once, with no blocks, threads or buffers."""
-    W1, b1, W2, b2 = loss.layout.unpack(theta)
-    X = X.toarray() if sparse.issparse(X) else X
-    H1 = 1.0 / (1.0 + np.exp(-(X @ W1.T + b1)))
-    A2 = H1 @ W2.T + b2
-    G2 = (loss.output_proba(A2) - Y) * s[:, None]
-    G1 = (G2 @ W2) * H1 * (1.0 - H1)
-    data_loss = float(loss._per_sample_loss(A2, Y) @ s)
-    gradient = loss.layout.pack(G1.T @ X, G1.sum(0), G2.T @ H1, G2.sum(0))
-    return data_loss, gradient
 
 
 MATRIX_FORMS = {
@@ -86,7 +73,7 @@ def test_blocks_threads_and_reused_buffers_match_reference(
     for theta, (data_loss, gradient) in zip(
         (theta_a, theta_b, theta_a), results, strict=True
     ):
-        expected_loss, expected_gradient = _reference_data_loss_gradient(
+        expected_loss, expected_gradient = reference.data_loss_gradient(
             loss, theta, X, Y, s
         )
         assert data_loss == pytest.approx(expected_loss, rel=1e-12)
@@ -393,16 +380,6 @@ def test_a_failing_worker_stops_the_others_and_raises(monkeypatch):
 
 
 # -- how much scratch memory an evaluation holds ---------------------------------
-def _traced_peak(function):
-    """Peak bytes allocated while ``function`` runs (numpy reports to tracemalloc)."""
-    tracemalloc.start()
-    try:
-        function()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 @pytest.mark.parametrize("output, n_outputs", [("sigmoid", 1), ("softmax", 3)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_scratch_memory_is_a_few_blocks_however_many_rows(output, n_outputs, dtype):
@@ -434,8 +411,10 @@ def test_scratch_memory_is_a_few_blocks_however_many_rows(output, n_outputs, dty
     assert small < _execution.BLOCK_BYTES / 2
     A2_bytes = n_samples * n_outputs * itemsize  # logits returns all of them
     with threadpool_limits(limits=1, user_api="blas"):  # one worker, one set
-        gradient_peak = _traced_peak(lambda: loss.data_loss_gradient(theta, X, Y))
-        logits_peak = _traced_peak(lambda: loss.logits(theta, X))
+        gradient_peak = reference.traced_peak(
+            lambda: loss.data_loss_gradient(theta, X, Y)
+        )
+        logits_peak = reference.traced_peak(lambda: loss.logits(theta, X))
     assert gradient_peak <= 2 * _execution.BLOCK_BYTES + small
     assert logits_peak <= A2_bytes + _execution.BLOCK_BYTES + small
     # What an evaluation holding full (n_samples, n_hidden) arrays would need:

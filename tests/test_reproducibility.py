@@ -28,10 +28,10 @@ _WEIGHTS = ("W1_", "b1_", "W2_", "b2_")
 
 
 @pytest.fixture
-def small_blocks(monkeypatch):
+def small_blocks(block_bytes):
     """Blocks of 10 rows of n_hidden=8 float64 values: small data has many blocks
     (more than the 16 groups), so several threads share every evaluation."""
-    monkeypatch.setattr(_execution, "BLOCK_BYTES", 10 * 8 * 8)
+    block_bytes(10 * 8 * 8)
 
 
 @pytest.fixture(autouse=True)

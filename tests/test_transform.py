@@ -7,10 +7,10 @@ an intermediate step of a Pipeline. The other backends (Dask, array API) are in
 tests/test_backends.py.
 """
 
+import _reference as reference
 import numpy as np
 import pytest
 from scipy import sparse
-from scipy.special import expit
 from sklearn import config_context
 from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import NotFittedError
@@ -28,13 +28,6 @@ def iris():
     return StandardScaler().fit_transform(X), y
 
 
-def _reference_hidden(clf, X):
-    """h1 from W1_ and b1_, in float64, by another route than the package's."""
-    X = X.toarray() if sparse.issparse(X) else np.asarray(X)
-    W1 = np.asarray(clf.W1_, dtype=np.float64)
-    return expit(X.astype(np.float64) @ W1.T + np.asarray(clf.b1_, dtype=np.float64))
-
-
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("form", ["dense", "csr", "csc"])
 def test_transform_is_the_hidden_layer(iris, dtype, form):
@@ -50,7 +43,7 @@ def test_transform_is_the_hidden_layer(iris, dtype, form):
     # The hidden sigmoid's absolute error is about one rounding of its dtype.
     tolerance = {"rtol": 1e-5, "atol": 1e-7} if dtype == np.float32 else {}
     tolerance = tolerance or {"rtol": 1e-12, "atol": 1e-15}
-    np.testing.assert_allclose(H1, _reference_hidden(clf, X), **tolerance)
+    np.testing.assert_allclose(H1, reference.hidden_of_fitted(clf, X), **tolerance)
     assert np.all((H1 > 0) & (H1 < 1))
 
 
@@ -76,7 +69,7 @@ def test_many_blocks_give_the_same_bits_on_any_thread_count():
             results.append(clf.transform(X))
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_allclose(
-        results[0], _reference_hidden(clf, X), rtol=1e-12, atol=1e-15
+        results[0], reference.hidden_of_fitted(clf, X), rtol=1e-12, atol=1e-15
     )
 
 
@@ -102,7 +95,7 @@ def test_set_output_returns_a_data_frame(iris, container):
     assert isinstance(frame, library.DataFrame)
     assert list(frame.columns) == list(clf.get_feature_names_out())
     np.testing.assert_allclose(
-        np.asarray(frame), _reference_hidden(clf, X), rtol=1e-12, atol=1e-15
+        np.asarray(frame), reference.hidden_of_fitted(clf, X), rtol=1e-12, atol=1e-15
     )
     with config_context(transform_output=container):
         fresh = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0, max_iter=500)

@@ -593,9 +593,7 @@ default=None
         """``classes_`` on the host (an array-API fit keeps them in y's namespace)."""
         if isinstance(self.classes_, np.ndarray):
             return self.classes_
-        from ._backends import array_api
-
-        return array_api.host_classes(self.classes_)
+        return move_to(self.classes_, xp=np, device="cpu")
 
     def _host_theta(self, layout, dtype):
         """The fitted weights as one host NumPy vector (from a device if need be)."""

@@ -229,6 +229,7 @@ def test_the_documented_interface_is_read():
         "prediction_input": ["estimator", "X", "method"],
         "map_rows": ["function", "X", "dtype", "shape"],
         "fitted_array": ["rows", "array"],
+        "fitted_classes": ["y", "classes"],
     }
 
 

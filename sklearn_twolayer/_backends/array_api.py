@@ -51,7 +51,6 @@ __all__ = [
     "TrainingRows",
     "fitted_array",
     "fitted_classes",
-    "host_classes",
     "is_array_api_input",
     "map_rows",
     "prediction_input",
@@ -214,11 +213,6 @@ def fitted_classes(y, classes):
     if _is_numpy_namespace(xp):
         return classes
     return _to_device(classes, xp, device)
-
-
-def host_classes(classes):
-    """``classes_`` as a host NumPy array (they may live on y's device)."""
-    return classes if isinstance(classes, np.ndarray) else _to_host(classes)
 
 
 # -- the rows of a fit on the device --------------------------------------------------

@@ -7,9 +7,11 @@ into the objective the solvers minimise, in one place::
     J(theta) = [Σ_i s_i · loss_i + ½ · alpha · (‖W1‖² + ‖W2‖²)] / Σ_i s_i
 
 Its gradient adds ``alpha · (W1, 0, W2, 0)`` to the data gradient and its Hessian
-adds ``alpha`` on the weights (0 on the biases), before the same division. It imports
-nothing of the package: the layout (:class:`~sklearn_twolayer.network.ParameterLayout`)
-and the rows (:mod:`sklearn_twolayer._backends`) are passed in.
+adds ``alpha`` on the weights (0 on the biases), before the same division. Of the
+package it imports only :mod:`sklearn_twolayer._execution` (the L2 term's dot
+products run with BLAS on one thread): the layout
+(:class:`~sklearn_twolayer.network.ParameterLayout`) and the rows
+(:mod:`sklearn_twolayer._backends`) are passed in.
 """
 
 import numpy as np

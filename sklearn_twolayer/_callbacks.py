@@ -212,6 +212,7 @@ class _IterationBridge(IterationCallback):
         self.fit = fit_callbacks
         self.attributes_at = attributes_at
         self.n_iter = 0
+        self.loss_curve = []  # this fit's objective after each iteration
         self._start = np.array(theta0, dtype=np.float64, copy=True)
         self._context = None
 
@@ -225,8 +226,18 @@ class _IterationBridge(IterationCallback):
         }
 
     def _model_at(self, theta, n_iter):
-        """Lazy reconstruction attributes: built only if a callback asks."""
-        return lambda: {**self.attributes_at(theta), "n_iter_": n_iter}
+        """Lazy reconstruction attributes: built only if a callback asks.
+
+        The model of iteration ``n_iter`` has this fit's curve up to it (the copy
+        of the estimator would otherwise show a previous fit's, after a warm
+        start), and its last value as ``loss_``: None before the first iteration.
+        """
+        return lambda: {
+            **self.attributes_at(theta),
+            "n_iter_": n_iter,
+            "loss_curve_": self.loss_curve[:n_iter],
+            "loss_": self.loss_curve[n_iter - 1] if n_iter else None,
+        }
 
     def begin_iteration(self):
         self._context = self.fit.context.subcontext(task_name="iteration")
@@ -235,11 +246,12 @@ class _IterationBridge(IterationCallback):
             reconstruction_attributes=self._model_at(self._start, self.n_iter),
         )
 
-    def end_iteration(self, theta):
+    def end_iteration(self, theta, loss):
         # The solver reuses its buffer: the iterate is copied now (a vector of the
         # parameters' size, nothing next to an evaluation on the data).
         self._start = np.array(theta, dtype=np.float64, copy=True)
         self.n_iter += 1
+        self.loss_curve.append(loss)
         context, self._context = self._context, None
         return context.call_on_fit_task_end(
             **self._hook_arguments(),

@@ -10,6 +10,7 @@ All mathematics is delegated to :mod:`sklearn_twolayer.network`.
 """
 
 import functools
+import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -21,6 +22,7 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -215,7 +217,13 @@ class TwoLayerSigmoidClassifier(
         into one stratum) and measures the held-out fraction in sample weight.
         It draws distinct rows: identical rows stay together, so a row of weight
         k is split exactly as k copies of it, and no copy of a training row is
-        used for validation. The held-out rows' sample and class weights weight
+        used for validation; every class keeps training rows. When the data has
+        so few distinct rows that none can be held out whole within the fraction
+        (each is a large share of its class), copies are held out instead, with a
+        warning: every distinct row then stays in training. When no iteration
+        lowers the validation loss below that of the random start, a
+        ``ConvergenceWarning`` says that the start was kept. The held-out rows'
+        sample and class weights weight
         the validation loss, the objective's data term ``Σ s_i loss_i / Σ s_i``
         over those rows (no L2 term). With ``warm_start=True`` every fit holds out
         a split again (the same rows for an integer ``random_state`` and the same
@@ -231,8 +239,8 @@ class TwoLayerSigmoidClassifier(
         this fit's ``X_val`` is the baseline).
     validation_fraction : float, default=0.1
         Fraction of each stratum's weight held out when ``early_stopping=True``,
-        rounded to whole distinct rows, at least one row held out and one kept
-        per stratum. Unused when ``fit`` is given ``X_val`` and ``y_val``.
+        rounded to whole distinct rows, at least one row held out and one distinct
+        row kept per stratum. Unused when ``fit`` is given ``X_val`` and ``y_val``.
     n_iter_no_change : int, default=10
         Number of iterations without a lower validation loss after which
         ``early_stopping`` stops the solver.
@@ -438,20 +446,21 @@ default=None
         self : TwoLayerSigmoidClassifier
             The fitted estimator.
         """
-        # First: numpy integers become the Python ints of the same values (the
-        # callbacks count max_iter too), and a bool for a count is rejected before
-        # anything is set up.
-        _integer_parameters_as_int(self)
+        # First: the counts as Python ints (the callbacks count max_iter too), and
+        # a bool for a count rejected before anything is set up.
+        counts = _integer_parameters(self)
         validation = self._validation_data(X_val, y_val, sample_weight_val)
         # Before the working copy: the callbacks' context is set on the estimator,
         # and must stay there for their teardown (by _fit_context) to run.
-        callbacks = FitCallbacks(self, X, y, sample_weight, self.max_iter)
+        callbacks = FitCallbacks(self, X, y, sample_weight, counts["max_iter"])
         # The fit runs on a working copy: validation sets n_features_in_ (and sets
         # or drops feature_names_in_) there, never here. Until the end the estimator
         # keeps its previous fitted state, whole, for predictions made meanwhile (by
         # a callback, by another thread); a failed or interrupted fit
         # (KeyboardInterrupt included) leaves it as it was.
-        fitted = self._snapshot()._fit(X, y, sample_weight, callbacks, validation)
+        fitted = self._snapshot()._fit(
+            X, y, sample_weight, callbacks, counts, validation
+        )
         self._assign_fitted(fitted)
         callbacks.end()  # the fitted estimator is the fit task's model
         return self
@@ -507,12 +516,16 @@ default=None
             )
         return X_val, y_val, sample_weight_val
 
-    def _fit(self, X, y, sample_weight, callbacks, validation=None):
-        """The fit, for every backend; returns the fitted attributes to assign."""
+    def _fit(self, X, y, sample_weight, callbacks, counts, validation=None):
+        """The fit, for every backend; returns the fitted attributes to assign.
+
+        ``counts`` are the integer parameters as Python ints
+        (:func:`_integer_parameters`).
+        """
         backend = backend_for(X)
         continuing = self.warm_start and hasattr(self, "W1_")
         targets, rows = backend.training_rows(
-            self, X, y, sample_weight, reset=not continuing, n_hidden=self.n_hidden
+            self, X, y, sample_weight, reset=not continuing, n_hidden=counts["n_hidden"]
         )
         held_out = None
         if validation is not None:
@@ -537,14 +550,15 @@ default=None
                 # Both parts have positive total weight (the split's guarantee).
                 rows, held_out = rows.split(self.validation_fraction, self.random_state)
             monitor = ValidationMonitor(
-                Objective(held_out, 0.0).data_term, theta0, self.n_iter_no_change
+                Objective(held_out, 0.0).data_term, theta0, counts["n_iter_no_change"]
             )
+        _check_l2_per_weight(self.alpha, rows.weight_sum)
         objective = Objective(rows, self.alpha)
         budgets = {
-            "max_iter": self.max_iter,
-            "max_fun": self.max_fun,
+            "max_iter": counts["max_iter"],
+            "max_fun": counts["max_fun"],
             "tol": self.tol,
-            "verbose": self.verbose,
+            "verbose": counts["verbose"],
             "monitor": monitor,
             "callback": callbacks.solver_callback(
                 theta0,
@@ -563,6 +577,17 @@ default=None
             )
         else:
             result = minimize_lbfgs(objective.loss_gradient, theta0, **budgets)
+        if monitor is not None and monitor.best_iteration == 0 and not continuing:
+            warnings.warn(
+                "early_stopping=True kept the untrained start: no iteration lowered "
+                "the validation loss below that of the random initial weights "
+                f"within n_iter_no_change={counts['n_iter_no_change']} iterations, "
+                "so the fitted weights are the random start (best_iteration_=0). "
+                "Raise n_iter_no_change or validation_fraction, or fit without "
+                "early stopping.",
+                ConvergenceWarning,
+                stacklevel=4,  # the caller of fit (fit -> _fit_context -> fit)
+            )
         fitted = self._fitted_attributes(targets, layout, result, rows.dtype, monitor)
         fitted.update(validated)
         for name in ("W1_", "b1_", "W2_", "b2_"):  # where the rows live
@@ -573,19 +598,19 @@ default=None
     def _warm_start_vector(self, targets, layout):
         """The previous solution as a start vector; its network must not change."""
         previous = self._host_classes()
-        if (
-            not np.array_equal(previous, targets.classes)
-            or self.out_activation_ != targets.out_activation
-        ):
+        fitted_kind = _target_kind(self.out_activation_, self.n_outputs_)
+        given_kind = _target_kind(targets.out_activation, targets.n_outputs)
+        if fitted_kind != given_kind or not np.array_equal(previous, targets.classes):
             raise ValueError(
                 "warm_start=True needs the same classes as the previous fit: "
-                f"fitted on {previous.tolist()}, now given "
-                f"{targets.classes.tolist()}."
+                f"fitted on {fitted_kind} targets with classes "
+                f"{previous.tolist()}, now given {given_kind} targets with "
+                f"classes {targets.classes.tolist()}."
             )
         if self.W1_.shape[0] != layout.n_hidden:
             raise ValueError(
                 "warm_start=True needs the same n_hidden as the previous fit "
-                f"({self.W1_.shape[0]}), got n_hidden={self.n_hidden}."
+                f"({self.W1_.shape[0]}), got n_hidden={layout.n_hidden}."
             )
         return self._host_theta(layout, np.float64)
 
@@ -631,7 +656,7 @@ default=None
         """``(X, Y, weights, loss)`` of an in-memory fit: the arrays the objective
         reads, for gradient checks, tests and benchmarks. Sets ``n_features_in_``."""
         _, rows = backend_for(X).training_rows(
-            self, X, y, sample_weight, reset=True, n_hidden=self.n_hidden
+            self, X, y, sample_weight, reset=True, n_hidden=int(self.n_hidden)
         )
         return rows.X, rows.Y, rows.sample_weight, rows.loss
 
@@ -836,16 +861,16 @@ default=None
 _INTEGER_PARAMETERS = ("n_hidden", "max_iter", "max_fun", "n_iter_no_change", "verbose")
 
 
-def _integer_parameters_as_int(estimator):
-    """Make every integer parameter a Python int; reject a bool given for a count.
+def _integer_parameters(estimator):
+    """The integer parameters as Python ints; reject a bool given for a count.
 
     Called first in ``fit``, after scikit-learn's parameter validation, which
     accepts any ``numbers.Integral``: numpy's small integers and bools pass it. A
-    numpy integer then stays numpy in the arithmetic of array sizes and overflows
+    numpy integer stays numpy in the arithmetic of array sizes and overflows
     (``n_hidden=np.int8(3)``: a block's ``rows * n_hidden`` does not fit in int8;
-    ``np.int16(200)`` hidden units times 300 features wrap around), so each is
-    cast to the Python int of the same value, once. The value is unchanged, so
-    ``get_params`` compares equal and a clone fits the same model. A bool is an
+    ``np.int16(200)`` hidden units times 300 features wrap around), so ``fit`` uses
+    the Python int of the same value. The parameters themselves are left as given:
+    ``fit`` never changes a parameter (scikit-learn's convention). A bool is an
     ``Integral`` too but never a count: ``n_hidden=True`` raises
     :class:`~sklearn.utils._param_validation.InvalidParameterError` as any other
     invalid value does. ``verbose`` keeps accepting bools, as scikit-learn's
@@ -855,12 +880,13 @@ def _integer_parameters_as_int(estimator):
     --------
     >>> import numpy as np
     >>> from sklearn_twolayer import TwoLayerSigmoidClassifier
-    >>> from sklearn_twolayer._classifier import _integer_parameters_as_int
+    >>> from sklearn_twolayer._classifier import _integer_parameters
     >>> clf = TwoLayerSigmoidClassifier(n_hidden=np.int8(3), max_iter=np.uint16(50))
-    >>> _integer_parameters_as_int(clf)
-    >>> type(clf.n_hidden), type(clf.max_iter)
-    (<class 'int'>, <class 'int'>)
+    >>> counts = _integer_parameters(clf)
+    >>> type(counts["n_hidden"]), counts["max_iter"], type(clf.n_hidden)
+    (<class 'int'>, 50, <class 'numpy.int8'>)
     """
+    counts = {}
     for name in _INTEGER_PARAMETERS:
         value = getattr(estimator, name)
         if isinstance(value, bool) and name != "verbose":
@@ -868,8 +894,40 @@ def _integer_parameters_as_int(estimator):
                 f"The {name!r} parameter of {type(estimator).__name__} must be an "
                 f"int in the range [1, inf), not a bool. Got {value!r} instead."
             )
-        if isinstance(value, Integral) and type(value) is not int:
-            setattr(estimator, name, int(value))
+        counts[name] = int(value)
+    return counts
+
+
+def _target_kind(out_activation, n_outputs):
+    """``"binary"``, ``"multiclass"`` or ``"multilabel"``: what the output is for."""
+    if out_activation == "softmax":
+        return "multiclass"
+    return "binary" if n_outputs == 1 else "multilabel"
+
+
+# The largest alpha / Σ s_i (the L2 term's strength per unit of sample weight) that
+# the solvers' arithmetic carries: the gradient and the Hessian products scale
+# with it, and the solvers multiply them together (trust-ncg's products overflowed
+# at 6.7e117 on iris, L-BFGS-B's line search far below 1e300). Far beyond the
+# ratio that already drives every weight to 0 (about 1e3), so nothing is lost.
+_MAX_L2_PER_WEIGHT = 1e100
+
+
+def _check_l2_per_weight(alpha, weight_sum):
+    """Reject an L2 term too strong for the solvers' float64 arithmetic.
+
+    The objective is ``[Σ s_i loss_i + ½ alpha ‖W‖²] / Σ s_i``: what counts is
+    ``alpha / Σ s_i``, which a huge ``alpha`` or tiny sample weights make huge.
+    """
+    l2_per_weight = alpha / weight_sum
+    if not l2_per_weight <= _MAX_L2_PER_WEIGHT:
+        raise ValueError(
+            f"alpha / (sum of the sample weights times the class weights) is "
+            f"{l2_per_weight:.3g} (alpha={alpha:.3g}, weights summing to "
+            f"{weight_sum:.3g}), beyond {_MAX_L2_PER_WEIGHT:.0e}: the L2 term "
+            "would overwhelm the data and overflow the solver. Lower alpha, or "
+            "scale sample_weight up (the objective divides alpha by their sum)."
+        )
 
 
 def _validation_rows(estimator, backend, targets, X_val, y_val, sample_weight_val):
@@ -886,7 +944,7 @@ def _validation_rows(estimator, backend, targets, X_val, y_val, sample_weight_va
             y_val,
             sample_weight_val,
             reset=False,
-            n_hidden=estimator.n_hidden,
+            n_hidden=int(estimator.n_hidden),
             targets=targets,
         )[1]
     except (ValueError, TypeError) as error:

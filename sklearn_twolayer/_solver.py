@@ -79,7 +79,7 @@ class IterationCallback:
     >>> from sklearn_twolayer._solver import IterationCallback, minimize_lbfgs
     >>> class StopAtThree(IterationCallback):
     ...     n_iter = 0
-    ...     def end_iteration(self, theta):
+    ...     def end_iteration(self, theta, loss):
     ...         self.n_iter += 1
     ...         return self.n_iter == 3
     >>> from scipy.optimize import rosen, rosen_der
@@ -94,8 +94,9 @@ class IterationCallback:
     def begin_iteration(self):
         """An iteration starts: its first evaluation is about to be made."""
 
-    def end_iteration(self, theta):
-        """An iteration ended at ``theta`` (the solver's buffer); True asks to stop."""
+    def end_iteration(self, theta, loss):
+        """An iteration ended at ``theta`` (the solver's buffer), of objective
+        ``loss``; True asks to stop."""
         return False
 
     def abandon_iteration(self):
@@ -118,9 +119,9 @@ class _IterationTracker:
             self.open = True
             self.callback.begin_iteration()
 
-    def end(self, theta):
+    def end(self, theta, loss):
         self.open = False
-        return bool(self.callback.end_iteration(theta))
+        return bool(self.callback.end_iteration(theta, loss))
 
     def close(self):
         if self.open:
@@ -128,13 +129,14 @@ class _IterationTracker:
             self.callback.abandon_iteration()
 
 
-def _stop_requests(theta, verbose, monitor, tracker):
+def _stop_requests(theta, loss, verbose, monitor, tracker):
     """Ask the monitor, then the callback; -> (monitor asked, callback asked).
 
-    Both hear about every iteration, the one where the other asks to stop included.
+    Both hear about every iteration, the one where the other asks to stop included;
+    ``loss`` is the objective at ``theta``.
     """
     by_monitor = monitor is not None and monitor(theta, verbose)
-    by_callback = tracker is not None and tracker.end(theta)
+    by_callback = tracker is not None and tracker.end(theta, loss)
     return by_monitor, by_callback
 
 
@@ -216,7 +218,9 @@ def minimize_lbfgs(
                 f"Iteration {len(loss_curve)}: objective = {loss_curve[-1]:.8g}, "
                 f"|gradient|_max = {objective.last_gradient_norm:.3e}"
             )
-        requests[:] = _stop_requests(intermediate_result.x, verbose, monitor, tracker)
+        requests[:] = _stop_requests(
+            intermediate_result.x, loss_curve[-1], verbose, monitor, tracker
+        )
         if any(requests):
             raise StopIteration
 
@@ -492,7 +496,7 @@ def minimize_trust_ncg(
                 f"Hessian products = {objective.n_hessp}"
             )
         by_monitor, by_callback = _stop_requests(
-            intermediate_result.x, verbose, monitor, tracker
+            intermediate_result.x, loss_curve[-1], verbose, monitor, tracker
         )
         if by_monitor:
             stop_reason.append("monitor")

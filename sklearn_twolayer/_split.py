@@ -3,25 +3,39 @@
 A row of weight k must act as k copies of the row (the package's convention, checked
 by scikit-learn's ``check_sample_weight_equivalence``). A split of rows cannot honour
 that when it draws rows by position: the k copies would be split apart, and a
-weighted row could not be. So the split draws *distinct rows* (groups of identical
-features and targets) and measures the held-out fraction in weight:
+weighted row could not be. So the split draws *distinct samples* (groups of
+identical features and targets) and measures the held-out fraction in weight:
 
 1. rows of zero weight stay in training, where they change nothing;
 2. identical rows form one group (found by a 64-bit fingerprint of the row's
-   features and targets, vectorised), numbered in the sorted order of the
-   fingerprints, which depends neither on the order of the rows nor on the sparse
-   or dense format, with the sum of their weights;
+   features and targets, vectorised, a few MB of rows at a time), numbered in the
+   sorted order of the fingerprints, which depends neither on the order of the
+   rows nor on the sparse or dense format, with the sum of their weights;
 3. groups are stratified by their row of 0/1 targets: the class for binary and
    one-hot multiclass targets, the label set for multilabel ones; strata holding a
    single group are pooled into one stratum;
 4. ``random_state`` draws one random order of the groups; in each stratum the
    groups are taken in that order while the midpoint of their cumulative weight
-   stays within ``validation_fraction`` of the stratum's weight, always leaving
-   one group of the stratum for training.
+   stays within ``validation_fraction`` of the stratum's weight, skipping the
+   groups heavier than twice that (one sample with many copies must not keep
+   the others out), always leaving one group of the stratum for training and, in
+   the pooled stratum, never taking the last training group of a class (of a
+   label's 0 or 1 for multilabel targets): every class keeps training rows.
 
-Copies of a row therefore never sit on both sides, so the validation loss is never
-computed on rows the solver trains on.
+Copies of a row then never sit on both sides, so the validation loss is never
+computed on rows the solver trains on. A stratum where no group can be held out
+whole (each is too heavy, or the last of its class: data of few distinct samples
+with many copies each, or a class of two or three rows) shares its groups'
+weight instead: ``validation_fraction`` of each group's weight is held out and
+the rest stays in training, so every distinct sample stays in training, with a
+``UserWarning``, since the validation loss then measures the fit to training
+samples. A share is of the group's weight, however it is spread over copies, so
+the split stays that of the weights alone and a row of weight k still acts as k
+copies. The split is therefore given as each row's held-out share of its weight
+(:func:`held_out_shares`): 1 (held out), 0 (in training) or shared.
 """
+
+import warnings
 
 import numpy as np
 from scipy import sparse
@@ -59,7 +73,13 @@ def fingerprint_salts(n_columns):
     )
 
 
-def _row_fingerprints(X, Y, chunk_size=8192):
+# The fingerprint works on (rows, columns) uint64 arrays a few at a time: chunks of
+# this many bytes, so its memory does not grow with X (a fixed count of rows
+# would make a chunk of a 2,000-column X 130 MB per temporary).
+_CHUNK_BYTES = 1 << 22
+
+
+def _row_fingerprints(X, Y, chunk_bytes=_CHUNK_BYTES):
     """A 64-bit fingerprint of each row's features and targets.
 
     ``Σ_j mix(bits(x_j) XOR salt_j)`` over all columns, in wrapping uint64
@@ -78,6 +98,7 @@ def _row_fingerprints(X, Y, chunk_size=8192):
             axis=1, dtype=np.uint64
         )
         if not sparse.issparse(X):
+            chunk_size = max(1, chunk_bytes // (8 * max(1, n_features)))
             for start in range(0, n_samples, chunk_size):
                 bits = _as_bits(X[start : start + chunk_size])
                 fingerprints[start : start + chunk_size] += _mix(
@@ -123,9 +144,10 @@ def weighted_stratified_split(X, Y, weights, validation_fraction, random_state):
     Returns
     -------
     train, held_out : ndarray of int
-        Sorted row indices. Both parts have positive total weight: ``held_out``
-        holds only rows of positive weight and is never empty, and every stratum
-        keeps a group of positive weight for training.
+        Sorted row indices: the rows with a part of their weight in training
+        (rows of zero weight included), and those with a part held out. A row is
+        in both only when its weight is shared (see :func:`held_out_shares`,
+        which gives the parts).
 
     Examples
     --------
@@ -137,19 +159,32 @@ def weighted_stratified_split(X, Y, weights, validation_fraction, random_state):
     >>> held_out.size, int(Y[held_out].sum())  # 20% of each class
     (4, 2)
     """
-    is_held_out = held_out_rows(
+    share = held_out_shares(
         _row_fingerprints(X, Y), Y, weights, validation_fraction, random_state
     )
-    return np.flatnonzero(~is_held_out), np.flatnonzero(is_held_out)
+    return np.flatnonzero(share < 1), np.flatnonzero(share > 0)
 
 
-def held_out_rows(fingerprints, Y, weights, validation_fraction, random_state):
-    """Boolean mask of the held-out rows, from each row's fingerprint, targets, weight.
+def part_weights(weights, share, dtype):
+    """Each row's weight in training and held out: ``s (1 − share)``, ``s share``.
 
-    The split of :func:`weighted_stratified_split` from what it needs per row: the
-    fingerprint of the row (:func:`_row_fingerprints`, computable block by block
-    where the rows live), its 0/1 target row and its weight (None: all 1). Backends
-    whose rows are not in this process (Dask) gather these, never ``X``.
+    ``weights`` None means all 1; both parts are in ``dtype``, full length.
+    """
+    weights = np.ones(share.size, dtype) if weights is None else weights
+    share = share.astype(dtype)
+    return weights * (1 - share), weights * share
+
+
+def held_out_shares(fingerprints, Y, weights, validation_fraction, random_state):
+    """The share of each row's weight that is held out: 1, 0, or shared.
+
+    The split of :func:`weighted_stratified_split` (the module docstring's rules)
+    from what it needs per row: the fingerprint of the row
+    (:func:`_row_fingerprints`, computable block by block where the rows live), its
+    0/1 target row and its weight (None: all 1). Backends whose rows are not in
+    this process (Dask) gather these, never ``X``. Returns a float64 vector: 1 for
+    the rows of the groups held out whole, ``validation_fraction`` for the rows of
+    shared groups (with a ``UserWarning``), 0 for the others.
     """
     n_samples = Y.shape[0]
     weights = np.ones(n_samples) if weights is None else np.asarray(weights, float)
@@ -166,29 +201,85 @@ def held_out_rows(fingerprints, Y, weights, validation_fraction, random_state):
     )
     a_row_of_group = np.empty(n_groups, dtype=np.intp)
     a_row_of_group[group_of_row] = positive
-    group_targets = Y[a_row_of_group]
+    group_targets = Y[a_row_of_group] != 0
     strata = np.unique(group_targets, axis=0, return_inverse=True)[1].ravel()
-    groups_per_stratum = np.bincount(strata)
-    strata = np.where(groups_per_stratum[strata] == 1, -1, strata)  # pool singletons
+    pooled = np.bincount(strata)[strata] == 1
+    strata[pooled] = -1  # target rows with a single distinct sample: one stratum
 
     rank = check_random_state(random_state).permutation(n_groups)
-    held_out_group = np.zeros(n_groups, dtype=bool)
-    splittable = []
+    guard = _ValuesLeft(group_targets)
+    group_share = np.zeros(n_groups)
+    n_strata, n_shared = 0, 0
     for stratum in np.unique(strata):
         members = np.flatnonzero(strata == stratum)
-        if members.size < 2:
-            continue
         members = members[np.argsort(rank[members])]  # the random order
-        splittable.append(members[0])
-        cumulative = np.cumsum(group_weight[members])
-        midpoints = cumulative - 0.5 * group_weight[members]
-        chosen = midpoints <= validation_fraction * cumulative[-1]
-        chosen[-1] = False  # the stratum keeps a group for training
-        held_out_group[members[chosen]] = True
-    if not held_out_group.any():
-        # Too little weight for the fraction to reach a whole group anywhere: hold
-        # out the first group, in the random order, of a stratum that can spare one.
-        held_out_group[min(splittable, key=rank.__getitem__)] = True
-    is_held_out = np.zeros(n_samples, dtype=bool)
-    is_held_out[positive] = held_out_group[group_of_row]
-    return is_held_out
+        n_strata += 1
+        # A stratum keeps a group of its target row for training, so only the
+        # pooled stratum can take the last sample of a class or label value.
+        target = validation_fraction * group_weight[members].sum()
+        chosen = _whole_groups(
+            members, group_weight, target, guard if stratum == -1 else None
+        )
+        if chosen:
+            group_share[chosen] = 1.0
+        else:
+            group_share[members] = validation_fraction
+            n_shared += 1
+    if n_shared:
+        warnings.warn(
+            "early_stopping=True holds out a share of training samples' weight in "
+            f"{n_shared} of the {n_strata} strata of the split (classes; label "
+            "sets for multilabel targets): no distinct sample there could be held "
+            "out whole, each carrying more than twice "
+            f"validation_fraction={validation_fraction} of its stratum's weight "
+            "or being the last of its class, so each keeps "
+            f"{1 - validation_fraction:.0%} of its weight for training and holds "
+            "out the rest. The validation loss then measures the fit to training "
+            "samples, not to new ones. Fit without early stopping, or with more "
+            "distinct samples.",
+            UserWarning,
+            stacklevel=3,
+        )
+    share = np.zeros(n_samples)
+    share[positive] = group_share[group_of_row]
+    return share
+
+
+def _whole_groups(members, group_weight, target, guard):
+    """Groups held out whole, in ``members``' (random) order.
+
+    Those whose cumulative weight's midpoint stays within ``target``, skipping the
+    groups heavier than twice the target (held out, their midpoint alone would
+    exceed it: a sample with many copies must not keep the lighter ones out), and
+    always leaving one group of the stratum for training. ``guard`` (a
+    :class:`_ValuesLeft`, or None) vetoes a group that is the last of its class
+    in training.
+    """
+    weight = group_weight[members]
+    light = weight <= 2.0 * target
+    midpoints = np.cumsum(weight[light]) - 0.5 * weight[light]
+    chosen = members[light][midpoints <= target][: members.size - 1]
+    return [group for group in chosen if guard is None or guard.take(group)]
+
+
+class _ValuesLeft:
+    """How many training groups hold each target value, 1 or 0, of each column.
+
+    The classes of binary and multiclass targets and both values of each label of
+    multilabel targets: a group is held out only if every value it holds stays in
+    another training group.
+    """
+
+    def __init__(self, group_targets):
+        self.group_targets = group_targets
+        self.ones = group_targets.sum(axis=0)
+        self.zeros = group_targets.shape[0] - self.ones
+
+    def take(self, group):
+        """Whether ``group`` can be held out; if so, count it as held out."""
+        values = self.group_targets[group]
+        if np.any(np.where(values, self.ones, self.zeros) < 2):
+            return False
+        self.ones -= values
+        self.zeros -= ~values
+        return True

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from numbers import Real
 
 import numpy as np
+from scipy import sparse
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils._array_api import get_namespace_and_device
 from sklearn.utils._param_validation import InvalidParameterError
@@ -111,6 +112,21 @@ def describe_targets(y, class_weight):
     check_classification_targets(y)
     target_type = type_of_target(y, input_name="y")
     if target_type == "multilabel-indicator":
+        # type_of_target calls any 2-D integer y with 2 distinct values an
+        # indicator matrix ({-1, 1}, {1, 2}...); its entries are the 0/1 targets
+        # of the loss, so any other value would drive the loss to -inf.
+        if sparse.issparse(y):  # the stored values, and the implicit zeros
+            implicit = [0] if y.nnz < y.shape[0] * y.shape[1] else []
+            values = np.unique(np.concatenate([y.data, implicit]).astype(y.dtype))
+        else:
+            values = np.unique(np.asarray(y))
+        if not np.all((values == 0) | (values == 1)):
+            raise ValueError(
+                "A 2-D y is a multilabel indicator matrix and must hold only 0 "
+                f"and 1 (or False and True); got the values {values.tolist()}. "
+                "Map the labels to 0/1 first, e.g. (y == 1).astype(int) for "
+                "-1/1 labels; a y of class labels must be 1-D."
+            )
         if isinstance(class_weight, dict):
             raise ValueError(
                 "class_weight must be None or 'balanced' for multilabel targets; "

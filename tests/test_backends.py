@@ -268,6 +268,9 @@ def _bad_inputs():
         "all weights zero": (X, y, np.zeros(y.size)),
         "one class weighted": (X, y, np.where(y == 0, 1.0, 0.0)),
         "multiclass-multioutput y": (X, np.column_stack([y, y]), None),
+        # Issue 20, defect 2: 2-D integer y that type_of_target calls multilabel.
+        "multilabel y of -1/1": (X, 2 * np.eye(3, dtype=int)[y] - 1, None),
+        "multilabel y of 1/2": (X, np.eye(3, dtype=int)[y] + 1, None),
     }
 
 
@@ -561,4 +564,64 @@ def test_grid_search_over_a_pipeline_with_a_validation_set(backend):
         fitted.best_estimator_[-1].validation_loss_curve_,
         reference.best_estimator_[-1].validation_loss_curve_,
         rtol=1e-6,
+    )
+
+
+# -- issue 20, defect 1: early stopping on few distinct samples ---------------------
+def _few_distinct(target):
+    """400 rows, 8 distinct: each distinct sample is an eighth of the data, far
+    more than twice validation_fraction=0.1 of its class, so no sample can be
+    held out whole; their weight is shared."""
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 2, size=(400, 3)).astype(float)
+    a, b = X[:, 0].astype(int), X[:, 1].astype(int)
+    if target == "binary":
+        return X, a | b
+    if target == "multiclass":
+        return X, a + b
+    return X, np.column_stack([a | b, a & b, 1 - b])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_early_stopping_on_few_distinct_samples_trains_every_pattern(
+    request, backend, target, solver, weighted
+):
+    """Every distinct sample keeps 90% of its weight for training and holds out
+    10%, with a warning that names the cause; the model learns every pattern, and every
+    backend holds out the same rows (the same validation curve)."""
+    if backend.startswith("dask"):
+        request.getfixturevalue("client")
+    X, y = _few_distinct(target)
+    sample_weight = _weights(X.shape[0]) if weighted else None
+    params = {
+        "n_hidden": 4,
+        "alpha": 1.0,  # well-posed: the backends' paths do not part
+        "tol": 1e-7,  # a fit that converges ends at the optimum, not on its path
+        "early_stopping": True,
+        "solver": solver,
+        "random_state": 0,
+    }
+    fits = {}
+    for where in dict.fromkeys(["dense", backend]):
+        with pytest.warns(UserWarning, match="holds out a share of training samples"):
+            fits[where] = _fit(where, params, X, y, sample_weight)
+    fitted, reference = fits[backend], fits["dense"]
+    assert reference.best_iteration_ > 0
+    assert reference.score(X, y) == 1.0
+    best = reference.best_iteration_
+    assert fitted.best_iteration_ == best
+    # The curve up to the kept iteration; after it, trust-ncg's steps on this
+    # nearly separable problem amplify the backends' last-bit differences.
+    np.testing.assert_allclose(
+        fitted.validation_loss_curve_[:best],
+        reference.validation_loss_curve_[:best],
+        rtol=1e-6,
+    )
+    # Probabilities to 1e-6 absolutely: the kept iterate is on trust-ncg's path,
+    # where relative differences of a few 1e-6 reach the smallest probabilities.
+    np.testing.assert_allclose(
+        _proba(fitted, X, backend), _proba(reference, X), rtol=0, atol=1e-6
     )

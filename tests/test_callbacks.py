@@ -388,6 +388,36 @@ def test_warm_start_continues_from_the_previous_model(data):
     assert len(recorder.of("end")) == clf.n_iter_ == 5
 
 
+class CurveRecorder(Recorder):
+    """Records each model's ``loss_curve_`` and ``loss_`` (issue 20)."""
+
+    def _record(self, hook, context, metadata, model):
+        if context.task_name == "iteration":
+            self.calls.append((hook, list(model.loss_curve_), model.loss_))
+        return False
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+def test_warm_start_models_carry_this_fits_curve_not_the_previous(data, solver):
+    """After a warm start the estimator still holds the previous fit's loss_curve_
+    and loss_; the model of iteration k must show this fit's first k values."""
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=4, max_iter=5, warm_start=True)
+    _fit_quietly(clf.set_params(random_state=0, solver=solver), X, y)
+    previous_curve = list(clf.loss_curve_)
+    recorder = CurveRecorder()
+    _fit_quietly(clf.set_callbacks(recorder), X, y)
+    assert clf.loss_curve_ != previous_curve
+    begins = [c for c in recorder.calls if c[0] == "begin"]
+    ends = [c for c in recorder.calls if c[0] == "end"]
+    assert begins[0][1:] == ([], None)  # the start: no iteration of this fit yet
+    for k, (_, curve, loss) in enumerate(ends, start=1):
+        assert curve == clf.loss_curve_[:k]
+        assert loss == clf.loss_curve_[k - 1]
+    for k, (_, curve, loss) in enumerate(begins[1:], start=1):
+        assert curve == clf.loss_curve_[:k] and loss == clf.loss_curve_[k - 1]
+
+
 def test_pipeline_propagates_the_progress_bar(data, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     X, y = data
@@ -462,7 +492,7 @@ class _CountingHook(IterationCallback):
     def begin_iteration(self):
         self.events.append("begin")
 
-    def end_iteration(self, theta):
+    def end_iteration(self, theta, loss):
         self.events.append("end")
         return False
 
@@ -516,7 +546,7 @@ def test_an_abandoned_iteration_ends_its_task_with_no_model(data):
 def test_the_base_hook_never_stops():
     hook = IterationCallback()
     assert hook.begin_iteration() is None
-    assert hook.end_iteration(np.zeros(2)) is False
+    assert hook.end_iteration(np.zeros(2), 1.0) is False
     assert hook.abandon_iteration() is None
 
 

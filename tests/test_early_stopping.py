@@ -16,7 +16,12 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier
 from sklearn_twolayer._solver import ValidationMonitor
-from sklearn_twolayer._split import _duplicate_groups, weighted_stratified_split
+from sklearn_twolayer._split import (
+    _duplicate_groups,
+    _row_fingerprints,
+    held_out_shares,
+    weighted_stratified_split,
+)
 from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
 
 SOLVERS = ["lbfgs", "trust-ncg"]
@@ -230,7 +235,14 @@ def test_too_few_distinct_samples_is_a_clear_error():
 def test_any_split_leaves_positive_weight_on_both_sides(
     n_samples, n_outputs, one_hot, validation_fraction, seed
 ):
-    """The guarantees the estimator relies on, for any weights and duplicates."""
+    """The guarantees the estimator relies on, for any weights and duplicates.
+
+    Each distinct sample is held out whole, kept, or shared (the fraction held
+    out) as one; both parts have positive weight; every class (every value, 0 or
+    1, of every target column) keeps training weight; a sample held out whole has
+    no copy in training; the split warns exactly when it shares; and integer
+    weights split as repeated rows do.
+    """
     rng = np.random.default_rng(seed)
     X = rng.integers(0, 3, size=(n_samples, 2)).astype(float)  # many duplicates
     if one_hot:
@@ -238,22 +250,52 @@ def test_any_split_leaves_positive_weight_on_both_sides(
     else:
         Y = rng.integers(0, 2, size=(n_samples, n_outputs)).astype(float)
     weights = rng.choice([0.0, 1e-300, 0.5, 1.0, 3.0], size=n_samples)
-    positive_rows = {tuple(r) for r in np.hstack([X, Y])[weights > 0]}
-    if len(positive_rows) < 2:
+    rows = np.hstack([X, Y])
+    positive = weights > 0
+    if np.unique(rows[positive], axis=0).shape[0] < 2:
         with pytest.raises(ValueError, match="at least 2 distinct samples"):
             weighted_stratified_split(X, Y, weights, validation_fraction, seed)
         return
-    train, held_out = weighted_stratified_split(
-        X, Y, weights, validation_fraction, seed
-    )
-    assert np.array_equal(
-        np.sort(np.concatenate([train, held_out])), np.arange(n_samples)
-    )
-    assert held_out.size > 0 and np.all(weights[held_out] > 0)
-    assert weights[train].sum() > 0
-    rows = np.hstack([X, Y])
-    held_out_rows = {tuple(r) for r in rows[held_out]}
-    assert held_out_rows.isdisjoint(tuple(r) for r in rows[train][weights[train] > 0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        share = held_out_shares(
+            _row_fingerprints(X, Y), Y, weights, validation_fraction, seed
+        )
+    assert set(np.unique(share)) <= {0.0, validation_fraction, 1.0}
+    assert np.all(share[~positive] == 0)
+    for row in np.unique(rows, axis=0):  # one share per distinct sample
+        assert np.unique(share[np.all(rows == row, axis=1) & positive]).size <= 1
+    train_weight, held_out_weight = weights * (1 - share), weights * share
+    assert train_weight.sum() > 0 and held_out_weight.sum() > 0
+
+    def values(targets):
+        return {(j, v) for j in range(Y.shape[1]) for v in np.unique(targets[:, j])}
+
+    assert values(Y[train_weight > 0]) == values(Y[positive])
+    whole = {tuple(r) for r in rows[share == 1]}
+    assert whole.isdisjoint(tuple(r) for r in rows[train_weight > 0])
+    shared = np.any((share > 0) & (share < 1))
+    warned = any("holds out a share" in str(w.message) for w in caught)
+    assert warned == shared
+
+    # Integer weights: the held-out weight of each sample is that of its repeats.
+    counts = rng.integers(0, 4, size=n_samples)
+    if np.unique(rows[counts > 0], axis=0).shape[0] < 2:
+        return
+    X_rep, Y_rep = np.repeat(X, counts, axis=0), np.repeat(Y, counts, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        by_weight = held_out_shares(
+            _row_fingerprints(X, Y), Y, counts, validation_fraction, seed
+        )
+        by_repeat = held_out_shares(
+            _row_fingerprints(X_rep, Y_rep), Y_rep, None, validation_fraction, seed
+        )
+    rows_rep = np.repeat(rows, counts, axis=0)
+    for row in np.unique(rows_rep, axis=0):
+        assert (counts * by_weight)[np.all(rows == row, axis=1)].sum() == (
+            pytest.approx(by_repeat[np.all(rows_rep == row, axis=1)].sum())
+        )
 
 
 def test_split_is_stratified_and_measured_in_weight():
@@ -353,3 +395,195 @@ def test_duplicate_groups_are_exact_on_structured_rows():
     Y_other[3] = 1.0  # same features, other target: another row
     groups = _duplicate_groups(X, Y_other)
     assert groups[0] != groups[3]
+
+
+# -- issue 20, defect 1: a split that returned the start or trained on one class ----
+def _xor_of_8_rows():
+    """The issue's reproducer: 2000 rows, 8 distinct, the class x0 XOR x1."""
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 2, size=(2000, 3)).astype(float)
+    return X, X[:, 0].astype(int) ^ X[:, 1].astype(int)
+
+
+def _shares(X, Y, weights, fraction, seed):
+    return held_out_shares(_row_fingerprints(X, Y), Y, weights, fraction, seed)
+
+
+def test_issue_reproducer_few_distinct_rows_train_every_pattern():
+    X, y = _xor_of_8_rows()
+    with pytest.warns(UserWarning, match="holds out a share of training samples"):
+        es = TwoLayerSigmoidClassifier(
+            n_hidden=4, early_stopping=True, random_state=1
+        ).fit(X, y)
+    assert es.best_iteration_ > 0  # was 0: the Glorot draw itself
+    assert es.score(X, y) == 1.0  # was 0.63
+    # Every pattern keeps 90% of its weight for training and holds out 10%.
+    with pytest.warns(UserWarning, match="holds out a share"):
+        share = _shares(X, y[:, None].astype(float), None, 0.1, 1)
+    np.testing.assert_array_equal(share, np.full(y.size, 0.1))
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_issue_reproducer_75_copies_of_two_rows_train_both_classes(solver):
+    X = np.repeat([[0.0, 1.0], [1.0, 0.0]], 75, axis=0)
+    y = np.repeat([0, 1], 75)
+    with pytest.warns(UserWarning, match="holds out a share"):
+        es = TwoLayerSigmoidClassifier(
+            n_hidden=2, early_stopping=True, random_state=0, solver=solver
+        ).fit(X, y)
+    assert es.best_iteration_ > 0
+    assert es.score(X, y) == 1.0  # was 0.5: it trained on one class
+    # The same with one row of weight 75 per class: both classes in both parts.
+    with pytest.warns(UserWarning, match="holds out a share"):
+        share = _shares(X[[0, -1]], y[[0, -1], None], np.array([75.0, 75.0]), 0.1, 0)
+    np.testing.assert_array_equal(share, [0.1, 0.1])
+
+
+@pytest.mark.parametrize("target", ["multiclass", "multilabel"])
+def test_every_class_and_label_value_keeps_a_training_row(target):
+    """Samples each alone in their target row are pooled into one stratum; the
+    pooled stratum must not hold out the last sample of a class (of a label's 0
+    or 1) although the fraction would take it, weighted or not."""
+    rng = np.random.default_rng(0)
+    if target == "multilabel":
+        singles = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]]
+        Y = np.array(singles + [[1, 1, 1]] * 6, dtype=float)
+    else:  # classes 1, 2, 3 have one sample each, class 0 six
+        Y = np.eye(4)[[1, 2, 3] + [0] * 6]
+    X = rng.normal(size=(Y.shape[0], 2))
+    for weights in (None, rng.uniform(0.5, 2.0, size=Y.shape[0])):
+        for seed in range(10):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                share = _shares(X, Y, weights, 0.5, seed)
+            training = share < 1
+            for column in range(Y.shape[1]):
+                assert set(Y[training, column]) == set(Y[:, column])
+            assert np.any(share > 0)
+
+
+def test_samples_that_cannot_be_spared_are_shared():
+    """Two rows, one per class: neither can leave training, so both are shared
+    (90% of each trains, 10% of each validates), with the warning."""
+    X = np.array([[0.0, 1.0], [1.0, 0.0]])
+    for y in (np.array([0, 1]), np.array([[1, 0], [0, 1]])):
+        Y = y[:, None] if y.ndim == 1 else y
+        with pytest.warns(UserWarning, match="holds out a share"):
+            share = _shares(X, Y.astype(float), None, 0.1, 0)
+        np.testing.assert_array_equal(share, [0.1, 0.1])
+
+
+def test_a_heavy_sample_does_not_keep_the_light_ones_out():
+    """One sample with 500 copies among 100 distinct ones of its class: the class
+    still holds out its fraction, in light samples, whatever the random order
+    (it held out nothing when the heavy one came first)."""
+    rng = np.random.default_rng(5)
+    X = np.vstack([np.zeros((500, 2)), rng.normal(size=(200, 2))])
+    y = np.repeat([0, 0, 1], [500, 100, 100])
+    Y = y[:, None].astype(float)
+    for seed in range(20):
+        _, held_out = weighted_stratified_split(X, Y, None, 0.1, seed)
+        held_out_of_class_0 = np.count_nonzero(y[held_out] == 0)
+        assert held_out_of_class_0 == 60  # 10% of 600, in distinct rows
+        assert not np.any(held_out < 500)  # the heavy sample stays in training
+
+
+def test_every_class_holds_out_something_even_when_small():
+    """A class of 3 rows cannot hold out a whole row within 10%: it shares its
+    rows' weight, and is validated on, instead of being left out."""
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(103, 2))
+    y = np.repeat([0, 1], [100, 3])
+    for seed in range(10):
+        with pytest.warns(UserWarning, match="in 1 of the 2 strata"):
+            share = _shares(X, y[:, None].astype(float), None, 0.1, seed)
+        np.testing.assert_array_equal(share[y == 1], [0.1] * 3)
+        assert np.count_nonzero(share[y == 0] == 1) == 10
+
+
+def test_early_stopping_that_keeps_the_start_says_so():
+    """XOR on 8 distinct rows starts on a plateau: when no iteration beats the
+    random start within the patience, the fit must not return it silently."""
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 2, size=(400, 3)).astype(float)
+    y = X[:, 0].astype(int) ^ X[:, 1].astype(int)
+    net = TwoLayerSigmoidClassifier(
+        n_hidden=4, alpha=1e-2, early_stopping=True, random_state=0
+    )
+    with (
+        pytest.warns(UserWarning, match="holds out a share"),
+        pytest.warns(ConvergenceWarning, match="kept the untrained start"),
+    ):
+        net.fit(X, y)
+    assert net.best_iteration_ == 0
+    # A warm start that does not improve keeps the previous fit: no warning.
+    fitted = _overfitting_net(n_hidden=3, max_iter=200).fit(*_noisy())
+    fitted.set_params(warm_start=True, n_iter_no_change=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted.fit(*_noisy())
+    assert fitted.best_iteration_ == 0
+    assert not [w for w in caught if "untrained start" in str(w.message)]
+
+
+def _noisy():
+    X, y = make_classification(n_samples=200, flip_y=0.3, random_state=1)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_fingerprints_do_not_depend_on_the_chunk_size():
+    """The fingerprint works a chunk of rows at a time, sized in bytes: any chunk
+    gives the same fingerprints (the issue's 378 MB came from 8192-row chunks)."""
+    from sklearn_twolayer._split import _row_fingerprints
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(50, 7))
+    Y = rng.integers(0, 2, size=(50, 2)).astype(float)
+    whole = _row_fingerprints(X, Y)
+    for chunk_bytes in (1, 56, 57, 8 * 7 * 13, 1 << 30):
+        np.testing.assert_array_equal(_row_fingerprints(X, Y, chunk_bytes), whole)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("container", [np.asarray, sparse.csr_matrix])
+@pytest.mark.parametrize("few_distinct", [False, True])  # whole rows; shared rows
+def test_early_stopping_holds_no_copy_of_X(weighted, container, few_distinct):
+    """The training rows are X itself (weighted by their training part, 0 for the
+    rows held out), the held-out rows indices into it with their held-out part;
+    both give the sums of the rows they stand for."""
+    from sklearn_twolayer._backends import in_memory
+
+    X, y = _noisy()
+    fraction = 0.2
+    if few_distinct:  # 4 distinct rows of 50 copies, 2 per class: shared
+        first = [*np.flatnonzero(y == 0)[:2], *np.flatnonzero(y == 1)[:2]]
+        X, y = np.repeat(X[first], 50, axis=0), np.repeat(y[first], 50)
+    X = container(X)
+    weights = np.random.default_rng(8).uniform(0.5, 2.0, y.size) if weighted else None
+    net = TwoLayerSigmoidClassifier(n_hidden=3)
+    _, rows = in_memory.training_rows(net, X, y, weights, reset=True, n_hidden=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        share = _shares(rows.X, rows.Y, rows.sample_weight, fraction, 0)
+        train, held_out = rows.split(fraction, 0)
+    assert np.any((share > 0) & (share < 1)) == few_distinct
+    assert train.X is rows.X and held_out.rows is rows
+    held_out._chunk_rows = 7  # several chunks
+    theta = np.random.default_rng(9).normal(size=rows.loss.layout.size)
+    loss = rows.loss
+    s = np.ones(y.size) if weights is None else rows.sample_weight
+    for part, part_weight in ((train, s * (1 - share)), (held_out, s * share)):
+        index = np.flatnonzero(part_weight)
+        assert part.weight_sum == pytest.approx(part_weight.sum(), rel=1e-12)
+        assert part.data_loss(theta) == pytest.approx(
+            loss.data_loss(theta, rows.X[index], rows.Y[index], part_weight[index]),
+            rel=1e-12,
+        )
+    index = np.flatnonzero(share < 1)
+    train_weight = (s * (1 - share))[index]
+    np.testing.assert_allclose(
+        train.data_loss_gradient(theta)[1],
+        loss.data_loss_gradient(theta, rows.X[index], rows.Y[index], train_weight)[1],
+        rtol=1e-10,
+        atol=1e-12,
+    )

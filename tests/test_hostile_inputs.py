@@ -14,6 +14,7 @@ import pandas as pd
 import polars as pl
 import pytest
 from scipy import sparse
+from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -581,10 +582,101 @@ def test_warm_start_with_changed_problem_is_named(data):
         clf.set_params(n_hidden=3).fit(X, y)
     message = (
         r"^warm_start=True needs the same classes as the previous fit: fitted on "
-        r"\[0, 1\], now given \[0, 2\].$"
+        r"binary targets with classes \[0, 1\], now given binary targets with "
+        r"classes \[0, 2\].$"
     )
     with pytest.raises(ValueError, match=message):
         clf.set_params(n_hidden=2).fit(X, np.where(y == 1, 2, 0))
+
+
+@pytest.mark.parametrize("backend", ["dense", "csr"])
+def test_warm_start_from_multiclass_to_multilabel_names_both_kinds(backend):
+    """The issue's "fitted on [0, 1, 2], now given [0, 1, 2]": the classes are the
+    same numbers, the kind of target is not, and the message must say so."""
+    X, y = load_iris(return_X_y=True)
+    X = sparse.csr_matrix(X) if backend == "csr" else X
+    Y = np.eye(3, dtype=int)[y]
+    Y[::7, 0] = 1  # two labels on some rows: multilabel, not one-hot
+    clf = _fit_quietly(
+        TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3, warm_start=True), X, y
+    )
+    message = (
+        r"^warm_start=True needs the same classes as the previous fit: fitted on "
+        r"multiclass targets with classes \[0, 1, 2\], now given multilabel "
+        r"targets with classes \[0, 1, 2\].$"
+    )
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X, Y)
+    binary = _fit_quietly(
+        TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3, warm_start=True),
+        X,
+        y == 1,
+    )
+    with pytest.raises(ValueError, match="fitted on binary targets with classes"):
+        binary.fit(X, Y[:, :2])  # labels [0, 1] as the classes [False, True] are
+    multilabel = _fit_quietly(
+        TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3, warm_start=True), X, Y
+    )
+    with pytest.raises(ValueError, match="fitted on multilabel targets"):
+        multilabel.fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize(
+    "alpha, weight", [(1e300, 1.0), (1e-4, 1e-300), (1e110, 1.0), (1.0, 1e-150)]
+)
+def test_l2_term_too_strong_for_the_solver_is_named(data, solver, alpha, weight):
+    """alpha / Σ s_i is what the solver sees: a huge alpha or tiny weights made
+    it overflow, and the message advised to "increase alpha"."""
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, alpha=alpha, solver=solver)
+    ratio = alpha / (weight * y.size)
+    message = "^" + re.escape(
+        f"alpha / (sum of the sample weights times the class weights) is "
+        f"{ratio:.3g} (alpha={alpha:.3g}, weights summing to {weight * y.size:.3g}"
+        "), beyond 1e+100: the L2 term would overwhelm the data and overflow the "
+        "solver. Lower alpha, or scale sample_weight up (the objective divides "
+        "alpha by their sum)."
+    )
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X, y, sample_weight=np.full(y.size, weight))
+    assert not hasattr(clf, "W1_")
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+def test_l2_term_just_within_the_limit_fits_to_zero_weights(data, solver):
+    """At alpha / Σ s_i = 1e100 (the limit) the fit runs, cleanly (no overflow
+    warning, an error here), to weights of 0."""
+    X, y = data
+    clf = _fit_quietly(
+        TwoLayerSigmoidClassifier(n_hidden=2, alpha=1e100 * y.size, solver=solver),
+        X,
+        y,
+    )
+    assert np.abs(clf.W1_).max() < 1e-50 and np.abs(clf.W2_).max() < 1e-50
+
+
+def test_multilabel_y_other_than_0_and_1_is_named(data):
+    """Issue 20, defect 2: type_of_target calls any 2-D integer y with two values
+    an indicator matrix; {-1, 1} drove the loss to -1.5e5, {1, 2} to -4.7e22."""
+    X, _ = data
+    Y = (np.arange(X.shape[0])[:, None] % [2, 3] == 0).astype(int)
+    for bad, values in ((2 * Y - 1, "[-1, 1]"), (Y + 1, "[1, 2]"), (5 * Y, "[0, 5]")):
+        message = "^" + re.escape(
+            "A 2-D y is a multilabel indicator matrix and must hold only 0 and 1 "
+            f"(or False and True); got the values {values}. Map the labels to 0/1 "
+            "first, e.g. (y == 1).astype(int) for -1/1 labels; a y of class "
+            "labels must be 1-D."
+        )
+        # A sparse y without zeros is "multiclass-multioutput" for scikit-learn.
+        for y in (bad, sparse.csr_matrix(bad)) if values == "[0, 5]" else (bad,):
+            for solver in ("lbfgs", "trust-ncg"):
+                clf = TwoLayerSigmoidClassifier(n_hidden=2, solver=solver)
+                with pytest.raises(ValueError, match=message):
+                    clf.fit(X, y)
+    # 0/1 in any dtype (bool, float, unsigned) is an indicator matrix.
+    for y in (Y.astype(bool), Y.astype(float), Y.astype(np.uint8)):
+        assert _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2), X, y).loss_ > 0
 
 
 @pytest.mark.parametrize("as_sparse", [False, True])

@@ -1,10 +1,11 @@
 """numpy integers work for every integer parameter; a bool is not a count.
 
 scikit-learn's parameter validation accepts any ``numbers.Integral``, so numpy's
-small integers and Python's bools pass it; ``fit`` casts the first to Python ints
-once and rejects the second (the issue's reproducers: ``np.int8(3)`` overflowed in
-the row blocks, ``np.int16(200)`` with 300 features wrapped around in the layout,
-``True`` failed in numpy's random draw).
+small integers and Python's bools pass it; ``fit`` computes with the Python ints of
+the first, leaving the parameters as given (``fit`` never changes a parameter), and
+rejects the second (the issue's reproducers: ``np.int8(3)`` overflowed in the row
+blocks, ``np.int16(200)`` with 300 features wrapped around in the layout, ``True``
+failed in numpy's random draw).
 """
 
 import warnings
@@ -72,13 +73,35 @@ def test_issue_reproducer_many_hidden_units_times_many_features(dtype):
 def test_every_integer_parameter_takes_numpy_integers(name, dtype, capsys):
     X, y = load_iris(return_X_y=True)
     reference = TwoLayerSigmoidClassifier(**SETTINGS).fit(X, y)
-    clf = TwoLayerSigmoidClassifier(**{**SETTINGS, name: dtype(SETTINGS[name])})
+    value = dtype(SETTINGS[name])
+    clf = TwoLayerSigmoidClassifier(**{**SETTINGS, name: value})
     clf.fit(X, y)
     assert _same_weights(clf, reference)
     assert clf.n_iter_ == reference.n_iter_
-    assert type(clf.get_params()[name]) is int  # cast once, same value
-    assert clf.get_params()[name] == SETTINGS[name]
+    # fit never changes a parameter (scikit-learn's convention): the very object.
+    assert clf.get_params()[name] is value
+    assert type(clf.get_params()[name]) is dtype
     capsys.readouterr()
+
+
+def test_fit_leaves_every_parameter_as_given():
+    """scikit-learn's ``check_dont_overwrite_parameters`` in spirit, with numpy
+    integers: get_params() after fit is before fit, object for object."""
+    X, y = load_iris(return_X_y=True)
+    clf = TwoLayerSigmoidClassifier(
+        n_hidden=np.int8(3),
+        max_iter=np.uint8(20),
+        max_fun=np.int16(120),
+        n_iter_no_change=np.uint16(5),
+        verbose=np.int32(0),
+        early_stopping=True,
+        random_state=0,
+    )
+    before = clf.get_params()
+    clf.fit(X, y)
+    after = clf.get_params()
+    assert after.keys() == before.keys()
+    assert all(after[name] is before[name] for name in before)
 
 
 @pytest.mark.parametrize("value", [True, False])

@@ -50,6 +50,9 @@ checked against ``targets`` and weighted with its class weights, and the same
     data_loss(theta)              -> Σ s_i loss_i
     split(validation_fraction, random_state) -> (train rows, held-out rows)
 
+Early stopping needs only ``loss``, ``weight_sum`` and ``data_loss`` of the
+held-out rows.
+
 What crosses the interface: ``theta`` in, as the solver's float64 host vector (the
 backend casts it to its dtype and sends it where the rows are); sums out, a Python
 float and float64 host vectors of ``theta``'s size. ``hessp(v)`` takes and returns
@@ -67,9 +70,9 @@ What every backend guarantees:
 - the sums are those of the in-memory kernel (:meth:`TwoLayerLoss.data_loss_gradient`
   and friends) over the same rows, up to the order of floating-point additions,
   and that order depends only on the data's shape and chunks, never on timing;
-- ``split`` holds out exactly the rows that
-  :func:`sklearn_twolayer._split.weighted_stratified_split` holds out on the same
-  data, so early stopping validates on the same rows everywhere;
+- ``split`` holds out exactly the rows, and the parts of their weights, that
+  :func:`sklearn_twolayer._split.held_out_shares` gives on the same data, so early
+  stopping validates on the same rows everywhere;
 - bad input is rejected with the in-memory path's message.
 """
 

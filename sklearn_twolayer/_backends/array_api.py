@@ -38,7 +38,12 @@ from sklearn.utils.validation import validate_data
 
 from .. import _targets
 from .._execution import DeviceSum, device_row_blocks
-from .._split import _row_fingerprints, fingerprint_salts, held_out_rows
+from .._split import (
+    _row_fingerprints,
+    fingerprint_salts,
+    held_out_shares,
+    part_weights,
+)
 from ..network import (
     ParameterLayout,
     TwoLayerLoss,
@@ -379,28 +384,45 @@ class TrainingRows:
     def split(self, validation_fraction, random_state):
         """The early-stopping split: the rows of ``weighted_stratified_split``.
 
-        Decided on the host by ``_split.held_out_rows`` from the rows' fingerprints
-        and the host copies of the targets and weights: one uint64 per row crosses
-        to the host, once per fit (grouping, sorting and the loops over strata are
-        host work on n_samples integers); the chosen row indices cross back and the
-        rows are taken on the device.
+        Decided on the host by ``_split.held_out_shares`` from the rows'
+        fingerprints and the host copies of the targets and weights: one uint64
+        per row crosses to the host, once per fit (grouping, sorting and the loops
+        over strata are host work on n_samples integers); the chosen row indices
+        cross back and the rows are taken on the device, with their part of the
+        weight when a row's weight is shared between the two sides.
         """
-        is_held_out = held_out_rows(
+        share = held_out_shares(
             self.fingerprints(),
             self.host_Y,
             self.host_weight,
             validation_fraction,
             random_state,
         )
-        return self.take(np.flatnonzero(~is_held_out)), self.take(
-            np.flatnonzero(is_held_out)
+        train, held_out = np.flatnonzero(share < 1), np.flatnonzero(share > 0)
+        if np.all(share[held_out] == 1):  # no shared row: the rows' own weights
+            return self.take(train), self.take(held_out)
+        train_weight, held_out_weight = part_weights(
+            self.host_weight, share, self.dtype
+        )
+        return (
+            self.take(train, train_weight[train]),
+            self.take(held_out, held_out_weight[held_out]),
         )
 
-    def take(self, rows):
-        """The TrainingRows of the host indices ``rows`` (selected on the device)."""
+    def take(self, rows, weight=None):
+        """The TrainingRows of the host indices ``rows`` (selected on the device).
+
+        ``weight``: the host weights of these rows, if not their own.
+        """
         xp = self.xp
         index = _to_device(rows.astype(np.int64), xp, self.device)
-        weight = None if self.host_weight is None else self.host_weight[rows]
+        if weight is not None:
+            sample_weight = _to_device(weight, xp, self.device)
+        elif self.host_weight is not None:
+            weight = self.host_weight[rows]
+            sample_weight = xp.take(self.sample_weight, index, axis=0)
+        else:
+            sample_weight = None
         weight_sum = (
             rows.size if weight is None else float(np.sum(weight, dtype=np.float64))
         )
@@ -408,9 +430,7 @@ class TrainingRows:
             self.loss,
             xp.take(self.X, index, axis=0),
             xp.take(self.Y, index, axis=0),
-            None
-            if self.sample_weight is None
-            else xp.take(self.sample_weight, index, axis=0),
+            sample_weight,
             weight_sum,
             self.host_Y[rows],
             weight,

@@ -57,7 +57,7 @@ from sklearn.utils.validation import (
 )
 
 from .. import _targets
-from .._split import _row_fingerprints, held_out_rows
+from .._split import _row_fingerprints, held_out_shares
 from ..network import ParameterLayout, TwoLayerLoss
 from .in_memory import ACCEPTED_SPARSE, check_magnitude
 from .in_memory import prediction_input as _in_memory_input
@@ -222,6 +222,12 @@ def _block_fingerprints(X_block, Y_block, s_block):
 def _block_part(block, *, rows):
     """The rows ``rows`` (a boolean mask) of one block, or None for no block."""
     return None if block is None else block[rows]
+
+
+def _block_weight_part(s_block, *, factor, dtype):
+    """The weights of one block's part: ``s · factor`` (1 for no weights)."""
+    weights = np.ones(factor.size, dtype) if s_block is None else s_block
+    return weights * factor.astype(dtype)
 
 
 def _validated_block(X_block, *, estimator, method):
@@ -464,32 +470,49 @@ class DaskRows:
         if s[0] is not None:
             weights = _gather(self.client, list(s), timeout, "the early-stopping split")
             weights = np.concatenate(weights)
-        is_held_out = held_out_rows(
+        share = held_out_shares(
             np.concatenate(fingerprints),
             np.concatenate(Y_rows),
             weights,
             validation_fraction,
             random_state,
         )
-        bounds = np.cumsum([0, *self.row_counts])
-        masks = [is_held_out[a:b] for a, b in itertools.pairwise(bounds)]
-        return self._part([~m for m in masks]), self._part(masks)
+        bounds = list(itertools.pairwise(np.cumsum([0, *self.row_counts])))
+        shared = np.any((share > 0) & (share < 1))  # then every part is reweighted
+        parts = []
+        for in_part, part_of_weight in ((share < 1, 1 - share), (share > 0, share)):
+            masks = [in_part[a:b] for a, b in bounds]
+            factors = None
+            if shared:
+                factors = [part_of_weight[a:b][in_part[a:b]] for a, b in bounds]
+            parts.append(self._part(masks, factors))
+        return tuple(parts)
 
-    def _part(self, masks):
-        """The rows of each block that ``masks`` selects, cut on the workers."""
+    def _part(self, masks, factors=None):
+        """The rows of each block that ``masks`` selects, cut on the workers.
+
+        ``factors`` (per block, one per selected row): the part of each row's
+        weight in this part, when a row's weight is shared between the parts.
+        """
         blocks, row_counts = [], []
-        for block, mask in zip(self.blocks, masks, strict=True):
+        factors = [None] * len(masks) if factors is None else factors
+        for block, mask, factor in zip(self.blocks, masks, factors, strict=True):
             if mask.any():
-                blocks.append(
-                    tuple(
-                        None
-                        if future is None
-                        else self.client.submit(
-                            _block_part, future, rows=mask, pure=False
-                        )
-                        for future in block
-                    )
+                X, Y, s = (
+                    None
+                    if future is None
+                    else self.client.submit(_block_part, future, rows=mask, pure=False)
+                    for future in block
                 )
+                if factor is not None:
+                    s = self.client.submit(
+                        _block_weight_part,
+                        s,
+                        factor=factor,
+                        dtype=self.dtype,
+                        pure=False,
+                    )
+                blocks.append((X, Y, s))
                 row_counts.append(int(mask.sum()))
         weight_sum = float(sum(row_counts))
         if blocks[0][2] is not None:

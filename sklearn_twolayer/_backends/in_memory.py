@@ -12,7 +12,7 @@ from sklearn.utils.validation import validate_data
 
 from .. import _targets
 from .._sklearn_compat import check_same_namespace
-from .._split import weighted_stratified_split
+from .._split import _row_fingerprints, held_out_shares, part_weights
 from ..network import ParameterLayout, TwoLayerLoss
 from ._kinds import is_dask_collection
 
@@ -165,12 +165,54 @@ class InMemoryRows:
         )
 
     def split(self, validation_fraction, random_state):
-        """``(train, held_out)`` rows of early stopping (``_split`` module)."""
-        train, held_out = weighted_stratified_split(
-            self.X, self.Y, self.sample_weight, validation_fraction, random_state
-        )
-        return self._subset(train), self._subset(held_out)
+        """``(train, held_out)`` rows of early stopping (``_split`` module).
 
-    def _subset(self, rows):
-        weights = None if self.sample_weight is None else self.sample_weight[rows]
-        return InMemoryRows(self.X[rows], self.Y[rows], weights, self.loss)
+        Neither part copies ``X``: the training rows are all the rows, weighted by
+        their training part (0 for those held out: they add nothing to any sum,
+        and evaluating them costs ``validation_fraction`` of an evaluation), and
+        the held-out rows are row indices into ``X`` with their held-out part.
+        """
+        share = held_out_shares(
+            _row_fingerprints(self.X, self.Y),
+            self.Y,
+            self.sample_weight,
+            validation_fraction,
+            random_state,
+        )
+        train_weight, held_out_weight = part_weights(
+            self.sample_weight, share, self.dtype
+        )
+        held_out = np.flatnonzero(share > 0)
+        return (
+            InMemoryRows(self.X, self.Y, train_weight, self.loss),
+            IndexedRows(self, held_out, held_out_weight[held_out]),
+        )
+
+
+class IndexedRows:
+    """The held-out rows ``index`` of an :class:`InMemoryRows`, without a copy of X.
+
+    Early stopping computes only the validation loss on them (``loss``,
+    ``data_loss`` and ``weight_sum``), gathering the rows a chunk of about
+    ``chunk_bytes`` of ``X`` at a time and adding the chunks' sums in index order
+    (the same rows give the same bits). ``weights`` are the rows' held-out
+    weights.
+    """
+
+    def __init__(self, rows, index, weights, chunk_bytes=1 << 24):
+        self.rows, self.index, self.weights = rows, index, weights
+        self.loss = rows.loss
+        self.weight_sum = float(np.sum(weights, dtype=np.float64))
+        row_bytes = max(1, rows.n_features * rows.dtype.itemsize)
+        self._chunk_rows = max(1, chunk_bytes // row_bytes)
+
+    def _chunks(self):
+        X, Y = self.rows.X, self.rows.Y
+        for start in range(0, self.index.size, self._chunk_rows):
+            part = slice(start, start + self._chunk_rows)
+            index = self.index[part]
+            yield InMemoryRows(X[index], Y[index], self.weights[part], self.loss)
+
+    def data_loss(self, theta):
+        """Σ s_i loss_i over these rows."""
+        return sum(chunk.data_loss(theta) for chunk in self._chunks())

@@ -1,6 +1,7 @@
 """Early stopping: the held-out split, the curves, the kept parameters."""
 
 import itertools
+import re
 import warnings
 
 import numpy as np
@@ -20,6 +21,7 @@ from sklearn_twolayer._split import (
     _duplicate_groups,
     _row_fingerprints,
     held_out_shares,
+    part_weights,
     weighted_stratified_split,
 )
 from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
@@ -501,14 +503,15 @@ def test_every_class_holds_out_something_even_when_small():
         assert np.count_nonzero(share[y == 0] == 1) == 10
 
 
-def test_early_stopping_that_keeps_the_start_says_so():
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_early_stopping_that_keeps_the_start_says_so(solver):
     """XOR on 8 distinct rows starts on a plateau: when no iteration beats the
     random start within the patience, the fit must not return it silently."""
     rng = np.random.RandomState(0)
     X = rng.randint(0, 2, size=(400, 3)).astype(float)
     y = X[:, 0].astype(int) ^ X[:, 1].astype(int)
     net = TwoLayerSigmoidClassifier(
-        n_hidden=4, alpha=1e-2, early_stopping=True, random_state=0
+        n_hidden=4, alpha=1e-2, early_stopping=True, random_state=0, solver=solver
     )
     with (
         pytest.warns(UserWarning, match="holds out a share"),
@@ -516,6 +519,10 @@ def test_early_stopping_that_keeps_the_start_says_so():
     ):
         net.fit(X, y)
     assert net.best_iteration_ == 0
+    # The kept start's training objective, evaluated (no iteration recorded it).
+    start = TwoLayerSigmoidClassifier(n_hidden=4, alpha=1e-2, random_state=0)
+    assert net.loss_ > 0 and np.isfinite(net.loss_)
+    np.testing.assert_array_equal(net.W1_, _start_of(start, X, y).W1_)
     # A warm start that does not improve keeps the previous fit: no warning.
     fitted = _overfitting_net(n_hidden=3, max_iter=200).fit(*_noisy())
     fitted.set_params(warm_start=True, n_iter_no_change=1)
@@ -524,6 +531,15 @@ def test_early_stopping_that_keeps_the_start_says_so():
         fitted.fit(*_noisy())
     assert fitted.best_iteration_ == 0
     assert not [w for w in caught if "untrained start" in str(w.message)]
+
+
+def _start_of(net, X, y):
+    """The estimator after 0 iterations: its Glorot start."""
+    from sklearn_twolayer._classifier import _glorot_start
+
+    layout = ParameterLayout(X.shape[1], net.n_hidden, 1)
+    net.W1_ = layout.unpack(_glorot_start(layout, np.random.RandomState(0)))[0]
+    return net
 
 
 def _noisy():
@@ -587,3 +603,88 @@ def test_early_stopping_holds_no_copy_of_X(weighted, container, few_distinct):
         rtol=1e-10,
         atol=1e-12,
     )
+
+
+# -- the rules of the split, each pinned (mutation testing of _split.py) -------------
+def test_the_sharing_warning_and_the_error_say_everything():
+    X, y = _xor_of_8_rows()
+    message = (
+        "early_stopping=True holds out a share of training samples' weight in 2 of "
+        "the 2 strata of the split (classes; label sets for multilabel targets): no "
+        "distinct sample there could be held out whole, each carrying more than "
+        "twice validation_fraction=0.1 of its stratum's weight or being the last of "
+        "its class, so each keeps 90% of its weight for training and holds out the "
+        "rest. The validation loss then measures the fit to training samples, not "
+        "to new ones. Fit without early stopping, or with more distinct samples."
+    )
+    with pytest.warns(UserWarning) as caught:
+        _shares(X, y[:, None].astype(float), None, 0.1, 0)
+    assert [str(w.message) for w in caught] == [message]
+    assert caught[0].category is UserWarning
+    message = (
+        "early_stopping=True needs at least 2 distinct samples of positive weight "
+        "to hold some out; got 0."
+    )
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        weighted_stratified_split(X, y[:, None], np.zeros(y.size), 0.1, 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_part_weights_are_in_the_data_dtype(dtype):
+    share = np.array([0.0, 0.25, 1.0])
+    for weights in (None, np.array([2.0, 4.0, 8.0], dtype=dtype)):
+        train, held_out = part_weights(weights, share, dtype)
+        assert train.dtype == held_out.dtype == dtype
+        s = np.ones(3) if weights is None else weights
+        np.testing.assert_array_equal(train, s * [1.0, 0.75, 0.0])
+        np.testing.assert_array_equal(held_out, s * [0.0, 0.25, 1.0])
+
+
+def test_a_row_of_exactly_twice_the_target_is_held_out_whole():
+    """5 unit rows at 10%: the target is half a row, and a row's midpoint (0.5) is
+    within it: one whole row, no sharing (the boundaries are inclusive)."""
+    X = np.arange(10.0)[:, None]
+    y = np.repeat([0, 1], 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        share = _shares(X, y[:, None].astype(float), None, 0.1, 0)
+    assert sorted(share) == [0.0] * 8 + [1.0] * 2
+
+
+def test_a_sample_between_two_and_three_targets_does_not_block_the_class():
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(201, 2))
+    y = np.repeat([0, 1], [101, 100])
+    weights = np.ones(201)
+    weights[0] = 30.0  # target 13.0 of class 0's 130: 30 is in (26, 39]
+    for seed in range(20):
+        share = _shares(X, y[:, None].astype(float), weights, 0.1, seed)
+        held_out_weight = (weights * share)[y == 0].sum()
+        assert held_out_weight == 13.0 and share[0] == 0.0
+
+
+def test_a_stratum_always_keeps_one_distinct_sample():
+    X = np.arange(20.0)[:, None]
+    y = np.repeat([0, 1], 10)
+    share = _shares(X, y[:, None].astype(float), None, 0.9, 0)
+    for label in (0, 1):
+        assert np.count_nonzero(share[y == label] == 1) == 9
+
+
+def test_the_pooled_stratum_holds_out_a_value_that_two_samples_share():
+    """Four label sets, each once: every 0 and 1 of both labels is held by exactly
+    two of them. One may be held out whole (its values keep one training sample
+    each); no second one that would take a value's last sample."""
+    Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]], dtype=float)
+    X = np.arange(4.0)[:, None]
+    for fraction in (0.3, 0.5, 0.9):
+        for seed in range(10):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)
+                share = _shares(X, Y, None, fraction, seed)
+            assert set(share) <= {0.0, 1.0}
+            held_out = np.flatnonzero(share == 1)
+            assert held_out.size >= 1
+            training = Y[share == 0]
+            for column in range(2):
+                assert set(training[:, column]) == {0.0, 1.0}

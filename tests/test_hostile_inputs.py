@@ -797,3 +797,13 @@ def test_non_finite_solver_result_is_an_error_not_a_model(
     with pytest.raises(ValueError, match=message):
         clf.fit(X, y)
     assert not hasattr(clf, "W1_")
+
+
+def test_validation_weights_summing_to_zero_are_named(data):
+    X, y = data
+    weights = {0: 1.0, 1: 0.0}  # validation rows all of class 1: weight 0
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, early_stopping=True)
+    with pytest.raises(ValueError, match=r"sum to 0: no validation loss\.$"):
+        clf.set_params(class_weight=weights).fit(X, y, X_val=X[y == 1], y_val=y[y == 1])
+    with pytest.raises(ValueError, match=r"sum to 0: nothing to fit\.$"):
+        clf.set_params(class_weight={0: 0.0, 1: 0.0}).fit(X, y)

@@ -4,13 +4,17 @@ import numpy as np
 import pytest
 import scipy.optimize
 from scipy import sparse
-from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.datasets import load_breast_cancer, load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier
 from sklearn_twolayer._classifier import _glorot_start
-from sklearn_twolayer._solver import minimize_lbfgs, minimize_trust_ncg
+from sklearn_twolayer._solver import (
+    ValidationMonitor,
+    minimize_lbfgs,
+    minimize_trust_ncg,
+)
 from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
 
 
@@ -165,3 +169,87 @@ def test_every_blas_runs_single_threaded_during_the_solve_and_is_restored():
     assert thread_counts() == before
     assert allowed == allowed_nested == max(before.values(), default=1)
     assert set(during.values()) <= {1}
+
+
+# -- the solver glue's rules, each pinned (mutation testing of _solver.py) -----------
+def _quadratic_with_hessp(calls):
+    """Rosenbrock's function with its exact Hessian product; records each call."""
+    from scipy.optimize import rosen, rosen_der, rosen_hess_prod
+
+    def fun_grad_hessp(theta):
+        calls["fun"].append(np.array(theta))
+
+        def hessp(v):
+            calls["hessp"] += 1
+            return rosen_hess_prod(theta, v)
+
+        return rosen(theta), rosen_der(theta), hessp
+
+    return fun_grad_hessp
+
+
+def test_trust_ncg_evaluates_each_point_once_and_counts_its_products():
+    """Rejected steps revisit the current point: it is kept, never re-evaluated;
+    the result counts exactly the evaluations and products made."""
+    calls = {"fun": [], "hessp": 0}
+    result = minimize_trust_ncg(
+        _quadratic_with_hessp(calls),
+        np.full(4, -1.2),
+        max_iter=200,
+        max_fun=10**6,
+        tol=1e-8,
+    )
+    assert result.converged
+    points = {tuple(p) for p in calls["fun"]}
+    assert len(points) == len(calls["fun"]) == result.n_fun
+    assert result.n_hessp == calls["hessp"] > 0
+
+
+@pytest.mark.parametrize("minimize", [minimize_lbfgs, minimize_trust_ncg])
+def test_solvers_are_silent_by_default(minimize, capsys):
+    from scipy.optimize import rosen, rosen_der, rosen_hess_prod
+
+    if minimize is minimize_lbfgs:
+        fun = lambda t: (rosen(t), rosen_der(t))  # noqa: E731
+    else:
+        fun = lambda t: (rosen(t), rosen_der(t), lambda v: rosen_hess_prod(t, v))  # noqa: E731
+    minimize(fun, np.zeros(3), max_iter=50, max_fun=10**4, tol=1e-6)
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    "solver, method", [("lbfgs", "L-BFGS-B"), ("trust-ncg", "trust-ncg")]
+)
+def test_the_convergence_warning_says_everything(solver, method):
+    X, y = make_classification(n_samples=60, random_state=0)
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, max_iter=2, solver=solver)
+    message = (
+        f"{method} did not converge after 2 iteration(s): the number of iterations "
+        "reached max_iter=2. Increase max_iter / max_fun, or scale the input "
+        "features."
+    )
+    with pytest.warns(ConvergenceWarning) as caught:
+        clf.set_params(random_state=0).fit(X, y)
+    assert [str(w.message) for w in caught] == [message]
+
+
+def test_monitor_rules_at_their_boundaries(capsys):
+    """A tie is no improvement; the patience counts from 0; the start itself
+    (a first step rejected) repeats the start's loss and uses no patience; the
+    validation line is printed only when verbose."""
+    start = np.array([0.0])
+    losses = {0.0: 4.0, 1.0: 4.0, 2.0: 5.0, 3.0: 3.0}
+    monitor = ValidationMonitor(lambda t: losses[float(t[0])], start, 2)
+    assert monitor(np.array([0.0])) is False  # the start again: nothing counted
+    assert monitor.curve == [4.0]
+    assert monitor(np.array([1.0])) is False  # a tie: no improvement, patience 1
+    assert monitor.best_iteration == 0
+    assert monitor(np.array([2.0])) is True  # patience 2 of 2
+    assert capsys.readouterr().out == ""
+    monitor = ValidationMonitor(lambda t: losses[float(t[0])], start, 2)
+    monitor(np.array([3.0]), verbose=1)
+    assert capsys.readouterr().out == (
+        "    validation loss = 3 (best 3 at iteration 1)\n"
+    )
+    monitor(np.array([2.0]), verbose=0)
+    assert capsys.readouterr().out == ""

@@ -102,6 +102,28 @@ def ravel_column_vector(y, stacklevel):
     return y
 
 
+def check_indicator_values(y):
+    """Reject an indicator matrix whose entries are not all 0 or 1.
+
+    type_of_target calls any 2-D integer y with 2 distinct values an indicator
+    matrix ({-1, 1}, {1, 2}...); its entries are the 0/1 targets of the loss, so
+    any other value would drive the loss to -inf. ``y`` may be the whole target
+    or (Dask) an array of its distinct values.
+    """
+    if sparse.issparse(y):  # the stored values, and the implicit zeros
+        implicit = [0] if y.nnz < y.shape[0] * y.shape[1] else []
+        values = np.unique(np.concatenate([y.data, implicit]).astype(y.dtype))
+    else:
+        values = np.unique(np.asarray(y))
+    if not np.all((values == 0) | (values == 1)):
+        raise ValueError(
+            "A 2-D y is a multilabel indicator matrix and must hold only 0 "
+            f"and 1 (or False and True); got the values {values.tolist()}. "
+            "Map the labels to 0/1 first, e.g. (y == 1).astype(int) for "
+            "-1/1 labels; a y of class labels must be 1-D."
+        )
+
+
 def describe_targets(y, class_weight):
     """The :class:`Targets` of ``y``, or a clear error for targets we cannot fit.
 
@@ -112,21 +134,7 @@ def describe_targets(y, class_weight):
     check_classification_targets(y)
     target_type = type_of_target(y, input_name="y")
     if target_type == "multilabel-indicator":
-        # type_of_target calls any 2-D integer y with 2 distinct values an
-        # indicator matrix ({-1, 1}, {1, 2}...); its entries are the 0/1 targets
-        # of the loss, so any other value would drive the loss to -inf.
-        if sparse.issparse(y):  # the stored values, and the implicit zeros
-            implicit = [0] if y.nnz < y.shape[0] * y.shape[1] else []
-            values = np.unique(np.concatenate([y.data, implicit]).astype(y.dtype))
-        else:
-            values = np.unique(np.asarray(y))
-        if not np.all((values == 0) | (values == 1)):
-            raise ValueError(
-                "A 2-D y is a multilabel indicator matrix and must hold only 0 "
-                f"and 1 (or False and True); got the values {values.tolist()}. "
-                "Map the labels to 0/1 first, e.g. (y == 1).astype(int) for "
-                "-1/1 labels; a y of class labels must be 1-D."
-            )
+        check_indicator_values(y)
         if isinstance(class_weight, dict):
             raise ValueError(
                 "class_weight must be None or 'balanced' for multilabel targets; "
@@ -335,6 +343,8 @@ def check_validation_labels(y, targets):
             "TwoLayerSigmoidClassifier supports binary, multiclass and multilabel "
             f"targets; got a {target_type!r} target."
         )
+    if target_type == "multilabel-indicator":  # before the kinds are compared,
+        check_indicator_values(y)  # so the message is the training y's
     if targets.multilabel != (target_type == "multilabel-indicator"):
         fitted = "multilabel" if targets.multilabel else "binary or multiclass"
         raise ValueError(

@@ -594,6 +594,8 @@ def test_early_stopping_on_few_distinct_samples_trains_every_pattern(
     backend holds out the same rows (the same validation curve)."""
     if backend.startswith("dask"):
         request.getfixturevalue("client")
+    if backend in ARRAY_API:  # skip before pytest.warns: pytest 8.0 reads a skip
+        _skip_without(backend)  # raised inside it as a missing warning
     X, y = _few_distinct(target)
     sample_weight = _weights(X.shape[0]) if weighted else None
     params = {

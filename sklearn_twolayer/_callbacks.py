@@ -165,7 +165,7 @@ class FitCallbacks:
             estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata
         )
 
-    def solver_callback(self, theta0, attributes_at):
+    def solver_callback(self, theta0, attributes_at, monitor=None):
         """The solver's ``callback``: an :class:`_IterationBridge`, or None.
 
         None when the estimator has no callbacks, set on it or propagated to it by a
@@ -178,10 +178,13 @@ class FitCallbacks:
         attributes_at : callable
             ``attributes_at(theta) -> dict``: the fitted attributes of the model with
             parameters ``theta`` (a copy of the solver's buffer).
+        monitor : ValidationMonitor, optional
+            This fit's early-stopping monitor, whose state after each iteration
+            the iteration's model shows; None without early stopping.
         """
         if not getattr(self.estimator, "_skl_callbacks", None):
             return None
-        return _IterationBridge(self, theta0, attributes_at)
+        return _IterationBridge(self, theta0, attributes_at, monitor)
 
     def end(self):
         """``on_fit_task_end`` for the fit task, once the fitted attributes are set.
@@ -208,9 +211,10 @@ class _IterationBridge(IterationCallback):
     answer is the solver's stop request.
     """
 
-    def __init__(self, fit_callbacks, theta0, attributes_at):
+    def __init__(self, fit_callbacks, theta0, attributes_at, monitor=None):
         self.fit = fit_callbacks
         self.attributes_at = attributes_at
+        self.monitor = monitor
         self.n_iter = 0
         self.loss_curve = []  # this fit's objective after each iteration
         self._start = np.array(theta0, dtype=np.float64, copy=True)
@@ -231,12 +235,31 @@ class _IterationBridge(IterationCallback):
         The model of iteration ``n_iter`` has this fit's curve up to it (the copy
         of the estimator would otherwise show a previous fit's, after a warm
         start), and its last value as ``loss_``: None before the first iteration.
+        Its early-stopping attributes are this fit's too, as of that iteration
+        (the solvers ask the monitor before the callback), or None when this fit
+        has no early stopping.
         """
+        early_stopping = self._early_stopping_at(n_iter)
         return lambda: {
             **self.attributes_at(theta),
             "n_iter_": n_iter,
             "loss_curve_": self.loss_curve[:n_iter],
             "loss_": self.loss_curve[n_iter - 1] if n_iter else None,
+            **early_stopping,
+        }
+
+    def _early_stopping_at(self, n_iter):
+        """The monitor's attributes after ``n_iter`` iterations, copied now: its
+        best so far changes with later iterations."""
+        monitor = self.monitor
+        if monitor is None:
+            return dict.fromkeys(
+                ("validation_loss_curve_", "best_validation_loss_", "best_iteration_")
+            )
+        return {
+            "validation_loss_curve_": monitor.curve[:n_iter],
+            "best_validation_loss_": monitor.best_loss,
+            "best_iteration_": monitor.best_iteration,
         }
 
     def begin_iteration(self):

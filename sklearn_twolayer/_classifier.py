@@ -569,6 +569,7 @@ default=None
                     out_activation_=targets.out_activation,
                     **{"feature_names_in_": None, **validated},
                 ),
+                monitor,
             ),
         }
         if self.solver == "trust-ncg":

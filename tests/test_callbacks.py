@@ -418,6 +418,88 @@ def test_warm_start_models_carry_this_fits_curve_not_the_previous(data, solver):
         assert curve == clf.loss_curve_[:k] and loss == clf.loss_curve_[k - 1]
 
 
+class EarlyStoppingRecorder(Recorder):
+    """Records each iteration model's early-stopping attributes (issue 20)."""
+
+    def _record(self, hook, context, metadata, model):
+        if context.task_name == "iteration":
+            curve = model.validation_loss_curve_
+            self.calls.append(
+                (
+                    hook,
+                    None if curve is None else list(curve),
+                    model.best_validation_loss_,
+                    model.best_iteration_,
+                )
+            )
+        return False
+
+
+def _best_after(start_loss, curve):
+    """(best loss, its iteration) over the start and ``curve``, strictly lower wins."""
+    best, at = start_loss, 0
+    for k, value in enumerate(curve, start=1):
+        if value < best:
+            best, at = value, k
+    return best, at
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+def test_warm_start_models_carry_this_fits_early_stopping_state(data, solver):
+    """After a warm start with early stopping, the model of iteration k shows this
+    fit's validation curve up to k and its best so far, not the previous fit's."""
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(
+        n_hidden=4,
+        max_iter=6,
+        warm_start=True,
+        early_stopping=True,
+        n_iter_no_change=50,
+        solver=solver,
+        random_state=0,
+    )
+    _fit_quietly(clf, X, y)
+    previous_curve = list(clf.validation_loss_curve_)
+    recorder = EarlyStoppingRecorder()
+    _fit_quietly(clf.set_callbacks(recorder), X, y)
+    curve = list(clf.validation_loss_curve_)
+    assert curve != previous_curve[: len(curve)]
+    begins = [c for c in recorder.calls if c[0] == "begin"]
+    ends = [c for c in recorder.calls if c[0] == "end"]
+    assert len(ends) == clf.n_iter_ == len(curve)
+    # The start's validation loss: the best of the first model, before any iteration.
+    assert begins[0][1:] == ([], begins[0][2], 0)
+    start_loss = begins[0][2]
+    for k, (_, model_curve, best_loss, best_iteration) in enumerate(ends, start=1):
+        assert model_curve == curve[:k]
+        assert (best_loss, best_iteration) == _best_after(start_loss, curve[:k])
+    for k, (_, model_curve, best_loss, best_iteration) in enumerate(
+        begins[1:], start=1
+    ):
+        assert model_curve == curve[:k]
+        assert (best_loss, best_iteration) == _best_after(start_loss, curve[:k])
+    assert (ends[-1][2], ends[-1][3]) == (
+        clf.best_validation_loss_,
+        clf.best_iteration_,
+    )
+
+
+def test_models_of_a_refit_without_early_stopping_have_none_of_the_previous(data):
+    """A warm refit without early stopping after one with it: the iteration models
+    show no validation curve, as the fitted estimator will."""
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(
+        n_hidden=4, max_iter=4, warm_start=True, early_stopping=True, random_state=0
+    )
+    _fit_quietly(clf, X, y)
+    assert clf.validation_loss_curve_ is not None
+    recorder = EarlyStoppingRecorder()
+    _fit_quietly(clf.set_params(early_stopping=False).set_callbacks(recorder), X, y)
+    assert clf.validation_loss_curve_ is None
+    assert recorder.calls
+    assert all(call[1:] == (None, None, None) for call in recorder.calls)
+
+
 def test_pipeline_propagates_the_progress_bar(data, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     X, y = data

@@ -606,7 +606,8 @@ class ParameterLayout:
         return self._ends[-1]
 
     def unpack(self, theta, xp=None):
-        """Views ``(W1, b1, W2, b2)`` into ``theta`` (no copy), in its namespace."""
+        """Views ``(W1, b1, W2, b2)`` into ``theta`` in its namespace: no copy,
+        except of a NumPy ``theta`` that is not aligned to its item size."""
         end_W1, end_b1, end_W2, end_b2 = self._ends
         if tuple(theta.shape) != (end_b2,):
             raise ValueError(
@@ -614,6 +615,12 @@ class ParameterLayout:
             )
         shapes = ((self.n_hidden, self.n_features), (self.n_outputs, self.n_hidden))
         if _is_numpy(xp):
+            if not theta.flags.aligned:
+                # A theta unpickled from a Dask message can start at any byte.
+                # NumPy's SIMD loops skip unaligned arrays, and the scalar loops
+                # round differently in the last bit: a gradient of the same data
+                # would depend on where theta landed (seen on AVX-512).
+                theta = theta.copy()
             W1, W2 = (
                 theta[:end_W1].reshape(shapes[0]),
                 theta[end_b1:end_W2].reshape(shapes[1]),

@@ -157,6 +157,48 @@ def test_the_evaluation_gives_the_same_bits_on_any_number_of_workers(small_block
     assert np.array_equal(logits_1, logits_2)
 
 
+def _at_byte_offset(array, offset):
+    """A copy of ``array`` starting ``offset`` bytes past a 64-byte boundary."""
+    buffer = np.empty(array.nbytes + 128, dtype=np.uint8)
+    start = (-buffer.ctypes.data) % 64 + offset
+    moved = buffer[start : start + array.nbytes].view(array.dtype)
+    moved[...] = array
+    return moved
+
+
+@pytest.mark.parametrize("offset", [1, 4, 8, 40])
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_the_evaluation_gives_the_same_bits_wherever_theta_lies(offset, n_outputs):
+    """theta unpickled from a Dask message can start at any byte: the loss, the
+    gradient, the Hessian product and the logits must not depend on it (an
+    unaligned theta took NumPy's scalar loops, whose last bits differ; a Dask fit
+    then gave other weights on each run)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 30))
+    Y = (
+        np.eye(n_outputs)[rng.integers(0, n_outputs, 150)]
+        if n_outputs > 1
+        else (rng.integers(0, 2, (150, 1)).astype(float))
+    )
+    output = "softmax" if n_outputs > 1 else "sigmoid"
+    loss = TwoLayerLoss(network.ParameterLayout(30, 3, n_outputs), output)
+    theta = rng.normal(size=loss.layout.size)
+    v = rng.normal(size=loss.layout.size)
+    moved = _at_byte_offset(theta, offset)
+    assert moved.flags.aligned == (offset % 8 == 0)
+
+    def everything(t, direction):
+        value, gradient = loss.data_loss_gradient(t, X, Y)
+        product = loss.data_hessian_product(t, direction, X, Y)
+        return value, gradient, product, loss.logits(t, X)
+
+    expected = everything(theta, v)
+    got = everything(moved, _at_byte_offset(v, offset))
+    assert got[0] == expected[0]
+    for got_array, expected_array in zip(got[1:], expected[1:], strict=True):
+        assert np.array_equal(got_array, expected_array)
+
+
 # -- what runs beside ------------------------------------------------------------------
 def test_same_bits_while_another_fit_runs_in_another_thread(small_blocks):
     X, y = _data()

@@ -322,7 +322,11 @@ def test_sparse_input_is_never_densified():
     rows = np.arange(n)
     X = sparse.csr_matrix((rng.normal(size=n), (rows, rows)), shape=(n, n))
     y = rng.integers(0, 2, size=n)
-    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=2), X, y)
+    # A fixed start: from some of the global RNG's starts (which depend on the
+    # tests run before) L-BFGS-B met its tolerance within the two iterations on
+    # this flat problem, and _fit_quietly's warning did not come.
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, max_iter=2, random_state=0)
+    clf = _fit_quietly(clf, X, y)
     assert clf.W1_.shape == (2, n)
     assert clf.predict_proba(X[:5]).shape == (5, 2)
 

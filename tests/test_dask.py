@@ -8,6 +8,7 @@ problem does not amplify rounding along the L-BFGS path.
 """
 
 import asyncio
+import os
 import subprocess
 import sys
 import textwrap
@@ -353,7 +354,8 @@ def test_fit_leaves_the_users_persisted_arrays_alone(client, breast_cancer):
     clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0, max_iter=5)
     with pytest.warns(ConvergenceWarning, match="did not converge") as record:
         clf.fit(X_dask, y_dask)
-    assert record[0].filename == __file__  # points at the user's call, as in memory
+    if "MUTANT_UNDER_TEST" not in os.environ:  # mutmut adds trampoline frames
+        assert record[0].filename == __file__  # the user's call, as in memory
     # Twice, so that the second fit reuses keys the first fit persisted.
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         clf.fit(X_dask, y_dask)

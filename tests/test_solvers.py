@@ -464,3 +464,22 @@ def test_a_monitor_told_to_be_verbose_prints_its_line(capsys):
         )
     out = capsys.readouterr().out
     assert out.count("validation loss = ") == 2
+
+
+def test_trust_ncg_passes_on_scipys_reason_when_it_fails():
+    """A gradient of the wrong sign: the model predicts no decrease (scipy's
+    status 2) and the warning says so in scipy's words."""
+
+    def wrong_gradient(theta):
+        return float(theta @ theta), -2 * theta, lambda v: 2 * v
+
+    with pytest.warns(ConvergenceWarning) as caught:
+        result = minimize_trust_ncg(
+            wrong_gradient, np.array([1.0, 0.5]), max_iter=50, max_fun=10**4, tol=0
+        )
+    assert not result.converged
+    assert [str(w.message) for w in caught] == [
+        f"trust-ncg did not converge after {result.n_iter} iteration(s): trust-ncg "
+        "stopped: A bad approximation caused failure to predict improvement. "
+        "Increase max_iter / max_fun, or scale the input features."
+    ]

@@ -356,3 +356,21 @@ def test_labels_at_indices_on_a_device_stay_there_where_they_can(classes):
     else:
         assert isinstance(labels, np.ndarray)
     np.testing.assert_array_equal(labels, classes[index])
+
+
+def test_float32_weights_are_multiplied_in_float32():
+    """The class weight and the sample weight of a float32 fit are both float32
+    factors, multiplied in float32 (the weights' rounding is X's dtype's, not a
+    float64 product rounded to float32)."""
+    X = np.ones((6, 2), dtype=np.float32)
+    y = np.array([0, 1, 1, 0, 0, 1])
+    class_weight = {0: 1 / 3, 1: 3.0}
+    sample_weight = np.array([0.1, 0.2, 0.3, 0.7, 1.1, 1.3])  # float64
+    expected = np.array([class_weight[k] for k in y], dtype=np.float32)
+    expected *= sample_weight.astype(np.float32)
+    targets, _, weights = _targets.encode_targets_and_weights(
+        class_weight, X, y, sample_weight
+    )
+    np.testing.assert_array_equal(weights, expected)
+    _, weights = encode_validation_targets_and_weights(targets, X, y, sample_weight)
+    np.testing.assert_array_equal(weights, expected)

@@ -256,7 +256,7 @@ def minimize_lbfgs(
         elif result.status == 1:
             reason = f"the number of iterations reached max_iter={max_iter}"
         else:
-            reason = f"L-BFGS-B stopped: {result.message.rstrip('.')}"
+            reason = f"L-BFGS-B stopped: {result.message.rstrip(' .:')}"
         _warn_not_converged("L-BFGS-B", n_iter, reason)
     return _result_with_best_iterate(
         SolverResult(
@@ -536,7 +536,7 @@ def minimize_trust_ncg(
         if result.status == 1:
             reason = f"the number of iterations reached max_iter={max_iter}"
         else:
-            reason = f"trust-ncg stopped: {result.message.rstrip('.')}"
+            reason = f"trust-ncg stopped: {result.message.rstrip(' .:')}"
     elif reason == "max_fun":
         reason = (
             f"the number of evaluations and Hessian products reached max_fun={max_fun}"

@@ -1,5 +1,6 @@
 """The two solvers: the same optimum, the budgets, the cost accounting."""
 
+import re
 import warnings
 
 import numpy as np
@@ -483,3 +484,26 @@ def test_trust_ncg_passes_on_scipys_reason_when_it_fails():
         "stopped: A bad approximation caused failure to predict improvement. "
         "Increase max_iter / max_fun, or scale the input features."
     ]
+
+
+def test_lbfgs_passes_on_scipys_reason_when_its_line_search_fails():
+    """A gradient of the wrong sign: no step decreases the objective. scipy's
+    message ('ABNORMAL: ' in recent releases, 'ABNORMAL_TERMINATION_IN_LNSRCH' in
+    older ones)
+    is quoted without its trailing punctuation."""
+
+    def wrong_gradient(theta):
+        return float(theta @ theta), -2 * theta
+
+    with pytest.warns(ConvergenceWarning) as caught:
+        result = minimize_lbfgs(
+            wrong_gradient, np.array([1.0, 0.5]), max_iter=50, max_fun=10**4, tol=0
+        )
+    assert not result.converged
+    [message] = [str(w.message) for w in caught]
+    assert re.fullmatch(
+        r"L-BFGS-B did not converge after 0 iteration\(s\): L-BFGS-B stopped: "
+        r"ABNORMAL[A-Z_]*\. Increase max_iter / max_fun, or scale the input "
+        r"features\.",
+        message,
+    ), message

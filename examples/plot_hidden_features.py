@@ -64,6 +64,7 @@ for ax, points, title in (
     ax.set_xlabel("first component")
     ax.set_ylabel("second component")
 fig.colorbar(scatter, ax=axes, ticks=np.arange(10), label="digit")
+plt.show()
 
 # %%
 # The hidden layer as features for another model: a ``LogisticRegression`` on

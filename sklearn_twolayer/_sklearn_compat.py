@@ -17,6 +17,8 @@ this package's own rather than the ``sklearn-compat`` package's, which covers
 neither feature.
 """
 
+from functools import cache
+
 import sklearn
 from sklearn.utils._array_api import _is_numpy_namespace
 from sklearn.utils.fixes import parse_version
@@ -37,8 +39,16 @@ ARRAY_API_VERSION = "1.9"
 
 def sklearn_at_least(version):
     """Whether the installed scikit-learn is ``version`` or later."""
+    # Read at each call (tests set sklearn.__version__), compared once per pair:
+    # __sklearn_tags__ asks on every prediction, and parsing both versions was a
+    # fifth of a one-row predict_proba.
+    return _version_at_least(sklearn.__version__, version)
+
+
+@cache
+def _version_at_least(installed, version):
     # "1.9.dev0" or "1.9.0rc1" has the 1.9 API.
-    installed = parse_version(parse_version(sklearn.__version__).base_version)
+    installed = parse_version(parse_version(installed).base_version)
     return installed >= parse_version(version)
 
 

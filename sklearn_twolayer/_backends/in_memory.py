@@ -70,12 +70,40 @@ def prediction_input(estimator, X, method):
     ``check_same_namespace``, first). The prediction methods' decorator has
     already checked that the estimator is fitted, so it is not checked twice here.
     """
+    if _is_valid_as_it_is(estimator, X):
+        return X
     check_same_namespace(X, estimator, attribute="W1_", method=method)
     X = validate_data(
         estimator, X, reset=False, accept_sparse=ACCEPTED_SPARSE, dtype=FLOAT_DTYPES
     )
     check_magnitude(X)
     return X
+
+
+def _is_valid_as_it_is(estimator, X):
+    """Whether ``validate_data`` and :func:`check_magnitude` would accept ``X`` as it
+    is, found with the two reductions the magnitude check makes anyway.
+
+    The common case of a prediction, a float NumPy matrix of the fitted width, for
+    an estimator fitted on NumPy rows without feature names: scikit-learn's
+    validation of it (feature-name and dataframe checks) is most of a one-row
+    ``predict_proba``. Anything else (other types, dtypes or widths, no rows,
+    feature names, a device fit, NaN, inf or too large entries) returns False, and
+    the full validation accepts, converts, warns or raises as it does for all input.
+    """
+    if not (
+        type(X) is np.ndarray
+        and X.ndim == 2
+        and X.dtype in FLOAT_DTYPES
+        and X.shape[0] > 0
+        and X.shape[1] == estimator.n_features_in_
+        and type(estimator.W1_) is np.ndarray
+        and not hasattr(estimator, "feature_names_in_")
+    ):
+        return False
+    largest = max(float(X.max()), -float(X.min()))
+    # False for NaN too: NaN compares false with everything.
+    return largest <= np.sqrt(np.finfo(X.dtype).max)
 
 
 def map_rows(function, X, *, dtype, shape):

@@ -129,18 +129,27 @@ def sigmoid(z, out=None, xp=None):
     return xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def _sigmoid_of_negated_(z):
-    """σ(a) = 1 / (1 + exp(z)) in place, from ``z = −a`` (NumPy).
+def _sigmoid_of_negated_(z, xp=None):
+    """σ(a) = 1 / (1 + exp(z)) from ``z = −a``, in place where the namespace allows.
 
     ``exp(z)`` may overflow to ``inf``, which gives exactly σ = 1 / inf = 0, so the
     overflow is not a warning here. NumPy evaluates ``exp`` in SIMD on AVX2 and
     AVX-512 machines, in float32 and float64; its float64 ``tanh`` only on AVX-512
-    (benchmarks/README.md has the measurements that chose this form).
+    (benchmarks/README.md has the measurements that chose this form). Other
+    namespaces have no ``out=``: ``exp`` makes the one new array, and the rest is
+    in place (``**= -1`` rather than ``1.0 / z``, which costs torch a block-sized
+    array and two passes: a reciprocal, then a product with 1).
     """
-    with np.errstate(over="ignore"):
-        np.exp(z, out=z)
+    if _is_numpy(xp):
+        with np.errstate(over="ignore"):
+            np.exp(z, out=z)
+        z += 1.0
+        return np.reciprocal(z, out=z)
+    with np.errstate(over="ignore"):  # array-api-strict computes with NumPy
+        z = xp.exp(z)
     z += 1.0
-    return np.reciprocal(z, out=z)
+    z **= -1.0
+    return z
 
 
 def hidden_sigmoid_(z, xp=None):
@@ -164,10 +173,7 @@ def hidden_sigmoid_(z, xp=None):
     """
     if _is_numpy(xp):
         return _sigmoid_of_negated_(np.negative(z, out=z))
-    with np.errstate(over="ignore"):  # array-api-strict computes with NumPy
-        z = xp.exp(-z)
-    z += 1.0
-    return 1.0 / z
+    return _sigmoid_of_negated_(-z, xp)
 
 
 def log_sigmoid(z, xp=None):
@@ -246,12 +252,16 @@ def preactivation(X, W1, b1, xp=None, out=None):
 
 def hidden_layer(X, W1, b1, xp=None, out=None):
     """h1 = σ(b1 + W1 x) for every row of X (the document's ``h1``)."""
-    if not _is_numpy(xp):
-        return hidden_sigmoid_(preactivation(X, W1, b1, xp), xp)
-    # NumPy: −a1 = −b1 − W1 x in one pass, then σ from it (no separate negation).
-    negated = _matmul(X, W1.T, out)
-    np.subtract(-b1, negated, out=negated)
-    return _sigmoid_of_negated_(negated)
+    # −a1 = −b1 − W1 x with no pass of its own to negate, then σ from it.
+    if _is_numpy(xp):
+        negated = _matmul(X, W1.T, out)
+        np.subtract(-b1, negated, out=negated)
+    else:
+        # No out= here: the product with −W1 (exactly −(W1 x), bit for bit) is the
+        # one new array, and b1 is subtracted in place.
+        negated = X @ (-W1).T
+        negated -= b1
+    return _sigmoid_of_negated_(negated, xp)
 
 
 def output_logits(H1, W2, b2, out=None):

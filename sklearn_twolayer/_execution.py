@@ -16,7 +16,8 @@ Rows in this process (NumPy arrays, SciPy CSR/CSC matrices)
 
 Rows on an array-API device (torch, CuPy, array-api-strict)
     :func:`device_row_blocks` cuts them into blocks sized for the device (an
-    accelerator gets large ones) and :class:`DeviceSum` adds the blocks' sums in
+    accelerator gets large ones; a CPU computing each operation on one thread the
+    in-process blocks) and :class:`DeviceSum` adds the blocks' sums in
     float64, or in compensated float32 on a device without float64.
 """
 
@@ -34,9 +35,11 @@ __all__ = [
     "DeviceSum",
     "blas_single_threaded",
     "block_groups",
+    "device_block_bytes",
     "device_row_blocks",
     "evaluate_groups",
     "for_each_row_block",
+    "operation_threads",
     "row_blocks",
     "rows_of",
     "sum_over_row_blocks",
@@ -333,12 +336,16 @@ def for_each_row_block(kernel, X, *, n_hidden, dtype, new_scratch):
 
 
 # -- blocks of rows on an array-API device -------------------------------------------
-# Bytes of one (rows, n_hidden) scratch array. On torch's CPU device each operation
-# is a parallel region whose start costs far more than NumPy's loops: cache-sized
-# blocks (the NumPy backend's 512 KiB) made an evaluation 9x slower than 16 MiB
-# ones on the 2-core development machine, and larger blocks gained little more
-# (benchmarks/README.md). An accelerator gets blocks large enough to fill it,
-# bounded so that an evaluation's few scratch arrays fit next to X.
+# Bytes of one (rows, n_hidden) scratch array on a CPU device whose library runs
+# each operation on several threads (torch's intra-op threads): every operation is
+# then a parallel region whose start costs far more than NumPy's loops, and
+# cache-sized blocks made an evaluation 9x slower than 16 MiB ones on the 2-core
+# development machine. On one thread there is no region to start, and the blocks
+# are the in-process ones (BLOCK_BYTES): 16 MiB blocks stream every element-wise
+# pass through main memory and made a one-thread evaluation 2.8x NumPy's, against
+# 1.4x with 512 KiB (benchmarks/README.md). An accelerator gets blocks large
+# enough to fill it, bounded so that an evaluation's few scratch arrays fit next
+# to X.
 CPU_BLOCK_BYTES = 1 << 24
 ACCELERATOR_BLOCK_BYTES = 1 << 28
 
@@ -355,10 +362,29 @@ def is_cpu(device):
     return not hasattr(device, "id")  # CuPy's devices have an id
 
 
+def operation_threads(device):
+    """How many threads one element-wise operation runs on, on a CPU ``device``.
+
+    torch's intra-op threads (``torch.set_num_threads``) for its CPU device; 1 for
+    array-api-strict, which computes with NumPy's single-threaded loops.
+    """
+    if getattr(device, "type", None) == "cpu":  # only torch's devices have a type
+        import torch  # imported already: the device is torch's
+
+        return torch.get_num_threads()
+    return 1
+
+
+def device_block_bytes(device):
+    """The bytes of one ``(rows, n_hidden)`` array of a block on ``device``."""
+    if not is_cpu(device):
+        return ACCELERATOR_BLOCK_BYTES
+    return BLOCK_BYTES if operation_threads(device) == 1 else CPU_BLOCK_BYTES
+
+
 def device_row_blocks(n_samples, row_bytes, device):
     """Slices cutting n_samples rows into blocks of at most the device's budget."""
-    budget = CPU_BLOCK_BYTES if is_cpu(device) else ACCELERATOR_BLOCK_BYTES
-    rows = max(1, budget // max(1, row_bytes))
+    rows = max(1, device_block_bytes(device) // max(1, row_bytes))
     return [
         slice(start, min(start + rows, n_samples))
         for start in range(0, n_samples, rows)

@@ -86,7 +86,9 @@ def device_rows(loss, X, Y, weights, namespace, device):
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of 16 float64 rows (32 float32): every evaluation adds up blocks."""
-    monkeypatch.setattr(_execution, "CPU_BLOCK_BYTES", N_HIDDEN * 8 * 16)
+    monkeypatch.setattr(
+        _execution, "device_block_bytes", lambda device: N_HIDDEN * 8 * 16
+    )
 
 
 def tolerances(dtype):
@@ -144,7 +146,7 @@ def test_float32_device_without_float64_compensates_its_sums(monkeypatch):
     (about 0.7) is below half a float32 unit of the running sum (8 at 1e8): added
     plainly in float32 they would all be lost.
     """
-    monkeypatch.setattr(_execution, "CPU_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_execution, "device_block_bytes", lambda device: 1)
     rng = np.random.default_rng(5)
     X = rng.normal(size=(3000, 3)).astype(np.float32)
     Y = rng.integers(0, 2, size=(3000, 1)).astype(np.float32)
@@ -302,8 +304,10 @@ def test_logits_move_theta_only(monkeypatch):
     )
 
 
-def test_accelerators_get_large_blocks():
-    """CPU devices get cache-sized blocks; CUDA/MPS/CuPy devices large ones."""
+@pytest.mark.parametrize("torch_threads", [1, 2])
+def test_accelerators_get_large_blocks(torch_threads):
+    """CPU devices computing on one thread get the in-process cache-sized blocks,
+    torch's CPU on several threads large ones, CUDA/MPS/CuPy devices larger ones."""
     assert _execution.is_cpu(torch.device("cpu"))
     assert not _execution.is_cpu(torch.device("cuda"))
     assert _execution.is_cpu(strict.Device("device1"))
@@ -314,9 +318,25 @@ def test_accelerators_get_large_blocks():
     assert not _execution.is_cpu(CupyDevice())
     row_bytes = 256 * 4
     n_rows = 10**6
-    cpu_blocks = _execution.device_row_blocks(n_rows, row_bytes, torch.device("cpu"))
+    previous = torch.get_num_threads()
+    torch.set_num_threads(torch_threads)
+    try:
+        assert _execution.operation_threads(torch.device("cpu")) == torch_threads
+        cpu_blocks = _execution.device_row_blocks(
+            n_rows, row_bytes, torch.device("cpu")
+        )
+    finally:
+        torch.set_num_threads(previous)
     gpu_blocks = _execution.device_row_blocks(n_rows, row_bytes, torch.device("cuda"))
-    assert cpu_blocks[0].stop == _execution.CPU_BLOCK_BYTES // row_bytes
+    strict_blocks = _execution.device_row_blocks(
+        n_rows, row_bytes, strict.Device("device1")
+    )
+    torch_cpu_bytes = (
+        _execution.BLOCK_BYTES if torch_threads == 1 else _execution.CPU_BLOCK_BYTES
+    )
+    assert cpu_blocks[0].stop == torch_cpu_bytes // row_bytes
+    assert strict_blocks[0].stop == _execution.BLOCK_BYTES // row_bytes
+    assert _execution.operation_threads(strict.Device("device1")) == 1
     assert len(gpu_blocks) == -(-n_rows // (_execution.ACCELERATOR_BLOCK_BYTES // 1024))
     assert _execution.device_row_blocks(0, row_bytes, "cpu") == [slice(0, 0)]
 

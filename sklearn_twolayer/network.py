@@ -716,10 +716,12 @@ class TwoLayerLoss:
             theta = move_to(theta.astype(host_dtype, copy=False), xp=xp, device=device)
         return xp, device, self.layout.unpack(theta, xp)
 
-    def _device_blocks(self, X, device, itemsize):
-        return _execution.device_row_blocks(
-            X.shape[0], self.layout.n_hidden * itemsize, device
-        )
+    def _device_blocks(self, X, xp, device, per_hidden_unit=1):
+        """Blocks of the rows of X on its device: per row, a block's scratch holds
+        ``n_hidden * per_hidden_unit`` numbers of X's dtype."""
+        itemsize = 4 if X.dtype == xp.float32 else 8
+        row_bytes = self.layout.n_hidden * per_hidden_unit * itemsize
+        return _execution.device_row_blocks(X.shape[0], row_bytes, device)
 
     # -- forward pass ------------------------------------------------------------
     def hidden(self, theta, X):
@@ -733,8 +735,7 @@ class TwoLayerLoss:
         """
         xp, device, (W1, b1, _, _) = self._weights(theta, X)
         if xp is not np:
-            itemsize = 4 if X.dtype == xp.float32 else 8
-            blocks = self._device_blocks(X, device, itemsize)
+            blocks = self._device_blocks(X, xp, device)
             return xp.concat([hidden_layer(X[b, :], W1, b1, xp) for b in blocks])
         n_hidden = self.layout.n_hidden
         H1 = np.empty((X.shape[0], n_hidden), dtype=theta.dtype)
@@ -767,8 +768,7 @@ class TwoLayerLoss:
         xp, device, weights = self._weights(theta, X)
         W1, b1, W2, b2 = weights
         if xp is not np:
-            itemsize = 4 if X.dtype == xp.float32 else 8
-            blocks = self._device_blocks(X, device, itemsize)
+            blocks = self._device_blocks(X, xp, device)
             return xp.concat(
                 [
                     output_logits(hidden_layer(X[b, :], W1, b1, xp), W2, b2)
@@ -866,8 +866,7 @@ class TwoLayerLoss:
         xp, device, weights = self._weights(theta, X)
         layout = self.layout
         if xp is not np:
-            itemsize = 4 if X.dtype == xp.float32 else 8
-            blocks = self._device_blocks(X, device, itemsize * layout.n_features)
+            blocks = self._device_blocks(X, xp, device, layout.n_features)
             parts = [
                 input_gradient_block(layout, self.output, weights, X[b, :], proba, xp)
                 for b in blocks

@@ -452,3 +452,81 @@ def test_the_kernels_are_the_same_in_every_namespace(
             atol=atol * 10 * scale,
             err_msg=key,
         )
+
+
+@pytest.mark.parametrize(("namespace", "device", "dtype"), DEVICES, ids=IDS)
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+def test_predictions_over_device_blocks_are_numpys(
+    namespace, device, dtype, target, small_blocks, monkeypatch
+):
+    """What the prediction methods compute from rows on a device, cut into blocks
+    of 16 rows, equals NumPy's: h1, the logits, the outputs and their logarithm,
+    both input gradients; each in X's namespace, dtype and device."""
+    loss, X, _, _, theta, _ = problem(target, dtype, seed=12)
+    cut = _recording_device_blocks(monkeypatch)
+    with config_context(array_api_dispatch=True):
+        X_device = on_device(X, namespace, device)
+        A2 = loss.logits(theta, X_device)
+        results = {
+            "hidden": loss.hidden(theta, X_device),
+            "logits": A2,
+            "proba": loss.output_proba(A2),
+            "log_proba": loss.log_output_proba(A2),
+            "logit_gradient": loss.input_gradient(theta, X_device, "logit"),
+            "proba_gradient": loss.input_gradient(theta, X_device, "proba"),
+        }
+        assert all(len(blocks) > 1 for blocks in cut)
+        for key, result in results.items():
+            assert result.device == X_device.device, key
+            assert result.dtype == X_device.dtype, key
+        results = {key: array_api._to_host(value) for key, value in results.items()}
+    theta_in_dtype = theta.astype(dtype)
+    A2 = loss.logits(theta_in_dtype, X)
+    expected = {
+        "hidden": loss.hidden(theta_in_dtype, X),
+        "logits": A2,
+        "proba": loss.output_proba(A2),
+        "log_proba": loss.log_output_proba(A2),
+        "logit_gradient": loss.input_gradient(theta_in_dtype, X, "logit"),
+        "proba_gradient": loss.input_gradient(theta_in_dtype, X, "proba"),
+    }
+    rtol, atol = tolerances(dtype)
+    for key, result in results.items():
+        scale = max(1.0, float(np.abs(expected[key]).max()))
+        np.testing.assert_allclose(
+            result, expected[key], rtol=rtol * 10, atol=atol * 10 * scale, err_msg=key
+        )
+
+
+def _recording_device_blocks(monkeypatch, row_bytes=None):
+    """Record the blocks ``device_row_blocks`` cuts (and each call's row bytes)."""
+    cut, cut_rows = [], _execution.device_row_blocks
+
+    def recording(n_samples, bytes_per_row, device):
+        if row_bytes is not None:
+            row_bytes.append(bytes_per_row)
+        cut.append(cut_rows(n_samples, bytes_per_row, device))
+        return cut[-1]
+
+    monkeypatch.setattr(_execution, "device_row_blocks", recording)
+    return cut
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_device_prediction_blocks_are_sized_by_what_a_row_holds(dtype, monkeypatch):
+    """A row of h1 or of the logits' pass holds n_hidden numbers of X's dtype; a
+    row of the input gradient n_hidden · n_features (its slope through W1)."""
+    loss, X, _, _, theta, _ = problem("multiclass", dtype, seed=13)
+    row_bytes = []
+    _recording_device_blocks(monkeypatch, row_bytes)
+    itemsize = np.dtype(dtype).itemsize
+    with config_context(array_api_dispatch=True):
+        X_device = on_device(X, "torch", "cpu")
+        loss.hidden(theta, X_device)
+        loss.logits(theta, X_device)
+        loss.input_gradient(theta, X_device, "proba")
+    assert row_bytes == [
+        N_HIDDEN * itemsize,
+        N_HIDDEN * itemsize,
+        N_HIDDEN * N_FEATURES * itemsize,
+    ]

@@ -383,7 +383,8 @@ def test_a_failing_worker_stops_the_others_and_raises(monkeypatch):
 @pytest.mark.parametrize("output, n_outputs", [("sigmoid", 1), ("softmax", 3)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_scratch_memory_is_a_few_blocks_however_many_rows(output, n_outputs, dtype):
-    """An evaluation holds two (rows, n_hidden) scratch blocks, not (n, n_hidden).
+    """An evaluation holds two (rows, n_hidden) scratch blocks, not (n, n_hidden);
+    the held-out loss one.
 
     Each scratch block is _BLOCK_BYTES in the dtype of the data. Beyond them an
     evaluation allocates a few (rows, n_outputs) arrays (a2, h2 − y, the per-row
@@ -415,7 +416,10 @@ def test_scratch_memory_is_a_few_blocks_however_many_rows(output, n_outputs, dty
             lambda: loss.data_loss_gradient(theta, X, Y)
         )
         logits_peak = reference.traced_peak(lambda: loss.logits(theta, X))
+        held_out_peak = reference.traced_peak(lambda: loss.data_loss(theta, X, Y))
     assert gradient_peak <= 2 * _execution.BLOCK_BYTES + small
+    # Early stopping's held-out loss needs h1 alone: one block, reused.
+    assert held_out_peak <= _execution.BLOCK_BYTES + small
     assert logits_peak <= A2_bytes + _execution.BLOCK_BYTES + small
     # What an evaluation holding full (n_samples, n_hidden) arrays would need:
     assert n_samples * n_hidden * itemsize > 16 * _execution.BLOCK_BYTES

@@ -384,7 +384,7 @@ def device_block_bytes(device):
 
 def device_row_blocks(n_samples, row_bytes, device):
     """Slices cutting n_samples rows into blocks of at most the device's budget."""
-    rows = max(1, device_block_bytes(device) // max(1, row_bytes))
+    rows = max(1, device_block_bytes(device) // row_bytes)
     return [
         slice(start, min(start + rows, n_samples))
         for start in range(0, n_samples, rows)

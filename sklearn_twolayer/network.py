@@ -243,7 +243,7 @@ def _sum_in_float64(values, xp):
 
 
 # -- the forward pass ------------------------------------------------------------------
-def preactivation(X, W1, b1, xp=None, out=None):
+def preactivation(X, W1, b1, out=None):
     """a1 = b1 + W1 x for every row of X (into ``out``, NumPy's scratch, if given)."""
     A1 = _matmul(X, W1.T, out)
     A1 += b1
@@ -477,7 +477,7 @@ def hessian_product_block(
     slope *= H1  # h1(1 − h1), never divided by
 
     # Forward R-pass.
-    RH1 = preactivation(X, V1, c1, xp, out=RH1)  # R{a1} = V1 x + c1
+    RH1 = preactivation(X, V1, c1, out=RH1)  # R{a1} = V1 x + c1
     RH1 *= slope  # R{h1} = h1(1 − h1) ⊙ R{a1}
     RA2 = H1 @ V2.T  # R{a2} = V2 h1 + W2 R{h1} + c2
     RA2 += RH1 @ W2.T
@@ -531,7 +531,7 @@ def input_gradient_block(
     W1, b1, W2, b2 = weights
     numpy = xp is np
     A1_out, h1_out = (None, None) if scratch is None else scratch.take(X.shape[0])[0]
-    A1 = preactivation(X, W1, b1, xp, out=A1_out)
+    A1 = preactivation(X, W1, b1, out=A1_out)
     h1 = sigmoid(A1, out=h1_out, xp=xp)  # h1 = σ(a1)
     if proba:
         A2 = output_logits(h1, W2, b2)  # a2 = b2 + W2 h1
@@ -539,13 +539,12 @@ def input_gradient_block(
     # where a unit saturates (1 − h1 would cancel).
     slope = sigmoid(np.negative(A1, out=A1), out=A1) if numpy else sigmoid(-A1, xp=xp)
     slope *= h1
-    scaled = h1 if numpy else None  # h1's array is free once slope holds it
     columns = []
     for k in range(layout.n_outputs):
         # ∂a2_k/∂x = (h1(1 − h1) ⊙ W2[k]) W1, one row per sample.
-        if numpy:
-            np.multiply(slope, W2[k], out=scaled)
-            np.matmul(scaled, W1, out=out[:, k, :])
+        if numpy:  # into h1's array, free once slope holds h1
+            np.multiply(slope, W2[k], out=h1)
+            np.matmul(h1, W1, out=out[:, k, :])
         else:
             columns.append((slope * W2[k, :]) @ W1)
     G = out if numpy else xp.stack(columns, axis=1)
@@ -564,7 +563,7 @@ def _through_output(A2, G, output, xp):
         return G
     # Softmax: ∂h2_k/∂x = h2_k (∂a2_k/∂x − Σ_l h2_l ∂a2_l/∂x), as a batched
     # product (rows × 1 × outputs) @ (rows × outputs × features).
-    H2 = output_proba(A2, output, xp)
+    H2 = xp.exp(log_softmax(A2, xp))
     G -= xp.matmul(xp.expand_dims(H2, axis=1), G)
     G *= xp.expand_dims(H2, axis=2)
     return G

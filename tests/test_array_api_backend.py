@@ -9,8 +9,11 @@ device per evaluation. array-api-strict's devices stand in for accelerators: its
 (as Apple's MPS).
 """
 
+import warnings
+
 import numpy as np
 import pytest
+from scipy import special
 
 from sklearn_twolayer._sklearn_compat import ARRAY_API_VERSION
 
@@ -165,6 +168,40 @@ def test_float32_device_without_float64_compensates_its_sums(monkeypatch):
     for term in per_row:
         plain = np.float32(plain + term)
     assert abs(value - exact) < 1e-6 * exact < abs(float(plain) - exact)
+    # Tighter: the compensation holds what the float32 total lost, and the host
+    # takes it off in float64, so what is left is a float32 rounding of each row's
+    # term (about 1e-3 here), not a rounding of the total (32 at 3.4e8).
+    row_roundings = per_row.size * np.finfo(np.float32).eps * np.abs(per_row[1:]).max()
+    assert abs(value - exact) < row_roundings < np.spacing(np.float32(exact))
+
+
+@pytest.mark.parametrize(
+    ("namespace", "device"), [("array_api_strict", "device1"), ("torch", "cpu")]
+)
+def test_float32_sums_on_a_device_with_float64_are_added_in_float64(
+    namespace, device, monkeypatch
+):
+    """The blocks' float32 sums are added in float64 where the device has it: the
+    rows after a weight of 1e8 count, as in a float64 sum of the same terms."""
+    monkeypatch.setattr(_execution, "device_block_bytes", lambda device: 1)
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(1000, 3)).astype(np.float32)
+    Y = rng.integers(0, 2, size=(1000, 1)).astype(np.float32)
+    weights = np.ones(1000, dtype=np.float32)
+    weights[0] = 1e8
+    loss = TwoLayerLoss(ParameterLayout(3, 4, 1), "sigmoid")
+    theta = rng.normal(size=loss.layout.size)
+    with config_context(array_api_dispatch=True):
+        rows = device_rows(loss, X, Y, weights, namespace, device)
+        assert len(rows._blocks) == 1000
+        value = rows.data_loss(theta)
+        # The same device terms: the heavy row alone, then the 999 others.
+        heavy = rows.take(np.arange(1)).data_loss(theta)
+        rest = rows.take(np.arange(1, 1000)).data_loss(theta)
+    # A float64 running sum loses a float64 rounding per block, far less than the
+    # rest (about 600); a float32 one loses whole rows (its unit is 2 at 2.9e7).
+    float64_roundings = 1000 * np.finfo(np.float64).eps * value
+    assert abs(value - (heavy + rest)) < float64_roundings < 1e-3 * rest
 
 
 @pytest.mark.parametrize(("namespace", "device", "dtype"), DEVICES, ids=IDS)
@@ -365,6 +402,12 @@ def test_probability_functions_from_logits(namespace):
     np.testing.assert_allclose(results["sigmoid"], sigmoid(z), rtol=1e-15)
     np.testing.assert_allclose(results["log_sigmoid"], log_sigmoid(z), rtol=1e-15)
     np.testing.assert_allclose(results["log_softmax"], log_softmax, rtol=1e-15)
+    np.testing.assert_array_equal(network.log_softmax(z), log_softmax)  # NumPy's
+    with config_context(array_api_dispatch=True), warnings.catch_warnings():
+        warnings.simplefilter("error")  # exp(800) overflows to inf: σ is 0
+        hidden = network.hidden_sigmoid_(z_device, xp)
+        hidden = array_api._to_host(hidden)
+    np.testing.assert_allclose(hidden, sigmoid(z), rtol=0, atol=4e-16)
     np.testing.assert_allclose(results["softmax"], np.exp(log_softmax), rtol=1e-15)
 
 
@@ -482,11 +525,15 @@ def test_predictions_over_device_blocks_are_numpys(
         results = {key: array_api._to_host(value) for key, value in results.items()}
     theta_in_dtype = theta.astype(dtype)
     A2 = loss.logits(theta_in_dtype, X)
+    # The outputs from SciPy's functions, not the network's own.
+    sigmoid_outputs = loss.output == "sigmoid"
     expected = {
         "hidden": loss.hidden(theta_in_dtype, X),
         "logits": A2,
-        "proba": loss.output_proba(A2),
-        "log_proba": loss.log_output_proba(A2),
+        "proba": special.expit(A2) if sigmoid_outputs else special.softmax(A2, 1),
+        "log_proba": (
+            special.log_expit(A2) if sigmoid_outputs else special.log_softmax(A2, 1)
+        ),
         "logit_gradient": loss.input_gradient(theta_in_dtype, X, "logit"),
         "proba_gradient": loss.input_gradient(theta_in_dtype, X, "proba"),
     }

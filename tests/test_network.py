@@ -213,9 +213,19 @@ def test_saturated_correct_output_has_zero_gradient_not_nan():
     assert np.all(gradient == 0.0)
 
 
+def test_hidden_sigmoid_works_in_place_and_saturates_without_warnings():
+    z = np.array([-1e4, -800.0, 0.0, 800.0, 1e4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # exp(800) overflows to inf: σ is 0
+        h = hidden_sigmoid_(z)
+    assert h is z
+    np.testing.assert_array_equal(h, [0.0, 0.0, 0.5, 1.0, 1.0])
+
+
 def test_hidden_sigmoid_matches_expit_in_absolute_terms():
     z = np.linspace(-50, 50, 1001)
-    # tanh and the final + 0.5 each round once: at most 2 ulp of 1.0 in absolute terms.
+    # exp, + 1 and the reciprocal each round once: at most 2 ulp of 1.0 in
+    # absolute terms.
     assert_allclose(
         hidden_sigmoid_(z.copy()), reference.sigma(z), rtol=0, atol=2 * 2.3e-16
     )

@@ -338,15 +338,16 @@ def for_each_row_block(kernel, X, *, n_hidden, dtype, new_scratch):
 # -- blocks of rows on an array-API device -------------------------------------------
 # Bytes of one (rows, n_hidden) scratch array on a CPU device whose library runs
 # each operation on several threads (torch's intra-op threads): every operation is
-# then a parallel region whose start costs far more than NumPy's loops, and
-# cache-sized blocks made an evaluation 9x slower than 16 MiB ones on the 2-core
-# development machine. On one thread there is no region to start, and the blocks
-# are the in-process ones (BLOCK_BYTES): 16 MiB blocks stream every element-wise
-# pass through main memory and made a one-thread evaluation 2.8x NumPy's, against
-# 1.4x with 512 KiB (benchmarks/README.md). An accelerator gets blocks large
-# enough to fill it, bounded so that an evaluation's few scratch arrays fit next
-# to X.
-CPU_BLOCK_BYTES = 1 << 24
+# then a parallel region, whose start costs more than NumPy's loops, so the blocks
+# are larger than the in-process ones; too large, and every element-wise pass
+# streams through main memory. torch CPU evaluation / NumPy's at 2 threads on the
+# 2-core development machine, quiet (2026-12-03): 512 KiB blocks 1.76, 1 MiB 1.44,
+# 4 MiB 1.33, 16 MiB 1.98 (under load, 16 MiB had been the better choice). On one
+# thread there is no region to start, and the blocks are the in-process ones
+# (BLOCK_BYTES): 16 MiB made a one-thread evaluation 2.1x NumPy's, 512 KiB 1.5x
+# (benchmarks/README.md). An accelerator gets blocks large enough to fill it,
+# bounded so that an evaluation's few scratch arrays fit next to X.
+CPU_BLOCK_BYTES = 1 << 22
 ACCELERATOR_BLOCK_BYTES = 1 << 28
 
 

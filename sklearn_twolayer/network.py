@@ -729,82 +729,70 @@ class TwoLayerLoss:
         """h1 = σ(b1 + W1 x) for every row of X (the document's ``h1``, eq. 1.1).
 
         Returns an ``(n_samples, n_hidden)`` array in the dtype of ``theta`` (of X
-        on a device), in X's namespace. Run as :meth:`logits` runs: one block of
-        rows computed directly, more blocks on the evaluation's workers, BLAS
-        single-threaded either way (except for products too small for any BLAS to
-        split), so a row's ``h1`` has the same bits whatever the threads.
+        on a device), in X's namespace, computed as :meth:`_forward_rows` runs.
         """
-        xp, device, (W1, b1, _, _) = self._weights(theta, X)
-        if xp is not np:
-            blocks = self._device_blocks(X, xp, device)
-            return xp.concat([hidden_layer(X[b, :], W1, b1, xp) for b in blocks])
-        n_hidden = self.layout.n_hidden
-        H1 = np.empty((X.shape[0], n_hidden), dtype=theta.dtype)
-        if X.shape[0] * n_hidden * theta.dtype.itemsize <= _execution.BLOCK_BYTES:
-            tiny = X.shape[0] * n_hidden * self.layout.n_features
-            if tiny <= _execution.TINY_PRODUCT:
-                return hidden_layer(X, W1, b1, np, H1)
-            with _execution.blas_single_threaded():
-                return hidden_layer(X, W1, b1, np, H1)
 
-        def block_hidden(block, X_block, _):
-            hidden_layer(X_block, W1, b1, np, H1[block])
+        def rows_hidden(X, weights, xp, H1, out):
+            W1, b1, _, _ = weights
+            return hidden_layer(X, W1, b1, xp, out)
 
-        # Each row's h1 comes from its own block alone: nothing to combine.
-        _execution.for_each_row_block(
-            block_hidden,
-            X,
-            n_hidden=n_hidden,
-            dtype=theta.dtype,
-            new_scratch=lambda rows: None,
-        )
-        return H1
+        return self._forward_rows(theta, X, self.layout.n_hidden, rows_hidden)
 
     def logits(self, theta, X):
         """Output logits a2 = b2 + W2 h1, shape ``(n_samples, n_outputs)``.
 
-        Computed block of rows by block of rows, so h1 is never held for all rows;
-        in X's namespace and on its device.
+        Computed block of rows by block of rows (:meth:`_forward_rows`), so h1 is
+        never held for all rows; in X's namespace and on its device.
+        """
+
+        def rows_logits(X, weights, xp, H1, out):
+            W1, b1, W2, b2 = weights
+            return output_logits(hidden_layer(X, W1, b1, xp, H1), W2, b2, out=out)
+
+        return self._forward_rows(theta, X, self.layout.n_outputs, rows_logits)
+
+    def _forward_rows(self, theta, X, width, rows_function):
+        """``rows_function(rows, weights, xp, H1, out)`` for every row of X.
+
+        ``width`` numbers per row, in the dtype of ``theta`` (of X on a device). On a
+        device: block by block in X's namespace (``H1`` and ``out`` None). In this
+        process: one block computed directly, without the workers and scratch arrays
+        that would cost more than the arithmetic (a prediction's latency); more
+        blocks on the evaluation's workers, each with its own ``(rows, n_hidden)``
+        scratch ``H1``, writing into ``out``, its rows of the result. BLAS
+        single-threaded either way, as in every evaluation, so a row's result has the
+        same bits whatever the threads; except for products too small for any BLAS
+        to split across threads.
         """
         xp, device, weights = self._weights(theta, X)
-        W1, b1, W2, b2 = weights
         if xp is not np:
             blocks = self._device_blocks(X, xp, device)
             return xp.concat(
-                [
-                    output_logits(hidden_layer(X[b, :], W1, b1, xp), W2, b2)
-                    for b in blocks
-                ]
+                [rows_function(X[b, :], weights, xp, None, None) for b in blocks]
             )
-        n_hidden = self.layout.n_hidden
-        if X.shape[0] * n_hidden * theta.dtype.itemsize <= _execution.BLOCK_BYTES:
-            # One block (a few rows: a prediction's latency): the block's own
-            # computation, without the workers and scratch arrays that would cost
-            # more than the arithmetic. BLAS single-threaded, as in every
-            # evaluation, for the same bits whatever the threads; except for
-            # products too small for any BLAS to split across threads.
+        n_hidden, dtype = self.layout.n_hidden, theta.dtype
+        result = np.empty((X.shape[0], width), dtype=dtype)
+        if X.shape[0] * n_hidden * dtype.itemsize <= _execution.BLOCK_BYTES:
+            H1 = np.empty((X.shape[0], n_hidden), dtype=dtype)
             widest = max(self.layout.n_features, self.layout.n_outputs)
-            tiny = X.shape[0] * n_hidden * widest <= _execution.TINY_PRODUCT
-            H1 = np.empty((X.shape[0], n_hidden), dtype=theta.dtype)
-            if tiny:
-                return output_logits(hidden_layer(X, W1, b1, np, H1), W2, b2)
+            if X.shape[0] * n_hidden * widest <= _execution.TINY_PRODUCT:
+                return rows_function(X, weights, np, H1, result)
             with _execution.blas_single_threaded():
-                return output_logits(hidden_layer(X, W1, b1, np, H1), W2, b2)
-        A2 = np.empty((X.shape[0], self.layout.n_outputs), dtype=theta.dtype)
+                return rows_function(X, weights, np, H1, result)
 
-        def block_logits(block, X_block, H1):
-            H1 = hidden_layer(X_block, W1, b1, np, H1[: block.stop - block.start])
-            output_logits(H1, W2, b2, out=A2[block])
+        def block_rows(block, X_block, H1):
+            H1 = H1[: block.stop - block.start]
+            rows_function(X_block, weights, np, H1, result[block])
 
-        # Each row's logits come from its own block alone: nothing to combine.
+        # Each row's result comes from its own block alone: nothing to combine.
         _execution.for_each_row_block(
-            block_logits,
+            block_rows,
             X,
             n_hidden=n_hidden,
-            dtype=theta.dtype,
-            new_scratch=lambda rows: np.empty((rows, n_hidden), dtype=theta.dtype),
+            dtype=dtype,
+            new_scratch=lambda rows: np.empty((rows, n_hidden), dtype=dtype),
         )
-        return A2
+        return result
 
     # -- sensitivity to the input (section 2.2.2 through the network) -------------
     def input_gradient(self, theta, X, output="logit"):

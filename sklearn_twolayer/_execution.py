@@ -290,7 +290,7 @@ def sum_over_row_blocks(kernel, X, row_arrays, *, n_hidden, dtype, new_scratch):
     blocks = row_blocks(X, n_hidden, np.dtype(dtype).itemsize)
 
     def new_worker():
-        scratch = new_scratch(blocks[0].stop - blocks[0].start)  # the largest block
+        scratch = new_scratch(blocks[0].stop)  # the first block is the largest
 
         def compute(group):
             value, total = 0.0, None
@@ -324,7 +324,7 @@ def for_each_row_block(kernel, X, *, n_hidden, dtype, new_scratch):
     blocks = row_blocks(X, n_hidden, np.dtype(dtype).itemsize)
 
     def new_worker():
-        scratch = new_scratch(blocks[0].stop - blocks[0].start)
+        scratch = new_scratch(blocks[0].stop)  # the first block is the largest
 
         def compute(group):
             for block in (blocks[index] for index in group):
@@ -419,7 +419,7 @@ class DeviceSum:
         self.float64 = float64
         self.dtype = xp.float64 if float64 else dtype
         self.total = xp.zeros(size, dtype=self.dtype, device=device)
-        self.compensation = None if float64 else xp.zeros_like(self.total)
+        self.compensation = xp.zeros_like(self.total)  # read without float64 only
 
     def add(self, value):
         xp = self.xp
@@ -435,7 +435,8 @@ class DeviceSum:
     def to_host(self):
         """The sum as a host float64 vector: one transfer."""
         if self.float64:
-            return self._to_host(self.total).astype(np.float64, copy=False)
+            return self._to_host(self.total)
         both = self._to_host(self.xp.concat([self.total, self.compensation]))
+        both = np.asarray(both, dtype=np.float64)
         size = self.total.shape[0]
-        return both[:size].astype(np.float64) - both[size:].astype(np.float64)
+        return both[:size] - both[size:]

@@ -310,7 +310,7 @@ def _input_transposed_product(G, X, out=None):
     return _matmul(G.T, X, out)
 
 
-def _gradient_parts(layout, xp, scratch):
+def _gradient_parts(layout, scratch):
     """Where a block's four gradient blocks go: NumPy's scratch vector, or None."""
     if scratch is None:
         return None, [None] * 4
@@ -362,7 +362,7 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
     n_rows = X.shape[0]
     arrays, ones = scratch.take(n_rows) if scratch is not None else ([None] * 2, None)
     H1, derivative = arrays[:2]
-    vector, (grad_W1, grad_b1, grad_W2, grad_b2) = _gradient_parts(layout, xp, scratch)
+    vector, (grad_W1, grad_b1, grad_W2, grad_b2) = _gradient_parts(layout, scratch)
 
     H1 = hidden_layer(X, W1, b1, xp, H1)  # h1 = σ(b1 + W1 x)
     A2 = output_logits(H1, W2, b2)  # a2 = b2 + W2 h1
@@ -463,7 +463,7 @@ def hessian_product_block(
         back = arrays[3] if several else None
     else:
         H1 = RH1 = slope = back = ones = None
-    vector, (H_W1, H_b1, H_W2, H_b2) = _gradient_parts(layout, xp, scratch)
+    vector, (H_W1, H_b1, H_W2, H_b2) = _gradient_parts(layout, scratch)
 
     # The forward pass and g2 = s ⊙ (h2 − y), as in loss_gradient_block.
     H1 = hidden_layer(X, W1, b1, xp, H1)
@@ -510,7 +510,7 @@ def hessian_product_block(
     # R{∇h1 J} = V2ᵀ g2 + W2ᵀ R{g2} as one product: [g2, R{g2}] [V2; W2].
     RG1 = _matmul(
         xp.concat([G2, RG2], axis=1),
-        xp.concat([V2, W2], axis=0),
+        xp.concat([V2, W2]),
         out=None if scratch is None else H1,
     )
     RG1 *= slope
@@ -860,10 +860,11 @@ class TwoLayerLoss:
                 input_gradient_block(layout, self.output, weights, X[b, :], proba, xp)
                 for b in blocks
             ]
-            return xp.concat(parts, axis=0)
-        if sparse.issparse(X) and X.format != "csr":
+            return xp.concat(parts)
+        if sparse.issparse(X):
             # CSC cannot give a block of rows without a copy per block; one CSR copy
-            # (the size of X's nonzeros) keeps the scratch to blocks of rows.
+            # (the size of X's nonzeros) keeps the scratch to blocks of rows. A CSR
+            # matrix is its own tocsr().
             X = X.tocsr()
         gradient = np.empty(
             (X.shape[0], layout.n_outputs, layout.n_features), theta.dtype

@@ -288,3 +288,57 @@ def test_check_gradient_detects_a_wrong_gradient(monkeypatch):
     monkeypatch.setattr(TwoLayerLoss, "data_loss_gradient", off_by_a_factor)
     clf = TwoLayerSigmoidClassifier(n_hidden=3)
     assert check_gradient(clf, X, y, random_state=0) > 1e-3
+
+
+# -- the block kernels' conventions ---------------------------------------------------
+@pytest.mark.parametrize("output, n_outputs", [("sigmoid", 1), ("softmax", 3)])
+def test_block_kernels_default_to_numpy_and_write_into_the_scratch_vector(
+    output, n_outputs
+):
+    """``xp=None`` is NumPy; with a scratch, the gradient and the Hessian product
+    are written into its parameter-sized vector (no vector per block)."""
+    from sklearn_twolayer import network
+
+    rng = np.random.default_rng(21)
+    layout = ParameterLayout(4, 6, n_outputs)
+    X = rng.normal(size=(9, 4))
+    Y = np.eye(max(n_outputs, 2))[rng.integers(0, n_outputs, 9), :n_outputs]
+    s = rng.uniform(0.5, 2.0, size=9)
+    weights = layout.unpack(rng.normal(size=layout.size))
+    direction = layout.unpack(rng.normal(size=layout.size))
+    value, gradient = network.loss_gradient_block(layout, output, weights, X, Y, s)
+    product = network.hessian_product_block(layout, output, weights, direction, X, Y, s)
+    proba_slopes = np.empty((9, n_outputs, 4))
+    network.input_gradient_block(layout, output, weights, X, True, out=proba_slopes)
+    value_np, gradient_np = network.loss_gradient_block(
+        layout, output, weights, X, Y, s, np
+    )
+    assert value == value_np
+    np.testing.assert_array_equal(gradient, gradient_np)
+    np.testing.assert_array_equal(
+        product,
+        network.hessian_product_block(layout, output, weights, direction, X, Y, s, np),
+    )
+    slopes_np = np.empty_like(proba_slopes)
+    network.input_gradient_block(layout, output, weights, X, True, np, slopes_np)
+    np.testing.assert_array_equal(proba_slopes, slopes_np)
+    scratch = network.BlockScratch(9, layout, np.dtype(np.float64), 4)
+    _, into_scratch = network.loss_gradient_block(
+        layout, output, weights, X, Y, s, np, scratch
+    )
+    assert into_scratch is scratch.vector
+    np.testing.assert_allclose(into_scratch, gradient, rtol=1e-13)
+    into_scratch = network.hessian_product_block(
+        layout, output, weights, direction, X, Y, s, np, scratch
+    )
+    assert into_scratch is scratch.vector
+    np.testing.assert_allclose(into_scratch, product, rtol=1e-13)
+
+
+def test_input_gradient_defaults_to_the_logits():
+    rng = np.random.default_rng(22)
+    loss = TwoLayerLoss(ParameterLayout(3, 4, 2))
+    theta, X = rng.normal(size=loss.layout.size), rng.normal(size=(5, 3))
+    np.testing.assert_array_equal(
+        loss.input_gradient(theta, X), loss.input_gradient(theta, X, "logit")
+    )

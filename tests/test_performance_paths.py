@@ -8,6 +8,7 @@ much scratch memory an evaluation holds, counted exactly with tracemalloc). Spee
 measured memory ratios are in ``benchmarks/``, not here.
 """
 
+import concurrent.futures
 import threading
 import time
 import warnings
@@ -377,6 +378,87 @@ def test_a_failing_worker_stops_the_others_and_raises(monkeypatch):
     with pytest.raises(MemoryError, match="no room"):
         _execution.evaluate_groups(new_worker, 16, lambda total, partial: None)
     assert len(started) < 16  # the other worker did not compute every group
+
+
+def test_a_failing_worker_other_than_the_first_stops_the_others(monkeypatch):
+    """The worker that fails stops the others itself: the evaluation's thread is
+    waiting on the first worker submitted, which would otherwise compute every
+    group before the failure reached the caller."""
+    monkeypatch.setattr(_execution, "_blas_controller", lambda: _FakeBlas(2))
+    rank = threading.local()  # each worker's place in the order of submission
+
+    class RankedPool(concurrent.futures.ThreadPoolExecutor):
+        submitted = 0
+
+        def submit(self, fn, *args, **kwargs):
+            def ranked(place=RankedPool.submitted):
+                rank.place = place
+                return fn(*args, **kwargs)
+
+            RankedPool.submitted += 1
+            return super().submit(ranked)
+
+    monkeypatch.setattr(_execution, "ThreadPoolExecutor", RankedPool)
+    started = []
+
+    def new_worker():
+        def compute(group):
+            started.append(group.start)
+            if rank.place == 1:
+                raise MemoryError("no room for the scratch arrays")
+            time.sleep(0.01)
+
+        return compute
+
+    with pytest.raises(MemoryError, match="no room"):
+        _execution.evaluate_groups(new_worker, 16, lambda total, partial: None)
+    assert RankedPool.submitted == 2 and len(started) < 16
+
+
+def test_an_interrupt_while_waiting_stops_the_workers(monkeypatch):
+    """Ctrl-C in the evaluation's thread, waiting on the workers, stops them after
+    their current group and reaches the caller."""
+    monkeypatch.setattr(_execution, "_blas_controller", lambda: _FakeBlas(2))
+    started = []
+
+    def new_worker():
+        def compute(group):
+            started.append(group.start)
+            time.sleep(0.01)
+
+        return compute
+
+    def interrupted(self, timeout=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(concurrent.futures.Future, "result", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _execution.evaluate_groups(new_worker, 16, lambda total, partial: None)
+    assert len(started) < 16
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rows_of_one_result_each_are_cut_by_the_bytes_of_their_dtype(dtype):
+    """for_each_row_block's blocks hold BLOCK_BYTES of (rows, n_hidden) in the dtype
+    of the computation, and every worker's scratch fits the largest block."""
+    n_hidden = 16
+    rows = _execution.BLOCK_BYTES // (n_hidden * np.dtype(dtype).itemsize)
+    X = np.zeros((3 * rows + 5, 2), dtype=dtype)
+    seen = []
+
+    def kernel(block, X_block, scratch):
+        assert X_block.shape[0] == block.stop - block.start <= scratch
+        seen.append(block)
+
+    _execution.for_each_row_block(
+        kernel, X, n_hidden=n_hidden, dtype=dtype, new_scratch=lambda n_rows: n_rows
+    )
+    assert sorted((b.start, b.stop) for b in seen) == [
+        (0, rows),
+        (rows, 2 * rows),
+        (2 * rows, 3 * rows),
+        (3 * rows, 3 * rows + 5),
+    ]
 
 
 # -- how much scratch memory an evaluation holds ---------------------------------

@@ -342,3 +342,27 @@ def test_input_gradient_defaults_to_the_logits():
     np.testing.assert_array_equal(
         loss.input_gradient(theta, X), loss.input_gradient(theta, X, "logit")
     )
+
+
+def test_float32_block_sums_are_float32_and_no_rows_sum_to_zero():
+    """A float32 scratch vector receives float32 products (in float64 they would be
+    computed in float64: slower, and not the float32 evaluation); no rows give a
+    zero loss and a zero gradient of theta's shape and dtype (an empty Dask chunk)."""
+    from sklearn_twolayer import network
+
+    rng = np.random.default_rng(23)
+    layout = ParameterLayout(3, 5, 1)
+    X = rng.normal(size=(6, 3)).astype(np.float32)
+    Y = rng.integers(0, 2, size=(6, 1)).astype(np.float32)
+    theta = rng.normal(size=layout.size).astype(np.float32)
+    scratch = network.BlockScratch(6, layout, np.dtype(np.float32), 3)
+    weights = layout.unpack(theta)
+    _, gradient = network.loss_gradient_block(
+        layout, "sigmoid", weights, X, Y, None, np, scratch
+    )
+    assert gradient.dtype == np.float32
+    loss = TwoLayerLoss(layout)
+    value, gradient = loss.data_loss_gradient(theta, X[:0], Y[:0])
+    assert value == 0.0
+    assert gradient.dtype == np.float32 and gradient.shape == theta.shape
+    assert not gradient.any()

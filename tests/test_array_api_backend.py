@@ -142,21 +142,26 @@ def test_sums_are_those_of_the_numpy_kernels(
     )
 
 
-def test_float32_device_without_float64_compensates_its_sums(monkeypatch):
-    """Kahan's compensation keeps the float32 sum over blocks at float32 rounding.
+def _heavy_first_row_problem(monkeypatch, n_rows, seed):
+    """float32 rows cut one per block, the first weighted 1e8, the others 1.
 
-    One row per block; the first row's weight is 1e8, so every later row's loss
-    (about 0.7) is below half a float32 unit of the running sum (8 at 1e8): added
-    plainly in float32 they would all be lost.
+    Every later row's loss (about 0.7) is below half a float32 unit of a running
+    sum past 1e8 (8): added plainly in float32, they would all be lost.
+    Returns ``(loss, X, Y, weights, theta)``.
     """
     monkeypatch.setattr(_execution, "device_block_bytes", lambda device: 1)
-    rng = np.random.default_rng(5)
-    X = rng.normal(size=(3000, 3)).astype(np.float32)
-    Y = rng.integers(0, 2, size=(3000, 1)).astype(np.float32)
-    weights = np.ones(3000, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_rows, 3)).astype(np.float32)
+    Y = rng.integers(0, 2, size=(n_rows, 1)).astype(np.float32)
+    weights = np.ones(n_rows, dtype=np.float32)
     weights[0] = 1e8
     loss = TwoLayerLoss(ParameterLayout(3, 4, 1), "sigmoid")
-    theta = rng.normal(size=loss.layout.size)
+    return loss, X, Y, weights, rng.normal(size=loss.layout.size)
+
+
+def test_float32_device_without_float64_compensates_its_sums(monkeypatch):
+    """Kahan's compensation keeps the float32 sum over blocks at float32 rounding."""
+    loss, X, Y, weights, theta = _heavy_first_row_problem(monkeypatch, 3000, seed=5)
     with config_context(array_api_dispatch=True):
         rows = device_rows(loss, X, Y, weights, "array_api_strict", "no_float64")
         assert len(rows._blocks) == 3000
@@ -183,14 +188,7 @@ def test_float32_sums_on_a_device_with_float64_are_added_in_float64(
 ):
     """The blocks' float32 sums are added in float64 where the device has it: the
     rows after a weight of 1e8 count, as in a float64 sum of the same terms."""
-    monkeypatch.setattr(_execution, "device_block_bytes", lambda device: 1)
-    rng = np.random.default_rng(6)
-    X = rng.normal(size=(1000, 3)).astype(np.float32)
-    Y = rng.integers(0, 2, size=(1000, 1)).astype(np.float32)
-    weights = np.ones(1000, dtype=np.float32)
-    weights[0] = 1e8
-    loss = TwoLayerLoss(ParameterLayout(3, 4, 1), "sigmoid")
-    theta = rng.normal(size=loss.layout.size)
+    loss, X, Y, weights, theta = _heavy_first_row_problem(monkeypatch, 1000, seed=6)
     with config_context(array_api_dispatch=True):
         rows = device_rows(loss, X, Y, weights, namespace, device)
         assert len(rows._blocks) == 1000

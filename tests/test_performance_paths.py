@@ -362,19 +362,29 @@ def test_an_evaluation_beside_another_thread_runs_in_sequence(monkeypatch):
     assert fake.log == [1, 2]  # set once by the first to enter, restored by the last
 
 
-def test_a_failing_worker_stops_the_others_and_raises(monkeypatch):
-    monkeypatch.setattr(_execution, "_blas_controller", lambda: _FakeBlas(2))
-    started = []
+def _slow_workers(started, fails=lambda group: False):
+    """A ``new_worker`` for evaluate_groups whose groups take 10 ms each.
+
+    Each group's start is appended to ``started``; a group for which ``fails``
+    is true raises a MemoryError instead.
+    """
 
     def new_worker():
         def compute(group):
             started.append(group.start)
-            if group.start == 0:
+            if fails(group):
                 raise MemoryError("no room for the scratch arrays")
             time.sleep(0.01)
 
         return compute
 
+    return new_worker
+
+
+def test_a_failing_worker_stops_the_others_and_raises(monkeypatch):
+    monkeypatch.setattr(_execution, "_blas_controller", lambda: _FakeBlas(2))
+    started = []
+    new_worker = _slow_workers(started, fails=lambda group: group.start == 0)
     with pytest.raises(MemoryError, match="no room"):
         _execution.evaluate_groups(new_worker, 16, lambda total, partial: None)
     assert len(started) < 16  # the other worker did not compute every group
@@ -400,16 +410,7 @@ def test_a_failing_worker_other_than_the_first_stops_the_others(monkeypatch):
 
     monkeypatch.setattr(_execution, "ThreadPoolExecutor", RankedPool)
     started = []
-
-    def new_worker():
-        def compute(group):
-            started.append(group.start)
-            if rank.place == 1:
-                raise MemoryError("no room for the scratch arrays")
-            time.sleep(0.01)
-
-        return compute
-
+    new_worker = _slow_workers(started, fails=lambda group: rank.place == 1)
     with pytest.raises(MemoryError, match="no room"):
         _execution.evaluate_groups(new_worker, 16, lambda total, partial: None)
     assert RankedPool.submitted == 2 and len(started) < 16
@@ -421,19 +422,14 @@ def test_an_interrupt_while_waiting_stops_the_workers(monkeypatch):
     monkeypatch.setattr(_execution, "_blas_controller", lambda: _FakeBlas(2))
     started = []
 
-    def new_worker():
-        def compute(group):
-            started.append(group.start)
-            time.sleep(0.01)
-
-        return compute
-
     def interrupted(self, timeout=None):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(concurrent.futures.Future, "result", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        _execution.evaluate_groups(new_worker, 16, lambda total, partial: None)
+        _execution.evaluate_groups(
+            _slow_workers(started), 16, lambda total, partial: None
+        )
     assert len(started) < 16
 
 

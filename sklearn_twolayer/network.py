@@ -736,7 +736,10 @@ class TwoLayerLoss:
             W1, b1, _, _ = weights
             return hidden_layer(X, W1, b1, xp, out)
 
-        return self._forward_rows(theta, X, self.layout.n_hidden, rows_hidden)
+        # h1 is computed into `out`, its rows of the result: no scratch needed.
+        return self._forward_rows(
+            theta, X, self.layout.n_hidden, rows_hidden, needs_scratch=False
+        )
 
     def logits(self, theta, X):
         """Output logits a2 = b2 + W2 h1, shape ``(n_samples, n_outputs)``.
@@ -751,7 +754,7 @@ class TwoLayerLoss:
 
         return self._forward_rows(theta, X, self.layout.n_outputs, rows_logits)
 
-    def _forward_rows(self, theta, X, width, rows_function):
+    def _forward_rows(self, theta, X, width, rows_function, needs_scratch=True):
         """``rows_function(rows, weights, xp, H1, out)`` for every row of X.
 
         ``width`` numbers per row, in the dtype of ``theta`` (of X on a device). On a
@@ -759,10 +762,10 @@ class TwoLayerLoss:
         process: one block computed directly, without the workers and scratch arrays
         that would cost more than the arithmetic (a prediction's latency); more
         blocks on the evaluation's workers, each with its own ``(rows, n_hidden)``
-        scratch ``H1``, writing into ``out``, its rows of the result. BLAS
-        single-threaded either way, as in every evaluation, so a row's result has the
-        same bits whatever the threads; except for products too small for any BLAS
-        to split across threads.
+        scratch ``H1`` (None where ``needs_scratch`` is false), writing into
+        ``out``, its rows of the result. BLAS single-threaded either way, as in every
+        evaluation, so a row's result has the same bits whatever the threads; except
+        for products too small for any BLAS to split across threads.
         """
         xp, device, weights = self._weights(theta, X)
         if xp is not np:
@@ -772,8 +775,12 @@ class TwoLayerLoss:
             )
         n_hidden, dtype = self.layout.n_hidden, theta.dtype
         result = np.empty((X.shape[0], width), dtype=dtype)
+
+        def new_scratch(rows):
+            return np.empty((rows, n_hidden), dtype=dtype) if needs_scratch else None
+
         if X.shape[0] * n_hidden * dtype.itemsize <= _execution.BLOCK_BYTES:
-            H1 = np.empty((X.shape[0], n_hidden), dtype=dtype)
+            H1 = new_scratch(X.shape[0])
             widest = max(self.layout.n_features, self.layout.n_outputs)
             if X.shape[0] * n_hidden * widest <= _execution.TINY_PRODUCT:
                 return rows_function(X, weights, np, H1, result)
@@ -781,7 +788,7 @@ class TwoLayerLoss:
                 return rows_function(X, weights, np, H1, result)
 
         def block_rows(block, X_block, H1):
-            H1 = H1[: block.stop - block.start]
+            H1 = None if H1 is None else H1[: block.stop - block.start]
             rows_function(X_block, weights, np, H1, result[block])
 
         # Each row's result comes from its own block alone: nothing to combine.
@@ -790,7 +797,7 @@ class TwoLayerLoss:
             X,
             n_hidden=n_hidden,
             dtype=dtype,
-            new_scratch=lambda rows: np.empty((rows, n_hidden), dtype=dtype),
+            new_scratch=new_scratch,
         )
         return result
 

@@ -495,9 +495,12 @@ def test_scratch_memory_is_a_few_blocks_however_many_rows(output, n_outputs, dty
         )
         logits_peak = reference.traced_peak(lambda: loss.logits(theta, X))
         held_out_peak = reference.traced_peak(lambda: loss.data_loss(theta, X, Y))
+        hidden_peak = reference.traced_peak(lambda: loss.hidden(theta, X))
     assert gradient_peak <= 2 * _execution.BLOCK_BYTES + small
     # Early stopping's held-out loss needs h1 alone: one block, reused.
     assert held_out_peak <= _execution.BLOCK_BYTES + small
     assert logits_peak <= A2_bytes + _execution.BLOCK_BYTES + small
+    # h1 is computed into the result's rows: no scratch block beside them.
+    assert hidden_peak <= n_samples * n_hidden * itemsize + small
     # What an evaluation holding full (n_samples, n_hidden) arrays would need:
     assert n_samples * n_hidden * itemsize > 16 * _execution.BLOCK_BYTES

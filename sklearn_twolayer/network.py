@@ -226,11 +226,26 @@ def per_sample_loss(A2, Y, output, xp=None):
     """
     xp = np if _is_numpy(xp) else xp
     if output == "sigmoid":
-        zero = np.zeros((), dtype=A2.dtype) if xp is np else xp.zeros_like(A2)
-        per_entry = xp.logaddexp(zero, A2)
+        per_entry = _softplus(A2, xp)
         per_entry -= Y * A2
         return xp.sum(per_entry, axis=1)
     return -xp.sum(Y * log_softmax(A2, xp), axis=1)
+
+
+def _softplus(a, xp):
+    """log(1 + exp(a)), as ``logaddexp(0, a)`` = ``max(a, 0) + log1p(exp(−|a|))``.
+
+    NumPy's ``logaddexp`` loop is not vectorised: the second form, five vectorised
+    passes, takes 4 µs per 1,024 float32 values against its 11 (2026-12-03). Other
+    namespaces have ``logaddexp`` as one operation, cheaper than five.
+    """
+    if xp is not np:
+        return xp.logaddexp(xp.zeros_like(a), a)
+    result = np.negative(np.abs(a))
+    np.exp(result, out=result)  # in (0, 1]: never overflows
+    np.log1p(result, out=result)
+    result += np.maximum(a, 0)
+    return result
 
 
 def _sum_in_float64(values, xp):

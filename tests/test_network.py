@@ -22,6 +22,7 @@ from sklearn_twolayer.network import (
     TwoLayerLoss,
     hidden_sigmoid_,
     log_sigmoid,
+    per_sample_loss,
     sigmoid,
 )
 
@@ -220,6 +221,28 @@ def test_hidden_sigmoid_works_in_place_and_saturates_without_warnings():
         h = hidden_sigmoid_(z)
     assert h is z
     np.testing.assert_array_equal(h, [0.0, 0.0, 0.5, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_cross_entropy_is_logaddexp_of_the_logit_to_a_few_ulps(dtype):
+    """per_sample_loss's log(1 + e^a) − y a, from logits saturated either way,
+    in the logits' dtype and without warnings, against np.logaddexp in float64."""
+    a = np.concatenate(
+        [[-1e4, -800.0, -90.0, 90.0, 800.0, 1e4], np.linspace(-40, 40, 801)]
+    ).astype(dtype)
+    Y = (np.arange(a.size) % 2).astype(dtype)[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        losses = per_sample_loss(a[:, None], Y, "sigmoid")
+    assert losses.dtype == dtype
+    a64 = a.astype(np.float64)
+    exact = np.logaddexp(0.0, a64) - Y[:, 0] * a64
+    # A few roundings of the computation's dtype, of the larger of the two terms;
+    # below the smallest normal number (e^-90 in float32), its absolute spacing.
+    info = np.finfo(dtype)
+    scale = np.maximum(np.abs(exact), np.logaddexp(0.0, a64))
+    bound = 4 * info.eps * scale + info.smallest_subnormal
+    assert np.all(np.abs(losses - exact) <= bound)
 
 
 def test_hidden_sigmoid_matches_expit_in_absolute_terms():

@@ -386,7 +386,7 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
         losses *= s
     data_loss = _sum_in_float64(losses, xp)
 
-    G2 = output_proba(A2, output, xp)  # eq. 1.2: ∇a2 J = h2 − y
+    G2 = _proba_for_difference_(A2, output, xp)  # eq. 1.2: ∇a2 J = h2 − y
     G2 -= Y
     if s is not None:
         G2 *= s[:, None]
@@ -410,6 +410,18 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
     grad_b1 = _column_sums(G1, ones, xp, out=grad_b1)  # eq. 1.6: Σ_i G1
     grad_W1 = _input_transposed_product(G1, X, out=grad_W1)  # eq. 1.6: G1ᵀ h0
     return data_loss, _flat((grad_W1, grad_b1, grad_W2, grad_b2), vector, xp)
+
+
+def _proba_for_difference_(A2, output, xp):
+    """h2 where it only enters ``h2 − y`` (eq. 1.2), from logits not read again.
+
+    The difference needs an absolute error of an ulp, not :func:`sigmoid`'s full
+    relative precision: sigmoid outputs take the hidden layer's in-place form
+    (four operations on an array-API device, against nine).
+    """
+    if output == "sigmoid":
+        return hidden_sigmoid_(A2, xp)
+    return output_proba(A2, output, xp)
 
 
 def data_loss_block(layout, output, weights, X, Y, s, xp=None, scratch=None):

@@ -423,7 +423,7 @@ class DeviceSum:
 
     def add(self, value):
         xp = self.xp
-        value = xp.astype(value, self.dtype)
+        value = xp.astype(value, self.dtype, copy=False)  # only read below
         if self.float64:
             self.total = self.total + value
             return

@@ -307,7 +307,12 @@ class TrainingRows:
                 self.layout, self.output, weights, *self._rows(block), xp
             )
             total.add(
-                xp.concat([self._one(value, total), xp.astype(gradient, total.dtype)])
+                xp.concat(
+                    [
+                        self._one(value, total),
+                        xp.astype(gradient, total.dtype, copy=False),
+                    ]
+                )
             )
         both = total.to_host()
         return float(both[0]), both[1:]

@@ -292,13 +292,6 @@ class TrainingRows:
             _to_host,
         )
 
-    def _one(self, value, total):
-        """A block's loss sum as a one-element array of the accumulator's dtype."""
-        xp = self.xp
-        return xp.reshape(
-            xp.asarray(value, dtype=total.dtype, device=self.device), (1,)
-        )
-
     def _loss_gradient(self, weights):
         """[Σ s_i loss_i, gradient] on the host, from weights on the device."""
         xp, total = self.xp, self._sum(self.layout.size + 1)
@@ -306,14 +299,7 @@ class TrainingRows:
             value, gradient = loss_gradient_block(
                 self.layout, self.output, weights, *self._rows(block), xp
             )
-            total.add(
-                xp.concat(
-                    [
-                        self._one(value, total),
-                        xp.astype(gradient, total.dtype, copy=False),
-                    ]
-                )
-            )
+            total.add(xp.concat([value, xp.astype(gradient, total.dtype, copy=False)]))
         both = total.to_host()
         return float(both[0]), both[1:]
 
@@ -332,7 +318,7 @@ class TrainingRows:
             value = data_loss_block(
                 self.layout, self.output, weights, *self._rows(block), xp
             )
-            total.add(self._one(value, total))
+            total.add(value)
         return float(total.to_host()[0])
 
     def data_hessian_product(self, theta):

@@ -340,14 +340,17 @@ def for_each_row_block(kernel, X, *, n_hidden, dtype, new_scratch):
 # each operation on several threads (torch's intra-op threads): every operation is
 # then a parallel region, whose start costs more than NumPy's loops, so the blocks
 # are larger than the in-process ones; too large, and every element-wise pass
-# streams through main memory. torch CPU evaluation / NumPy's at 2 threads on the
-# 2-core development machine, quiet (2026-12-03): 512 KiB blocks 1.76, 1 MiB 1.44,
-# 4 MiB 1.33, 16 MiB 1.98 (under load, 16 MiB had been the better choice). On one
-# thread there is no region to start, and the blocks are the in-process ones
-# (BLOCK_BYTES): 16 MiB made a one-thread evaluation 2.1x NumPy's, 512 KiB 1.5x
-# (benchmarks/README.md). An accelerator gets blocks large enough to fill it,
-# bounded so that an evaluation's few scratch arrays fit next to X.
-CPU_BLOCK_BYTES = 1 << 22
+# streams through main memory. torch CPU fit per evaluation / NumPy's at 2 threads
+# on the 2-core development machine (2026-12-03, after the per-block operations
+# were cut from ~46 to ~40): 1 MiB blocks 1.38, 1.41, 1.62 in three runs against
+# 4 MiB's 1.78, 1.69, 1.80 side by side (512 KiB 1.72, 2 MiB 1.90, 16 MiB 2.39).
+# Earlier the same day, with more operations per block, 4 MiB had measured 1.33
+# and 1 MiB 1.44. On one thread there is no region to start, and the blocks are
+# the in-process ones (BLOCK_BYTES): 1 MiB made a one-thread fit 1.54 times
+# NumPy's, 4 MiB 1.67, 512 KiB 1.37 (benchmarks/README.md). An accelerator gets
+# blocks large enough to fill it, bounded so that an evaluation's few scratch
+# arrays fit next to X.
+CPU_BLOCK_BYTES = 1 << 20
 ACCELERATOR_BLOCK_BYTES = 1 << 28
 
 

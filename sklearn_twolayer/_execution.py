@@ -341,8 +341,8 @@ def for_each_row_block(kernel, X, *, n_hidden, dtype, new_scratch):
 # then a parallel region, whose start costs more than NumPy's loops, so the blocks
 # are larger than the in-process ones; too large, and every element-wise pass
 # streams through main memory. torch CPU fit per evaluation / NumPy's at 2 threads
-# on the 2-core development machine (2026-12-03, after the per-block operations
-# were cut from ~46 to ~40): 1 MiB blocks 1.38, 1.41, 1.62 in three runs against
+# on the 2-core development machine (2026-12-03, evening, with fewer operations
+# per block than in the morning): 1 MiB blocks 1.38, 1.41, 1.62 in three runs against
 # 4 MiB's 1.78, 1.69, 1.80 side by side (512 KiB 1.72, 2 MiB 1.90, 16 MiB 2.39).
 # Earlier the same day, with more operations per block, 4 MiB had measured 1.33
 # and 1 MiB 1.44. On one thread there is no region to start, and the blocks are

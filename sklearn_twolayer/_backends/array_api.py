@@ -292,6 +292,17 @@ class TrainingRows:
             _to_host,
         )
 
+    def _one(self, value, total):
+        """A block's loss sum as a one-element array of the accumulator's dtype.
+
+        The kernels return a Python float with NumPy, and on a device a one-element
+        array of its widest float, the accumulator's dtype: that one is added as it
+        is, with no conversion per block.
+        """
+        if isinstance(value, float):
+            return self.xp.asarray([value], dtype=total.dtype, device=self.device)
+        return value
+
     def _loss_gradient(self, weights):
         """[Σ s_i loss_i, gradient] on the host, from weights on the device."""
         xp, total = self.xp, self._sum(self.layout.size + 1)
@@ -299,7 +310,14 @@ class TrainingRows:
             value, gradient = loss_gradient_block(
                 self.layout, self.output, weights, *self._rows(block), xp
             )
-            total.add(xp.concat([value, xp.astype(gradient, total.dtype, copy=False)]))
+            total.add(
+                xp.concat(
+                    [
+                        self._one(value, total),
+                        xp.astype(gradient, total.dtype, copy=False),
+                    ]
+                )
+            )
         both = total.to_host()
         return float(both[0]), both[1:]
 
@@ -318,7 +336,7 @@ class TrainingRows:
             value = data_loss_block(
                 self.layout, self.output, weights, *self._rows(block), xp
             )
-            total.add(value)
+            total.add(self._one(value, total))
         return float(total.to_host()[0])
 
     def data_hessian_product(self, theta):

@@ -20,7 +20,11 @@ from sklearn_twolayer._sklearn_compat import ARRAY_API_VERSION
 # Array API dispatch needs scikit-learn 1.9 (refused before: test_sklearn_compat.py)
 pytest.importorskip("sklearn", minversion=ARRAY_API_VERSION)
 from sklearn import config_context
-from sklearn.utils._array_api import move_to, yield_namespace_device_dtype_combinations
+from sklearn.utils._array_api import (
+    get_namespace,
+    move_to,
+    yield_namespace_device_dtype_combinations,
+)
 from sklearn.utils._testing import _array_api_for_tests
 
 from sklearn_twolayer import _execution, network
@@ -178,6 +182,25 @@ def test_float32_device_without_float64_compensates_its_sums(monkeypatch):
     # term (about 1e-3 here), not a rounding of the total (32 at 3.4e8).
     row_roundings = per_row.size * np.finfo(np.float32).eps * np.abs(per_row[1:]).max()
     assert abs(value - exact) < row_roundings < np.spacing(np.float32(exact))
+
+
+@pytest.mark.parametrize(
+    ("namespace", "device"), [("array_api_strict", "device1"), ("torch", "cpu")]
+)
+def test_a_float32_blocks_losses_are_summed_in_float64_where_the_device_has_it(
+    namespace, device
+):
+    """Within one block too: 1e8 and a thousand 0.75s sum to 1e8 + 750 in float64
+    (in float32, whose unit is 8 at 1e8, the 0.75s would be lost)."""
+    values = np.full(1001, 0.75, dtype=np.float32)
+    values[0] = 1e8
+    with config_context(array_api_dispatch=True):
+        values_on_device = on_device(values, namespace, device)
+        xp = get_namespace(values_on_device)[0]
+        total = network._sum_in_float64(values_on_device, xp)
+        assert total.dtype == xp.float64 and total.shape == (1,)
+        total = array_api._to_host(total)[0]
+    assert total == 1e8 + 750
 
 
 @pytest.mark.parametrize(
@@ -379,8 +402,6 @@ def test_accelerators_get_large_blocks(torch_threads):
 @pytest.mark.parametrize("namespace", ["array_api_strict", "torch"])
 def test_probability_functions_from_logits(namespace):
     """σ, log σ and (log-)softmax in the namespace equal the NumPy forms."""
-    from sklearn.utils._array_api import get_namespace
-
     from sklearn_twolayer.network import log_sigmoid, log_softmax, output_proba, sigmoid
 
     device = "cpu" if namespace == "torch" else "CPU_DEVICE"

@@ -179,7 +179,7 @@ def hidden_sigmoid_(z, xp=None):
 
 
 def log_sigmoid(z, xp=None):
-    """log σ(z) = -log(1 + exp(-z)), computed from the logit with log-sum-exp.
+    """log σ(z) = -log(1 + exp(-z)) = −softplus(−z), from the logit (:func:`_softplus`).
 
     Examples
     --------
@@ -189,9 +189,8 @@ def log_sigmoid(z, xp=None):
     array([-1.00000000e+04, -6.93147181e-01])
     """
     if _is_numpy(xp):
-        z = np.asarray(z)
-        return -np.logaddexp(np.zeros((), dtype=z.dtype), -z)
-    return -xp.logaddexp(xp.zeros_like(z), -z)
+        return -_softplus(-np.asarray(z), np)
+    return -_softplus(-z, xp)
 
 
 def log_softmax(A2, xp=None):

@@ -430,6 +430,35 @@ def test_probability_functions_from_logits(namespace):
     np.testing.assert_allclose(results["softmax"], np.exp(log_softmax), rtol=1e-15)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_hidden_layer_takes_torchs_own_sigmoid_in_float64_only(dtype):
+    """On torch float64 the hidden σ is torch's ``sigmoid``, one pass instead of the
+    exp form's four; in float32 it is the exp form NumPy computes, whose rounding
+    a float32 fit on torch tensors follows. Either is within 2 ulps of 1 of σ."""
+    rng = np.random.default_rng(3)
+    z = np.concatenate([np.linspace(-40.0, 40.0, 4001), [-800.0, 800.0]])
+    X, W1, b1 = (rng.normal(size=shape) for shape in [(50, 7), (4, 7), (4,)])
+    X, W1, b1, z = (array.astype(dtype) for array in (X, W1, b1, z))
+    z_torch = torch.asarray(z)
+    with config_context(array_api_dispatch=True), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        xp = get_namespace(z_torch)[0]
+        hidden = network.hidden_sigmoid_(z_torch.clone(), xp)
+        layer = network.hidden_layer(*map(torch.asarray, (X, W1, b1)), xp)
+    A1 = torch.asarray(X) @ torch.asarray(W1).T + torch.asarray(b1)
+    if dtype == "float64":
+        expected_hidden, expected_layer = torch.sigmoid(z_torch), torch.sigmoid(A1)
+    else:
+        expected_hidden = (torch.exp(-z_torch) + 1.0) ** -1.0
+        expected_layer = (torch.exp(-A1) + 1.0) ** -1.0
+    assert torch.equal(hidden, expected_hidden)
+    assert torch.equal(layer, expected_layer)
+    ulp_of_one = np.finfo(dtype).eps
+    np.testing.assert_allclose(
+        hidden.numpy(), special.expit(z.astype(np.float64)), rtol=0, atol=2 * ulp_of_one
+    )
+
+
 # -- the network's kernels in every namespace (issue 19) -------------------------------
 NAMESPACES = list(yield_namespace_device_dtype_combinations())
 

@@ -347,9 +347,12 @@ def for_each_row_block(kernel, X, *, n_hidden, dtype, new_scratch):
 # Earlier the same day, with more operations per block, 4 MiB had measured 1.33
 # and 1 MiB 1.44. On one thread there is no region to start, and the blocks are
 # the in-process ones (BLOCK_BYTES): 1 MiB made a one-thread fit 1.54 times
-# NumPy's, 4 MiB 1.67, 512 KiB 1.37 (benchmarks/README.md). An accelerator gets
-# blocks large enough to fill it, bounded so that an evaluation's few scratch
-# arrays fit next to X.
+# NumPy's, 4 MiB 1.67, 512 KiB 1.37 (benchmarks/README.md). Since float64 takes
+# torch's own sigmoid (three passes fewer per block), 512 KiB and 1 MiB measure
+# alike, at one thread (1.22 / 1.21 per evaluation) and at two (1.26 / 1.25;
+# 2026-12-03, 21 interleaved evaluations each), so neither size moved. An
+# accelerator gets blocks large enough to fill it, bounded so that an evaluation's
+# few scratch arrays fit next to X.
 CPU_BLOCK_BYTES = 1 << 20
 ACCELERATOR_BLOCK_BYTES = 1 << 28
 

@@ -295,12 +295,9 @@ def hidden_layer(X, W1, b1, xp=None, out=None):
     if _is_numpy(xp):
         negated = _matmul(X, W1.T, out)
         np.subtract(-b1, negated, out=negated)
+    elif _own_float64_sigmoid(xp, X.dtype) is not None:  # σ in one pass, from a1
+        return hidden_sigmoid_(preactivation(X, W1, b1), xp)
     else:
-        own_sigmoid = _own_float64_sigmoid(xp, X.dtype)
-        if own_sigmoid is not None:  # σ(a1) in one pass from a1 itself
-            A1 = X @ W1.T
-            A1 += b1
-            return own_sigmoid(A1)
         # No out= here: the product with −W1 (exactly −(W1 x), bit for bit) is the
         # one new array, and b1 is subtracted in place.
         negated = X @ (-W1).T

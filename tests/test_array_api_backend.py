@@ -9,6 +9,7 @@ device per evaluation. array-api-strict's devices stand in for accelerators: its
 (as Apple's MPS).
 """
 
+import threading
 import warnings
 
 import numpy as np
@@ -146,6 +147,132 @@ def test_sums_are_those_of_the_numpy_kernels(
     )
 
 
+# -- torch's CPU blocks on worker threads ---------------------------------------------
+class _BlasStandIn:
+    """threadpoolctl's BLAS controller, standing in: one library on ``n`` threads."""
+
+    def __init__(self, n_threads):
+        self.lib_controllers = [self]
+        self.num_threads = n_threads
+
+    def set_num_threads(self, n_threads):
+        self.num_threads = n_threads
+
+
+def _evaluations_on_torch(monkeypatch, torch_threads, blas_threads=4):
+    """The three sums of a torch CPU TrainingRows (10 blocks of 16 rows), with
+    torch on ``torch_threads`` threads; and, per block computed, the thread and
+    torch's thread count in it."""
+    monkeypatch.setattr(
+        _execution, "_blas_controller", lambda: _BlasStandIn(blas_threads)
+    )
+    monkeypatch.setattr(
+        _execution, "device_block_bytes", lambda device: N_HIDDEN * 8 * 16
+    )
+    seen = []
+
+    def watched(kernel):
+        def block(*args, **kwargs):
+            seen.append((threading.get_ident(), torch.get_num_threads()))
+            return kernel(*args, **kwargs)
+
+        return block
+
+    for name in ("loss_gradient_block", "data_loss_block", "hessian_product_block"):
+        monkeypatch.setattr(array_api, name, watched(getattr(network, name)))
+    loss, X, Y, weights, theta, rng = problem("multiclass", "float64")
+    v = rng.normal(size=theta.size)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(torch_threads)
+    try:
+        with config_context(array_api_dispatch=True):
+            rows = device_rows(loss, X, Y, weights, "torch", "cpu")
+            sums = (
+                *rows.data_loss_gradient(theta),
+                rows.data_loss(theta),
+                rows.data_hessian_product(theta)[2](v),
+            )
+        assert torch.get_num_threads() == torch_threads  # restored after each
+    finally:
+        torch.set_num_threads(previous)
+    assert len(rows._blocks) == 10
+    return sums, seen
+
+
+def test_torch_cpu_blocks_run_on_workers_each_on_one_torch_thread(monkeypatch):
+    """With several torch threads, the groups of blocks run on worker threads, each
+    computing on one torch thread (a parallel region per operation waits for its
+    slowest thread; on busy cores, for a descheduled one), and torch's thread count
+    is restored after. The sums are those of one thread adding the blocks in order,
+    and their bits do not depend on the number of workers."""
+    sequential, seen_sequential = _evaluations_on_torch(monkeypatch, torch_threads=1)
+    two, seen_two = _evaluations_on_torch(monkeypatch, torch_threads=2)
+    three, _ = _evaluations_on_torch(monkeypatch, torch_threads=3)
+    main = threading.get_ident()
+    assert {thread for thread, _ in seen_sequential} == {main}
+    assert len(seen_two) == 4 * 10  # every block of the four sums, once each
+    assert main not in {thread for thread, _ in seen_two}
+    assert {threads for _, threads in seen_two} == {1}
+    for result, expected in zip(two, sequential, strict=True):
+        np.testing.assert_allclose(result, expected, rtol=1e-13, atol=1e-13)
+    for result, expected in zip(three, two, strict=True):
+        np.testing.assert_array_equal(result, expected)
+
+
+def test_torch_cpu_blocks_stay_on_the_callers_thread_when_not_alone(monkeypatch):
+    """While another thread evaluates or fits (a threaded grid search), or BLAS is
+    allowed one thread, torch's blocks run in the caller's thread on torch's own
+    threads, and nothing changes torch's thread count."""
+    main = threading.get_ident()
+    _, seen = _evaluations_on_torch(monkeypatch, torch_threads=2, blas_threads=1)
+    assert seen and set(seen) == {(main, 2)}
+    entered, leave = threading.Event(), threading.Event()
+
+    def other_fit():
+        with _execution.blas_single_threaded():
+            entered.set()
+            leave.wait(60)
+
+    other = threading.Thread(target=other_fit)
+    other.start()
+    try:
+        entered.wait(60)
+        _, seen = _evaluations_on_torch(monkeypatch, torch_threads=2)
+    finally:
+        leave.set()
+        other.join()
+    assert seen and set(seen) == {(main, 2)}
+
+
+def test_a_failing_torch_block_on_a_worker_restores_torchs_threads(monkeypatch):
+    """A block that raises on a worker: the error reaches the caller, the other
+    workers stop, and torch's thread count is the caller's again."""
+    monkeypatch.setattr(_execution, "_blas_controller", lambda: _BlasStandIn(2))
+    monkeypatch.setattr(
+        _execution, "device_block_bytes", lambda device: N_HIDDEN * 8 * 16
+    )
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(torch.get_num_threads())
+        raise RuntimeError("a block failed")
+
+    monkeypatch.setattr(array_api, "loss_gradient_block", failing)
+    loss, X, Y, weights, theta, _ = problem("binary", "float64")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with config_context(array_api_dispatch=True):
+            rows = device_rows(loss, X, Y, weights, "torch", "cpu")
+            with pytest.raises(RuntimeError, match="a block failed"):
+                rows.data_loss_gradient(theta)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
+    assert calls and set(calls) == {1}
+    assert len(calls) <= 2  # each worker stopped after its first, failing, block
+
+
 def _heavy_first_row_problem(monkeypatch, n_rows, seed):
     """float32 rows cut one per block, the first weighted 1e8, the others 1.
 
@@ -182,6 +309,25 @@ def test_float32_device_without_float64_compensates_its_sums(monkeypatch):
     # term (about 1e-3 here), not a rounding of the total (32 at 3.4e8).
     row_roundings = per_row.size * np.finfo(np.float32).eps * np.abs(per_row[1:]).max()
     assert abs(value - exact) < row_roundings < np.spacing(np.float32(exact))
+
+
+def test_a_workers_sum_is_added_with_its_compensation():
+    """A worker's group sum joins the total with its compensation: on a device
+    without float64, each group's float32 total lost its 0.75s (a unit is 8 at
+    1e8), its compensation kept them, and the combined sum keeps both groups'."""
+    xp, device = strict, strict.Device("no_float64")
+
+    def group_sum(n_small):
+        total = _execution.DeviceSum(
+            xp, device, 1, xp.float32, False, array_api._to_host
+        )
+        for value in [1e8] + [0.75] * n_small:
+            total.add(xp.asarray([value], dtype=xp.float32, device=device))
+        return total
+
+    total = group_sum(100)
+    total.add_sum(group_sum(111))  # the totals' sum rounds (a unit is 16 at 2e8)
+    assert abs(total.to_host()[0] - (2e8 + 0.75 * 211)) < 1e-3
 
 
 @pytest.mark.parametrize(

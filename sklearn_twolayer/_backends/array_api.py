@@ -3,7 +3,9 @@
 The backend of scikit-learn's array API dispatch (``sklearn.config_context(
 array_api_dispatch=True)``) for inputs of a namespace other than NumPy. It holds no
 mathematics: the kernels are :mod:`sklearn_twolayer.network`'s, called with X's
-namespace, over the device's blocks of rows (:mod:`sklearn_twolayer._execution`). X,
+namespace, over the device's blocks of rows, which :mod:`sklearn_twolayer._execution`
+cuts, adds up and, on torch's CPU device with several threads, runs on worker
+threads (:func:`~sklearn_twolayer._execution.sum_device_blocks`). X,
 the 0/1 target matrix Y and the combined weights s move to X's device once per fit
 and stay there; the solver keeps theta on the host, as ``LogisticRegression``'s
 L-BFGS path does, so each evaluation moves
@@ -37,7 +39,7 @@ from sklearn.utils._array_api import (
 from sklearn.utils.validation import validate_data
 
 from .. import _targets
-from .._execution import DeviceSum, device_row_blocks
+from .._execution import DeviceSum, device_row_blocks, sum_device_blocks
 from .._split import (
     _row_fingerprints,
     fingerprint_salts,
@@ -292,7 +294,21 @@ class TrainingRows:
             _to_host,
         )
 
-    def _one(self, value, total):
+    def _sum_over_blocks(self, size, block_value):
+        """Σ over the device's blocks of ``block_value(rows, dtype)``, on the host.
+
+        ``rows`` are a block's ``(X, Y, s)``; the vector returned is added in
+        ``dtype``, the accumulator's. Which thread computes which block is the
+        execution module's (:func:`~sklearn_twolayer._execution.sum_device_blocks`).
+        """
+        return sum_device_blocks(
+            lambda block, dtype: block_value(self._rows(block), dtype),
+            self._blocks,
+            lambda: self._sum(size),
+            self.device,
+        )
+
+    def _one(self, value, dtype):
         """A block's loss sum as a one-element array of the accumulator's dtype.
 
         The kernels return a Python float with NumPy, and on a device a one-element
@@ -300,25 +316,21 @@ class TrainingRows:
         is, with no conversion per block.
         """
         if isinstance(value, float):
-            return self.xp.asarray([value], dtype=total.dtype, device=self.device)
+            return self.xp.asarray([value], dtype=dtype, device=self.device)
         return value
 
     def _loss_gradient(self, weights):
         """[Σ s_i loss_i, gradient] on the host, from weights on the device."""
-        xp, total = self.xp, self._sum(self.layout.size + 1)
-        for block in self._blocks:
+        xp = self.xp
+
+        def block_value(rows, dtype):
             value, gradient = loss_gradient_block(
-                self.layout, self.output, weights, *self._rows(block), xp
+                self.layout, self.output, weights, *rows, xp
             )
-            total.add(
-                xp.concat(
-                    [
-                        self._one(value, total),
-                        xp.astype(gradient, total.dtype, copy=False),
-                    ]
-                )
-            )
-        both = total.to_host()
+            gradient = xp.astype(gradient, dtype, copy=False)
+            return xp.concat([self._one(value, dtype), gradient])
+
+        both = self._sum_over_blocks(self.layout.size + 1, block_value)
         return float(both[0]), both[1:]
 
     def data_loss_gradient(self, theta):
@@ -330,14 +342,14 @@ class TrainingRows:
 
     def data_loss(self, theta):
         """Σ_i s_i loss_i alone (early stopping's held-out loss): one float back."""
-        xp, total = self.xp, self._sum(1)
+        xp = self.xp
         weights = self.layout.unpack(self._theta(theta), xp)
-        for block in self._blocks:
-            value = data_loss_block(
-                self.layout, self.output, weights, *self._rows(block), xp
-            )
-            total.add(self._one(value, total))
-        return float(total.to_host()[0])
+
+        def block_value(rows, dtype):
+            value = data_loss_block(self.layout, self.output, weights, *rows, xp)
+            return self._one(value, dtype)
+
+        return float(self._sum_over_blocks(1, block_value)[0])
 
     def data_hessian_product(self, theta):
         """The data sums and ``hessp(v) -> Σ_i s_i H_i v``, exact (R-operator).
@@ -352,14 +364,13 @@ class TrainingRows:
 
         def hessp(v):
             direction = layout.unpack(self._theta(v), xp)
-            total = self._sum(layout.size)
-            for block in self._blocks:
-                total.add(
-                    hessian_product_block(
-                        layout, self.output, weights, direction, *self._rows(block), xp
-                    )
+
+            def block_value(rows, dtype):
+                return hessian_product_block(
+                    layout, self.output, weights, direction, *rows, xp
                 )
-            return total.to_host()
+
+            return self._sum_over_blocks(layout.size, block_value)
 
         return value, gradient, hessp
 

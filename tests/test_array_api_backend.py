@@ -159,15 +159,24 @@ class _BlasStandIn:
         self.num_threads = n_threads
 
 
+def _torch_threads_of_a_new_thread():
+    """torch's intra-op thread count as a thread started now sees it."""
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    thread.start()
+    thread.join()
+    return seen[0]
+
+
 def _evaluations_on_torch(monkeypatch, torch_threads, blas_threads=4):
-    """The three sums of a torch CPU TrainingRows (10 blocks of 16 rows), with
-    torch on ``torch_threads`` threads; and, per block computed, the thread and
-    torch's thread count in it."""
+    """The three sums of a torch CPU TrainingRows (38 blocks of 4 rows, in 16
+    groups), with torch on ``torch_threads`` threads; and, per block computed, the
+    thread and torch's thread count in it."""
     monkeypatch.setattr(
         _execution, "_blas_controller", lambda: _BlasStandIn(blas_threads)
     )
     monkeypatch.setattr(
-        _execution, "device_block_bytes", lambda device: N_HIDDEN * 8 * 16
+        _execution, "device_block_bytes", lambda device: N_HIDDEN * 8 * 4
     )
     seen = []
 
@@ -192,10 +201,12 @@ def _evaluations_on_torch(monkeypatch, torch_threads, blas_threads=4):
                 rows.data_loss(theta),
                 rows.data_hessian_product(theta)[2](v),
             )
-        assert torch.get_num_threads() == torch_threads  # restored after each
+        # Restored after each, for this thread and the threads started after.
+        assert torch.get_num_threads() == torch_threads
+        assert _torch_threads_of_a_new_thread() == torch_threads
     finally:
         torch.set_num_threads(previous)
-    assert len(rows._blocks) == 10
+    assert len(rows._blocks) == 38
     return sums, seen
 
 
@@ -207,12 +218,13 @@ def test_torch_cpu_blocks_run_on_workers_each_on_one_torch_thread(monkeypatch):
     and their bits do not depend on the number of workers."""
     sequential, seen_sequential = _evaluations_on_torch(monkeypatch, torch_threads=1)
     two, seen_two = _evaluations_on_torch(monkeypatch, torch_threads=2)
-    three, _ = _evaluations_on_torch(monkeypatch, torch_threads=3)
+    three, seen_three = _evaluations_on_torch(monkeypatch, torch_threads=3)
     main = threading.get_ident()
     assert {thread for thread, _ in seen_sequential} == {main}
-    assert len(seen_two) == 4 * 10  # every block of the four sums, once each
-    assert main not in {thread for thread, _ in seen_two}
-    assert {threads for _, threads in seen_two} == {1}
+    assert len(seen_two) == 4 * 38  # every block of the four sums, once each
+    for seen in (seen_two, seen_three):
+        assert main not in {thread for thread, _ in seen}
+        assert {threads for _, threads in seen} == {1}
     for result, expected in zip(two, sequential, strict=True):
         np.testing.assert_allclose(result, expected, rtol=1e-13, atol=1e-13)
     for result, expected in zip(three, two, strict=True):
@@ -266,7 +278,7 @@ def test_a_failing_torch_block_on_a_worker_restores_torchs_threads(monkeypatch):
             rows = device_rows(loss, X, Y, weights, "torch", "cpu")
             with pytest.raises(RuntimeError, match="a block failed"):
                 rows.data_loss_gradient(theta)
-        assert torch.get_num_threads() == 2
+        assert torch.get_num_threads() == _torch_threads_of_a_new_thread() == 2
     finally:
         torch.set_num_threads(previous)
     assert calls and set(calls) == {1}

@@ -340,23 +340,20 @@ def for_each_row_block(kernel, X, *, n_hidden, dtype, new_scratch):
 
 
 # -- blocks of rows on an array-API device -------------------------------------------
-# Bytes of one (rows, n_hidden) scratch array on a CPU device whose library runs
-# each operation on several threads (torch's intra-op threads): every operation is
-# then a parallel region, whose start costs more than NumPy's loops, so the blocks
-# are larger than the in-process ones; too large, and every element-wise pass
-# streams through main memory. torch CPU fit per evaluation / NumPy's at 2 threads
-# on the 2-core development machine (2026-12-03, evening, with fewer operations
-# per block than in the morning): 1 MiB blocks 1.38, 1.41, 1.62 in three runs against
-# 4 MiB's 1.78, 1.69, 1.80 side by side (512 KiB 1.72, 2 MiB 1.90, 16 MiB 2.39).
-# Earlier the same day, with more operations per block, 4 MiB had measured 1.33
-# and 1 MiB 1.44. On one thread there is no region to start, and the blocks are
-# the in-process ones (BLOCK_BYTES): 1 MiB made a one-thread fit 1.54 times
-# NumPy's, 4 MiB 1.67, 512 KiB 1.37 (benchmarks/README.md). Since float64 takes
-# torch's own sigmoid (three passes fewer per block), 512 KiB and 1 MiB measure
-# alike, at one thread (1.22 / 1.21 per evaluation) and at two (1.26 / 1.25;
-# 2026-12-03, 21 interleaved evaluations each), so neither size moved. An
-# accelerator gets blocks large enough to fill it, bounded so that an evaluation's
-# few scratch arrays fit next to X.
+# Bytes of one (rows, n_hidden) scratch array of a block on a CPU device whose
+# library has several threads (torch's intra-op threads). Such blocks run on worker
+# threads, one torch thread each (device_workers), or, while another fit runs, on
+# torch's own threads, each operation a parallel region whose start costs more than
+# NumPy's loops; too large, and every element-wise pass streams through main
+# memory. Workers' evaluations on the 2-core development machine (2026-12-03, night,
+# separate runs): 1 MiB blocks 1.22 times NumPy's, 512 KiB 1.31 and 1.34. Before
+# workers, on torch's own threads: 1 MiB 1.38-1.62 against 4 MiB's 1.69-1.80 side by
+# side (512 KiB 1.72, 2 MiB 1.90, 16 MiB 2.39), then 512 KiB and 1 MiB alike (1.26 /
+# 1.25) once float64 took torch's own sigmoid. On one thread the blocks are the
+# in-process ones (BLOCK_BYTES): 1 MiB made a one-thread fit 1.54 times NumPy's,
+# 4 MiB 1.67, 512 KiB 1.37 (benchmarks/README.md), alike since torch's own sigmoid
+# (1.21 / 1.22). An accelerator gets blocks large enough to fill it, bounded so that
+# an evaluation's few scratch arrays fit next to X.
 CPU_BLOCK_BYTES = 1 << 20
 ACCELERATOR_BLOCK_BYTES = 1 << 28
 

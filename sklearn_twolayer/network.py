@@ -249,6 +249,8 @@ def per_sample_loss(A2, Y, output, xp=None):
     if output == "sigmoid":
         per_entry = _softplus(A2, xp)
         per_entry -= Y * A2
+        if per_entry.shape[1] == 1:  # a sum of one term is the term: no reduction
+            return per_entry[:, 0]
         return xp.sum(per_entry, axis=1)
     return -xp.sum(Y * log_softmax(A2, xp), axis=1)
 
@@ -262,7 +264,8 @@ def _softplus(a, xp):
     """
     if xp is not np:
         return xp.logaddexp(xp.zeros_like(a), a)
-    result = np.negative(np.abs(a))
+    result = np.abs(a)
+    np.negative(result, out=result)
     np.exp(result, out=result)  # in (0, 1]: never overflows
     np.log1p(result, out=result)
     result += np.maximum(a, 0)

@@ -105,6 +105,40 @@ def test_loss_gradient_equals_the_documents_equations_per_sample(n_outputs):
     assert_allclose(loss.loss(theta, X, Y, s, alpha), value, rtol=1e-13)
 
 
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_float32_gradient_is_the_documents_equations_to_float32_precision(
+    n_outputs, block_bytes
+):
+    """float32 orders its products its own way (with one output, W2 after the sums
+    of eq. 1.6 rather than per row): it is still eqs. 1.1-1.6, to float32's
+    precision, against the per-sample transcription in float64 on the same
+    float32 numbers, weighted, over several blocks of rows."""
+    rng = np.random.default_rng(4)
+    n, d, h = 300, 6, 5
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    Y = rng.integers(0, 2, size=(n, n_outputs)).astype(np.float32)
+    s = rng.uniform(0.5, 2.0, size=n).astype(np.float32)
+    layout = ParameterLayout(d, h, n_outputs)
+    loss = TwoLayerLoss(layout, output="sigmoid")
+    theta = rng.normal(size=layout.size).astype(np.float32)
+    W1, b1, W2, b2 = (p.astype(np.float64) for p in layout.unpack(theta))
+
+    totals = [np.zeros_like(p) for p in (W1, b1, W2, b2)]
+    for i in range(n):
+        _, *grads = reference.document_gradients(
+            W1, b1, W2, b2, X[i].astype(np.float64), Y[i].astype(np.float64)
+        )
+        for total, grad in zip(totals, grads, strict=True):
+            total += float(s[i]) * grad
+    expected = layout.pack(*totals)
+
+    block_bytes(64 * h * 4)  # blocks of 64 rows: the sums of blocks are checked too
+    _, gradient = loss.data_loss_gradient(theta, X, Y, s)
+    assert gradient.dtype == np.float32
+    scale = np.abs(expected).max()
+    assert_allclose(gradient, expected, rtol=1e-5, atol=1e-6 * scale)
+
+
 def test_softmax_output_gradient_has_the_form_h2_minus_y():
     rng = np.random.default_rng(2)
     n, d, h, k = 6, 3, 4, 3

@@ -320,7 +320,9 @@ class BlockScratch:
     """NumPy scratch arrays for blocks of at most ``rows`` rows, reused block by block.
 
     ``n_arrays`` arrays of ``(rows, n_hidden)`` in ``dtype``, a vector of ones (for
-    column sums as BLAS products) and one parameter-sized vector (a block's sums).
+    column sums as BLAS products) and one parameter-sized vector (a block's sums),
+    with its four parameter blocks as views (``parts``), cut once rather than per
+    block of rows.
     """
 
     def __init__(self, rows, layout, dtype, n_arrays):
@@ -328,6 +330,7 @@ class BlockScratch:
         self.arrays = [np.empty(shape, dtype=dtype) for _ in range(n_arrays)]
         self.ones = np.ones(rows, dtype=dtype)
         self.vector = np.empty(layout.size, dtype=dtype)
+        self.parts = layout.unpack(self.vector)
 
     def take(self, n_rows):
         """The scratch arrays cut to ``n_rows`` rows, and the ones."""
@@ -356,7 +359,7 @@ def _gradient_parts(layout, scratch):
     """Where a block's four gradient blocks go: NumPy's scratch vector, or None."""
     if scratch is None:
         return None, [None] * 4
-    return scratch.vector, list(layout.unpack(scratch.vector))
+    return scratch.vector, list(scratch.parts)
 
 
 def _flat(parts, vector, xp):
@@ -447,7 +450,7 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
         # one thread, 2026-12-03). float64 keeps the per-row product, and so the
         # gradients' rounding and the models earlier releases fitted, bit for bit.
         grad_b1 *= W2[0, :]
-        grad_W1 *= xp.reshape(W2, (-1, 1))
+        grad_W1 *= W2.T
     return data_loss, _flat((grad_W1, grad_b1, grad_W2, grad_b2), vector, xp)
 
 

@@ -321,13 +321,27 @@ def _sum_in_float64(values, xp):
 
 
 # -- the forward pass ------------------------------------------------------------------
-def preactivation(X, W1, b1, out=None):
+def preactivation(X, W1, b1, out=None, xp=None):
     """a1 = b1 + W1 x for every row of X (into ``out``, NumPy's scratch, if given)."""
     if _bias_plus_product_(b1, 1.0, X, W1, out) is not None:
         return out
+    fused = _fused_bias_product(xp)
+    if fused is not None:
+        return fused(b1, X, W1.T)
     A1 = _matmul(X, W1.T, out)
     A1 += b1
     return A1
+
+
+def _fused_bias_product(xp):
+    """The namespace's own ``c + α A B`` in one call (torch's ``addmm``), or None.
+
+    It writes the broadcast bias and lets BLAS add the product to it, as
+    :func:`_bias_plus_product_` does for NumPy, instead of a product and then a
+    pass over it to add the bias. The array API standard has no such function,
+    nor have NumPy's, CuPy's and array-api-strict's namespaces.
+    """
+    return None if _is_numpy(xp) else getattr(xp, "addmm", None)
 
 
 def hidden_layer(X, W1, b1, xp=None, out=None):
@@ -339,7 +353,9 @@ def hidden_layer(X, W1, b1, xp=None, out=None):
             negated = _matmul(X, W1.T, out)
             np.subtract(-b1, negated, out=negated)
     elif _own_float64_sigmoid(xp, X.dtype) is not None:  # σ in one pass, from a1
-        return hidden_sigmoid_(preactivation(X, W1, b1), xp)
+        return hidden_sigmoid_(preactivation(X, W1, b1, xp=xp), xp)
+    elif _fused_bias_product(xp) is not None:
+        negated = _fused_bias_product(xp)(-b1, X, W1.T, alpha=-1.0)
     else:
         # No out= here: the product with −W1 (exactly −(W1 x), bit for bit) is the
         # one new array, and b1 is subtracted in place.
@@ -588,7 +604,7 @@ def hessian_product_block(
     slope *= H1  # h1(1 − h1), never divided by
 
     # Forward R-pass.
-    RH1 = preactivation(X, V1, c1, out=RH1)  # R{a1} = V1 x + c1
+    RH1 = preactivation(X, V1, c1, out=RH1, xp=xp)  # R{a1} = V1 x + c1
     RH1 *= slope  # R{h1} = h1(1 − h1) ⊙ R{a1}
     RA2 = H1 @ V2.T  # R{a2} = V2 h1 + W2 R{h1} + c2
     RA2 += RH1 @ W2.T
@@ -642,7 +658,7 @@ def input_gradient_block(
     W1, b1, W2, b2 = weights
     numpy = xp is np
     A1_out, h1_out = (None, None) if scratch is None else scratch.take(X.shape[0])[0]
-    A1 = preactivation(X, W1, b1, out=A1_out)
+    A1 = preactivation(X, W1, b1, out=A1_out, xp=xp)
     h1 = sigmoid(A1, out=h1_out, xp=xp)  # h1 = σ(a1)
     if proba:
         A2 = output_logits(h1, W2, b2)  # a2 = b2 + W2 h1

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.linalg import blas
 from scipy.special import expit
 from sklearn.utils._array_api import (
     _is_numpy_namespace,
@@ -92,41 +91,6 @@ def _matmul(a, b, out=None):
         out[...] = a @ b
         return out
     return np.matmul(a, b, out=out)
-
-
-# BLAS's GEMM, C = α A B + β C, as SciPy wraps it (NumPy's matmul has no β).
-_GEMM = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}
-
-
-def _bias_plus_product_(bias, alpha, X, W, out):
-    """``out = bias + α X Wᵀ`` for every row of X, as one GEMM with β = 1.
-
-    The bias is written into ``out`` first (a broadcast write) and BLAS adds the
-    product to it: no pass of its own adds the bias to a finished product, and
-    BLAS skips the pass that zeroes ``out`` for β = 0, which NumPy's matmul asks
-    for. The first layer on 50,000 x 100 rows, 64 hidden units, blocks of 512 KiB,
-    one thread: float32 11.5 -> 10.8 ms, float64 25.1 -> 23.9 ms, the same bits
-    (2026-12-03). BLAS takes Fortran-ordered arrays: the C-ordered ``out``,
-    ``X`` and ``W`` are passed as their transposes, which are Fortran-ordered
-    views, so nothing is copied: ``outᵀ = α W Xᵀ + outᵀ``.
-
-    Returns ``out``; or None, having written nothing, where this does not apply:
-    no ``out``, a sparse, empty or non-C-ordered ``X``, or dtypes BLAS does not
-    take together.
-    """
-    gemm = _GEMM.get(getattr(out, "dtype", None))
-    if (
-        gemm is None
-        or not isinstance(X, np.ndarray)
-        or X.size == 0  # BLAS's wrapper rejects empty operands
-        or X.dtype != out.dtype
-        or W.dtype != out.dtype
-        or not (X.flags.c_contiguous and out.flags.c_contiguous)
-    ):
-        return None
-    np.copyto(out, bias)
-    gemm(alpha, W.T, X.T, beta=1.0, c=out.T, overwrite_c=True, trans_a=True)
-    return out
 
 
 # -- activations ----------------------------------------------------------------------
@@ -323,8 +287,6 @@ def _sum_in_float64(values, xp):
 # -- the forward pass ------------------------------------------------------------------
 def preactivation(X, W1, b1, out=None, xp=None):
     """a1 = b1 + W1 x for every row of X (into ``out``, NumPy's scratch, if given)."""
-    if _bias_plus_product_(b1, 1.0, X, W1, out) is not None:
-        return out
     fused = _fused_bias_product(xp)
     if fused is not None:
         return fused(b1, X, W1.T)
@@ -336,10 +298,12 @@ def preactivation(X, W1, b1, out=None, xp=None):
 def _fused_bias_product(xp):
     """The namespace's own ``c + α A B`` in one call (torch's ``addmm``), or None.
 
-    It writes the broadcast bias and lets BLAS add the product to it, as
-    :func:`_bias_plus_product_` does for NumPy, instead of a product and then a
-    pass over it to add the bias. The array API standard has no such function,
-    nor have NumPy's, CuPy's and array-api-strict's namespaces.
+    It writes the broadcast bias and lets BLAS add the product to it (GEMM's
+    β = 1) instead of a product and then a pass over it to add the bias. The
+    array API standard has no such function, nor have NumPy's, CuPy's and
+    array-api-strict's namespaces. (NumPy could reach β through SciPy's BLAS
+    wrappers, 3 % faster at one thread, but they hold the GIL: the evaluation's
+    worker threads then ran one at a time, at two threads 37 -> 55 ms.)
     """
     return None if _is_numpy(xp) else getattr(xp, "addmm", None)
 
@@ -348,10 +312,8 @@ def hidden_layer(X, W1, b1, xp=None, out=None):
     """h1 = σ(b1 + W1 x) for every row of X (the document's ``h1``)."""
     # −a1 = −b1 − W1 x with no pass of its own to negate, then σ from it.
     if _is_numpy(xp):
-        negated = _bias_plus_product_(-b1, -1.0, X, W1, out)
-        if negated is None:
-            negated = _matmul(X, W1.T, out)
-            np.subtract(-b1, negated, out=negated)
+        negated = _matmul(X, W1.T, out)
+        np.subtract(-b1, negated, out=negated)
     elif _own_float64_sigmoid(xp, X.dtype) is not None:  # σ in one pass, from a1
         return hidden_sigmoid_(preactivation(X, W1, b1, xp=xp), xp)
     elif _fused_bias_product(xp) is not None:

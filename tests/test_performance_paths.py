@@ -17,7 +17,6 @@ import _reference as reference
 import numpy as np
 import pytest
 from scipy import sparse
-from scipy.special import expit
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
@@ -100,47 +99,6 @@ def test_one_block_shortcut_matches_the_blocked_logits(small_blocks, form):
     X = MATRIX_FORMS[form](X)
     one_by_one = np.vstack([loss.logits(theta, X[i : i + 1]) for i in range(20)])
     np.testing.assert_allclose(one_by_one, loss.logits(theta, X)[:20], rtol=1e-13)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("form", MATRIX_FORMS)
-def test_the_first_layer_adds_b1_inside_blas_where_x_allows(monkeypatch, form, dtype):
-    """Into a scratch array, a dense C-ordered block's ``a1`` (and ``−a1`` for σ)
-    is one GEMM that adds b1 itself (β = 1), called on the arrays themselves;
-    other forms take NumPy's product and add b1 after it. Both give the plain
-    computation's h1 and a1 to a few ulps, in the block's dtype."""
-    from sklearn_twolayer import network
-
-    calls = []
-
-    def spy(gemm):
-        def call(*args, **kwargs):
-            calls.append(kwargs["c"])
-            return gemm(*args, **kwargs)
-
-        return call
-
-    monkeypatch.setattr(
-        network, "_GEMM", {k: spy(gemm) for k, gemm in network._GEMM.items()}
-    )
-    X, _, _, loss, (theta, _) = _problem("sigmoid", n_samples=80)
-    W1, b1, _, _ = loss.layout.unpack(theta.astype(dtype))
-    rows = MATRIX_FORMS[form](X.astype(dtype))[10:60]  # a block: a view of X's rows
-    plain_a1 = np.asarray(rows @ W1.T) + b1
-    eps = np.finfo(dtype).eps
-    for layer, plain, scale in [
-        (network.preactivation, plain_a1, np.abs(plain_a1).max()),
-        (network.hidden_layer, expit(plain_a1), 1.0),
-    ]:
-        calls.clear()
-        scratch = np.full((50, loss.layout.n_hidden), np.nan, dtype=dtype)
-        result = layer(rows, W1, b1, out=scratch)
-        assert result is scratch and result.dtype == dtype
-        np.testing.assert_allclose(result, plain, rtol=0, atol=8 * eps * scale)
-        if form == "C":
-            assert len(calls) == 1 and np.shares_memory(calls[0], scratch)
-        else:
-            assert calls == []
 
 
 def test_gradient_check_with_many_blocks(small_blocks):

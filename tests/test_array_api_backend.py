@@ -620,13 +620,63 @@ def test_the_hidden_layer_takes_torchs_own_sigmoid_in_float64_only(dtype, monkey
     assert torch.equal(hidden, expected_hidden)
     assert torch.equal(layer, expected_layer)
     np.testing.assert_allclose(
-        layer.numpy(), special.expit(X.astype(float) @ W1.T.astype(float) + b1),
-        rtol=0, atol=8 * np.finfo(dtype).eps,
+        layer.numpy(),
+        special.expit(X.astype(float) @ W1.T.astype(float) + b1),
+        rtol=0,
+        atol=8 * np.finfo(dtype).eps,
     )
     ulp_of_one = np.finfo(dtype).eps
     np.testing.assert_allclose(
         hidden.numpy(), special.expit(z.astype(np.float64)), rtol=0, atol=2 * ulp_of_one
     )
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_every_first_layer_product_on_torch_is_one_addmm(dtype, monkeypatch):
+    """The gradient, the Hessian product (``a1`` and ``R{a1} = V1 x + c1``) and the
+    input gradient each form their first-layer products as torch's ``addmm``, the
+    bias added by BLAS, and give the NumPy kernels' values."""
+    rng = np.random.default_rng(5)
+    layout = ParameterLayout(6, 5, 1)
+    X = rng.normal(size=(40, 6)).astype(dtype)
+    Y = rng.integers(0, 2, size=(40, 1)).astype(dtype)
+    theta, v = rng.normal(size=(2, layout.size)).astype(dtype)
+    weights, direction = layout.unpack(theta), layout.unpack(v)
+    on_torch = [tuple(map(torch.asarray, part)) for part in (weights, direction)]
+    X_t, Y_t = torch.asarray(X), torch.asarray(Y)
+    calls = []
+    with config_context(array_api_dispatch=True):
+        xp = get_namespace(X_t)[0]
+        monkeypatch.setattr(
+            xp, "addmm", lambda *a, **k: calls.append(a[1]) or torch.addmm(*a, **k)
+        )
+        kernels = {
+            "gradient": lambda xp, w, d, X, Y: network.loss_gradient_block(
+                layout, "sigmoid", w, X, Y, None, xp
+            )[1],
+            "hessian product": lambda xp, w, d, X, Y: network.hessian_product_block(
+                layout, "sigmoid", w, d, X, Y, None, xp
+            ),
+            "input gradient": lambda xp, w, d, X, Y: network.input_gradient_block(
+                layout, "sigmoid", w, X, False, xp, out=np.empty((40, 1, 6), dtype)
+            ),
+        }
+        for name, products in [
+            ("gradient", 1),
+            ("hessian product", 2),
+            ("input gradient", 1),
+        ]:
+            calls.clear()
+            on_device = kernels[name](xp, *on_torch, X_t, Y_t)
+            assert len(calls) == products and all(x is X_t for x in calls), name
+            expected = kernels[name](None, weights, direction, X, Y)
+            scale = np.abs(expected).max()  # to rounding: some entries cancel
+            np.testing.assert_allclose(
+                on_device.numpy(),
+                expected,
+                rtol=0,
+                atol=50 * np.finfo(dtype).eps * scale,
+            )
 
 
 # -- the network's kernels in every namespace (issue 19) -------------------------------

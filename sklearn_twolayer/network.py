@@ -286,7 +286,11 @@ def _sum_in_float64(values, xp):
 
 # -- the forward pass ------------------------------------------------------------------
 def preactivation(X, W1, b1, out=None, xp=None):
-    """a1 = b1 + W1 x for every row of X (into ``out``, NumPy's scratch, if given)."""
+    """a1 = b1 + W1 x for every row of X (into ``out``, NumPy's scratch, if given).
+
+    One call where the namespace adds a bias to a product itself (torch's
+    ``addmm``, :func:`_fused_bias_product`).
+    """
     fused = _fused_bias_product(xp)
     if fused is not None:
         return fused(b1, X, W1.T)
@@ -316,8 +320,8 @@ def hidden_layer(X, W1, b1, xp=None, out=None):
         np.subtract(-b1, negated, out=negated)
     elif _own_float64_sigmoid(xp, X.dtype) is not None:  # σ in one pass, from a1
         return hidden_sigmoid_(preactivation(X, W1, b1, xp=xp), xp)
-    elif _fused_bias_product(xp) is not None:
-        negated = _fused_bias_product(xp)(-b1, X, W1.T, alpha=-1.0)
+    elif (fused := _fused_bias_product(xp)) is not None:
+        negated = fused(-b1, X, W1.T, alpha=-1.0)  # −b1 − W1 x, one call
     else:
         # No out= here: the product with −W1 (exactly −(W1 x), bit for bit) is the
         # one new array, and b1 is subtracted in place.

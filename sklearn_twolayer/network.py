@@ -330,6 +330,24 @@ def hidden_layer(X, W1, b1, xp=None, out=None):
     return _sigmoid_of_negated_(negated, xp)
 
 
+def half_tanh_layer(X, W1, b1, xp=None, out=None):
+    """t = tanh(a1 / 2) for every row of X, so that h1 = σ(a1) = (1 + t) / 2.
+
+    The float32 loss-and-gradient kernel works with ``t`` in place of h1
+    (:func:`loss_gradient_block`): one pass of ``tanh`` instead of the exp form's
+    three, and none to turn ``t`` into h1, since h1 only enters products and sums
+    that take ``(1 + t) / 2`` as easily. NumPy vectorises float32 ``tanh`` on every
+    vector unit it supports, as fast as ``exp`` on AVX2 and faster on AVX-512
+    (benchmarks/README.md); float64 ``tanh`` only on AVX-512, which is why float64
+    keeps the exp form. ``a1 / 2 = (W1 / 2) x + b1 / 2``: halving is exact, and
+    ``tanh`` saturates to ±1 without overflow.
+    """
+    half_a1 = preactivation(X, 0.5 * W1, 0.5 * b1, out=out, xp=xp)
+    if _is_numpy(xp):
+        return np.tanh(half_a1, out=half_a1)
+    return xp.tanh(half_a1)
+
+
 def output_logits(H1, W2, b2, out=None):
     """a2 = b2 + W2 h1 for every row (the output unit's pre-activation)."""
     A2 = _matmul(H1, W2.T, out)
@@ -402,9 +420,14 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
     - eq. 1.4: ``∇W2 J = (h2 − y) h1ᵀ``
     - eq. 1.5: ``∇h1 J = W2ᵀ (h2 − y)``
     - eq. 1.6: ``∇b1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1)`` and
-      ``∇W1 J = [W2ᵀ(h2 − y) ⊙ h1(1 − h1)] h0ᵀ`` with ``h0 = x``. With one
-      output in float32, W2's factor multiplies the sums over the rows rather
-      than each row (the same sums, fewer passes).
+      ``∇W1 J = [W2ᵀ(h2 − y) ⊙ h1(1 − h1)] h0ᵀ`` with ``h0 = x``.
+
+    With one output in float32 the same equations are written in
+    ``t = tanh(a1 / 2)`` (:func:`half_tanh_layer`), with ``h1 = (1 + t) / 2``:
+    ``a2 = (b2 + ½ Σ_j W2_j) + ½ W2 t``, ``∇W2 J = ½ (h2 − y)(1 + t)ᵀ`` and
+    ``h1(1 − h1) = (1 − t²) / 4``, whose ``¼`` and W2's factor multiply the sums
+    over the rows rather than each row: the same sums, with five passes over
+    each ``(rows, n_hidden)`` block instead of seven, ``tanh`` in ``exp``'s place.
 
     Parameters
     ----------
@@ -433,8 +456,13 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
     H1, derivative = arrays[:2]
     vector, (grad_W1, grad_b1, grad_W2, grad_b2) = _gradient_parts(layout, scratch)
 
-    H1 = hidden_layer(X, W1, b1, xp, H1)  # h1 = σ(b1 + W1 x)
-    A2 = output_logits(H1, W2, b2)  # a2 = b2 + W2 h1
+    in_t = layout.n_outputs == 1 and X.dtype == xp.float32  # h1 = (1 + t) / 2
+    if in_t:
+        H1 = half_tanh_layer(X, W1, b1, xp, H1)  # t, in h1's place
+        A2 = output_logits(H1, 0.5 * W2, b2 + 0.5 * xp.sum(W2, axis=1))
+    else:
+        H1 = hidden_layer(X, W1, b1, xp, H1)  # h1 = σ(b1 + W1 x)
+        A2 = output_logits(H1, W2, b2)  # a2 = b2 + W2 h1
     losses = per_sample_loss(A2, Y, output, xp)  # eq. 1.1
     if s is not None:
         losses *= s
@@ -446,33 +474,42 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
         G2 *= s[:, None]
     grad_b2 = _column_sums(G2, None, xp) if vector is None else G2.sum(0, out=grad_b2)
     grad_W2 = _matmul(G2.T, H1, out=grad_W2)  # eq. 1.4
+    if in_t:  # Σ_i g_i h1_iᵀ = ½ (Σ_i g_i + Σ_i g_i t_iᵀ)
+        grad_W2 += grad_b2[:, None]
+        grad_W2 *= 0.5
 
     # eq. 1.5 then 1.6: ∇a1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1), built in `derivative`.
-    if derivative is None:
-        derivative = 1.0 - H1
-    else:
-        np.subtract(1.0, H1, out=derivative)
-    derivative *= H1
-    W2_after_sums = layout.n_outputs == 1 and derivative.dtype == xp.float32
-    if layout.n_outputs == 1:
-        # W2ᵀ(h2 − y) is an outer product: broadcast products are several times
-        # faster than a matrix product with an inner dimension of 1.
-        if not W2_after_sums:
-            derivative *= W2
+    if in_t:
+        # 4 h1(1 − h1) = 1 − t², in t's own array (t is not read again).
+        H1 *= H1
+        if vector is None:
+            derivative = 1.0 - H1
+        else:
+            derivative = np.subtract(1.0, H1, out=H1)
         derivative *= G2
     else:
-        derivative *= _matmul(G2, W2, out=None if vector is None else H1)
+        if derivative is None:
+            derivative = 1.0 - H1
+        else:
+            np.subtract(1.0, H1, out=derivative)
+        derivative *= H1
+        if layout.n_outputs == 1:
+            # W2ᵀ(h2 − y) is an outer product: broadcast products are several
+            # times faster than a matrix product with an inner dimension of 1.
+            derivative *= W2
+            derivative *= G2
+        else:
+            derivative *= _matmul(G2, W2, out=None if vector is None else H1)
     G1 = derivative
     grad_b1 = _column_sums(G1, ones, xp, out=grad_b1)  # eq. 1.6: Σ_i G1
     grad_W1 = _input_transposed_product(G1, X, out=grad_W1)  # eq. 1.6: G1ᵀ h0
-    if W2_after_sums:
-        # float32: Σ_i W2_j g_ij x_i = W2_j Σ_i g_ij x_i, one product per hidden
-        # unit after the sums instead of one per row and unit before them (a pass
-        # over the block: float32 evaluation 1.39 -> 1.33 times the two GEMMs,
-        # one thread, 2026-12-03). float64 keeps the per-row product, and so the
+    if in_t:
+        # Σ_i ¼ W2_j g_ij (1 − t_ij²) x_i = ¼ W2_j Σ_i g_ij (1 − t_ij²) x_i: one
+        # product per hidden unit after the sums instead of one per row and unit
+        # before them. float64 keeps h1 and the per-row product, and so the
         # gradients' rounding and the models earlier releases fitted, bit for bit.
-        grad_b1 *= W2[0, :]
-        grad_W1 *= W2.T
+        grad_b1 *= 0.25 * W2[0, :]
+        grad_W1 *= 0.25 * W2.T
     return data_loss, _flat((grad_W1, grad_b1, grad_W2, grad_b2), vector, xp)
 
 

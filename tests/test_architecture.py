@@ -94,6 +94,7 @@ KERNELS = {
     "per_sample_loss",
     "preactivation",
     "hidden_layer",
+    "half_tanh_layer",
     "output_logits",
     "loss_gradient_block",
     "data_loss_block",

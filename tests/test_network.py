@@ -141,9 +141,10 @@ def test_float32_gradient_is_the_documents_equations_to_float32_precision(
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_each_dtype_multiplies_by_W2_where_it_should(dtype):
-    """With one output, float64 multiplies each row by W2 before the sums (the order
-    of earlier releases, so float64 models keep their bits) and float32 multiplies
-    the sums (a pass fewer): each is bit for bit its own order, over one block."""
+    """With one output, float64 computes h1 and multiplies each row by W2 before
+    the sums (the order of earlier releases, so float64 models keep their bits);
+    float32 works in t = tanh(a1 / 2) and multiplies the sums by ¼ W2 (two passes
+    fewer): each is bit for bit its own order, over one block."""
     from sklearn_twolayer import network
 
     rng = np.random.default_rng(22)
@@ -152,20 +153,24 @@ def test_each_dtype_multiplies_by_W2_where_it_should(dtype):
     Y = rng.integers(0, 2, size=(50, 1)).astype(dtype)
     W1, b1, W2, b2 = weights = layout.unpack(rng.normal(size=layout.size).astype(dtype))
     _, gradient = network.loss_gradient_block(layout, "sigmoid", weights, X, Y, None)
-    grad_W1, grad_b1 = layout.unpack(gradient)[:2]
+    grad_W1, grad_b1, grad_W2, _ = layout.unpack(gradient)
 
-    H1 = network.hidden_layer(X, W1, b1)
-    G2 = network.hidden_sigmoid_(H1 @ W2.T + b2) - Y
-    derivative = (1.0 - H1) * H1
     if dtype == np.float64:
-        G1 = derivative * W2 * G2
+        H1 = network.hidden_layer(X, W1, b1)
+        G2 = network.hidden_sigmoid_(H1 @ W2.T + b2) - Y
+        G1 = (1.0 - H1) * H1 * W2 * G2
         expected_W1, expected_b1 = G1.T @ X, G1.sum(axis=0)
+        expected_W2 = G2.T @ H1
     else:
-        G1 = derivative * G2
-        expected_W1 = (G1.T @ X) * W2.T
-        expected_b1 = G1.sum(axis=0) * W2[0]
+        T = np.tanh(X @ (0.5 * W1).T + 0.5 * b1)
+        G2 = network.hidden_sigmoid_(T @ (0.5 * W2).T + (b2 + 0.5 * W2.sum(1))) - Y
+        G1 = (1.0 - T * T) * G2
+        expected_W1 = (G1.T @ X) * (0.25 * W2.T)
+        expected_b1 = G1.sum(axis=0) * (0.25 * W2[0])
+        expected_W2 = (G2.T @ T + G2.sum(axis=0)[:, None]) * 0.5
     np.testing.assert_array_equal(grad_W1, expected_W1)
     np.testing.assert_array_equal(grad_b1, expected_b1)
+    np.testing.assert_array_equal(grad_W2, expected_W2)
 
 
 def test_softmax_output_gradient_has_the_form_h2_minus_y():

@@ -133,9 +133,11 @@ def _sigmoid_of_negated_(z, xp=None):
     """σ(a) = 1 / (1 + exp(z)) from ``z = −a``, in place where the namespace allows.
 
     ``exp(z)`` may overflow to ``inf``, which gives exactly σ = 1 / inf = 0, so the
-    overflow is not a warning here. NumPy evaluates ``exp`` in SIMD on AVX2 and
-    AVX-512 machines, in float32 and float64; its float64 ``tanh`` only on AVX-512
-    (benchmarks/README.md has the measurements that chose this form). Other
+    overflow is not a warning here. NumPy evaluates float32 ``exp`` in SIMD on AVX2
+    and AVX-512 machines, float64 ``exp`` only on AVX-512 (on AVX2 it calls the C
+    library's, still faster than its float64 ``tanh``): in float64 this form costs
+    least on both (float32's loss and gradient with one output work in ``tanh``
+    instead, :func:`half_tanh_layer`; benchmarks/README.md has the measurements). Other
     namespaces have no ``out=``: ``exp`` makes the one new array, and the rest is
     in place (``**= -1`` rather than ``1.0 / z``, which costs torch a block-sized
     array and two passes: a reciprocal, then a product with 1).

@@ -29,6 +29,8 @@ so ``theta`` has ``n_hidden * (n_features + 1) + n_outputs * (n_hidden + 1)`` en
 :class:`ParameterLayout` packs and unpacks it without copying.
 """
 
+import functools
+import platform
 from dataclasses import dataclass
 
 import numpy as np
@@ -338,16 +340,57 @@ def half_tanh_layer(X, W1, b1, xp=None, out=None):
     The float32 loss-and-gradient kernel works with ``t`` in place of h1
     (:func:`loss_gradient_block`): one pass of ``tanh`` instead of the exp form's
     three, and none to turn ``t`` into h1, since h1 only enters products and sums
-    that take ``(1 + t) / 2`` as easily. NumPy vectorises float32 ``tanh`` on every
-    vector unit it supports, as fast as ``exp`` on AVX2 and faster on AVX-512
-    (benchmarks/README.md); float64 ``tanh`` only on AVX-512, which is why float64
-    keeps the exp form. ``a1 / 2 = (W1 / 2) x + b1 / 2``: halving is exact, and
+    that take ``(1 + t) / 2`` as easily. NumPy's float32 ``tanh`` is SIMD from
+    AVX2 + FMA3 on (as fast as ``exp`` on AVX2, faster on AVX-512) and on ARM, but
+    not on an x86 CPU with SSE only, where the exp form is kept
+    (:func:`float32_tanh_is_simd`, benchmarks/README.md); float64 keeps the exp
+    form everywhere. ``a1 / 2 = (W1 / 2) x + b1 / 2``: halving is exact, and
     ``tanh`` saturates to ±1 without overflow.
     """
     half_a1 = preactivation(X, 0.5 * W1, 0.5 * b1, out=out, xp=xp)
     if _is_numpy(xp):
         return np.tanh(half_a1, out=half_a1)
     return xp.tanh(half_a1)
+
+
+# The dispatch targets of NumPy's SIMD tanh loops on x86, whatever NumPy's version
+# names them (X86_V3, X86_V4 from 2.4 on; FMA3__AVX2, AVX512F, AVX512_SKX before).
+_SIMD_TANH_TARGETS = ("FMA3", "AVX2", "AVX512", "X86_V3", "X86_V4")
+# Machines whose NumPy baseline has fused multiply-add, so a SIMD tanh loop.
+_SIMD_TANH_MACHINES = ("aarch64", "arm64", "ppc64le", "s390x")
+
+
+@functools.cache
+def float32_tanh_is_simd():
+    """Whether NumPy's float32 ``tanh`` runs a SIMD loop on this machine's CPU.
+
+    The float32 loss and gradient work in ``t = tanh(a1 / 2)`` only where it does
+    (:func:`loss_gradient_block`). NumPy's ``tanh`` loops are SIMD only where the
+    CPU has fused multiply-add: on x86 from AVX2 + FMA3 on, read from the target
+    NumPy dispatches ``tanh`` to (``numpy.lib.introspect.opt_func_info``); on
+    aarch64, ppc64le and s390x in NumPy's baseline. Without it (an x86 CPU with
+    SSE only) ``tanh`` is the C library's, one value at a time: 15.7 ns per
+    float32 value against 2.2 for ``exp``, and the t-form's evaluation took 2.3
+    times the exp form's (2026-12-04, SSE dispatch forced). The answer is the
+    CPU's and NumPy's, so it is the same for every fit on one machine.
+
+    Examples
+    --------
+    >>> from sklearn_twolayer.network import float32_tanh_is_simd
+    >>> isinstance(float32_tanh_is_simd(), bool)
+    True
+    """
+    machine = platform.machine().lower()
+    if machine not in ("x86_64", "amd64", "i386", "i686", "x86"):
+        return machine in _SIMD_TANH_MACHINES
+    from numpy.lib.introspect import opt_func_info  # NumPy >= 2.0
+
+    loops = opt_func_info(func_name="^tanh$", signature="^float32$").get("tanh", {})
+    return any(
+        target in loop["current"]
+        for loop in loops.values()
+        for target in _SIMD_TANH_TARGETS
+    )
 
 
 def output_logits(H1, W2, b2, out=None):
@@ -424,12 +467,14 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
     - eq. 1.6: ``∇b1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1)`` and
       ``∇W1 J = [W2ᵀ(h2 − y) ⊙ h1(1 − h1)] h0ᵀ`` with ``h0 = x``.
 
-    With one output in float32 the same equations are written in
+    With one output in float32, W2's factor in eq. 1.6 multiplies the sums over
+    the rows rather than each row, and where NumPy's float32 ``tanh`` is SIMD
+    (:func:`float32_tanh_is_simd`) the same equations are written in
     ``t = tanh(a1 / 2)`` (:func:`half_tanh_layer`), with ``h1 = (1 + t) / 2``:
     ``a2 = (b2 + ½ Σ_j W2_j) + ½ W2 t``, ``∇W2 J = ½ (h2 − y)(1 + t)ᵀ`` and
-    ``h1(1 − h1) = (1 − t²) / 4``, whose ``¼`` and W2's factor multiply the sums
-    over the rows rather than each row: the same sums, with five passes over
-    each ``(rows, n_hidden)`` block instead of seven, ``tanh`` in ``exp``'s place.
+    ``h1(1 − h1) = (1 − t²) / 4``, whose ``¼`` joins W2's factor after the sums:
+    five passes over each ``(rows, n_hidden)`` block instead of seven, ``tanh`` in
+    ``exp``'s place.
 
     Parameters
     ----------
@@ -458,7 +503,10 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
     H1, derivative = arrays[:2]
     vector, (grad_W1, grad_b1, grad_W2, grad_b2) = _gradient_parts(layout, scratch)
 
-    in_t = layout.n_outputs == 1 and X.dtype == xp.float32  # h1 = (1 + t) / 2
+    # float32 with one output: W2's factor multiplies the sums over the rows, and
+    # the layer is t = tanh(a1 / 2), h1 = (1 + t) / 2, where tanh is SIMD.
+    W2_after_sums = layout.n_outputs == 1 and X.dtype == xp.float32
+    in_t = W2_after_sums and float32_tanh_is_simd()
     if in_t:
         H1 = half_tanh_layer(X, W1, b1, xp, H1)  # t, in h1's place
         A2 = output_logits(H1, 0.5 * W2, b2 + 0.5 * xp.sum(W2, axis=1))
@@ -498,20 +546,23 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
         if layout.n_outputs == 1:
             # W2ᵀ(h2 − y) is an outer product: broadcast products are several
             # times faster than a matrix product with an inner dimension of 1.
-            derivative *= W2
+            if not W2_after_sums:
+                derivative *= W2
             derivative *= G2
         else:
             derivative *= _matmul(G2, W2, out=None if vector is None else H1)
     G1 = derivative
     grad_b1 = _column_sums(G1, ones, xp, out=grad_b1)  # eq. 1.6: Σ_i G1
     grad_W1 = _input_transposed_product(G1, X, out=grad_W1)  # eq. 1.6: G1ᵀ h0
-    if in_t:
-        # Σ_i ¼ W2_j g_ij (1 − t_ij²) x_i = ¼ W2_j Σ_i g_ij (1 − t_ij²) x_i: one
-        # product per hidden unit after the sums instead of one per row and unit
-        # before them. float64 keeps h1 and the per-row product, and so the
-        # gradients' rounding and the models earlier releases fitted, bit for bit.
-        grad_b1 *= 0.25 * W2[0, :]
-        grad_W1 *= 0.25 * W2.T
+    if W2_after_sums:
+        # Σ_i W2_j g_ij h1_ij(1 − h1_ij) x_i = W2_j Σ_i g_ij h1_ij(1 − h1_ij) x_i
+        # (with ¼ (1 − t_ij²) in t): one product per hidden unit after the sums
+        # instead of one per row and unit before them. float64 keeps h1 and the
+        # per-row product, and so the gradients' rounding and the models earlier
+        # releases fitted, bit for bit.
+        factor = 0.25 * W2 if in_t else W2
+        grad_b1 *= factor[0, :]
+        grad_W1 *= factor.T
     return data_loss, _flat((grad_W1, grad_b1, grad_W2, grad_b2), vector, xp)
 
 

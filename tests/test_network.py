@@ -139,14 +139,17 @@ def test_float32_gradient_is_the_documents_equations_to_float32_precision(
     assert_allclose(gradient, expected, rtol=1e-5, atol=1e-6 * scale)
 
 
+@pytest.mark.parametrize("tanh_is_simd", [True, False])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_each_dtype_multiplies_by_W2_where_it_should(dtype):
+def test_each_dtype_multiplies_by_W2_where_it_should(dtype, tanh_is_simd, monkeypatch):
     """With one output, float64 computes h1 and multiplies each row by W2 before
     the sums (the order of earlier releases, so float64 models keep their bits);
-    float32 works in t = tanh(a1 / 2) and multiplies the sums by ¼ W2 (two passes
-    fewer): each is bit for bit its own order, over one block."""
+    float32 multiplies the sums by W2 (a pass fewer), and works in t = tanh(a1 / 2)
+    with ¼ W2 where NumPy's float32 tanh is SIMD, in h1 where it is not: each is bit
+    for bit its own order, over one block."""
     from sklearn_twolayer import network
 
+    monkeypatch.setattr(network, "float32_tanh_is_simd", lambda: tanh_is_simd)
     rng = np.random.default_rng(22)
     layout = ParameterLayout(7, 16, 1)
     X = rng.normal(size=(50, 7)).astype(dtype)
@@ -161,6 +164,12 @@ def test_each_dtype_multiplies_by_W2_where_it_should(dtype):
         G1 = (1.0 - H1) * H1 * W2 * G2
         expected_W1, expected_b1 = G1.T @ X, G1.sum(axis=0)
         expected_W2 = G2.T @ H1
+    elif not tanh_is_simd:
+        H1 = network.hidden_layer(X, W1, b1)
+        G2 = network.hidden_sigmoid_(H1 @ W2.T + b2) - Y
+        G1 = (1.0 - H1) * H1 * G2
+        expected_W1, expected_b1 = (G1.T @ X) * W2.T, G1.sum(axis=0) * W2[0]
+        expected_W2 = G2.T @ H1
     else:
         T = np.tanh(X @ (0.5 * W1).T + 0.5 * b1)
         G2 = network.hidden_sigmoid_(T @ (0.5 * W2).T + (b2 + 0.5 * W2.sum(1))) - Y
@@ -171,6 +180,59 @@ def test_each_dtype_multiplies_by_W2_where_it_should(dtype):
     np.testing.assert_array_equal(grad_W1, expected_W1)
     np.testing.assert_array_equal(grad_b1, expected_b1)
     np.testing.assert_array_equal(grad_W2, expected_W2)
+
+
+@pytest.mark.parametrize(
+    "machine, current, simd",
+    [
+        ("x86_64", "X86_V4", True),  # NumPy >= 2.4's names
+        ("x86_64", "X86_V3", True),
+        ("x86_64", "baseline(X86_V2)", False),
+        ("AMD64", "AVX512_SKX", True),  # and before 2.4
+        ("x86_64", "FMA3__AVX2", True),
+        ("x86_64", "baseline(SSE SSE2 SSE3)", False),
+        (
+            "x86_64",
+            "baseline(SSE SSE2 SSE3 SSE41 POPCNT SSE42 AVX F16C FMA3 AVX2)",
+            True,
+        ),
+        ("aarch64", "baseline(NEON NEON_FP16 NEON_VFPV4 ASIMD)", True),
+        ("riscv64", "baseline()", False),
+    ],
+)
+def test_float32_tanh_is_simd_reads_where_numpy_dispatches_tanh(
+    machine, current, simd, monkeypatch
+):
+    """x86: SIMD where NumPy dispatches float32 tanh to an AVX2 + FMA3 target or
+    above (or builds it into its baseline); other machines by their baseline."""
+    import platform
+
+    import numpy.lib.introspect
+
+    from sklearn_twolayer import network
+
+    asked = []
+
+    def opt_func_info(func_name=None, signature=None):
+        asked.append((func_name, signature))
+        return {"tanh": {"ff": {"current": current, "available": current}}}
+
+    monkeypatch.setattr(platform, "machine", lambda: machine)
+    monkeypatch.setattr(numpy.lib.introspect, "opt_func_info", opt_func_info)
+    assert network.float32_tanh_is_simd.__wrapped__() is simd
+    assert asked == (
+        [("^tanh$", "^float32$")] if machine in ("x86_64", "AMD64") else []
+    )
+
+
+def test_the_float32_form_is_decided_once_per_process():
+    """The same form for every fit in a process, whatever NumPy is asked later."""
+    from sklearn_twolayer import network
+
+    first = network.float32_tanh_is_simd()
+    assert isinstance(first, bool)
+    assert network.float32_tanh_is_simd() is first
+    assert network.float32_tanh_is_simd.cache_info().hits >= 1
 
 
 def test_softmax_output_gradient_has_the_form_h2_minus_y():

@@ -354,8 +354,9 @@ def half_tanh_layer(X, W1, b1, xp=None, out=None):
 
 
 # The dispatch targets of NumPy's SIMD tanh loops on x86, whatever NumPy's version
-# names them (X86_V3, X86_V4 from 2.4 on; FMA3__AVX2, AVX512F, AVX512_SKX before).
-_SIMD_TANH_TARGETS = ("FMA3", "AVX2", "AVX512", "X86_V3", "X86_V4")
+# names them (X86_V3, X86_V4 from 2.4 on; FMA3__AVX2, AVX512F, AVX512_SKX before;
+# a baseline built with AVX2 names it too).
+_SIMD_TANH_TARGETS = ("AVX2", "AVX512", "X86_V3", "X86_V4")
 # Machines whose NumPy baseline has fused multiply-add, so a SIMD tanh loop.
 _SIMD_TANH_MACHINES = ("aarch64", "arm64", "ppc64le", "s390x")
 

@@ -196,7 +196,14 @@ def test_each_dtype_multiplies_by_W2_where_it_should(dtype, tanh_is_simd, monkey
             "baseline(SSE SSE2 SSE3 SSE41 POPCNT SSE42 AVX F16C FMA3 AVX2)",
             True,
         ),
+        ("i686", "FMA3__AVX2", True),  # 32-bit x86, as Linux and Windows name it
+        ("i386", "AVX512F", True),
+        ("x86", "FMA3__AVX2", True),
+        ("i686", "baseline(SSE SSE2 SSE3)", False),
         ("aarch64", "baseline(NEON NEON_FP16 NEON_VFPV4 ASIMD)", True),
+        ("arm64", "baseline(NEON NEON_FP16 NEON_VFPV4 ASIMD)", True),  # macOS
+        ("ppc64le", "baseline(VSX VSX2)", True),
+        ("s390x", "baseline(VX VXE)", True),
         ("riscv64", "baseline()", False),
     ],
 )
@@ -215,14 +222,15 @@ def test_float32_tanh_is_simd_reads_where_numpy_dispatches_tanh(
 
     def opt_func_info(func_name=None, signature=None):
         asked.append((func_name, signature))
-        return {"tanh": {"ff": {"current": current, "available": current}}}
+        # What NumPy offers is not what this CPU runs: only "current" decides.
+        available = f"X86_V4 X86_V3 AVX512_SKX FMA3__AVX2 {current}"
+        return {"tanh": {"ff": {"current": current, "available": available}}}
 
     monkeypatch.setattr(platform, "machine", lambda: machine)
     monkeypatch.setattr(numpy.lib.introspect, "opt_func_info", opt_func_info)
     assert network.float32_tanh_is_simd.__wrapped__() is simd
-    assert asked == (
-        [("^tanh$", "^float32$")] if machine in ("x86_64", "AMD64") else []
-    )
+    x86 = machine in ("x86_64", "AMD64", "i686", "i386", "x86")
+    assert asked == ([("^tanh$", "^float32$")] if x86 else [])
 
 
 def test_the_float32_form_is_decided_once_per_process():

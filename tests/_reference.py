@@ -9,6 +9,7 @@ are shared here, in one module, instead of living as copies in the test files.
 import tracemalloc
 
 import numpy as np
+import pytest
 from scipy import sparse
 from scipy.special import expit
 
@@ -70,3 +71,77 @@ def traced_peak(function):
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def float64_objective(clf, X, y):
+    """The objective of a fitted binary or multiclass network and its gradient's
+    max-norm, recomputed in float64 on all rows at once (no sample weights).
+
+    Two fits reach the same model when both stop at a stationary point of this
+    objective with the same value, whatever dtype or namespace each ran in: the
+    question a float32 fit is asked, rather than where two float32 optimisation
+    paths, parted by the CPU's roundings, happen to be after their iterations.
+    """
+    from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
+
+    X = np.asarray(X, dtype=np.float64)
+    classes = np.unique(y)
+    if classes.size == 2:
+        Y = (y == classes[1]).astype(np.float64)[:, None]
+    else:
+        Y = (y[:, None] == classes).astype(np.float64)
+    output = "sigmoid" if classes.size == 2 else "softmax"
+    loss = TwoLayerLoss(ParameterLayout(X.shape[1], clf.n_hidden, Y.shape[1]), output)
+    weights = [
+        np.asarray(_on_host(getattr(clf, name)), dtype=np.float64)
+        for name in ("W1_", "b1_", "W2_", "b2_")
+    ]
+    theta = loss.layout.pack(*weights)
+    data_loss, gradient = data_loss_gradient(loss, theta, X, Y, np.ones(X.shape[0]))
+    W1, W2 = weights[0], weights[2]
+    objective = (
+        data_loss + 0.5 * clf.alpha * (np.sum(W1 * W1) + np.sum(W2 * W2))
+    ) / X.shape[0]
+    penalty_gradient = loss.layout.pack(
+        W1, np.zeros_like(weights[1]), W2, np.zeros_like(weights[3])
+    )
+    gradient = (gradient + clf.alpha * penalty_gradient) / X.shape[0]
+    return float(objective), float(np.abs(gradient).max())
+
+
+def _on_host(array):
+    """A fitted attribute as NumPy, from any array API namespace and device."""
+    if isinstance(array, np.ndarray):
+        return array
+    from sklearn import config_context
+    from sklearn.utils._array_api import move_to
+
+    with config_context(array_api_dispatch=True):
+        return move_to(array, xp=np, device="cpu")
+
+
+def assert_same_model(fit32, fit64, X, y, labels32):
+    """A float32 fit reached the float64 fit's model: both stop at a stationary
+    point of the float64 objective (gradient max-norm within the solver's tol,
+    twice it for float32's own rounding of the gradient it stopped on), with the
+    same objective to float32 accuracy summed over the rows (1e-4, about 1,000
+    epsilons), and the same labels wherever the float64 logits are not within 0.05
+    of a tie. Not where two float32 L-BFGS paths happen to be after their
+    iterations: those part by CPU-dependent roundings (float32's hidden-layer form
+    follows NumPy's SIMD dispatch) and land a few 1e-3 apart in probability.
+    """
+    objective64, gradient64 = float64_objective(fit64, X, y)
+    objective32, gradient32 = float64_objective(fit32, X, y)
+    assert gradient64 <= fit64.tol
+    assert gradient32 <= 2 * fit32.tol
+    assert objective32 == pytest.approx(objective64, rel=1e-4)
+    logits = fit64.decision_function(X)
+    margin = np.abs(logits) if logits.ndim == 1 else top_two_gap(logits)
+    clear = margin > 0.05
+    np.testing.assert_array_equal(labels32[clear], fit64.predict(X)[clear])
+
+
+def top_two_gap(logits):
+    """Per row, the largest logit minus the second largest."""
+    top_two = np.sort(logits, axis=1)[:, -2:]
+    return top_two[:, 1] - top_two[:, 0]

@@ -301,13 +301,15 @@ class TwoLayerSigmoidClassifier(
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string column names.
 
-    The fitted network is also a transformer: :meth:`transform` returns the hidden
-    activations ``h1``, a learned representation to plot or to feed to another
-    model (the estimator can be an intermediate step of a ``Pipeline``).
-
     See Also
     --------
     sklearn.neural_network.MLPClassifier : The general multi-layer perceptron.
+
+    Notes
+    -----
+    The fitted network is also a transformer: :meth:`transform` returns the hidden
+    activations ``h1``, a learned representation to plot or to feed to another
+    model (the estimator can be an intermediate step of a ``Pipeline``).
 
     Examples
     --------
@@ -392,6 +394,8 @@ class TwoLayerSigmoidClassifier(
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.classifier_tags.multi_label = True
+        # transform's hidden layer is in X's dtype: float32 stays float32
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         # torch, CuPy, array-api-strict... under sklearn's array_api_dispatch
         # (_backends/array_api.py); NumPy and sparse input keep the NumPy backend.
         # Refused before scikit-learn 1.9 (_sklearn_compat.py).

@@ -47,6 +47,18 @@ def test_transform_is_the_hidden_layer(iris, dtype, form):
     assert np.all((H1 > 0) & (H1 < 1))
 
 
+def test_the_tags_say_float32_is_preserved(iris):
+    """preserves_dtype lists what transform keeps (scikit-learn's
+    check_transformer_preserve_dtypes holds the estimator to it)."""
+    X, y = iris
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0)
+    preserved = clf.__sklearn_tags__().transformer_tags.preserves_dtype
+    assert set(preserved) == {"float64", "float32"}
+    for dtype in preserved:
+        fitted = clf.fit(X.astype(dtype), y)
+        assert fitted.transform(X.astype(dtype)).dtype == dtype
+
+
 def test_the_output_layer_reads_the_hidden_layer(iris):
     """decision_function is W2 h1 + b2 of transform's h1: the same network."""
     X, y = iris

@@ -80,7 +80,6 @@ sphinx_gallery_conf = {
     "abort_on_example_error": False,
     "doc_module": ("sklearn_twolayer",),
     "backreferences_dir": "gen_modules/backreferences",
-    "reference_url": {"sklearn_twolayer": None},
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "gallery_order.ReadingOrder",

@@ -36,11 +36,31 @@ def _installed_version(distribution):
         return None
 
 
+def _cpu_model(cpuinfo="/proc/cpuinfo"):
+    """The processor's name: float32 results depend on the SIMD code NumPy picks
+    for it. Linux names it in /proc/cpuinfo ("model name" on x86, "Hardware" or
+    "cpu" on some ARM and POWER kernels); elsewhere platform.processor() does."""
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as lines:
+            fields = dict(
+                (key.strip(), value.strip())
+                for key, _, value in (line.partition(":") for line in lines)
+                if value.strip()
+            )
+    except OSError:
+        fields = {}
+    for key in ("model name", "Hardware", "cpu"):
+        if key in fields:
+            return fields[key]
+    return platform.processor() or "unknown"
+
+
 def _system_info():
     return {
         "python": sys.version.replace("\n", " "),
         "executable": sys.executable,
         "machine": platform.platform(),
+        "cpu": _cpu_model(),
     }
 
 
@@ -82,11 +102,11 @@ def _simd_info():
 def show_versions():
     """Print the information a bug report needs.
 
-    Python, the platform, NumPy's SIMD extensions, the versions of the package and
-    of its dependencies, those of the optional dependencies that are installed
-    (read from their metadata, not imported), and the BLAS and OpenMP libraries
-    loaded with their number of threads (threadpoolctl), in the form of
-    :func:`sklearn.show_versions`.
+    Python, the platform and the CPU's model, NumPy's SIMD extensions, the
+    versions of the package and of its dependencies, those of the optional
+    dependencies that are installed (read from their metadata, not imported), and
+    the BLAS and OpenMP libraries loaded with their number of threads
+    (threadpoolctl), in the form of :func:`sklearn.show_versions`.
 
     Examples
     --------

@@ -1,5 +1,6 @@
 """``show_versions()``: what a bug report needs; optional libraries not imported."""
 
+import platform
 import re
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import sklearn
 from threadpoolctl import threadpool_info
 
 import sklearn_twolayer
-from sklearn_twolayer._show_versions import _simd_info
+from sklearn_twolayer._show_versions import _cpu_model, _simd_info
 
 
 def _sections(output):
@@ -47,6 +48,25 @@ def test_sections_and_versions(capsys):
     assert dependencies["scikit-learn"] == sklearn.__version__
     for name, value in sections["Optional dependencies (installed)"].items():
         assert value == version(name)
+
+
+def test_the_cpu_model_is_named(capsys, tmp_path):
+    """The CPU on which float32 results depend is in the report: the first
+    model-name field of /proc/cpuinfo, where there is one, else the platform's."""
+    sklearn_twolayer.show_versions()
+    cpu = _sections(capsys.readouterr().out)["System"]["cpu"]
+    assert cpu == _cpu_model()
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(
+        "processor\t: 0\nvendor_id\t: GenuineIntel\n"
+        "model name\t: Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz\n\n"
+        "processor\t: 1\nmodel name\t: Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz\n"
+    )
+    assert _cpu_model(cpuinfo) == "Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz"
+    cpuinfo.write_text("processor\t: 0\ncpu\t\t: POWER9 (raw), altivec supported\n")
+    assert _cpu_model(cpuinfo) == "POWER9 (raw), altivec supported"
+    missing = tmp_path / "none"
+    assert _cpu_model(missing) == (platform.processor() or "unknown")
 
 
 def test_the_simd_extensions_are_numpys():

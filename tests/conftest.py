@@ -53,6 +53,9 @@ def client():
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
+        # The scheduler's HTTP server starts without a dashboard too, on port 8787
+        # unless told otherwise, with a warning when another cluster holds it.
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
     )
     try:
         with distributed.Client(cluster) as client:

@@ -21,6 +21,12 @@ CONFIGURATIONS = [
 ]
 
 
+# The checks ask for the API on scikit-learn's own small or random data, where the
+# fit need not converge nor have distinct rows to hold out: those warnings are the
+# estimator's documented behaviour there, tested in the files that ask for it
+# (test_solvers.py, test_early_stopping.py), and here only noise in the output.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore:early_stopping=True holds out a share:UserWarning")
 @parametrize_with_checks(CONFIGURATIONS)
 def test_sklearn_compatible_estimator(estimator, check):
     if _needs_a_cuda_device(check):

@@ -8,6 +8,7 @@ here follow, in file-name order, so a new example needs no edit to appear.
 READING_ORDER = (
     "plot_quick_start.py",
     "plot_grid_search.py",
+    "plot_cv_alpha_path.py",
     "plot_decision_boundaries.py",
     "plot_training_curves.py",
     "plot_multiclass_multilabel.py",

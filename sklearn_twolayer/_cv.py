@@ -1,0 +1,769 @@
+"""The cross-validation estimator: ``TwoLayerSigmoidClassifierCV``.
+
+``LogisticRegressionCV``'s idea for the network: per fold, one regularization path
+from the strongest ``alpha`` to the weakest, each fit warm-started from the previous
+one's solution, ended once the validation score has stopped improving; the folds run
+in parallel through joblib; ``alpha_`` is the best mean validation score over the
+folds, and the network is refitted on all the data at ``alpha_``. Every fit is a
+:class:`~sklearn_twolayer.TwoLayerSigmoidClassifier` fit, so the CV estimator takes
+every input the estimator takes (in memory, sparse, Dask, array API) and its fitted
+network is the estimator's, with every prediction method.
+"""
+
+import copy
+import numbers
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import _fit_context, clone
+from sklearn.metrics import (
+    check_scoring,
+    get_scorer,
+    get_scorer_names,
+    log_loss,
+    make_scorer,
+)
+from sklearn.model_selection import check_cv
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.metaestimators import _safe_split
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import _check_method_params, indexable
+
+from ._backends import backend_for
+from ._classifier import TwoLayerSigmoidClassifier
+from ._sklearn_compat import CALLBACK_API_VERSION, move_to, sklearn_at_least
+from .network import widest_float
+
+# The grid an integer ``alphas`` spans, strongest first. The L2 term is
+# alpha / (2 Σ s_i) · ||W||² beside the mean loss, so alpha=1 has the strength of
+# LogisticRegression(C=1). On real tabular data (issue 31: OJ, cells, HMDA,
+# credit_data, Caravan, Pima, biopsy) the best alpha lay between 1 and 10, and near
+# 1e-4 on nearly separable data: the grid covers both ends, half a decade apart
+# with the default 11 values.
+STRONGEST_ALPHA = 10.0
+WEAKEST_ALPHA = 1e-4
+
+# The network's parameters that the CV estimator passes on to every fit. Not
+# offered: ``alpha`` (the path's), ``warm_start`` (every fit of the CV estimator
+# starts afresh), and early stopping with ``validation_fraction`` and
+# ``n_iter_no_change``: the validation folds already choose the regularization,
+# and stopping each path point on yet another held-out part would make its
+# solution depend on the iteration it stopped at instead of on alpha.
+_NETWORK_PARAMETERS = (
+    "n_hidden",
+    "max_iter",
+    "tol",
+    "max_fun",
+    "solver",
+    "class_weight",
+    "random_state",
+    "verbose",
+)
+_COUNTS = ("n_hidden", "max_iter", "max_fun", "n_alphas_no_change")
+
+
+def _label_log_loss(Y, P, sample_weight=None):
+    """Mean over the rows of the summed binary cross-entropy of every label.
+
+    The loss of a multilabel network (one sigmoid output per label), which
+    ``log_loss`` does not compute: it reads the rows of ``P`` as one
+    distribution. Probabilities are clipped as ``log_loss`` clips them.
+    """
+    Y, P = (np.asarray(_host(a), dtype=np.float64) for a in (Y, P))
+    eps = np.finfo(np.float64).eps
+    P = np.clip(P, eps, 1.0 - eps)
+    losses = -(Y * np.log(P) + (1.0 - Y) * np.log1p(-P)).sum(axis=1)
+    weights = None if sample_weight is None else np.asarray(_host(sample_weight))
+    return float(np.average(losses, weights=weights))
+
+
+def _host(array):
+    """A Dask or array-API array as a host NumPy array; others as they are."""
+    if hasattr(array, "compute"):
+        return array.compute()
+    if isinstance(array, np.ndarray) or not hasattr(array, "__array_namespace__"):
+        return array
+    return move_to(array, xp=np, device="cpu")
+
+
+def _negative_log_loss(estimator, X, y, sample_weight=None):
+    """``neg_log_loss`` over the classes of ``estimator``.
+
+    ``get_scorer("neg_log_loss")`` infers the classes from ``y``, and fails on a
+    validation fold that holds one class only (a small or rare class); the
+    network's own ``classes_`` name them all. ``log_loss`` is called on the
+    probabilities directly: the scorer's binary case picks a column on the host,
+    which fails for classes on an array-API device.
+    """
+    return -log_loss(
+        y,
+        estimator.predict_proba(X),
+        labels=estimator.classes_,  # in y's namespace, as log_loss compares them
+        sample_weight=sample_weight,
+    )
+
+
+def _default_scorer(target_kind):
+    """The negative log-loss; for multilabel targets summed over the labels."""
+    if target_kind == "multilabel":
+        return make_scorer(
+            _label_log_loss, response_method="predict_proba", greater_is_better=False
+        )
+    return _negative_log_loss
+
+
+def alpha_grid(n_alphas):
+    """The ``alphas`` of an integer: log-spaced from strongest to weakest.
+
+    Examples
+    --------
+    >>> from sklearn_twolayer._cv import alpha_grid
+    >>> alpha_grid(6)
+    array([1.e+01, 1.e+00, 1.e-01, 1.e-02, 1.e-03, 1.e-04])
+    """
+    return np.logspace(
+        np.log10(STRONGEST_ALPHA), np.log10(WEAKEST_ALPHA), int(n_alphas)
+    )
+
+
+def _checked_alphas(alphas):
+    """The path's alphas, strongest first, distinct: from an int or a sequence."""
+    if isinstance(alphas, Integral) and not isinstance(alphas, bool):
+        return alpha_grid(alphas)
+    if isinstance(alphas, (str, bool)) or isinstance(alphas, numbers.Number):
+        raise InvalidParameterError(
+            "The 'alphas' parameter of TwoLayerSigmoidClassifierCV must be an int in "
+            f"the range [1, inf) or a sequence of floats; got {alphas!r}."
+        )
+    try:
+        values = np.asarray(alphas, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise InvalidParameterError(
+            "The 'alphas' parameter of TwoLayerSigmoidClassifierCV must be a "
+            f"sequence of non-negative floats; got {alphas!r}."
+        ) from error
+    if values.ndim != 1 or values.size == 0:
+        raise InvalidParameterError(
+            "The 'alphas' parameter of TwoLayerSigmoidClassifierCV must be a "
+            f"non-empty 1-D sequence of floats; got shape {values.shape}."
+        )
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise InvalidParameterError(
+            "The 'alphas' parameter of TwoLayerSigmoidClassifierCV must hold finite, "
+            f"non-negative floats; got {values.tolist()}."
+        )
+    return np.unique(values)[::-1].copy()  # strongest first
+
+
+class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
+    """Two-layer sigmoid network whose L2 strength ``alpha`` is chosen by
+    cross-validation along a warm-started regularization path.
+
+    The cross-validation estimator of
+    :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`, with the conventions of
+    :class:`~sklearn.linear_model.LogisticRegressionCV`. In each fold of ``cv`` the
+    network is fitted at every ``alpha`` of the path, from the strongest to the
+    weakest, each fit starting from the previous alpha's solution (the first from
+    the estimator's random start), and scored on the fold's validation rows. A
+    strongly regularized network is nearly linear and converges in few
+    iterations; each weaker alpha starts close to its solution, so the path costs
+    far less than fitting every alpha from scratch, as
+    ``GridSearchCV(TwoLayerSigmoidClassifier(), {"alpha": alphas})`` does. The path
+    ends early once the validation score has not improved for
+    ``n_alphas_no_change`` alphas: past its best, a weaker penalty only lets the
+    network overfit more, and those fits are the most expensive. ``alpha_`` is the
+    alpha of the best mean validation score over the folds, and with
+    ``refit=True`` the network is fitted on all the data at ``alpha_``.
+
+    The fitted estimator is that network: it has every fitted attribute and
+    prediction method of :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`
+    (``W1_`` … ``b2_``, :meth:`predict_proba`, :meth:`decision_function`,
+    :meth:`transform`, :meth:`input_gradient`, ...), and the results of the
+    cross-validation besides.
+
+    Parameters
+    ----------
+    n_hidden : int, default=100
+        Number of hidden sigmoid units.
+    alphas : int or array-like of float, default=11
+        The L2 strengths to try. An int ``n`` gives ``n`` values log-spaced from
+        10 down to 1e-4 (half a decade apart for ``n=11``): our L2 term is
+        ``alpha / (2 Σ s_i) · ‖W‖²`` beside the mean loss, so ``alpha=1`` is the
+        strength of ``LogisticRegression(C=1)``; on real tabular data the best
+        alpha usually lies between 1 and 10, and near 1e-4 on nearly separable
+        data. A sequence is tried from its largest value to its smallest
+        (duplicates once); ``alphas_`` holds the values in that order.
+    cv : int, cross-validation generator or iterable, default=5
+        The folds, as in :class:`~sklearn.linear_model.LogisticRegressionCV`: an
+        int is the number of folds of a
+        :class:`~sklearn.model_selection.StratifiedKFold` (of a ``KFold`` for
+        multilabel targets); a splitter or an iterable of ``(train, test)``
+        index arrays is used as it is.
+    scoring : str or callable, default=None
+        The validation score to maximise (see :ref:`scoring_string_names`), or a
+        scorer ``scorer(estimator, X, y)``. None: the negative log-loss
+        (``"neg_log_loss"``; for multilabel targets, of every label, summed over
+        the labels). Also what :meth:`score` returns.
+    n_alphas_no_change : int or None, default=1
+        A fold's path ends after this many alphas in a row without a better
+        validation score than the best so far (by default at the first alpha
+        that scores worse). None: every alpha of every fold is fitted.
+    refit : bool, default=True
+        If True, the network is fitted on all the data at ``alpha_``, from the
+        random start of the paths: the same fit as
+        ``TwoLayerSigmoidClassifier(alpha=alpha_)`` with the same parameters
+        (warm-started from the path, networks generalised slightly worse on real
+        data). If False, there is no refit:
+        the fitted network averages the logits of the folds' networks at
+        ``alpha_``, as ``LogisticRegressionCV(refit=False)`` averages the folds'
+        coefficients (for a linear model, averaging the coefficients is
+        averaging the logits). That average is itself a two-layer network, the
+        folds' hidden layers side by side (``n_folds * n_hidden`` hidden units,
+        each fold's output weights divided by ``n_folds``), which
+        :meth:`transform` and :meth:`input_gradient` describe; it has no
+        ``loss_`` or ``loss_curve_``.
+    n_jobs : int, default=None
+        Number of folds fitted in parallel through joblib. None means 1 unless in
+        a :obj:`joblib.parallel_backend` context; -1 means all processors. Folds
+        run in processes, on Dask input in threads (the Dask client is the
+        process's).
+    max_iter : int, default=200
+        Maximum number of solver iterations of each fit.
+    tol : float, default=1e-4
+        Tolerance on the gradient's max-norm of each fit. (Not looser on the
+        path: a warm-started fit whose start already meets its tolerance takes
+        no step, and at ``10 * tol`` whole paths stalled so, their weak alphas
+        scored as the strong alpha they never left.)
+    max_fun : int, default=15000
+        Maximum number of objective-and-gradient evaluations of each fit.
+    solver : {"lbfgs", "trust-ncg"}, default="lbfgs"
+        The solver of each fit (see
+        :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, in every fit; ``"balanced"`` is computed from
+        the labels (and sample weights) each fit is given, a fold's training
+        rows in the path, as ``GridSearchCV`` would. The default scoring weighs
+        the validation rows by their sample weights only, as
+        ``LogisticRegressionCV`` does.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the random start: every fold's path and the refit start from the
+        draw of one seed (an int ``random_state`` itself, else an int drawn
+        once per ``fit``), so ``n_jobs`` changes nothing. The
+        folds of an int ``cv`` are not shuffled (pass a splitter to shuffle).
+    verbose : int, default=0
+        If positive, print each path point's validation score, and pass
+        ``verbose`` on to every fit.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The alpha of the best mean validation score over the folds (the first
+        such, the strongest, on a tie).
+    alphas_ : ndarray of shape (n_alphas,)
+        The alphas of the path, strongest first.
+    scores_ : ndarray of shape (n_folds, n_alphas)
+        The validation score of each fold at each alpha. An alpha that a fold's
+        path did not reach (it ended earlier) scores ``-inf``, so that its mean
+        is ``-inf`` and it is never chosen.
+    path_n_iter_ : ndarray of shape (n_folds, n_alphas)
+        Solver iterations of each fold's fit at each alpha (what
+        ``LogisticRegressionCV`` calls ``n_iter_``); -1 where the path did not
+        reach the alpha. A warm-started fit takes 0 iterations when the previous
+        alpha's solution already meets ``tol``.
+    n_iter_ : int
+        Solver iterations of the refit, as the estimator's ``n_iter_`` (a
+        transformer's ``n_iter_`` is one number); with ``refit=False``, the most
+        iterations of a fold's fit at ``alpha_``.
+    classes_, W1_, b1_, W2_, b2_, n_outputs_, out_activation_ : see \
+:class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`
+        The fitted network's.
+    loss_, loss_curve_ : float and list of float
+        The refit's objective at its end and after each iteration (absent with
+        ``refit=False``).
+    validation_loss_curve_, best_validation_loss_, best_iteration_ : None
+        As for the estimator without early stopping.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``, when ``X`` has string column names.
+
+    See Also
+    --------
+    TwoLayerSigmoidClassifier : The network at one given ``alpha``.
+    sklearn.linear_model.LogisticRegressionCV : The same idea for the linear model.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_twolayer import TwoLayerSigmoidClassifierCV
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(
+    ...     StandardScaler(),
+    ...     TwoLayerSigmoidClassifierCV(n_hidden=8, cv=3, random_state=0),
+    ... ).fit(X, y)
+    >>> cv = clf[-1]
+    >>> cv.scores_.shape  # 3 folds, 11 alphas
+    (3, 11)
+    >>> bool(cv.alpha_ == cv.alphas_[cv.scores_.mean(axis=0).argmax()])
+    True
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints: dict = {
+        **{
+            name: TwoLayerSigmoidClassifier._parameter_constraints[name]
+            for name in _NETWORK_PARAMETERS
+        },
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "n_alphas_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "refit": ["boolean"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        n_hidden=100,
+        *,
+        alphas=11,
+        cv=5,
+        scoring=None,
+        n_alphas_no_change=1,
+        refit=True,
+        n_jobs=None,
+        max_iter=200,
+        tol=1e-4,
+        max_fun=15000,
+        solver="lbfgs",
+        class_weight=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_hidden = n_hidden
+        self.alphas = alphas
+        self.cv = cv
+        self.scoring = scoring
+        self.n_alphas_no_change = n_alphas_no_change
+        self.refit = refit
+        self.n_jobs = n_jobs
+        self.max_iter = max_iter
+        self.tol = tol
+        self.max_fun = max_fun
+        self.solver = solver
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- fitting -----------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, **params):
+        """Choose ``alpha`` along each fold's path, then refit at ``alpha_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data: anything
+            :meth:`TwoLayerSigmoidClassifier.fit
+            <sklearn_twolayer.TwoLayerSigmoidClassifier.fit>` takes.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a 0/1 indicator matrix for multilabel targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples, a weight of k acting as k copies:
+            each fold's fits get its training rows' weights, and its validation
+            score its validation rows' weights.
+        **params : dict
+            With metadata routing enabled, parameters routed to the splitter
+            (``groups``, ...) and the scorer.
+
+        Returns
+        -------
+        self : TwoLayerSigmoidClassifierCV
+            The fitted estimator.
+        """
+        _raise_for_params(params, self, "fit")
+        for name in _COUNTS:  # a bool is an Integral, never a count
+            if isinstance(getattr(self, name), bool):
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of {type(self).__name__} must be an int "
+                    f"in the range [1, inf), not a bool. Got {getattr(self, name)!r}."
+                )
+        alphas = _checked_alphas(self.alphas)
+        network = self._network()
+        # The estimator's own validation of the whole input, once: bad input gets
+        # the estimator's message, not a fold's.
+        backend = backend_for(X)
+        checker = clone(network)
+        targets, _ = backend.training_rows(
+            checker, X, y, sample_weight, reset=True, n_hidden=int(self.n_hidden)
+        )
+        target_kind = _target_kind(targets)
+        scorer = self._scorer(target_kind)
+        routed = self._routed_params(sample_weight, params)
+        X, y = indexable(X, y)
+        y_host = _host(y)
+        folds = list(
+            check_cv(self.cv, y_host, classifier=True).split(
+                X, y_host, **routed.splitter.split
+            )
+        )
+        fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+
+        context = None
+        if sklearn_at_least(CALLBACK_API_VERSION):
+            context = self._init_callback_context(
+                max_subtasks=len(folds) + bool(self.refit)
+            )
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        if context is not None:
+            context.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+            fold_contexts = [
+                context.subcontext(task_name="fold", max_subtasks=len(alphas))
+                for _ in folds
+            ]
+        else:
+            fold_contexts = [None] * len(folds)
+
+        parallel = Parallel(
+            n_jobs=self.n_jobs,
+            prefer="threads" if backend.__name__.endswith(".dask") else "processes",
+        )
+        paths = parallel(
+            delayed(_fold_path)(
+                network,
+                X,
+                y,
+                train,
+                test,
+                alphas,
+                scorer,
+                fit_params,
+                routed.scorer.score,
+                self.n_alphas_no_change,
+                caller=self,
+                context=fold_context,
+                fold=fold,
+            )
+            for fold, ((train, test), fold_context) in enumerate(
+                zip(folds, fold_contexts, strict=True)
+            )
+        )
+        scores = np.array([path.scores for path in paths])
+        mean_scores = np.where(np.isnan(scores), -np.inf, scores).mean(axis=0)
+        best = int(np.argmax(mean_scores))
+        alpha = float(alphas[best])
+
+        fitted = {
+            "alphas_": alphas,
+            "scores_": scores,
+            "alpha_": alpha,
+        }
+        if self.refit:
+            final = self._refit(
+                network.set_params(alpha=alpha),
+                X,
+                y,
+                fit_params,
+                context,
+                metadata,
+            )
+            fitted.update(_fitted_attributes_of(final))
+        else:
+            fitted.update(
+                _averaged_network([path.networks[best] for path in paths], backend)
+            )
+            fitted["n_iter_"] = max(int(path.n_iter[best]) for path in paths)
+        # On an array-API device, in X's namespace as every fitted array is.
+        for name, value in (
+            ("alphas_", alphas),
+            ("scores_", scores),
+            ("path_n_iter_", np.array([path.n_iter for path in paths])),
+        ):
+            fitted[name] = _like(fitted["W1_"], value)
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(checker, name):
+                fitted[name] = getattr(checker, name)
+        self._assign_fitted(fitted)
+        if context is not None:
+            context.call_on_fit_task_end(
+                estimator=self,
+                X=X,
+                y=y,
+                metadata=metadata,
+                reconstruction_attributes={},
+            )
+        return self
+
+    def _network(self):
+        """The estimator of every fit: these parameters, one seed for all.
+
+        An int ``random_state`` is that seed, so that the refit is
+        ``TwoLayerSigmoidClassifier(alpha=alpha_, random_state=random_state)``
+        fitted on the same data; otherwise an int drawn once.
+        """
+        seed = self.random_state
+        if not isinstance(seed, Integral):
+            seed = check_random_state(seed).randint(np.iinfo(np.int32).max)
+        return TwoLayerSigmoidClassifier(
+            **{name: getattr(self, name) for name in _NETWORK_PARAMETERS}
+        ).set_params(random_state=seed)
+
+    def _refit(self, network, X, y, fit_params, context, metadata):
+        """The network fitted on all of X at ``alpha_``, from the random start.
+
+        From the start of every path, not from a fold's solution at ``alpha_``:
+        on real data (issue 31's OJ and cells) networks warm-started along the
+        path or from a fold's solution were 1-2 % worse in test log-loss than
+        those fitted from the random start, at the same alpha.
+        """
+        final = clone(network)
+        if context is None:
+            return final.fit(X, y, **fit_params)
+        refit_context = context.subcontext(task_name="refit")
+        with refit_context.propagate_callback_context(final):
+            refit_context.call_on_fit_task_begin(
+                estimator=self, X=X, y=y, metadata=metadata
+            )
+            final.fit(X, y, **fit_params)
+        refit_context.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
+        return final
+
+    def _scorer(self, target_kind):
+        if self.scoring is None:
+            return _default_scorer(target_kind)
+        return check_scoring(self, scoring=self.scoring)
+
+    def _routed_params(self, sample_weight, params):
+        if _routing_enabled():
+            return process_routing(self, "fit", sample_weight=sample_weight, **params)
+        score = dict(params)
+        if sample_weight is not None:
+            score["sample_weight"] = sample_weight
+        return Bunch(
+            splitter=Bunch(split={}),
+            scorer=Bunch(score=score),
+        )
+
+    # -- scoring -----------------------------------------------------------------
+    def score(self, X, y, sample_weight=None, **score_params):
+        """The ``scoring`` of ``X`` and ``y`` (by default the negative log-loss).
+
+        As :meth:`sklearn.linear_model.LogisticRegressionCV.score`: the score that
+        chose ``alpha_``, higher is better.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
+        **score_params : dict
+            With metadata routing enabled, parameters routed to the scorer.
+
+        Returns
+        -------
+        score : float
+        """
+        _raise_for_params(score_params, self, "score")
+        if sample_weight is not None:
+            score_params["sample_weight"] = sample_weight
+        if _routing_enabled():
+            score_params = process_routing(self, "score", **score_params).scorer.score
+        kind = _target_kind_of(self)
+        return self._scorer(kind)(self, X, y, **score_params)
+
+    def get_metadata_routing(self):
+        """Get metadata routing of this object (the splitter's and the scorer's).
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter` encapsulating
+            routing information.
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(
+                splitter=check_cv(self.cv),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+            .add(
+                # The default scorer requests what neg_log_loss's requests.
+                scorer=get_scorer("neg_log_loss")
+                if self.scoring is None
+                else self._scorer("binary"),
+                method_mapping=MethodMapping()
+                .add(caller="score", callee="score")
+                .add(caller="fit", callee="score"),
+            )
+        )
+
+
+class _FoldPath:
+    """One fold's path: its scores, iterations and networks at each alpha."""
+
+    def __init__(self, n_alphas):
+        self.scores = np.full(n_alphas, -np.inf)
+        self.n_iter = np.full(n_alphas, -1, dtype=np.int64)
+        self.networks = [None] * n_alphas
+
+
+def _fold_path(
+    network,
+    X,
+    y,
+    train,
+    test,
+    alphas,
+    scorer,
+    fit_params,
+    score_params,
+    n_alphas_no_change,
+    *,
+    caller,
+    context,
+    fold,
+):
+    """Fit ``network`` along ``alphas`` on the fold's training rows, warm-started.
+
+    Each fit starts from the previous alpha's solution; the path ends after
+    ``n_alphas_no_change`` alphas without a better validation score than the best
+    so far, or when a callback asks to stop.
+    """
+    X_train, y_train = _safe_split(network, X, y, train)
+    X_test, y_test = _safe_split(network, X, y, test, train)
+    fit_params = _check_method_params(X, params=fit_params, indices=train)
+    score_params = _check_method_params(X, params=score_params, indices=test)
+    metadata = fit_params or None
+    network = clone(network)
+    path = _FoldPath(len(alphas))
+    best, since_best = -np.inf, 0
+    if context is not None:
+        context.call_on_fit_task_begin(
+            estimator=caller, X=X_train, y=y_train, metadata=metadata
+        )
+    for index, alpha in enumerate(alphas):
+        network.set_params(alpha=float(alpha), warm_start=index > 0)
+        stop = False
+        if context is None:
+            network.fit(X_train, y_train, **fit_params)
+        else:
+            point = context.subcontext(task_name="alpha")
+            with point.propagate_callback_context(network):
+                point.call_on_fit_task_begin(
+                    estimator=caller, X=X_train, y=y_train, metadata=metadata
+                )
+                network.fit(X_train, y_train, **fit_params)
+            fitted = _fitted_attributes_of(network)
+            stop = point.call_on_fit_task_end(
+                estimator=caller,
+                X=X_train,
+                y=y_train,
+                metadata=metadata,
+                reconstruction_attributes=fitted,
+            )
+        score = float(scorer(network, X_test, y_test, **score_params))
+        path.scores[index] = score
+        path.n_iter[index] = network.n_iter_
+        path.networks[index] = copy.copy(network)  # a fit assigns a new state
+        if network.verbose > 0:
+            print(
+                f"[fold {fold}] alpha={alpha:.4g}: validation score {score:.6g} "
+                f"({network.n_iter_} iterations)"
+            )
+        if score > best:
+            best, since_best = score, 0
+        else:
+            since_best += 1
+        patience_over = (
+            n_alphas_no_change is not None and since_best >= n_alphas_no_change
+        )
+        if stop or patience_over:
+            break
+    if context is not None:
+        context.call_on_fit_task_end(
+            estimator=caller, X=X_train, y=y_train, metadata=metadata
+        )
+    for network_at in path.networks:  # no callbacks travel back with the networks
+        if network_at is not None:
+            network_at.__dict__.pop("_skl_callbacks", None)
+    return path
+
+
+def _fitted_attributes_of(network):
+    """A fitted network's public fitted attributes."""
+    return {
+        name: value
+        for name, value in vars(network).items()
+        if name.endswith("_") and not name.startswith("_")
+    }
+
+
+def _averaged_network(networks, backend):
+    """The network whose logits are the mean of ``networks``' logits.
+
+    The hidden layers side by side; each output layer's weights divided by the
+    number of networks, and the output biases averaged.
+    """
+    n = len(networks)
+    hosts = [
+        [np.asarray(_host(getattr(net, name))) for name in ("W1_", "b1_", "W2_", "b2_")]
+        for net in networks
+    ]
+    W1 = np.concatenate([h[0] for h in hosts], axis=0)
+    b1 = np.concatenate([h[1] for h in hosts])
+    W2 = np.concatenate([h[2] for h in hosts], axis=1) / n
+    b2 = np.mean([h[3] for h in hosts], axis=0).astype(hosts[0][3].dtype)
+    first = networks[0]
+    like = first.W1_
+    attributes = {
+        "classes_": first.classes_,
+        "out_activation_": first.out_activation_,
+        "n_outputs_": first.n_outputs_,
+        "validation_loss_curve_": None,
+        "best_validation_loss_": None,
+        "best_iteration_": None,
+    }
+    for name, value in zip(("W1_", "b1_", "W2_", "b2_"), (W1, b1, W2, b2), strict=True):
+        attributes[name] = _like(like, value.astype(hosts[0][0].dtype))
+    return attributes
+
+
+def _like(reference, array):
+    """``array`` (host NumPy) in the namespace and on the device of ``reference``;
+    floats in the widest float there (float32 on a device without float64)."""
+    if isinstance(reference, np.ndarray):
+        return array
+    from sklearn.utils._array_api import get_namespace_and_device
+
+    xp, _, device = get_namespace_and_device(reference)
+    if array.dtype.kind == "f":
+        return xp.asarray(array, dtype=widest_float(xp, device), device=device)
+    return xp.asarray(array, device=device)
+
+
+def _target_kind(targets):
+    if targets.out_activation == "softmax":
+        return "multiclass"
+    return "binary" if targets.n_outputs == 1 else "multilabel"
+
+
+def _target_kind_of(network):
+    if network.out_activation_ == "softmax":
+        return "multiclass"
+    return "binary" if network.n_outputs_ == 1 else "multilabel"

@@ -6,6 +6,16 @@ converts a fitted :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`, alone or
 inside a :class:`~sklearn.pipeline.Pipeline`, and the graph runs in onnxruntime (or
 any ONNX runtime) without Python or scikit-learn.
 
+Where scikit-learn calls the network as a transformer (an intermediate step of a
+pipeline; a member of a :class:`~sklearn.pipeline.FeatureUnion` or a
+:class:`~sklearn.compose.ColumnTransformer`; the last step of a pipeline that is
+itself one of these), the graph computes
+:meth:`~sklearn_twolayer.TwoLayerSigmoidClassifier.transform`'s hidden layer
+``h1`` (``[N, n_hidden]``, in the graph's precision) instead of labels and
+probabilities; the classifier options below do not apply to it. For this the
+module also wraps skl2onnx's parsers of these three composites: each first records
+which of its members it calls as transformers, then parses as before.
+
 The graph is the forward pass of the source document's network, whose gradients
 are eqs. 1.1–1.6: ``a1 = b1 + W1 x``, ``h1 = σ(a1)``, ``a2 = b2 + W2 h1``, with the
 probabilities computed from the logits ``a2`` exactly as
@@ -60,23 +70,43 @@ True
 True
 """
 
+import functools
+import weakref
+
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 from skl2onnx import update_registered_converter
-from skl2onnx._parse import _parse_sklearn_classifier
+from skl2onnx._parse import (
+    _parse_sklearn_classifier,
+    sklearn_parsers_map,
+    update_registered_parser,
+)
+from skl2onnx.common._registration import (
+    register_converter,
+    register_shape_calculator,
+)
 from skl2onnx.common.data_types import (
+    DoubleTensorType,
+    FloatTensorType,
     Int64TensorType,
     _guess_numpy_type,
     guess_proto_type,
+    guess_tensor_type,
 )
 from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
+from skl2onnx.common.utils import check_input_and_output_numbers
 from skl2onnx.common.utils_classifier import get_label_classes
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 from ._classifier import TwoLayerSigmoidClassifier
 
 __all__ = [
     "ALIAS",
+    "TRANSFORMER_ALIAS",
+    "convert_hidden_layer",
     "convert_two_layer_sigmoid_classifier",
+    "hidden_layer_shape_calculator",
     "parse_two_layer_sigmoid_classifier",
     "two_layer_sigmoid_classifier_shape_calculator",
 ]
@@ -195,7 +225,7 @@ def _hidden_layer(graph, model, input_name, output=None):
     """``h1 = σ(b1 + W1 x)`` for every row (eq. 1.1): ``σ(X W1ᵀ + b1)``.
 
     The hidden units need no more than ``Sigmoid``'s absolute accuracy: they never
-    enter a logarithm, and as :meth:`transform`'s output are values in (0, 1).
+    enter a logarithm, and as ``transform``'s output are values in (0, 1).
     """
     x = graph.node("Cast", [input_name], to=graph.proto)
     W1T = graph.constant("W1T", np.asarray(model.W1_, dtype=graph.dtype).T)
@@ -326,11 +356,111 @@ def _on_host(model):
     return host
 
 
-def parse_two_layer_sigmoid_classifier(scope, model, inputs, custom_parsers=None):
-    """skl2onnx's classifier parser, on a host copy of an array-API fit.
+# -- the network as a transformer: its hidden layer ---------------------------------
+#: The name of the operator that computes the hidden layer of
+#: :meth:`~sklearn_twolayer.TwoLayerSigmoidClassifier.transform`, where the network is
+#: a transformer (an intermediate step of a pipeline, a member of a ``FeatureUnion``
+#: or ``ColumnTransformer``).
+TRANSFORMER_ALIAS = "SklearnTwoLayerSigmoidClassifierTransform"
 
-    Options given for the model itself (``options={id(model): ...}``) apply to
-    its copy.
+# For each conversion (skl2onnx's scope), the ids of the models that scikit-learn
+# calls as transformers there: the network among them gives its hidden layer.
+_TRANSFORMERS_BY_SCOPE = weakref.WeakKeyDictionary()
+
+
+def _transformer_ids(scope):
+    return _TRANSFORMERS_BY_SCOPE.setdefault(scope, set())
+
+
+def _pipeline_transformers(pipeline, is_transformer):
+    """The steps a pipeline calls ``fit_transform``/``transform`` on: all but the
+    last, and the last too where the pipeline is itself a transformer."""
+    steps = [estimator for _, estimator in pipeline.steps]
+    return steps if is_transformer else steps[:-1]
+
+
+def _feature_union_transformers(union, is_transformer):
+    return [transformer for _, transformer in union.transformer_list]
+
+
+def _column_transformer_transformers(column_transformer, is_transformer):
+    return list(column_transformer.named_transformers_.values())
+
+
+def _marking_transformers(parser, transformers):
+    """skl2onnx's ``parser`` for a composite, which first records the members
+    that ``transformers(model, is_transformer)`` names as transformers."""
+    # Wrap skl2onnx's own parser once: a reload of this module wraps it afresh.
+    parser = getattr(parser, "_parser_before_sklearn_twolayer", parser)
+
+    @functools.wraps(parser)
+    def parse(scope, model, inputs, custom_parsers=None):
+        ids = _transformer_ids(scope)
+        ids.update(id(member) for member in transformers(model, id(model) in ids))
+        return parser(scope, model, inputs, custom_parsers=custom_parsers)
+
+    parse._parser_before_sklearn_twolayer = parser
+    return parse
+
+
+def _parse_as_transformer(scope, model, inputs):
+    """One operator, :data:`TRANSFORMER_ALIAS`, with one output: the hidden layer."""
+    operator = scope.declare_local_operator(TRANSFORMER_ALIAS, model)
+    operator.inputs = inputs
+    hidden = scope.declare_local_variable("hidden", guess_tensor_type(inputs[0].type))
+    operator.outputs.append(hidden)
+    return operator.outputs
+
+
+def hidden_layer_shape_calculator(operator):
+    """The hidden layer's type: ``[N, n_hidden]``, double for a double input, else
+    float (as the graph computes).
+
+    Parameters
+    ----------
+    operator : skl2onnx.common._topology.Operator
+        The :data:`TRANSFORMER_ALIAS` operator of a fitted classifier.
+    """
+    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
+    is_double = guess_proto_type(operator.inputs[0].type) == TensorProto.DOUBLE
+    tensor_type = DoubleTensorType if is_double else FloatTensorType
+    n_rows = operator.inputs[0].get_first_dimension()
+    n_hidden = operator.raw_operator.W1_.shape[0]
+    operator.outputs[0].type = tensor_type([n_rows, n_hidden])
+
+
+def convert_hidden_layer(scope, operator, container):
+    """Write the hidden layer ``h1 = σ(b1 + W1 x)`` into the graph.
+
+    What :meth:`~sklearn_twolayer.TwoLayerSigmoidClassifier.transform` returns,
+    where the network is a transformer.
+
+    Parameters
+    ----------
+    scope : skl2onnx.common._topology.Scope
+    operator : skl2onnx.common._topology.Operator
+        Its ``raw_operator`` is the fitted classifier, its one output the hidden
+        layer.
+    container : skl2onnx.common._container.ModelComponentContainer
+    """
+    graph = _GraphWriter(scope, operator, container)
+    _hidden_layer(
+        graph,
+        operator.raw_operator,
+        operator.inputs[0].full_name,
+        operator.outputs[0].full_name,
+    )
+
+
+def parse_two_layer_sigmoid_classifier(scope, model, inputs, custom_parsers=None):
+    """The network's outputs where scikit-learn would call it.
+
+    As a classifier (alone, the last step of a pipeline, an ensemble's member):
+    skl2onnx's classifier parser, labels and probabilities (or ZipMap's). Where it
+    is a transformer (as the composites' parsers have recorded): the hidden
+    layer. Either way on a host copy of
+    an array-API fit; options given for the model itself
+    (``options={id(model): ...}``) apply to its copy.
 
     Parameters
     ----------
@@ -342,9 +472,11 @@ def parse_two_layer_sigmoid_classifier(scope, model, inputs, custom_parsers=None
     Returns
     -------
     list of skl2onnx variables
-        The outputs: labels and probabilities (or ZipMap's).
+        The outputs: labels and probabilities (or ZipMap's), or the hidden layer.
     """
     host = _on_host(model)
+    if id(model) in _transformer_ids(scope):
+        return _parse_as_transformer(scope, host, inputs)
     if host is not model and scope.options and id(model) in scope.options:
         scope.options[id(host)] = scope.options[id(model)]
     return _parse_sklearn_classifier(scope, host, inputs, custom_parsers)
@@ -363,3 +495,17 @@ update_registered_converter(
         "raw_scores": [True, False],
     },
 )
+register_converter(TRANSFORMER_ALIAS, convert_hidden_layer, overwrite=True)
+register_shape_calculator(
+    TRANSFORMER_ALIAS, hidden_layer_shape_calculator, overwrite=True
+)
+for _composite, _transformers in [
+    (Pipeline, _pipeline_transformers),
+    (FeatureUnion, _feature_union_transformers),
+    (ColumnTransformer, _column_transformer_transformers),
+]:
+    update_registered_parser(
+        _composite,
+        _marking_transformers(sklearn_parsers_map[_composite], _transformers),
+    )
+del _composite, _transformers

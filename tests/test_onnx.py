@@ -9,6 +9,7 @@ grows with the weights) and 1e-16 to 5e-15 (double).
 Needs the ``onnx`` extra (skl2onnx and onnxruntime); without it the module is skipped.
 """
 
+import importlib
 import itertools
 import subprocess
 import sys
@@ -26,9 +27,10 @@ from sklearn.datasets import (
     load_iris,
     make_multilabel_classification,
 )
+from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier
@@ -561,3 +563,108 @@ def test_isotonic_calibration_reads_decision_function(calibration_data):
     expected = _nearest_threshold_calibration(calibrated, X)
     assert np.abs(proba - expected).max() <= 1e-10
     np.testing.assert_array_equal(label, calibrated.classes_[expected.argmax(axis=1)])
+
+
+# -- the network as a transformer: its hidden layer (issue 33) ------------------------
+def _fitted_quietly(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+def _network():
+    return TwoLayerSigmoidClassifier(n_hidden=4, random_state=0)
+
+
+def _iris_targets(kind):
+    X, y = load_iris(return_X_y=True)
+    if kind == "binary":
+        return X, (y == 2).astype(int)
+    if kind == "multilabel":
+        return X, np.column_stack([y == 2, X[:, 1] > 3, X[:, 0] > 6]).astype(int)
+    return X, np.array(["setosa", "versicolor", "virginica"])[y]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["binary", "multiclass"])
+@pytest.mark.parametrize(
+    "make_model",
+    [
+        # skl2onnx's "InvalidInputLengthException ... ['label', 'probabilities']"
+        pytest.param(
+            lambda: make_pipeline(StandardScaler(), _network(), LogisticRegression()),
+            id="intermediate-step",
+        ),
+        # converted, then onnxruntime's "Concat ... rank 1 != 2" (the labels)
+        pytest.param(
+            lambda: make_pipeline(
+                make_union(StandardScaler(), _network()), LogisticRegression()
+            ),
+            id="feature-union",
+        ),
+        pytest.param(
+            lambda: make_pipeline(
+                make_union(make_pipeline(StandardScaler(), _network()), PCA(2)),
+                LogisticRegression(),
+            ),
+            id="last-step-of-a-pipeline-in-a-feature-union",
+        ),
+        pytest.param(
+            lambda: make_pipeline(
+                ColumnTransformer(
+                    [("net", _network(), [0, 1, 2, 3]), ("kept", "passthrough", [2])]
+                ),
+                LogisticRegression(),
+            ),
+            id="column-transformer",
+        ),
+    ],
+)
+def test_the_network_as_a_transformer_inside_a_pipeline(make_model, kind, dtype):
+    X, y = _iris_targets(kind)
+    pipe = _fitted_quietly(make_model(), X, y)
+    label, proba = export(pipe, X, dtype)
+    assert np.abs(proba - pipe.predict_proba(X)).max() <= TOLERANCE[dtype]
+    np.testing.assert_array_equal(label, pipe.predict(X))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+def test_the_graph_of_a_transformer_gives_the_hidden_layer(kind, dtype):
+    # transform's output, its dtype included (float32 stays float32), where the
+    # network (fitted on any target) is a transformer.
+    X, y = _iris_targets(kind)
+    union = _fitted_quietly(make_union(StandardScaler(), _network()), X, y)
+    X = X.astype(dtype)
+    onx = skl2onnx.to_onnx(union, X[:1])
+    (hidden,) = run(onx, X=X).values()
+    expected = union.transform(X)
+    assert hidden.dtype == expected.dtype == dtype
+    assert hidden.shape == expected.shape == (len(X), 4 + 4)
+    assert np.abs(hidden - expected).max() <= TOLERANCE[dtype]
+
+
+def test_the_last_step_is_still_the_classifier_after_a_transformer_network():
+    # The same class as a transformer and as the classifier of one pipeline.
+    X, y = _iris_targets("multiclass")
+    pipe = make_pipeline(StandardScaler(), _network(), _network())
+    pipe = _fitted_quietly(pipe, X, y)
+    label, proba = export(pipe, X, np.float64)
+    assert np.abs(proba - pipe.predict_proba(X)).max() <= 1e-10
+    np.testing.assert_array_equal(label, pipe.predict(X))
+
+
+def test_a_reload_of_the_module_wraps_skl2onnxs_parsers_once():
+    from skl2onnx._parse import sklearn_parsers_map
+    from sklearn.pipeline import Pipeline
+
+    original = sklearn_parsers_map[Pipeline]._parser_before_sklearn_twolayer
+    importlib.reload(sklearn_twolayer.onnx)
+    wrapped = sklearn_parsers_map[Pipeline]
+    assert wrapped._parser_before_sklearn_twolayer is original
+    X, y = _iris_targets("binary")
+    pipe = make_pipeline(StandardScaler(), _network(), LogisticRegression())
+    pipe = _fitted_quietly(pipe, X, y)
+    label, proba = export(pipe, X, np.float64)
+    assert np.abs(proba - pipe.predict_proba(X)).max() <= 1e-10
+    np.testing.assert_array_equal(label, pipe.predict(X))

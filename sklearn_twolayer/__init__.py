@@ -2,6 +2,7 @@
 document, trained with L-BFGS, as a scikit-learn classifier."""
 
 from ._classifier import TwoLayerSigmoidClassifier
+from ._persistence import InconsistentVersionWarning
 from ._show_versions import show_versions
 from ._version import __version__ as __version__
 from .gradients import check_gradient, sigmoid_unit_gradient
@@ -12,6 +13,7 @@ from .gradients import check_gradient, sigmoid_unit_gradient
 TwoLayerSigmoidClassifier.__module__ = __name__
 
 __all__ = [
+    "InconsistentVersionWarning",
     "TwoLayerSigmoidClassifier",
     "check_gradient",
     "show_versions",

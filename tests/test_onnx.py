@@ -28,8 +28,11 @@ from sklearn.datasets import (
     make_multilabel_classification,
 )
 from sklearn.decomposition import PCA
+from sklearn.ensemble import BaggingClassifier, StackingClassifier, VotingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
@@ -668,3 +671,32 @@ def test_a_reload_of_the_module_wraps_skl2onnxs_parsers_once():
     label, proba = export(pipe, X, np.float64)
     assert np.abs(proba - pipe.predict_proba(X)).max() <= 1e-10
     np.testing.assert_array_equal(label, pipe.predict(X))
+
+
+# -- scikit-learn's ensembles around the network --------------------------------------
+ENSEMBLES = {
+    "one-vs-rest": lambda: OneVsRestClassifier(_network()),
+    "bagging": lambda: BaggingClassifier(_network(), n_estimators=3, random_state=0),
+    "stacking": lambda: StackingClassifier(
+        [("net", _network()), ("lr", LogisticRegression())]
+    ),
+    # skl2onnx refuses flatten_transform=True, LogisticRegression's votes too
+    "soft-voting": lambda: VotingClassifier(
+        [("net", _network()), ("lr", LogisticRegression())],
+        voting="soft",
+        flatten_transform=False,
+    ),
+    "grid-search": lambda: GridSearchCV(_network(), {"alpha": [1e-4, 1e-2]}, cv=3),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["binary", "multiclass"])
+@pytest.mark.parametrize("ensemble", list(ENSEMBLES))
+def test_ensembles_of_the_network_match_scikit_learn(ensemble, kind, dtype):
+    X, y = _iris_targets(kind)
+    X = StandardScaler().fit_transform(X)
+    model = _fitted_quietly(ENSEMBLES[ensemble](), X, y)
+    label, proba = export(model, X, dtype)
+    assert np.abs(proba - model.predict_proba(X)).max() <= TOLERANCE[dtype]
+    np.testing.assert_array_equal(label, model.predict(X))

@@ -3,6 +3,7 @@ document, trained with L-BFGS, as a scikit-learn classifier."""
 
 from ._classifier import TwoLayerSigmoidClassifier
 from ._cv import TwoLayerSigmoidClassifierCV
+from ._persistence import InconsistentVersionWarning
 from ._show_versions import show_versions
 from ._version import __version__ as __version__
 from .gradients import check_gradient, sigmoid_unit_gradient
@@ -14,6 +15,7 @@ TwoLayerSigmoidClassifier.__module__ = __name__
 TwoLayerSigmoidClassifierCV.__module__ = __name__
 
 __all__ = [
+    "InconsistentVersionWarning",
     "TwoLayerSigmoidClassifier",
     "TwoLayerSigmoidClassifierCV",
     "check_gradient",

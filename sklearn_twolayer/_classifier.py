@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._backends import backend_for
 from ._callbacks import CallbackSupportMixin, FitCallbacks, parameters_as_attributes
 from ._objective import Objective
+from ._persistence import VersionedStateMixin
 from ._sklearn_compat import (
     ARRAY_API_VERSION,
     move_to,
@@ -161,6 +162,7 @@ class TwoLayerSigmoidClassifier(
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
+    VersionedStateMixin,
     BaseEstimator,
 ):
     """Two-layer sigmoid network trained with exact gradients and L-BFGS.

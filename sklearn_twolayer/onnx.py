@@ -6,6 +6,16 @@ converts a fitted :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`, alone or
 inside a :class:`~sklearn.pipeline.Pipeline`, and the graph runs in onnxruntime (or
 any ONNX runtime) without Python or scikit-learn.
 
+Where scikit-learn calls the network as a transformer (an intermediate step of a
+pipeline; a member of a :class:`~sklearn.pipeline.FeatureUnion` or a
+:class:`~sklearn.compose.ColumnTransformer`; the last step of a pipeline that is
+itself one of these), the graph computes
+:meth:`~sklearn_twolayer.TwoLayerSigmoidClassifier.transform`'s hidden layer
+``h1`` (``[N, n_hidden]``, in the graph's precision) instead of labels and
+probabilities; the classifier options below do not apply to it. For this the
+module also wraps skl2onnx's parsers of these three composites: each first records
+which of its members it calls as transformers, then parses as before.
+
 The graph is the forward pass of the source document's network, whose gradients
 are eqs. 1.1–1.6: ``a1 = b1 + W1 x``, ``h1 = σ(a1)``, ``a2 = b2 + W2 h1``, with the
 probabilities computed from the logits ``a2`` exactly as
@@ -26,9 +36,14 @@ binary and multilabel, ``argmax a2`` for multiclass), so a probability rounded t
 (bool, float, uint64); with it, skl2onnx's int64 (or strings).
 
 The graph computes in double precision when the input is double (``to_onnx``
-with a float64 sample), else in single precision. The usual classifier options
-apply: ``zipmap`` (True, False or ``"columns"``), ``nocl`` and
-``output_class_labels``. The outputs are ``label`` and ``probabilities`` with
+with a float64 sample), else in single precision. The options of skl2onnx's
+classifiers apply, and give ``LogisticRegression``'s outputs: ``zipmap`` (True,
+False or ``"columns"``), ``nocl``, ``output_class_labels`` and ``raw_scores``
+(the logits, ``decision_function``, in place of the probabilities; binary as the
+two columns ``[−a2, a2]``). ``CalibratedClassifierCV``'s converter sets
+``raw_scores`` on its base estimators, and so calibrates ``decision_function`` as
+scikit-learn does. Any other option is refused (skl2onnx's ``NameError``, which
+lists these four). The outputs are ``label`` and ``probabilities`` with
 ``zipmap=False``, ``output_label`` and ``output_probability`` with the default
 ZipMap.
 
@@ -55,23 +70,43 @@ True
 True
 """
 
+import functools
+import weakref
+
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 from skl2onnx import update_registered_converter
-from skl2onnx._parse import _parse_sklearn_classifier
+from skl2onnx._parse import (
+    _parse_sklearn_classifier,
+    sklearn_parsers_map,
+    update_registered_parser,
+)
+from skl2onnx.common._registration import (
+    register_converter,
+    register_shape_calculator,
+)
 from skl2onnx.common.data_types import (
+    DoubleTensorType,
+    FloatTensorType,
     Int64TensorType,
     _guess_numpy_type,
     guess_proto_type,
+    guess_tensor_type,
 )
 from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
+from skl2onnx.common.utils import check_input_and_output_numbers
 from skl2onnx.common.utils_classifier import get_label_classes
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 from ._classifier import TwoLayerSigmoidClassifier
 
 __all__ = [
     "ALIAS",
+    "TRANSFORMER_ALIAS",
+    "convert_hidden_layer",
     "convert_two_layer_sigmoid_classifier",
+    "hidden_layer_shape_calculator",
     "parse_two_layer_sigmoid_classifier",
     "two_layer_sigmoid_classifier_shape_calculator",
 ]
@@ -147,8 +182,109 @@ def _label_initializer(name, classes, as_predicted):
     return numpy_helper.from_array(np.ascontiguousarray(classes), name)
 
 
+class _GraphWriter:
+    """Adds nodes and initializers of one operator to skl2onnx's graph.
+
+    ``proto`` and ``dtype`` are the graph's floating type: double where the input
+    is double, else float.
+    """
+
+    def __init__(self, scope, operator, container):
+        self.scope, self.container = scope, container
+        proto = guess_proto_type(operator.inputs[0].type)
+        self.proto = proto if proto == TensorProto.DOUBLE else TensorProto.FLOAT
+        self.dtype = np.float64 if self.proto == TensorProto.DOUBLE else np.float32
+
+    def name(self, hint):
+        return self.scope.get_unique_variable_name(hint)
+
+    def node(self, op_type, inputs, output=None, **attrs):
+        output = output or self.name(op_type.lower())
+        self.container.add_node(
+            op_type,
+            inputs,
+            output,
+            name=self.scope.get_unique_operator_name(op_type),
+            **attrs,
+        )
+        return output
+
+    def constant(self, hint, values, onnx_type=None):
+        values = np.asarray(values)
+        constant_name = self.name(hint)
+        self.container.add_initializer(
+            constant_name,
+            self.proto if onnx_type is None else onnx_type,
+            list(values.shape),
+            values.ravel().tolist(),
+        )
+        return constant_name
+
+
+def _hidden_layer(graph, model, input_name, output=None):
+    """``h1 = σ(b1 + W1 x)`` for every row (eq. 1.1): ``σ(X W1ᵀ + b1)``.
+
+    The hidden units need no more than ``Sigmoid``'s absolute accuracy: they never
+    enter a logarithm, and as ``transform``'s output are values in (0, 1).
+    """
+    x = graph.node("Cast", [input_name], to=graph.proto)
+    W1T = graph.constant("W1T", np.asarray(model.W1_, dtype=graph.dtype).T)
+    b1 = graph.constant("b1", np.asarray(model.b1_, dtype=graph.dtype))
+    pre_activation = graph.node("Add", [graph.node("MatMul", [x, W1T]), b1])
+    return graph.node("Sigmoid", [pre_activation], output)
+
+
+def _write_probabilities(graph, model, logits, output):
+    """``predict_proba`` from the logits ``a2``, into ``output``.
+
+    Multiclass: the softmax of ``a2``. Binary ``[σ(−a2), σ(a2)]`` and multilabel
+    ``σ(a2)`` with each σ(a) as the softmax of ``[0, a]``: its first entry is
+    σ(−a), its second σ(a), both to full relative precision.
+    """
+    if model.out_activation_ == "softmax":
+        graph.node("Softmax", [logits], output, axis=1)
+        return
+    pairs_shape = graph.constant("pairs_shape", np.array([0, -1, 1]), TensorProto.INT64)
+    column = graph.node("Reshape", [logits, pairs_shape])  # (N, n_outputs, 1)
+    zeros = graph.node(
+        "ConstantOfShape",
+        [graph.node("Shape", [column])],
+        value=helper.make_tensor("value", graph.proto, [1], [0.0]),
+    )
+    pairs = graph.node(
+        "Softmax", [graph.node("Concat", [zeros, column], axis=2)], axis=2
+    )
+    if _is_multilabel(model):
+        second = graph.constant("second", np.array(1), TensorProto.INT64)
+        graph.node("Gather", [pairs, second], output, axis=2)
+    else:
+        # Binary: [σ(−a2), σ(a2)] is the one pair, (N, 1, 2) -> (N, 2).
+        proba_shape = graph.constant(
+            "proba_shape", np.array([-1, 2]), TensorProto.INT64
+        )
+        graph.node("Reshape", [pairs, proba_shape], output)
+
+
+def _write_raw_scores(graph, model, logits, output):
+    """The logits as skl2onnx's classifiers give their scores, into ``output``.
+
+    ``decision_function``'s values: ``a2`` for multiclass and multilabel targets;
+    binary, the two columns ``[−a2, a2]`` of ``LogisticRegression``'s scores, whose
+    second is the one ``CalibratedClassifierCV``'s graph calibrates.
+    """
+    if model.out_activation_ == "logistic" and not _is_multilabel(model):
+        graph.node("Concat", [graph.node("Neg", [logits]), logits], output, axis=1)
+    else:
+        graph.node("Identity", [logits], output)
+
+
 def convert_two_layer_sigmoid_classifier(scope, operator, container):
     """Write the network's forward pass, probabilities and labels into the graph.
+
+    With the ``raw_scores`` option the second output holds the logits
+    (``decision_function``) instead of the probabilities, as for skl2onnx's
+    classifiers; ``CalibratedClassifierCV``'s converter sets it on its base
+    estimators, whose ``decision_function`` scikit-learn calibrates.
 
     Parameters
     ----------
@@ -161,73 +297,31 @@ def convert_two_layer_sigmoid_classifier(scope, operator, container):
         Receives the nodes and the initializers (the weights).
     """
     model = operator.raw_operator
-    proto = guess_proto_type(operator.inputs[0].type)
-    if proto != TensorProto.DOUBLE:
-        proto = TensorProto.FLOAT
-    dtype = np.float64 if proto == TensorProto.DOUBLE else np.float32
-
-    def name(hint):
-        return scope.get_unique_variable_name(hint)
-
-    def node(op_type, inputs, output=None, **attrs):
-        output = output or name(op_type.lower())
-        container.add_node(
-            op_type,
-            inputs,
-            output,
-            name=scope.get_unique_operator_name(op_type),
-            **attrs,
-        )
-        return output
-
-    def constant(hint, values, onnx_type=proto):
-        values = np.asarray(values)
-        constant_name = name(hint)
-        container.add_initializer(
-            constant_name, onnx_type, list(values.shape), values.ravel().tolist()
-        )
-        return constant_name
-
-    x = node("Cast", [operator.inputs[0].full_name], to=proto)
-    # a1 = b1 + W1 x and h1 = σ(a1) for every row: X W1ᵀ + b1 (the hidden units
-    # need no more than Sigmoid's absolute accuracy; they never enter a logarithm).
-    W1T = constant("W1T", np.asarray(model.W1_, dtype=dtype).T)
-    b1 = constant("b1", np.asarray(model.b1_, dtype=dtype))
-    h1 = node("Sigmoid", [node("Add", [node("MatMul", [x, W1T]), b1])])
+    graph = _GraphWriter(scope, operator, container)
+    h1 = _hidden_layer(graph, model, operator.inputs[0].full_name)
     # a2 = b2 + W2 h1: the logits.
-    W2T = constant("W2T", np.asarray(model.W2_, dtype=dtype).T)
-    b2 = constant("b2", np.asarray(model.b2_, dtype=dtype))
-    logits = node("Add", [node("MatMul", [h1, W2T]), b2])
+    W2T = graph.constant("W2T", np.asarray(model.W2_, dtype=graph.dtype).T)
+    b2 = graph.constant("b2", np.asarray(model.b2_, dtype=graph.dtype))
+    logits = graph.node("Add", [graph.node("MatMul", [h1, W2T]), b2])
 
-    proba_name = operator.outputs[1].full_name
-    label_name = operator.outputs[0].full_name
-    if model.out_activation_ == "softmax":
-        node("Softmax", [logits], proba_name, axis=1)
-        winner = node("ArgMax", [logits], axis=1, keepdims=0)
+    label_name, scores_name = (output.full_name for output in operator.outputs[:2])
+    if container.get_options(model, {"raw_scores": False})["raw_scores"]:
+        _write_raw_scores(graph, model, logits, scores_name)
     else:
-        # σ(a) for each logit as the softmax of [0, a]: its first entry is σ(−a),
-        # its second σ(a), both to full relative precision.
-        pairs_shape = constant("pairs_shape", np.array([0, -1, 1]), TensorProto.INT64)
-        column = node("Reshape", [logits, pairs_shape])  # (N, n_outputs, 1)
-        zeros = node(
-            "ConstantOfShape",
-            [node("Shape", [column])],
-            value=helper.make_tensor("value", proto, [1], [0.0]),
-        )
-        pairs = node("Softmax", [node("Concat", [zeros, column], axis=2)], axis=2)
-        positive = node("Greater", [logits, constant("zero", np.zeros((), dtype))])
-        if _is_multilabel(model):
-            second = constant("second", np.array(1), TensorProto.INT64)
-            node("Gather", [pairs, second], proba_name, axis=2)
-            # predict's 0/1 matrix: a2 > 0.
-            node("Cast", [positive], label_name, to=TensorProto.INT64)
-            return
-        # Binary: [σ(−a2), σ(a2)] is the one pair, (N, 1, 2) -> (N, 2).
-        proba_shape = constant("proba_shape", np.array([-1, 2]), TensorProto.INT64)
-        node("Reshape", [pairs, proba_shape], proba_name)
-        winner = node("Cast", [positive], to=TensorProto.INT64)  # predict: a2 > 0
+        _write_probabilities(graph, model, logits, scores_name)
 
-    classes = name("classes")
+    # The labels from the logits, as predict computes them.
+    if model.out_activation_ == "softmax":
+        winner = graph.node("ArgMax", [logits], axis=1, keepdims=0)
+    else:
+        zero = graph.constant("zero", np.zeros((), graph.dtype))
+        positive = graph.node("Greater", [logits, zero])  # predict: a2 > 0
+        if _is_multilabel(model):  # predict's 0/1 matrix
+            graph.node("Cast", [positive], label_name, to=TensorProto.INT64)
+            return
+        winner = graph.node("Cast", [positive], to=TensorProto.INT64)
+
+    classes = graph.name("classes")
     labels = _label_initializer(
         classes, get_label_classes(scope, model), _labels_as_predicted(scope, model)
     )
@@ -237,8 +331,9 @@ def convert_two_layer_sigmoid_classifier(scope, operator, container):
         )
     else:
         container.add_initializer(classes, labels.data_type, None, labels)
-    flat = constant("flat", np.array([-1]), TensorProto.INT64)
-    node("Gather", [classes, node("Reshape", [winner, flat])], label_name, axis=0)
+    flat = graph.constant("flat", np.array([-1]), TensorProto.INT64)
+    winner = graph.node("Reshape", [winner, flat])
+    graph.node("Gather", [classes, winner], label_name, axis=0)
 
 
 def _on_host(model):
@@ -261,11 +356,111 @@ def _on_host(model):
     return host
 
 
-def parse_two_layer_sigmoid_classifier(scope, model, inputs, custom_parsers=None):
-    """skl2onnx's classifier parser, on a host copy of an array-API fit.
+# -- the network as a transformer: its hidden layer ---------------------------------
+#: The name of the operator that computes the hidden layer of
+#: :meth:`~sklearn_twolayer.TwoLayerSigmoidClassifier.transform`, where the network is
+#: a transformer (an intermediate step of a pipeline, a member of a ``FeatureUnion``
+#: or ``ColumnTransformer``).
+TRANSFORMER_ALIAS = "SklearnTwoLayerSigmoidClassifierTransform"
 
-    Options given for the model itself (``options={id(model): ...}``) apply to
-    its copy.
+# For each conversion (skl2onnx's scope), the ids of the models that scikit-learn
+# calls as transformers there: the network among them gives its hidden layer.
+_TRANSFORMERS_BY_SCOPE = weakref.WeakKeyDictionary()
+
+
+def _transformer_ids(scope):
+    return _TRANSFORMERS_BY_SCOPE.setdefault(scope, set())
+
+
+def _pipeline_transformers(pipeline, is_transformer):
+    """The steps a pipeline calls ``fit_transform``/``transform`` on: all but the
+    last, and the last too where the pipeline is itself a transformer."""
+    steps = [estimator for _, estimator in pipeline.steps]
+    return steps if is_transformer else steps[:-1]
+
+
+def _feature_union_transformers(union, is_transformer):
+    return [transformer for _, transformer in union.transformer_list]
+
+
+def _column_transformer_transformers(column_transformer, is_transformer):
+    return list(column_transformer.named_transformers_.values())
+
+
+def _marking_transformers(parser, transformers):
+    """skl2onnx's ``parser`` for a composite, which first records the members
+    that ``transformers(model, is_transformer)`` names as transformers."""
+    # Wrap skl2onnx's own parser once: a reload of this module wraps it afresh.
+    parser = getattr(parser, "_parser_before_sklearn_twolayer", parser)
+
+    @functools.wraps(parser)
+    def parse(scope, model, inputs, custom_parsers=None):
+        ids = _transformer_ids(scope)
+        ids.update(id(member) for member in transformers(model, id(model) in ids))
+        return parser(scope, model, inputs, custom_parsers=custom_parsers)
+
+    parse._parser_before_sklearn_twolayer = parser
+    return parse
+
+
+def _parse_as_transformer(scope, model, inputs):
+    """One operator, :data:`TRANSFORMER_ALIAS`, with one output: the hidden layer."""
+    operator = scope.declare_local_operator(TRANSFORMER_ALIAS, model)
+    operator.inputs = inputs
+    hidden = scope.declare_local_variable("hidden", guess_tensor_type(inputs[0].type))
+    operator.outputs.append(hidden)
+    return operator.outputs
+
+
+def hidden_layer_shape_calculator(operator):
+    """The hidden layer's type: ``[N, n_hidden]``, double for a double input, else
+    float (as the graph computes).
+
+    Parameters
+    ----------
+    operator : skl2onnx.common._topology.Operator
+        The :data:`TRANSFORMER_ALIAS` operator of a fitted classifier.
+    """
+    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
+    is_double = guess_proto_type(operator.inputs[0].type) == TensorProto.DOUBLE
+    tensor_type = DoubleTensorType if is_double else FloatTensorType
+    n_rows = operator.inputs[0].get_first_dimension()
+    n_hidden = operator.raw_operator.W1_.shape[0]
+    operator.outputs[0].type = tensor_type([n_rows, n_hidden])
+
+
+def convert_hidden_layer(scope, operator, container):
+    """Write the hidden layer ``h1 = σ(b1 + W1 x)`` into the graph.
+
+    What :meth:`~sklearn_twolayer.TwoLayerSigmoidClassifier.transform` returns,
+    where the network is a transformer.
+
+    Parameters
+    ----------
+    scope : skl2onnx.common._topology.Scope
+    operator : skl2onnx.common._topology.Operator
+        Its ``raw_operator`` is the fitted classifier, its one output the hidden
+        layer.
+    container : skl2onnx.common._container.ModelComponentContainer
+    """
+    graph = _GraphWriter(scope, operator, container)
+    _hidden_layer(
+        graph,
+        operator.raw_operator,
+        operator.inputs[0].full_name,
+        operator.outputs[0].full_name,
+    )
+
+
+def parse_two_layer_sigmoid_classifier(scope, model, inputs, custom_parsers=None):
+    """The network's outputs where scikit-learn would call it.
+
+    As a classifier (alone, the last step of a pipeline, an ensemble's member):
+    skl2onnx's classifier parser, labels and probabilities (or ZipMap's). Where it
+    is a transformer (as the composites' parsers have recorded): the hidden
+    layer. Either way on a host copy of
+    an array-API fit; options given for the model itself
+    (``options={id(model): ...}``) apply to its copy.
 
     Parameters
     ----------
@@ -277,9 +472,11 @@ def parse_two_layer_sigmoid_classifier(scope, model, inputs, custom_parsers=None
     Returns
     -------
     list of skl2onnx variables
-        The outputs: labels and probabilities (or ZipMap's).
+        The outputs: labels and probabilities (or ZipMap's), or the hidden layer.
     """
     host = _on_host(model)
+    if id(model) in _transformer_ids(scope):
+        return _parse_as_transformer(scope, host, inputs)
     if host is not model and scope.options and id(model) in scope.options:
         scope.options[id(host)] = scope.options[id(model)]
     return _parse_sklearn_classifier(scope, host, inputs, custom_parsers)
@@ -295,5 +492,20 @@ update_registered_converter(
         "zipmap": [True, False, "columns"],
         "nocl": [True, False],
         "output_class_labels": [False, True],
+        "raw_scores": [True, False],
     },
 )
+register_converter(TRANSFORMER_ALIAS, convert_hidden_layer, overwrite=True)
+register_shape_calculator(
+    TRANSFORMER_ALIAS, hidden_layer_shape_calculator, overwrite=True
+)
+for _composite, _transformers in [
+    (Pipeline, _pipeline_transformers),
+    (FeatureUnion, _feature_union_transformers),
+    (ColumnTransformer, _column_transformer_transformers),
+]:
+    update_registered_parser(
+        _composite,
+        _marking_transformers(sklearn_parsers_map[_composite], _transformers),
+    )
+del _composite, _transformers

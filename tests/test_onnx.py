@@ -9,6 +9,8 @@ grows with the weights) and 1e-16 to 5e-15 (double).
 Needs the ``onnx`` extra (skl2onnx and onnxruntime); without it the module is skipped.
 """
 
+import importlib
+import itertools
 import subprocess
 import sys
 import warnings
@@ -17,6 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import (
     load_breast_cancer,
@@ -24,8 +27,13 @@ from sklearn.datasets import (
     load_iris,
     make_multilabel_classification,
 )
+from sklearn.decomposition import PCA
+from sklearn.ensemble import BaggingClassifier, StackingClassifier, VotingClassifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.pipeline import make_pipeline
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier
@@ -365,3 +373,330 @@ def test_a_fit_on_torch_tensors_converts_as_a_numpy_fit(zipmap, n_classes):
     assert label.dtype == expected.dtype
     np.testing.assert_array_equal(label, expected)
     assert isinstance(clf.classes_, torch.Tensor)  # the model itself is unchanged
+
+
+# -- raw_scores and CalibratedClassifierCV (issue 33) ----------------------------------
+def _expected_scores(clf, X, raw_scores):
+    """predict_proba, or the raw scores: decision_function, binary as [−a2, a2]."""
+    if not raw_scores:
+        return clf.predict_proba(X)
+    logits = clf.decision_function(X)
+    return np.column_stack([-logits, logits]) if logits.ndim == 1 else logits
+
+
+def _fitted_network(kind, **params):
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    if kind == "binary":
+        y = (y == 2).astype(int)
+    elif kind == "multilabel":
+        y = np.column_stack([y == 2, X[:, 1] > 0, X[:, 0] > X[:, 2]]).astype(int)
+    clf = TwoLayerSigmoidClassifier(**{"n_hidden": 4, "random_state": 0, **params})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clf.fit(X, y), X
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("raw_scores", [False, True])
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+def test_raw_scores_are_the_logits_and_labels_stay_predicts(kind, raw_scores, dtype):
+    # The option was refused: CalibratedClassifierCV's converter, which sets it
+    # when the base estimator's converter allows it, then calibrated the
+    # probabilities instead of decision_function.
+    clf, X = _fitted_network(kind)
+    options = {"zipmap": False, "raw_scores": raw_scores}
+    onx = skl2onnx.to_onnx(clf, X[:1].astype(dtype), options=options)
+    outputs = run(onx, X=X.astype(dtype))
+    scores, expected = outputs["probabilities"], _expected_scores(clf, X, raw_scores)
+    assert scores.dtype == dtype and scores.shape == expected.shape
+    # Logits reach ±50 here: the tolerance scales with their size.
+    scale = max(1.0, np.abs(expected).max())
+    assert np.abs(scores - expected).max() <= TOLERANCE[dtype] * scale
+    np.testing.assert_array_equal(outputs["label"], clf.predict(X))
+
+
+def _label_and_scores(outputs):
+    """The labels and the (N, n_classes) matrix of any of ZipMap's layouts."""
+    label = outputs.pop("label", None)
+    label = outputs.pop("output_label") if label is None else label
+    outputs.pop("class_labels", None)
+    if "probabilities" in outputs:
+        return label, outputs["probabilities"]
+    if "output_probability" in outputs:  # one {class: score} dict per row
+        rows = outputs["output_probability"]
+        return label, np.array([list(row.values()) for row in rows])
+    return label, np.column_stack(list(outputs.values()))  # "columns": one per class
+
+
+OPTION_VALUES = {
+    "zipmap": [True, False, "columns"],
+    "nocl": [False, True],
+    "output_class_labels": [False, True],
+    "raw_scores": [False, True],
+}
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(zip(OPTION_VALUES, values, strict=True))
+        for values in itertools.product(*OPTION_VALUES.values())
+    ],
+    ids=lambda options: "-".join(f"{k}={v}" for k, v in options.items()),
+)
+def test_every_option_gives_logistic_regressions_outputs(options, n_classes):
+    # Each combination of the options of skl2onnx's classifiers: the outputs of
+    # LogisticRegression's graph (names and types), or its refusal; the values
+    # are the network's labels (class indices with nocl) and scores.
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(np.float32)  # ZipMap takes float scores only
+    y = np.array(["setosa", "versicolor", "virginica"])[np.minimum(y, n_classes - 1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0).fit(X, y)
+    reference = LogisticRegression().fit(X, y)
+
+    def converted_and_run(model):
+        return run(skl2onnx.to_onnx(model, X[:1], options=options), X=X)
+
+    try:
+        expected = converted_and_run(reference)
+    except Exception as refusal:  # skl2onnx's or onnxruntime's: the network's too
+        with pytest.raises(type(refusal)):
+            converted_and_run(clf)
+        return
+    outputs = converted_and_run(clf)
+    assert list(outputs) == list(expected)
+    for name, value in outputs.items():
+        assert type(value) is type(expected[name])
+        if isinstance(value, np.ndarray):
+            assert value.dtype == expected[name].dtype, name
+    if options["output_class_labels"]:
+        np.testing.assert_array_equal(outputs["class_labels"], clf.classes_)
+    label, scores = _label_and_scores(outputs)
+    expected_label = clf.predict(X)
+    if options["nocl"]:
+        expected_label = np.searchsorted(clf.classes_, expected_label)
+    np.testing.assert_array_equal(label, expected_label)
+    expected_scores = _expected_scores(clf, X, options["raw_scores"])
+    scale = max(1.0, np.abs(expected_scores).max())
+    assert np.abs(scores - expected_scores).max() <= 1e-5 * scale
+
+
+def test_an_unknown_option_is_refused_by_name():
+    clf, X = _fitted_network("binary")
+    message = (
+        r"Option 'raw_score' not in \['nocl', 'output_class_labels', 'raw_scores', "
+        r"'zipmap'\] for class 'TwoLayerSigmoidClassifier'"
+    )
+    with pytest.raises(NameError, match=message):
+        skl2onnx.to_onnx(clf, X[:1], options={"raw_score": True})
+    with pytest.raises(NameError, match=message):
+        skl2onnx.to_onnx(clf, X[:1], options={id(clf): {"raw_score": True}})
+    with pytest.raises(ValueError, match="raw_scores"):  # a value outside its list
+        skl2onnx.to_onnx(clf, X[:1], options={"raw_scores": "yes"})
+
+
+CALIBRATION_DATA = {
+    "binary": lambda: load_breast_cancer(return_X_y=True),
+    "multiclass": lambda: load_iris(return_X_y=True),
+}
+
+
+@pytest.fixture(scope="module", params=list(CALIBRATION_DATA))
+def calibration_data(request):
+    X, y = CALIBRATION_DATA[request.param]()
+    return StandardScaler().fit_transform(X), y
+
+
+def _calibrated(X, y, method):
+    network = TwoLayerSigmoidClassifier(n_hidden=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return CalibratedClassifierCV(network, method=method).fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_calibration_matches_scikit_learn(calibration_data, dtype):
+    # It calibrated predict_proba, where scikit-learn calibrates
+    # decision_function: up to 0.73 apart, labels of 207 of 569 rows differing.
+    X, y = calibration_data
+    calibrated = _calibrated(X, y, "sigmoid")
+    label, proba = export(calibrated, X, dtype)
+    assert np.abs(proba - calibrated.predict_proba(X)).max() <= TOLERANCE[dtype]
+    np.testing.assert_array_equal(label, calibrated.predict(X))
+
+
+def _nearest_threshold_calibration(calibrated, X):
+    """skl2onnx's isotonic calibration of ``calibrated``, computed with NumPy.
+
+    Its graph reads each calibrator at the threshold nearest to the clipped score,
+    where scikit-learn interpolates between thresholds: the same rule for every
+    base estimator, LogisticRegression's included (checked below).
+    """
+    probabilities = []
+    for member in calibrated.calibrated_classifiers_:
+        scores = member.estimator.decision_function(X).reshape(len(X), -1)
+        columns = []
+        for k, calibrator in enumerate(member.calibrators):
+            score = np.clip(scores[:, k], calibrator.X_min_, calibrator.X_max_)
+            distance = np.abs(score[:, None] - calibrator.X_thresholds_)
+            columns.append(calibrator.y_thresholds_[distance.argmin(axis=1)])
+        proba = np.column_stack(columns)
+        if proba.shape[1] == 1:
+            proba = np.column_stack([1 - proba[:, 0], proba[:, 0]])
+        else:  # as scikit-learn: rows of zeros are uniform
+            total = proba.sum(axis=1, keepdims=True)
+            uniform = np.full_like(proba, 1 / proba.shape[1])
+            proba = np.divide(proba, total, out=uniform, where=total > 0)
+        probabilities.append(proba)
+    return np.mean(probabilities, axis=0)
+
+
+def test_isotonic_calibration_reads_decision_function(calibration_data):
+    X, y = calibration_data
+    reference = CalibratedClassifierCV(LogisticRegression(), method="isotonic")
+    reference.fit(X, y)
+    _, proba = export(reference, X, np.float64)
+    assert np.abs(proba - _nearest_threshold_calibration(reference, X)).max() < 1e-10
+    calibrated = _calibrated(X, y, "isotonic")
+    label, proba = export(calibrated, X, np.float64)
+    expected = _nearest_threshold_calibration(calibrated, X)
+    assert np.abs(proba - expected).max() <= 1e-10
+    np.testing.assert_array_equal(label, calibrated.classes_[expected.argmax(axis=1)])
+
+
+# -- the network as a transformer: its hidden layer (issue 33) ------------------------
+def _fitted_quietly(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+def _network():
+    return TwoLayerSigmoidClassifier(n_hidden=4, random_state=0)
+
+
+def _iris_targets(kind):
+    X, y = load_iris(return_X_y=True)
+    if kind == "binary":
+        return X, (y == 2).astype(int)
+    if kind == "multilabel":
+        return X, np.column_stack([y == 2, X[:, 1] > 3, X[:, 0] > 6]).astype(int)
+    return X, np.array(["setosa", "versicolor", "virginica"])[y]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["binary", "multiclass"])
+@pytest.mark.parametrize(
+    "make_model",
+    [
+        # skl2onnx's "InvalidInputLengthException ... ['label', 'probabilities']"
+        pytest.param(
+            lambda: make_pipeline(StandardScaler(), _network(), LogisticRegression()),
+            id="intermediate-step",
+        ),
+        # converted, then onnxruntime's "Concat ... rank 1 != 2" (the labels)
+        pytest.param(
+            lambda: make_pipeline(
+                make_union(StandardScaler(), _network()), LogisticRegression()
+            ),
+            id="feature-union",
+        ),
+        pytest.param(
+            lambda: make_pipeline(
+                make_union(make_pipeline(StandardScaler(), _network()), PCA(2)),
+                LogisticRegression(),
+            ),
+            id="last-step-of-a-pipeline-in-a-feature-union",
+        ),
+        pytest.param(
+            lambda: make_pipeline(
+                ColumnTransformer(
+                    [("net", _network(), [0, 1, 2, 3]), ("kept", "passthrough", [2])]
+                ),
+                LogisticRegression(),
+            ),
+            id="column-transformer",
+        ),
+    ],
+)
+def test_the_network_as_a_transformer_inside_a_pipeline(make_model, kind, dtype):
+    X, y = _iris_targets(kind)
+    pipe = _fitted_quietly(make_model(), X, y)
+    label, proba = export(pipe, X, dtype)
+    assert np.abs(proba - pipe.predict_proba(X)).max() <= TOLERANCE[dtype]
+    np.testing.assert_array_equal(label, pipe.predict(X))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+def test_the_graph_of_a_transformer_gives_the_hidden_layer(kind, dtype):
+    # transform's output, its dtype included (float32 stays float32), where the
+    # network (fitted on any target) is a transformer.
+    X, y = _iris_targets(kind)
+    union = _fitted_quietly(make_union(StandardScaler(), _network()), X, y)
+    X = X.astype(dtype)
+    onx = skl2onnx.to_onnx(union, X[:1])
+    (hidden,) = run(onx, X=X).values()
+    expected = union.transform(X)
+    assert hidden.dtype == expected.dtype == dtype
+    assert hidden.shape == expected.shape == (len(X), 4 + 4)
+    assert np.abs(hidden - expected).max() <= TOLERANCE[dtype]
+
+
+def test_the_last_step_is_still_the_classifier_after_a_transformer_network():
+    # The same class as a transformer and as the classifier of one pipeline.
+    X, y = _iris_targets("multiclass")
+    pipe = make_pipeline(StandardScaler(), _network(), _network())
+    pipe = _fitted_quietly(pipe, X, y)
+    label, proba = export(pipe, X, np.float64)
+    assert np.abs(proba - pipe.predict_proba(X)).max() <= 1e-10
+    np.testing.assert_array_equal(label, pipe.predict(X))
+
+
+def test_a_reload_of_the_module_wraps_skl2onnxs_parsers_once():
+    from skl2onnx._parse import sklearn_parsers_map
+    from sklearn.pipeline import Pipeline
+
+    original = sklearn_parsers_map[Pipeline]._parser_before_sklearn_twolayer
+    importlib.reload(sklearn_twolayer.onnx)
+    wrapped = sklearn_parsers_map[Pipeline]
+    assert wrapped._parser_before_sklearn_twolayer is original
+    X, y = _iris_targets("binary")
+    pipe = make_pipeline(StandardScaler(), _network(), LogisticRegression())
+    pipe = _fitted_quietly(pipe, X, y)
+    label, proba = export(pipe, X, np.float64)
+    assert np.abs(proba - pipe.predict_proba(X)).max() <= 1e-10
+    np.testing.assert_array_equal(label, pipe.predict(X))
+
+
+# -- scikit-learn's ensembles around the network --------------------------------------
+ENSEMBLES = {
+    "one-vs-rest": lambda: OneVsRestClassifier(_network()),
+    "bagging": lambda: BaggingClassifier(_network(), n_estimators=3, random_state=0),
+    "stacking": lambda: StackingClassifier(
+        [("net", _network()), ("lr", LogisticRegression())]
+    ),
+    # skl2onnx refuses flatten_transform=True, LogisticRegression's votes too
+    "soft-voting": lambda: VotingClassifier(
+        [("net", _network()), ("lr", LogisticRegression())],
+        voting="soft",
+        flatten_transform=False,
+    ),
+    "grid-search": lambda: GridSearchCV(_network(), {"alpha": [1e-4, 1e-2]}, cv=3),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["binary", "multiclass"])
+@pytest.mark.parametrize("ensemble", list(ENSEMBLES))
+def test_ensembles_of_the_network_match_scikit_learn(ensemble, kind, dtype):
+    X, y = _iris_targets(kind)
+    X = StandardScaler().fit_transform(X)
+    model = _fitted_quietly(ENSEMBLES[ensemble](), X, y)
+    label, proba = export(model, X, dtype)
+    assert np.abs(proba - model.predict_proba(X)).max() <= TOLERANCE[dtype]
+    np.testing.assert_array_equal(label, model.predict(X))

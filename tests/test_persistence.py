@@ -15,11 +15,15 @@ import zipfile
 import joblib
 import numpy as np
 import pytest
+import sklearn
+import sklearn.exceptions
+from sklearn.base import BaseEstimator
 from sklearn.datasets import load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_twolayer
-from sklearn_twolayer import TwoLayerSigmoidClassifier
+from sklearn_twolayer import InconsistentVersionWarning, TwoLayerSigmoidClassifier
+from sklearn_twolayer._persistence import VersionedStateMixin
 
 
 @pytest.fixture
@@ -180,3 +184,105 @@ def test_a_pickle_naming_the_private_module_still_loads():
         public, b"csklearn_twolayer._classifier\nTwoLayerSigmoidClassifier\n"
     )
     _assert_identical_predictions(pickle.loads(old), clf, X)
+
+
+# -- the versions a saved model was made with (issue 33) ------------------------------
+def _save_and_load(how, clf, tmp_path, sio=None):
+    """``clf`` saved by ``how`` and loaded back, as two separate steps."""
+    if how == "pickle":
+        payload = pickle.dumps(clf)
+        return lambda: pickle.loads(payload)
+    if how == "joblib":
+        joblib.dump(clf, tmp_path / "model.joblib")
+        return lambda: joblib.load(tmp_path / "model.joblib")
+    payload = sio.dumps(clf)
+    return lambda: sio.loads(payload, trusted=[PUBLIC_NAME])
+
+
+HOWS = ["pickle", "joblib", "skops"]
+
+
+@pytest.fixture
+def saver(request, tmp_path):
+    """``save(clf)``, which returns ``load()``, for the parametrized ``how``."""
+    how = request.getfixturevalue("how")
+    sio = pytest.importorskip("skops.io") if how == "skops" else None
+    return lambda clf: _save_and_load(how, clf, tmp_path, sio)
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_a_saved_model_records_the_versions_and_loads_without_a_warning(how, saver):
+    clf, X = _fitted("binary")
+    state = clf.__getstate__()
+    assert state["_sklearn_twolayer_version"] == sklearn_twolayer.__version__
+    assert state["_sklearn_version"] == sklearn.__version__
+    load = saver(clf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        restored = load()
+    # The versions are read from the file, not kept as attributes.
+    assert restored.__dict__.keys() == clf.__dict__.keys()
+    _assert_identical_predictions(restored, clf, X)
+
+
+@pytest.mark.parametrize("how", HOWS)
+@pytest.mark.parametrize("other", ["sklearn_twolayer", "sklearn"])
+def test_a_model_saved_by_other_versions_warns_when_loaded(
+    how, other, saver, monkeypatch
+):
+    # Nothing was recorded, so a model of another version loaded silently.
+    clf, X = _fitted("multiclass")
+    module = "sklearn_twolayer._persistence"
+    if other == "sklearn_twolayer":
+        monkeypatch.setattr(f"{module}.__version__", "0.0.1")
+    else:
+        monkeypatch.setattr(f"{module}.sklearn.__version__", "1.0.2")
+    load = saver(clf)
+    monkeypatch.undo()
+    with pytest.warns(InconsistentVersionWarning) as record:
+        restored = load()
+    (warning,) = [w.message for w in record]
+    # scikit-learn's class: a filter on it applies to this model too.
+    assert isinstance(warning, sklearn.exceptions.InconsistentVersionWarning)
+    assert warning.estimator_name == "TwoLayerSigmoidClassifier"
+    assert warning.current_version == sklearn_twolayer.__version__
+    assert warning.current_sklearn_version == sklearn.__version__
+    if other == "sklearn_twolayer":
+        assert warning.original_version == "0.0.1"
+        assert warning.original_sklearn_version == sklearn.__version__
+        assert "saved with sklearn-twolayer 0.0.1 and scikit-learn" in str(warning)
+    else:
+        assert warning.original_version == sklearn_twolayer.__version__
+        assert warning.original_sklearn_version == "1.0.2"
+        assert "and scikit-learn 1.0.2 when using" in str(warning)
+    assert f"using sklearn-twolayer {sklearn_twolayer.__version__}" in str(warning)
+    assert "_sklearn_twolayer_version" not in restored.__dict__
+    _assert_identical_predictions(restored, clf, X)
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_a_model_saved_before_versions_were_recorded_warns(how, saver, monkeypatch):
+    # Saved as before this record: BaseEstimator's state, without versions.
+    clf, X = _fitted("binary")
+    monkeypatch.setattr(VersionedStateMixin, "__getstate__", BaseEstimator.__getstate__)
+    load = saver(clf)
+    monkeypatch.undo()
+    with pytest.warns(InconsistentVersionWarning) as record:
+        restored = load()
+    (warning,) = [w.message for w in record]
+    assert warning.original_version is None
+    assert warning.original_sklearn_version is None
+    assert (
+        "saved with an unrecorded version of sklearn-twolayer and an unrecorded "
+        in (str(warning))
+    )
+    _assert_identical_predictions(restored, clf, X)
+
+
+def test_loading_leaves_the_given_state_as_it_was():
+    clf, _ = _fitted("binary")
+    state = clf.__getstate__()
+    saved = dict(state)
+    restored = TwoLayerSigmoidClassifier.__new__(TwoLayerSigmoidClassifier)
+    restored.__setstate__(state)
+    assert state.keys() == saved.keys()

@@ -44,7 +44,7 @@ from sklearn.utils.validation import _check_method_params, indexable
 from ._backends import backend_for
 from ._classifier import TwoLayerSigmoidClassifier
 from ._sklearn_compat import CALLBACK_API_VERSION, move_to, sklearn_at_least
-from .network import widest_float
+from .network import per_sample_loss, widest_float
 
 # The grid an integer ``alphas`` spans, strongest first. The L2 term is
 # alpha / (2 Σ s_i) · ||W||² beside the mean loss, so alpha=1 has the strength of
@@ -74,17 +74,16 @@ _NETWORK_PARAMETERS = (
 _COUNTS = ("n_hidden", "max_iter", "max_fun", "n_alphas_no_change")
 
 
-def _label_log_loss(Y, P, sample_weight=None):
+def _label_log_loss(Y, A2, sample_weight=None):
     """Mean over the rows of the summed binary cross-entropy of every label.
 
     The loss of a multilabel network (one sigmoid output per label), which
-    ``log_loss`` does not compute: it reads the rows of ``P`` as one
-    distribution. Probabilities are clipped as ``log_loss`` clips them.
+    ``log_loss`` does not compute: it reads the rows of probabilities as one
+    distribution. Computed from the logits ``A2`` (eq. 1.1 per label, as the
+    network's own loss), never from clipped probabilities.
     """
-    Y, P = (np.asarray(_host(a), dtype=np.float64) for a in (Y, P))
-    eps = np.finfo(np.float64).eps
-    P = np.clip(P, eps, 1.0 - eps)
-    losses = -(Y * np.log(P) + (1.0 - Y) * np.log1p(-P)).sum(axis=1)
+    Y, A2 = (np.asarray(_host(a), dtype=np.float64) for a in (Y, A2))
+    losses = per_sample_loss(A2, Y, "sigmoid")
     weights = None if sample_weight is None else np.asarray(_host(sample_weight))
     return float(np.average(losses, weights=weights))
 
@@ -119,7 +118,9 @@ def _default_scorer(target_kind):
     """The negative log-loss; for multilabel targets summed over the labels."""
     if target_kind == "multilabel":
         return make_scorer(
-            _label_log_loss, response_method="predict_proba", greater_is_better=False
+            _label_log_loss,
+            response_method="decision_function",
+            greater_is_better=False,
         )
     return _negative_log_loss
 

@@ -446,20 +446,21 @@ default=None
         self : TwoLayerSigmoidClassifier
             The fitted estimator.
         """
-        # First: the counts as Python ints (the callbacks count max_iter too), and
-        # a bool for a count rejected before anything is set up.
-        counts = _integer_parameters(self)
+        # First: the counts as Python ints (the callbacks count max_iter too), a
+        # bool for a count rejected before anything is set up, and the float
+        # parameters as Python floats.
+        numbers = {**_integer_parameters(self), **_float_parameters(self)}
         validation = self._validation_data(X_val, y_val, sample_weight_val)
         # Before the working copy: the callbacks' context is set on the estimator,
         # and must stay there for their teardown (by _fit_context) to run.
-        callbacks = FitCallbacks(self, X, y, sample_weight, counts["max_iter"])
+        callbacks = FitCallbacks(self, X, y, sample_weight, numbers["max_iter"])
         # The fit runs on a working copy: validation sets n_features_in_ (and sets
         # or drops feature_names_in_) there, never here. Until the end the estimator
         # keeps its previous fitted state, whole, for predictions made meanwhile (by
         # a callback, by another thread); a failed or interrupted fit
         # (KeyboardInterrupt included) leaves it as it was.
         fitted = self._snapshot()._fit(
-            X, y, sample_weight, callbacks, counts, validation
+            X, y, sample_weight, callbacks, numbers, validation
         )
         self._assign_fitted(fitted)
         callbacks.end()  # the fitted estimator is the fit task's model
@@ -516,16 +517,22 @@ default=None
             )
         return X_val, y_val, sample_weight_val
 
-    def _fit(self, X, y, sample_weight, callbacks, counts, validation=None):
+    def _fit(self, X, y, sample_weight, callbacks, numbers, validation=None):
         """The fit, for every backend; returns the fitted attributes to assign.
 
-        ``counts`` are the integer parameters as Python ints
-        (:func:`_integer_parameters`).
+        ``numbers`` are the integer parameters as Python ints
+        (:func:`_integer_parameters`) and the float parameters as Python floats
+        (:func:`_float_parameters`): the fit reads those, never the attributes.
         """
         backend = backend_for(X)
         continuing = self.warm_start and hasattr(self, "W1_")
         targets, rows = backend.training_rows(
-            self, X, y, sample_weight, reset=not continuing, n_hidden=counts["n_hidden"]
+            self,
+            X,
+            y,
+            sample_weight,
+            reset=not continuing,
+            n_hidden=numbers["n_hidden"],
         )
         held_out = None
         if validation is not None:
@@ -548,17 +555,19 @@ default=None
         if self.early_stopping:
             if held_out is None:
                 # Both parts have positive total weight (the split's guarantee).
-                rows, held_out = rows.split(self.validation_fraction, self.random_state)
+                rows, held_out = rows.split(
+                    numbers["validation_fraction"], self.random_state
+                )
             monitor = ValidationMonitor(
-                Objective(held_out, 0.0).data_term, theta0, counts["n_iter_no_change"]
+                Objective(held_out, 0.0).data_term, theta0, numbers["n_iter_no_change"]
             )
-        _check_l2_per_weight(self.alpha, rows.weight_sum)
-        objective = Objective(rows, self.alpha)
+        _check_l2_per_weight(numbers["alpha"], rows.weight_sum)
+        objective = Objective(rows, numbers["alpha"])
         budgets = {
-            "max_iter": counts["max_iter"],
-            "max_fun": counts["max_fun"],
-            "tol": self.tol,
-            "verbose": counts["verbose"],
+            "max_iter": numbers["max_iter"],
+            "max_fun": numbers["max_fun"],
+            "tol": numbers["tol"],
+            "verbose": numbers["verbose"],
             "monitor": monitor,
             "callback": callbacks.solver_callback(
                 theta0,
@@ -582,7 +591,7 @@ default=None
             warnings.warn(
                 "early_stopping=True kept the untrained start: no iteration lowered "
                 "the validation loss below that of the random initial weights "
-                f"within n_iter_no_change={counts['n_iter_no_change']} iterations, "
+                f"within n_iter_no_change={numbers['n_iter_no_change']} iterations, "
                 "so the fitted weights are the random start (best_iteration_=0). "
                 "Raise n_iter_no_change or validation_fraction, or fit without "
                 "early stopping.",
@@ -899,6 +908,46 @@ def _integer_parameters(estimator):
     return counts
 
 
+_FLOAT_PARAMETERS = ("alpha", "tol", "validation_fraction")
+
+
+def _float_parameters(estimator):
+    """The float parameters as Python floats of the same values.
+
+    Called first in ``fit``, with :func:`_integer_parameters`, after
+    scikit-learn's parameter validation, which accepts any ``numbers.Real``. A
+    NumPy float stays NumPy in the arithmetic it enters and takes the other
+    operand down to its own precision (NumPy's promotion of Python floats):
+    ``alpha=np.float32(1.0)`` made the L2 term, and so the objective L-BFGS
+    sees, a float32 scalar next to a float64 gradient (``np.float16``: the line
+    search failed), and the L2 guard's limit of 1e100 became ``inf`` in the
+    guard's comparison, which then let any ``alpha`` through. The Python float
+    computes in float64 whatever the parameter's type; the parameters
+    themselves are left as given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_twolayer import TwoLayerSigmoidClassifier
+    >>> from sklearn_twolayer._classifier import _float_parameters
+    >>> clf = TwoLayerSigmoidClassifier(alpha=np.float32(0.5), tol=np.float16(1e-3))
+    >>> floats = _float_parameters(clf)
+    >>> type(floats["alpha"]), floats["alpha"], type(clf.alpha)
+    (<class 'float'>, 0.5, <class 'numpy.float32'>)
+    """
+    floats = {}
+    for name in _FLOAT_PARAMETERS:
+        value = getattr(estimator, name)
+        try:
+            floats[name] = float(value)
+        except OverflowError:  # a Python int beyond float64's range: "inf"
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(estimator).__name__} is an int "
+                "beyond the largest float64 (1.8e308), too large to compute with."
+            ) from None
+    return floats
+
+
 def _target_kind(out_activation, n_outputs):
     """``"binary"``, ``"multiclass"`` or ``"multilabel"``: what the output is for."""
     if out_activation == "softmax":
@@ -920,6 +969,9 @@ def _check_l2_per_weight(alpha, weight_sum):
     The objective is ``[Σ s_i loss_i + ½ alpha ‖W‖²] / Σ s_i``: what counts is
     ``alpha / Σ s_i``, which a huge ``alpha`` or tiny sample weights make huge.
     """
+    # Python floats: the comparison in float64 whatever the types given (a NumPy
+    # float16 ratio would compare with the limit cast to float16, inf).
+    alpha, weight_sum = float(alpha), float(weight_sum)
     l2_per_weight = alpha / weight_sum
     if not l2_per_weight <= _MAX_L2_PER_WEIGHT:
         raise ValueError(

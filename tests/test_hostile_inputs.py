@@ -656,6 +656,72 @@ def test_l2_term_just_within_the_limit_fits_to_zero_weights(data, solver):
     assert np.abs(clf.W1_).max() < 1e-50 and np.abs(clf.W2_).max() < 1e-50
 
 
+# -- NumPy floats for the float parameters (issue 33, defect 4) ------------------------
+NUMPY_FLOATS = [np.float16, np.float32, np.longdouble]
+FLOAT_SETTINGS = {"alpha": 1.0, "tol": 1e-3, "validation_fraction": 0.25}
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize("dtype", NUMPY_FLOATS)
+@pytest.mark.parametrize("name", list(FLOAT_SETTINGS))
+def test_a_numpy_float_parameter_is_its_python_float(data, name, dtype, solver):
+    """alpha=np.float32(1.0) made the L2 term, and the objective L-BFGS saw, a
+    float32 scalar (every fit warned "overflow encountered in cast"); float16
+    stopped L-BFGS "ABNORMAL". The fit is that of the Python float of the same
+    value, bit for bit, and warns nothing (a warning is an error here)."""
+    X, y = data
+    value = dtype(FLOAT_SETTINGS[name])
+    params = dict(n_hidden=3, random_state=0, max_iter=30, solver=solver)
+    params["early_stopping"] = name == "validation_fraction"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        given = TwoLayerSigmoidClassifier(**params, **{name: value}).fit(X, y)
+        as_float = TwoLayerSigmoidClassifier(**params, **{name: float(value)})
+        as_float.fit(X, y)
+    assert type(given.loss_) is float
+    assert all(type(loss) is float for loss in given.loss_curve_)
+    assert given.loss_curve_ == as_float.loss_curve_
+    for attribute in ("W1_", "b1_", "W2_", "b2_"):
+        np.testing.assert_array_equal(
+            getattr(given, attribute), getattr(as_float, attribute)
+        )
+    assert type(getattr(given, name)) is dtype  # the parameter stays as given
+
+
+@pytest.mark.parametrize("dtype", NUMPY_FLOATS)
+def test_check_gradient_with_a_numpy_float_alpha(data, dtype):
+    """check_gradient reported errors of 0.35-1.0 for a correct gradient: its
+    finite differences of a float16 or float32 objective were rounding noise."""
+    from sklearn_twolayer import check_gradient
+
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, alpha=dtype(1.0))
+    assert check_gradient(clf, X, y, random_state=0) < 1e-7
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_the_l2_guard_holds_for_a_numpy_float_alpha(data, dtype, solver):
+    """alpha / Σ s_i computed in float16 or float32 is inf, and so was the guard's
+    limit of 1e100 cast to that type: inf <= inf let the fit through, and
+    trust-ncg ran on (max_iter=3, still running after 30 s)."""
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(
+        n_hidden=2, alpha=dtype(1.0), solver=solver, max_iter=3
+    )
+    with pytest.raises(ValueError, match=r"is 2\.5e\+108 \(alpha=1, weights summing"):
+        clf.fit(X, y, sample_weight=np.full(y.size, 1e-110))
+    assert not hasattr(clf, "W1_")
+
+
+def test_an_int_alpha_beyond_float64_is_named(data):
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, alpha=10**400)
+    with pytest.raises(InvalidParameterError, match=r"'alpha' parameter .* an int"):
+        clf.fit(X, y)
+
+
 def test_multilabel_y_other_than_0_and_1_is_named(data):
     """Issue 20, defect 2: type_of_target calls any 2-D integer y with two values
     an indicator matrix; {-1, 1} drove the loss to -1.5e5, {1, 2} to -4.7e22."""

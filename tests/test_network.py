@@ -401,6 +401,31 @@ def test_unknown_output_is_rejected():
         TwoLayerLoss(ParameterLayout(1, 1, 1), output="relu")
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.longdouble])
+def test_a_numpy_float_l2_strength_gives_the_float64_objective(dtype):
+    """Issue 33, defect 4: a NumPy float ``l2_reg_strength`` made the L2 term, and
+    the objective, a scalar of its own type (float16: a few significant digits)."""
+    rng = np.random.default_rng(24)
+    loss = TwoLayerLoss(ParameterLayout(3, 4, 1))
+    X, Y = rng.normal(size=(7, 3)), rng.integers(0, 2, size=(7, 1)).astype(float)
+    theta, v = rng.normal(size=(2, loss.layout.size))
+    strength = dtype(0.5)
+    value, gradient = loss.loss_gradient(theta, X, Y, l2_reg_strength=strength)
+    expected, expected_gradient = loss.loss_gradient(theta, X, Y, l2_reg_strength=0.5)
+    assert type(value) is float and value == expected
+    assert type(loss.loss(theta, X, Y, l2_reg_strength=strength)) is float
+    assert gradient.dtype == np.float64
+    np.testing.assert_array_equal(gradient, expected_gradient)
+    value, _, hessp = loss.gradient_hessian_product(
+        theta, X, Y, l2_reg_strength=strength
+    )
+    _, _, expected_hessp = loss.gradient_hessian_product(
+        theta, X, Y, l2_reg_strength=0.5
+    )
+    assert type(value) is float and value == expected
+    np.testing.assert_array_equal(hessp(v), expected_hessp(v))
+
+
 # -- the public gradient check ---------------------------------------------------
 def _problem(target, n=40, d=5, seed=0):
     rng = np.random.default_rng(seed)

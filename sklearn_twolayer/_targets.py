@@ -47,6 +47,7 @@ __all__ = [
     "labels_at",
     "row_weights",
     "target_matrix",
+    "weight_sum",
 ]
 
 
@@ -275,10 +276,13 @@ def row_weights(y, sample_weight, targets, per_class, dtype):
     else:
         columns = [targets.classes[_encoded(y, targets)]]
     pairs = zip(columns, per_class, strict=True)  # pragma: no mutate
-    for labels, (present, weight_of) in pairs:
-        weights *= weight_of[np.searchsorted(present, labels)]
-    if sample_weight is not None:
-        weights *= sample_weight
+    # A product beyond the dtype's range becomes inf (0 · inf: NaN) without a
+    # warning: check_weight_sum names it, with the weights, before any fit.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for labels, (present, weight_of) in pairs:
+            weights *= weight_of[np.searchsorted(present, labels)]
+        if sample_weight is not None:
+            weights *= sample_weight
     return weights
 
 
@@ -289,8 +293,66 @@ def check_any_weight_positive(sample_weight):
         raise ValueError("Sample weights must contain at least one non-zero number.")
 
 
-def check_weight_sum(weight_sum, validation=False):
-    """The objective (or the validation loss) divides by Σ s_i: it must be positive."""
+def weight_sum(weights):
+    """Σ of ``weights`` in float64, as a Python float; inf, without a warning,
+    where it overflows (:func:`check_weight_sum` names it)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sum(weights, dtype=np.float64))
+
+
+def _checked_sample_weight(sample_weight, X):
+    """scikit-learn's validation of ``sample_weight``, cast to ``X.dtype``.
+
+    A weight beyond float32's range, cast for float32 data, is inf: scikit-learn
+    names it ("contains infinity or a value too large for dtype('float32')"),
+    and NumPy's cast warning before that message would say nothing more.
+    """
+    with np.errstate(over="ignore"):
+        return _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+
+
+def check_weight_sum(
+    weight_sum,
+    dtype,
+    validation=False,
+    weights="sample weights times the class weights",
+):
+    """Σ s_i must be positive, and small enough for the sums over rows in ``dtype``.
+
+    The objective (or the validation loss) divides by Σ s_i, so it must be positive.
+    The kernels sum ``s_i`` times each row's loss and gradient in the rows' dtype
+    (float32 for float32 data): up to the square root of the dtype's largest
+    float, a sum of weights times terms up to the same size (features, which
+    ``check_magnitude`` bounds so) stays finite; beyond it the sums overflow to
+    inf and the fit fails in the solver, or early stopping keeps the start on a
+    NaN validation curve. The objective divides the weights by their sum, so
+    dividing them all by a constant (and ``alpha`` with them) changes nothing.
+    ``weights`` names what was summed.
+    """
+    dtype = np.dtype(dtype)
+    limit = float(np.sqrt(np.finfo(dtype).max))
+    if not weight_sum <= limit:  # NaN too: 0 · inf of an overflowed product
+        amount = (
+            f"sum to {weight_sum:.3g}"
+            if np.isfinite(weight_sum)
+            else f"overflow {dtype.name} (in a product or in their sum)"
+        )
+        if validation:
+            sums = "the validation loss's weighted sum"
+            remedy = "sample_weight_val by a constant: the validation loss is the same"
+        else:
+            sums = "the objective's weighted sums of the losses and of their gradient"
+            remedy = (
+                "sample_weight (or class_weight) by a constant: the objective is the "
+                "same with alpha divided by it too"
+            )
+        raise ValueError(
+            f"The {weights} {amount}, beyond {limit:.3g}, the square root of the "
+            f"largest {dtype.name}: {sums}, computed in {dtype.name}, would "
+            f"overflow. Divide {remedy}."
+        )
     if not weight_sum > 0:
         raise ValueError(
             "The sample weights times the class weights sum to 0: "
@@ -310,10 +372,10 @@ def encode_targets_and_weights(class_weight, X, y, sample_weight):
         y = y.toarray()
     y = np.asarray(y)
     if sample_weight is not None:
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
+        sample_weight = _checked_sample_weight(sample_weight, X)
         check_any_weight_positive(sample_weight)
+        # Before the class counts, which sum the weights too.
+        check_weight_sum(weight_sum(sample_weight), X.dtype, weights="sample weights")
     totals = None  # pragma: no mutate
     if sample_weight is not None or class_weight is not None:
         totals = label_totals(y, sample_weight, targets)
@@ -322,8 +384,7 @@ def encode_targets_and_weights(class_weight, X, y, sample_weight):
     per_class = class_weights(class_weight, targets, totals)
     weights = row_weights(y, sample_weight, targets, per_class, X.dtype)
     if weights is not None:
-        weight_sum = np.sum(weights, dtype=np.float64)  # pragma: no mutate
-        check_weight_sum(weight_sum)
+        check_weight_sum(weight_sum(weights), X.dtype)
     targets = replace(targets, class_weights=per_class)
     return targets, target_matrix(y, targets, X.dtype), weights
 
@@ -390,14 +451,11 @@ def encode_validation_targets_and_weights(targets, X, y, sample_weight):
     y = np.asarray(y)
     check_validation_labels(y, targets)
     if sample_weight is not None:
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
+        sample_weight = _checked_sample_weight(sample_weight, X)
         check_any_weight_positive(sample_weight)
     weights = row_weights(y, sample_weight, targets, targets.class_weights, X.dtype)
     if weights is not None:
-        weight_sum = np.sum(weights, dtype=np.float64)  # pragma: no mutate
-        check_weight_sum(weight_sum, validation=True)
+        check_weight_sum(weight_sum(weights), X.dtype, validation=True)
     return target_matrix(y, targets, X.dtype), weights
 
 

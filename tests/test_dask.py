@@ -410,6 +410,39 @@ def test_bad_input_gets_a_clear_error(client, iris, change, message):
         TwoLayerSigmoidClassifier(n_hidden=2).fit(X_dask, y, sample_weight=w)
 
 
+@pytest.mark.parametrize(
+    "case", ["sample_weight", "sample_weight float32", "class_weight", "validation"]
+)
+def test_weights_whose_sums_overflow_get_the_in_memory_message(client, iris, case):
+    """Issue 33, defect 5, on Dask: weights whose sum (or products) overflow are
+    named before the fit, with the in-memory message, and no worker warns."""
+    X, y = iris
+    params, fit_params = {"n_hidden": 2}, {}
+    if case.startswith("sample_weight"):
+        fit_params["sample_weight"] = np.full(y.size, 1e307)
+        if case.endswith("float32"):
+            X, fit_params["sample_weight"] = X.astype(np.float32), np.full(y.size, 5e37)
+    elif case == "class_weight":
+        X, params["class_weight"] = X.astype(np.float32), {0: 1e39, 1: 1, 2: 1}
+    else:
+        params["early_stopping"] = True
+        fit_params = {"X_val": X[100:], "y_val": y[100:]}
+        fit_params["sample_weight_val"] = np.full(50, 1e307)
+    with pytest.raises(ValueError) as in_memory:
+        TwoLayerSigmoidClassifier(**params).fit(X, y, **fit_params)
+    assert "would overflow" in str(in_memory.value)
+    chunked = {
+        key: da.from_array(value, chunks=25) for key, value in fit_params.items()
+    }
+    clf = TwoLayerSigmoidClassifier(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError) as on_dask:
+            clf.fit(da.from_array(X, chunks=50), y, **chunked)
+    assert str(on_dask.value) == str(in_memory.value)
+    assert not hasattr(clf, "W1_")
+
+
 def test_a_worker_without_the_package_is_named():
     from sklearn_twolayer._backends import dask as _dask
 

@@ -153,6 +153,140 @@ def test_bad_sample_weight_is_named(data, sample_weight, message):
         TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y, sample_weight=sample_weight)
 
 
+def _targets_for(target, X, y):
+    """The data's y as a binary, a multiclass (3 classes) or a multilabel target."""
+    if target == "binary":
+        return y
+    if target == "multiclass":
+        return y + (X[:, 2] > 0.5)
+    return np.column_stack([y, X[:, 2] > 0, X[:, 1] > 0]).astype(int)
+
+
+def _overflow_message(weights, amount, dtype, validation=False):
+    limit = {"float64": "1.34e+154", "float32": "1.84e+19"}[dtype]
+    if validation:
+        sums = "the validation loss's weighted sum"
+        remedy = "sample_weight_val by a constant: the validation loss is the same"
+    else:
+        sums = "the objective's weighted sums of the losses and of their gradient"
+        remedy = (
+            "sample_weight (or class_weight) by a constant: the objective is the "
+            "same with alpha divided by it too"
+        )
+    return re.escape(
+        f"The {weights} {amount}, beyond {limit}, the square root of the largest "
+        f"{dtype}: {sums}, computed in {dtype}, would overflow. Divide {remedy}."
+    )
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize(
+    "dtype, weight, amount",
+    [
+        ("float64", 1e307, "overflow float64 (in a product or in their sum)"),
+        ("float64", 1e300, "sum to 4e+301"),
+        ("float32", 5e37, "sum to 2e+39"),
+        ("float32", 1e18, "sum to 4e+19"),
+    ],
+)
+def test_sample_weights_whose_sums_overflow_are_named(
+    data, dtype, weight, amount, target, solver
+):
+    """Issue 33, defect 5: weights of 1e307 (float64) or 5e37 (float32 X) made
+    the sums over rows overflow, and the fit failed with "scale the input features
+    ... or increase alpha" or SciPy's "array must not contain infs or NaNs"."""
+    X, y = data
+    y = _targets_for(target, X, y)
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, solver=solver)
+    message = "^" + _overflow_message("sample weights", amount, dtype) + "$"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning before the error
+        with pytest.raises(ValueError, match=message):
+            clf.fit(X.astype(dtype), y, sample_weight=np.full(y.shape[0], weight))
+    assert not hasattr(clf, "W1_")
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize("target", ["binary", "multiclass"])
+def test_class_weights_whose_products_overflow_are_named(data, target, solver):
+    """class_weight={0: 1e39} fits float64 data, but 1e39 overflows float32: the
+    weights were inf, and the fit failed with "increase alpha"."""
+    X, y = data
+    y = _targets_for(target, X, y)
+    class_weight = {label: 1.0 for label in np.unique(y)} | {0: 1e39}
+    clf = TwoLayerSigmoidClassifier(
+        n_hidden=2, class_weight=class_weight, solver=solver, max_iter=5
+    )
+    message = _overflow_message(
+        "sample weights times the class weights",
+        "overflow float32 (in a product or in their sum)",
+        "float32",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # Weights of 0 times an inf class weight: NaN, named as the overflow.
+        for sample_weight in (None, np.ones(y.size), np.arange(y.size) % 2.0):
+            with pytest.raises(ValueError, match="^" + message + "$"):
+                clf.fit(X.astype(np.float32), y, sample_weight=sample_weight)
+        assert not hasattr(clf, "W1_")
+        clf.fit(X, y)  # 1e39 · 40 rows: well within float64's limit
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_validation_weights_whose_sum_overflows_are_named(data, dtype):
+    """sample_weight_val of 1e307 gave a NaN validation curve: the fit kept the
+    untrained start (accuracy 0.33 on iris) with a warning about the patience."""
+    X, y = data
+    X = X.astype(dtype)
+    weight = {"float64": 1e307, "float32": 1e18}[dtype]
+    amount = {"float64": "overflow float64 (in a product or in their sum)"}
+    amount = amount.get(dtype, "sum to 2e+19")
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, early_stopping=True)
+    message = (
+        "^"
+        + re.escape("In the validation set (X_val, y_val, sample_weight_val): ")
+        + _overflow_message(
+            "sample weights times the class weights", amount, dtype, validation=True
+        )
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=message + "$"):
+            clf.fit(
+                X[:20],
+                y[:20],
+                X_val=X[20:],
+                y_val=y[20:],
+                sample_weight_val=np.full(20, weight),
+            )
+    assert not hasattr(clf, "W1_")
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize("dtype, power", [(np.float64, 440), (np.float32, 55)])
+def test_weights_just_within_the_limit_fit_the_model_of_unit_weights(
+    data, dtype, power, solver
+):
+    """Weights of 2**440 (float64) or 2**55 (float32) sum to just below the limit
+    (40 rows: 1.1e134 and 1.4e18): they fit, without a warning, the model of unit
+    weights with alpha scaled alike, bit for bit (a power of two scales exactly)."""
+    X, y = data
+    X = X.astype(dtype)
+    scale = 2.0**power
+    params = dict(n_hidden=3, random_state=0, max_iter=20, solver=solver)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        heavy = TwoLayerSigmoidClassifier(alpha=1e-2 * scale, **params)
+        heavy.fit(X, y, sample_weight=np.full(y.size, scale))
+        unit = TwoLayerSigmoidClassifier(alpha=1e-2, **params).fit(X, y)
+    assert heavy.loss_curve_ == unit.loss_curve_
+    np.testing.assert_array_equal(heavy.W1_, unit.W1_)
+    np.testing.assert_array_equal(heavy.W2_, unit.W2_)
+
+
 def test_fractional_sample_weights_are_weights(data):
     """Weights below 1 are valid; with alpha=0 a uniform weight c scales the data
     term and its normaliser alike, so the fit is the unweighted one."""

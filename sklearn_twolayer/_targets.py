@@ -234,16 +234,32 @@ def class_weights(class_weight, targets, totals):
 
 
 def _weights_of(class_weight, present, weighted_counts):
-    if not sklearn_at_least("1.7"):  # pragma: no mutate
-        # scikit-learn 1.6's compute_class_weight takes no sample_weight: "balanced"
-        # is its formula, n_samples / (n_classes * counts), on the weighted counts;
-        # a dict's weights do not depend on the counts.
-        if class_weight == "balanced":
-            return weighted_counts.sum() / (len(present) * weighted_counts)
-        return compute_class_weight(class_weight, classes=present, y=present)
-    return compute_class_weight(
-        class_weight, classes=present, y=present, sample_weight=weighted_counts
-    )
+    """``compute_class_weight``'s weights of the ``present`` values.
+
+    With ``"balanced"``, a present class whose rows all have sample weight 0 gets
+    the class weight 0. ``compute_class_weight`` would give it ``n / (C · 0)``, a
+    division by zero, and ``0 · inf`` is NaN; its rows weigh 0 whatever its
+    class weight, and a class weight of 0 keeps them at 0 (its validation rows
+    too: the fit learns nothing of that class). It still counts among the
+    ``C`` classes of the formula, as ``compute_class_weight`` counts it, so the
+    other classes keep its weights.
+    """
+    with np.errstate(divide="ignore"):  # the unweighted classes', replaced below
+        if not sklearn_at_least("1.7"):  # pragma: no mutate
+            # scikit-learn 1.6's compute_class_weight takes no sample_weight:
+            # "balanced" is its formula, n_samples / (n_classes * counts), on the
+            # weighted counts; a dict's weights do not depend on the counts.
+            if class_weight == "balanced":
+                weights = weighted_counts.sum() / (len(present) * weighted_counts)
+            else:
+                weights = compute_class_weight(class_weight, classes=present, y=present)
+        else:
+            weights = compute_class_weight(
+                class_weight, classes=present, y=present, sample_weight=weighted_counts
+            )
+    if class_weight == "balanced":
+        weights = np.where(weighted_counts > 0, weights, 0.0)
+    return weights
 
 
 def target_matrix(y, targets, dtype):

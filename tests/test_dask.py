@@ -332,6 +332,28 @@ def test_multilabel_fit_equals_in_memory_fit(client):
     _assert_same_fit(on_dask, in_memory, X)
 
 
+@pytest.mark.parametrize("target", ["multiclass", "multilabel"])
+def test_balanced_class_without_weight_fits_as_in_memory(client, iris, target):
+    """Issue 33, defect 6, on Dask: "balanced" with a class (a label value) whose
+    sample weights are all 0 gives it the class weight 0, as in memory, and the
+    blocks' totals (the class lacks weight in every block) add up to that."""
+    X, y = iris
+    sample_weight = np.random.default_rng(3).uniform(0.5, 2.0, size=y.size)
+    if target == "multilabel":
+        y = np.column_stack([y == 0, y == 1, X[:, 0] > 0]).astype(int)
+        sample_weight[y[:, 1] == 1] = 0.0
+    else:
+        sample_weight[y == 2] = 0.0
+    params = dict(n_hidden=3, alpha=1.0, class_weight="balanced", random_state=0)
+    in_memory = TwoLayerSigmoidClassifier(**params).fit(X, y, sample_weight)
+    on_dask = TwoLayerSigmoidClassifier(**params).fit(
+        da.from_array(X, chunks=((20, 70, 35, 25), 4)),
+        da.from_array(y, chunks=(50, *y.shape[1:])),
+        sample_weight=da.from_array(sample_weight, chunks=40),
+    )
+    _assert_same_fit(on_dask, in_memory, X)
+
+
 def test_float32_blocks_stay_float32_and_converge(client, iris):
     X, y = iris
     params = dict(n_hidden=3, alpha=1.0, random_state=0)

@@ -359,6 +359,73 @@ def test_class_weight_is_the_equivalent_sample_weight(target, class_weight):
     np.testing.assert_allclose(by_class.W1_, by_sample.W1_, rtol=1e-9, atol=1e-12)
 
 
+def _balanced_with_an_unweighted_class(target):
+    """Data whose class 2 (multiclass) or whose 1s of label column 1 (multilabel)
+    all have sample weight 0, and the weights "balanced" gives each row: the
+    formula's n / (C · n_k) for the weighted classes, counting the unweighted one
+    among the C classes (as compute_class_weight does), and 0 for that one."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(60, 3))
+    sample_weight = rng.uniform(0.5, 2.0, size=60)
+    if target == "multiclass":
+        y = rng.integers(0, 3, size=60)
+        sample_weight[y == 2] = 0.0
+        counts = np.bincount(y, weights=sample_weight)
+        with np.errstate(divide="ignore"):
+            per_class = np.where(counts > 0, counts.sum() / (3 * counts), 0.0)
+        return X, y, sample_weight, per_class[y]
+    y = (rng.random((60, 2)) < [0.3, 0.5]).astype(int)
+    sample_weight[y[:, 1] == 1] = 0.0
+    expected = np.ones(60)
+    for column in y.T:
+        counts = np.bincount(column, weights=sample_weight, minlength=2)
+        with np.errstate(divide="ignore"):
+            per_value = np.where(counts > 0, counts.sum() / (2 * counts), 0.0)
+        expected *= per_value[column]
+    return X, y, sample_weight, expected
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize("target", ["multiclass", "multilabel"])
+def test_balanced_gives_a_class_without_weight_the_class_weight_0(target, solver):
+    """Issue 33, defect 6: compute_class_weight's n / (C · 0) for a class whose
+    sample weights are all 0 warned of a division by zero, and 0 · inf made the
+    weights NaN: "The sample weights ... sum to 0", although the weights used
+    summed to 100 and the same data fit without class_weight. The class gets the
+    class weight 0 (its rows weigh 0 anyway); the others keep the formula's."""
+    X, y, sample_weight, class_factor = _balanced_with_an_unweighted_class(target)
+    params = {"n_hidden": 2, "max_iter": 10, "random_state": 0, "solver": solver}
+    balanced = TwoLayerSigmoidClassifier(class_weight="balanced", **params)
+    *_, weights, _ = balanced._training_problem(X, y, sample_weight)
+    np.testing.assert_array_equal(weights, class_factor * sample_weight)
+    _fit_quietly(balanced, X, y, sample_weight=sample_weight)
+    by_sample = _fit_quietly(
+        TwoLayerSigmoidClassifier(**params), X, y, sample_weight=weights
+    )
+    assert balanced.loss_curve_ == by_sample.loss_curve_
+    np.testing.assert_array_equal(balanced.W1_, by_sample.W1_)
+    if target == "multiclass":
+        np.testing.assert_array_equal(balanced.classes_, [0, 1, 2])  # still a class
+
+
+def test_balanced_validation_rows_of_a_class_without_weight_weigh_0():
+    """The fit's class weights weight its validation rows: a class that weighs
+    nothing in training weighs nothing in the validation loss either."""
+    X, y, sample_weight, _ = _balanced_with_an_unweighted_class("multiclass")
+    clf = TwoLayerSigmoidClassifier(
+        n_hidden=2, class_weight="balanced", early_stopping=True, random_state=0
+    )
+    only_class_2 = {"X_val": X[y == 2], "y_val": y[y == 2]}
+    with pytest.raises(ValueError, match=r"sum to 0: no validation loss\.$"):
+        clf.fit(X, y, sample_weight=sample_weight, **only_class_2)
+    mixed = {"X_val": X[40:], "y_val": y[40:]}
+    without_class_2 = {"X_val": X[40:][y[40:] != 2], "y_val": y[40:][y[40:] != 2]}
+    _fit_quietly(clf, X, y, sample_weight=sample_weight, **mixed)
+    curve = clf.validation_loss_curve_
+    _fit_quietly(clf, X, y, sample_weight=sample_weight, **without_class_2)
+    assert clf.validation_loss_curve_ == pytest.approx(curve, rel=1e-12)
+
+
 def test_sparse_multilabel_y_is_the_dense_one(data):
     X, y = data
     Y = np.column_stack([y, 1 - y, X[:, 2] > 0]).astype(int)

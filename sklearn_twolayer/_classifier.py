@@ -156,10 +156,61 @@ def _input_gradient(fitted, X, *, output):
 _VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
+class _AtomicFitTransformMixin:
+    """``fit_transform`` as one call: fit, transform, and only then assign.
+
+    A class of its own, before ``TransformerMixin``: scikit-learn's ``set_output``
+    wraps the ``fit_transform`` and ``transform`` defined in the estimator's own
+    class body to put their result in the configured container. This one's
+    result already is in it (from the new model's wrapped ``transform``, before
+    the estimator takes the model), and unwrapped it is as deep below its caller
+    as ``fit`` is, so the fit's warnings point at the caller of either.
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(
+        self,
+        X,
+        y=None,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
+        """Fit the network to ``X`` and ``y``, then return the hidden layer of ``X``.
+
+        The same as ``fit(X, y, ...).transform(X)`` (see :meth:`fit` for the
+        parameters and :meth:`transform` for the result), as one call that fails
+        as a whole: the hidden layer is computed, and put in the container of
+        ``set_output``, from the new model before the estimator takes it, so a
+        transform that refuses (a pandas output of Dask rows, which would compute
+        them all) or fails (a data frame library that cannot read X's namespace)
+        leaves the estimator as it was.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
+        X_val, y_val, sample_weight_val : default=None
+            The validation set of early stopping, as in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_hidden)
+            :meth:`transform`'s output for ``X``.
+        """
+        return self._fit_and_assign(
+            X, y, sample_weight, (X_val, y_val, sample_weight_val), transform=True
+        )
+
+
 class TwoLayerSigmoidClassifier(
     CallbackSupportMixin,
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
+    _AtomicFitTransformMixin,
     TransformerMixin,
     BaseEstimator,
 ):
@@ -451,11 +502,18 @@ default=None
         self : TwoLayerSigmoidClassifier
             The fitted estimator.
         """
+        self._fit_and_assign(X, y, sample_weight, (X_val, y_val, sample_weight_val))
+        return self
+
+    def _fit_and_assign(self, X, y, sample_weight, validation_set, transform=False):
+        """``fit``'s body, and ``fit_transform``'s; returns the hidden layer of X
+        when ``transform`` (else None). Nothing of the estimator changes unless all
+        of it succeeds."""
         # First: the counts as Python ints (the callbacks count max_iter too), a
         # bool for a count rejected before anything is set up, and the float
         # parameters as Python floats.
         numbers = {**_integer_parameters(self), **_float_parameters(self)}
-        validation = self._validation_data(X_val, y_val, sample_weight_val)
+        validation = self._validation_data(*validation_set)
         # Before the working copy: the callbacks' context is set on the estimator,
         # and must stay there for their teardown (by _fit_context) to run.
         callbacks = FitCallbacks(self, X, y, sample_weight, numbers["max_iter"])
@@ -467,9 +525,21 @@ default=None
         fitted = self._snapshot()._fit(
             X, y, sample_weight, callbacks, numbers, validation
         )
+        hidden = None
+        if transform:
+            # With the new model, before it is assigned: a transform that refuses
+            # (or an output container that cannot be made) fails the call first.
+            model = self._snapshot()
+            model._assign_fitted(fitted)
+            hidden = model.transform(X)  # in set_output's container
+        previous = self.__dict__
         self._assign_fitted(fitted)
-        callbacks.end()  # the fitted estimator is the fit task's model
-        return self
+        try:
+            callbacks.end()  # the fitted estimator is the fit task's model
+        except BaseException:
+            self.__dict__ = previous  # a callback failed the call: as it was
+            raise
+        return hidden
 
     def _snapshot(self):
         """A copy of the estimator made of one read of its attributes.
@@ -601,7 +671,9 @@ default=None
                 "Raise n_iter_no_change or validation_fraction, or fit without "
                 "early stopping.",
                 ConvergenceWarning,
-                stacklevel=4,  # the caller of fit (fit -> _fit_context -> fit)
+                # The caller of fit (_fit_context's wrapper -> fit or fit_transform
+                # -> _fit_and_assign -> _fit).
+                stacklevel=5,
             )
         fitted = self._fitted_attributes(targets, layout, result, rows.dtype, monitor)
         fitted.update(validated)

@@ -382,7 +382,7 @@ def encode_targets_and_weights(class_weight, X, y, sample_weight):
     ``Y`` is the 0/1 target matrix and ``s`` the combined weights (None when all
     are 1), both in ``X.dtype``.
     """
-    y = ravel_column_vector(y, stacklevel=6)  # pragma: no mutate, the caller of fit
+    y = ravel_column_vector(y, stacklevel=7)  # pragma: no mutate, the caller of fit
     targets = describe_targets(y, class_weight)
     if targets.multilabel and hasattr(y, "toarray"):
         y = y.toarray()
@@ -461,7 +461,7 @@ def encode_validation_targets_and_weights(targets, X, y, sample_weight):
     fit's class weights (``targets.class_weights``) times ``sample_weight``;
     ``Y`` and ``s`` are in ``X.dtype``, ``s`` None when all weights are 1.
     """
-    y = ravel_column_vector(y, stacklevel=6)  # pragma: no mutate, the caller of fit
+    y = ravel_column_vector(y, stacklevel=7)  # pragma: no mutate, the caller of fit
     if targets.multilabel and hasattr(y, "toarray"):
         y = y.toarray()
     y = np.asarray(y)

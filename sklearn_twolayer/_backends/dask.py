@@ -295,7 +295,9 @@ def _check_workers(client, timeout):
         warnings.warn(
             f"Dask workers run {_PACKAGE} versions {other}, the client {__version__}.",
             UserWarning,
-            stacklevel=4,
+            # The caller of fit (_fit_context's wrapper -> fit -> _fit_and_assign
+            # -> _fit -> training_rows -> here).
+            stacklevel=7,
         )
 
 
@@ -548,7 +550,7 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
     # map_blocks(coo_matrix) is an ndarray).
     X = X.map_blocks(_csr_or_csc, dtype=X.dtype, meta=X._meta)
     y = _aligned_rows(y, X.chunks[0], "y")
-    y = _targets.ravel_column_vector(y, stacklevel=5)  # the caller of fit
+    y = _targets.ravel_column_vector(y, stacklevel=6)  # the caller of fit
     if y.ndim > 2:
         raise ValueError(f"y must be 1D or 2D, got shape {y.shape}.")
     sw = None

@@ -25,7 +25,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _get_feature_names, check_is_fitted
 
 from ._backends import backend_for
 from ._callbacks import CallbackSupportMixin, FitCallbacks, parameters_as_attributes
@@ -37,7 +37,7 @@ from ._sklearn_compat import (
     sklearn_at_least,
 )
 from ._solver import ValidationMonitor, minimize_lbfgs, minimize_trust_ncg
-from ._targets import labels_at
+from ._targets import VALIDATION_SET, labels_at
 from .network import (
     ParameterLayout,
     TwoLayerLoss,
@@ -1065,11 +1065,12 @@ def _validation_rows(estimator, backend, targets, X_val, y_val, sample_weight_va
 
     Validated and encoded as training rows are, against the fit's features and
     targets (``reset=False``, the fit's ``targets``). An error is the one the same
-    bad input gets as training input, prefixed by where it was found.
+    bad input gets as training input, and a warning the one it gets, both
+    prefixed by where they were found.
     """
     try:
         return backend.training_rows(
-            estimator,
+            _feature_names_checked(estimator, X_val),
             X_val,
             y_val,
             sample_weight_val,
@@ -1080,9 +1081,43 @@ def _validation_rows(estimator, backend, targets, X_val, y_val, sample_weight_va
     except (ValueError, TypeError) as error:
         if type(error) not in (ValueError, TypeError):  # a subclass: kept as is
             raise
-        raise type(error)(
-            f"In the validation set (X_val, y_val, sample_weight_val): {error}"
-        ) from error
+        raise type(error)(f"{VALIDATION_SET}{error}") from error
+
+
+def _feature_names_checked(estimator, X_val):
+    """The estimator to validate ``X_val`` against, its feature names warned of.
+
+    scikit-learn's validation warns when ``X_val`` has feature names and the fit's
+    ``X`` had none, or the other way round, calling the rows "X". The same
+    warning is given here, with the validation set's prefix and name, and the
+    rows are validated against a copy of the estimator whose feature names are
+    those of ``X_val`` (or none), which scikit-learn's check then passes
+    silently. Names on both sides are compared by scikit-learn (an error, with
+    the prefix).
+    """
+    fitted = getattr(estimator, "feature_names_in_", None)
+    given = _get_feature_names(X_val)
+    if (fitted is None) == (given is None):
+        return estimator
+    name = type(estimator).__name__
+    warnings.warn(
+        VALIDATION_SET
+        + (
+            f"X_val has feature names, but {name} was fitted without feature names"
+            if given is not None
+            else f"X_val does not have valid feature names, but {name} was fitted "
+            "with feature names"
+        ),
+        UserWarning,
+        # The caller of fit (_fit_context's wrapper -> fit -> _fit_and_assign ->
+        # _fit -> _validation_rows -> here).
+        stacklevel=7,
+    )
+    checked = estimator._snapshot()
+    checked.__dict__.pop("feature_names_in_", None)
+    if given is not None:
+        checked.feature_names_in_ = given
+    return checked
 
 
 def _glorot_start(layout, random_state):

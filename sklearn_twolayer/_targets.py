@@ -37,6 +37,7 @@ from sklearn.utils.validation import _check_sample_weight
 from ._sklearn_compat import move_to, sklearn_at_least
 
 __all__ = [
+    "VALIDATION_SET",
     "Targets",
     "check_validation_labels",
     "class_weights",
@@ -90,12 +91,23 @@ class Targets:
         )
 
 
-def ravel_column_vector(y, stacklevel):
-    """A (n, 1) ``y`` becomes (n,), with scikit-learn's DataConversionWarning."""
+# What a fit's validation set (``fit(..., X_val=, y_val=, sample_weight_val=)``)
+# prefixes to the errors and warnings about it.
+VALIDATION_SET = "In the validation set (X_val, y_val, sample_weight_val): "
+
+
+def ravel_column_vector(y, stacklevel, validation=False):
+    """A (n, 1) ``y`` becomes (n,), with scikit-learn's DataConversionWarning.
+
+    ``validation``: ``y`` is the fit's ``y_val``, and the warning says so.
+    """
     if y.ndim == 2 and y.shape[1] == 1:
+        name = "y_val" if validation else "y"
         warnings.warn(
-            "A column-vector y was passed when a 1d array was expected. Please "
-            "change the shape of y to (n_samples,), for example using ravel().",
+            (VALIDATION_SET if validation else "")
+            + f"A column-vector {name} was passed when a 1d array was expected. "
+            f"Please change the shape of {name} to (n_samples,), for example "
+            "using ravel().",
             DataConversionWarning,
             stacklevel=stacklevel + 1,  # pragma: no mutate
         )
@@ -461,7 +473,9 @@ def encode_validation_targets_and_weights(targets, X, y, sample_weight):
     fit's class weights (``targets.class_weights``) times ``sample_weight``;
     ``Y`` and ``s`` are in ``X.dtype``, ``s`` None when all weights are 1.
     """
-    y = ravel_column_vector(y, stacklevel=7)  # pragma: no mutate, the caller of fit
+    # The caller of fit, two frames further than for the training rows
+    # (_validation_rows -> training_rows -> here).
+    y = ravel_column_vector(y, stacklevel=8, validation=True)  # pragma: no mutate
     if targets.multilabel and hasattr(y, "toarray"):
         y = y.toarray()
     y = np.asarray(y)

@@ -396,6 +396,36 @@ def test_numpy_y_and_a_scalar_sample_weight_with_x_on_dask(client, iris):
     _assert_same_fit(on_dask, in_memory, X)
 
 
+@pytest.mark.parametrize("where", ["y", "y_val"])
+def test_a_column_vector_y_warns_at_the_call_of_fit_naming_it(client, iris, where):
+    """The in-memory warning, at the caller's line; for y_val with the
+    validation set's prefix (issue 33, defect 8)."""
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = iris
+    X_dask, y_dask = da.from_array(X, chunks=50), da.from_array(y, chunks=50)
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0, max_iter=5)
+    fit_params, name = {}, where
+    if where == "y_val":
+        clf.set_params(early_stopping=True)
+        fit_params = {"X_val": X_dask[100:], "y_val": y_dask[100:, None]}
+    else:
+        y_dask = y_dask[:, None]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_dask, y_dask, **fit_params)
+    prefix = "In the validation set (X_val, y_val, sample_weight_val): "
+    assert [str(warning.message) for warning in record] == [
+        (prefix if where == "y_val" else "")
+        + f"A column-vector {name} was passed when a 1d array was expected. Please "
+        f"change the shape of {name} to (n_samples,), for example using ravel()."
+    ]
+    assert record[0].category is DataConversionWarning
+    if "MUTANT_UNDER_TEST" not in os.environ:  # mutmut adds trampoline frames
+        assert record[0].filename == __file__
+
+
 @pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
 def test_input_gradient_on_the_cluster_equals_in_memory(client, target, iris):
     X, _ = iris

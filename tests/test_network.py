@@ -476,6 +476,33 @@ def test_check_gradient_detects_a_wrong_gradient(monkeypatch):
     assert check_gradient(clf, X, y, random_state=0) > 1e-3
 
 
+@pytest.mark.parametrize(
+    "epsilon", [0, 0.0, -1e-6, "1e-6", None, True, np.inf, np.nan, [1e-6]], ids=repr
+)
+def test_check_gradient_names_a_bad_epsilon(epsilon):
+    """Issue 33, defect 8: epsilon=0 raised ZeroDivisionError, epsilon="1e-6" a
+    NumPy UFuncTypeError from the differences."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = _problem("binary")
+    message = (
+        "^The 'epsilon' parameter of check_gradient must be a float in the range "
+        r"\(0, inf\), the step of the differences\. Got .* instead\.$"
+    )
+    with pytest.raises(InvalidParameterError, match=message):
+        check_gradient(TwoLayerSigmoidClassifier(n_hidden=3), X, y, epsilon=epsilon)
+
+
+def test_check_gradient_takes_a_numpy_float_or_an_int_epsilon():
+    X, y = _problem("binary")
+    clf = TwoLayerSigmoidClassifier(n_hidden=3)
+    step = np.float32(1e-4)  # as a Python float: the step of 1e-4 in float32
+    error = check_gradient(clf, X, y, epsilon=step, random_state=0)
+    assert error == check_gradient(clf, X, y, epsilon=float(step), random_state=0)
+    assert error < 1e-6
+    assert check_gradient(clf, X, y, epsilon=1, random_state=0) < 1  # valid, coarse
+
+
 # -- the block kernels' conventions ---------------------------------------------------
 @pytest.mark.parametrize("output, n_outputs", [("sigmoid", 1), ("softmax", 3)])
 def test_block_kernels_default_to_numpy_and_write_into_the_scratch_vector(

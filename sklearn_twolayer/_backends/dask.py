@@ -550,7 +550,9 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
     # map_blocks(coo_matrix) is an ndarray).
     X = X.map_blocks(_csr_or_csc, dtype=X.dtype, meta=X._meta)
     y = _aligned_rows(y, X.chunks[0], "y")
-    y = _targets.ravel_column_vector(y, stacklevel=6)  # the caller of fit
+    validation = targets is not None
+    # The caller of fit (one frame further for the validation rows).
+    y = _targets.ravel_column_vector(y, 6 + validation, validation)
     if y.ndim > 2:
         raise ValueError(f"y must be 1D or 2D, got shape {y.shape}.")
     sw = None
@@ -578,7 +580,6 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
         "the validation of the data",
     )
     _check_summaries(estimator, summaries, X.dtype, sw is not None)
-    validation = targets is not None
     if sw is not None and not validation:  # before the class counts sum them
         _targets.check_weight_sum(
             sum(summary["sw_sum"] for summary in summaries),

@@ -7,6 +7,8 @@ model must keep every fitted attribute (the same objects) and predict as before;
 never-fitted estimator must stay unfitted (``NotFittedError``, not AttributeError).
 """
 
+import contextlib
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
@@ -301,3 +303,61 @@ def test_a_refused_warm_start_of_fit_transform_changes_nothing(iris, solver):
     with pytest.raises(ValueError, match="warm_start=True needs the same n_hidden"):
         clf.set_params(n_hidden=4).fit_transform(X, y)
     _assert_unchanged(clf, before, X, proba)
+
+
+REFUSALS = ["unseen validation label", "overflowing weights", "other classes"]
+
+
+def _refused_refit(X, y, refusal, as_rows):
+    """A refit refused once the training rows are validated, in ``as_rows``'s
+    kind of arrays: (parameters to set, fit's arguments, the error's words)."""
+    if refusal == "unseen validation label":
+        kwargs = {"X_val": as_rows(X[:10]), "y_val": as_rows(y[:10] + 7)}
+        return {"early_stopping": True}, (as_rows(X), as_rows(y)), kwargs, "unseen"
+    if refusal == "overflowing weights":
+        kwargs = {"sample_weight": as_rows(np.full(y.size, 1e307))}
+        return {}, (as_rows(X), as_rows(y)), kwargs, "would overflow"
+    return {"warm_start": True}, (as_rows(X), as_rows(y + 10)), {}, "same classes"
+
+
+@_NOT_CONVERGED
+@pytest.mark.parametrize("method", ["fit", "fit_transform"])
+@pytest.mark.parametrize("refusal", REFUSALS)
+@pytest.mark.parametrize("backend", ["dask", "array_api"])
+def test_a_refused_refit_on_another_backend_changes_nothing(
+    iris, request, backend, refusal, method
+):
+    """The same one fit path for every backend: Dask's persisted blocks and a
+    device's rows are the working copy's, never the estimator's."""
+    X, y = iris
+    if backend == "dask":
+        request.getfixturevalue("client")
+        da = pytest.importorskip("dask.array")
+
+        def as_rows(a):
+            return da.from_array(a, chunks=50)
+
+        context = contextlib.nullcontext()
+    else:
+        torch = pytest.importorskip("torch")
+        from sklearn import config_context
+
+        from sklearn_twolayer._sklearn_compat import (
+            ARRAY_API_VERSION,
+            sklearn_at_least,
+        )
+
+        if not sklearn_at_least(ARRAY_API_VERSION):
+            pytest.skip("array API dispatch needs a newer scikit-learn")
+        as_rows, context = torch.asarray, config_context(array_api_dispatch=True)
+    with context:
+        clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0, max_iter=30)
+        clf.fit(as_rows(X), as_rows(y))
+        before = _fitted(clf)
+        params, args, kwargs, words = _refused_refit(X, y, refusal, as_rows)
+        clf.set_params(**params)
+        with pytest.raises(ValueError, match=words):
+            getattr(clf, method)(*args, **kwargs)
+        assert _fitted(clf).keys() == before.keys()
+        for key, value in before.items():
+            assert _fitted(clf)[key] is value, key

@@ -164,7 +164,9 @@ class _AtomicFitTransformMixin:
     class body to put their result in the configured container. This one's
     result already is in it (from the new model's wrapped ``transform``, before
     the estimator takes the model), and unwrapped it is as deep below its caller
-    as ``fit`` is, so the fit's warnings point at the caller of either.
+    as ``fit`` is, so the fit's warnings point at the caller of either. A
+    subclass with a ``fit`` of its own (which assigns its model itself) gets that
+    ``fit``, then ``transform``, and its previous state back if either fails.
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -201,9 +203,28 @@ class _AtomicFitTransformMixin:
         ndarray of shape (n_samples, n_hidden)
             :meth:`transform`'s output for ``X``.
         """
-        return self._fit_and_assign(
-            X, y, sample_weight, (X_val, y_val, sample_weight_val), transform=True
-        )
+        validation_set = (X_val, y_val, sample_weight_val)
+        if type(self).fit is not TwoLayerSigmoidClassifier.fit:
+            return self._fit_then_transform(X, y, sample_weight, validation_set)
+        return self._fit_and_assign(X, y, sample_weight, validation_set, transform=True)
+
+    def _fit_then_transform(self, X, y, sample_weight, validation_set):
+        """A subclass's own ``fit``, then ``transform``; the previous state back
+        when either fails (the subclass's fit assigns its model itself)."""
+        previous = dict(self.__dict__)  # before the fit sets its callbacks' context
+        names = ("X_val", "y_val", "sample_weight_val")
+        kwargs = {
+            name: value
+            for name, value in zip(names, validation_set, strict=True)
+            if value is not None
+        }
+        if sample_weight is not None:
+            kwargs["sample_weight"] = sample_weight
+        try:
+            return self.fit(X, y, **kwargs).transform(X)
+        except BaseException:
+            self.__dict__ = previous
+            raise
 
 
 class TwoLayerSigmoidClassifier(

@@ -361,3 +361,33 @@ def test_a_refused_refit_on_another_backend_changes_nothing(
         assert _fitted(clf).keys() == before.keys()
         for key, value in before.items():
             assert _fitted(clf)[key] is value, key
+
+
+class _FitsItsOwnWay(TwoLayerSigmoidClassifier):
+    """A subclass whose fit is its own (as a cross-validating subclass's is)."""
+
+    def fit(self, X, y, sample_weight=None, **params):
+        self.own_fit_calls = getattr(self, "own_fit_calls", 0) + 1
+        return super().fit(X, y, sample_weight, **params)
+
+
+@_NOT_CONVERGED
+@pytest.mark.parametrize("exception", [Injected("boom"), KeyboardInterrupt()])
+def test_fit_transform_of_a_subclass_is_its_fit_then_transform(
+    iris, monkeypatch, exception
+):
+    X, y = iris
+    clf = _FitsItsOwnWay(n_hidden=3, random_state=0, max_iter=30)
+    weights = np.linspace(0.5, 2.0, y.size)
+    hidden = clf.fit_transform(X, y, weights)
+    assert clf.own_fit_calls == 1
+    reference = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0, max_iter=30)
+    np.testing.assert_array_equal(hidden, reference.fit(X, y, weights).transform(X))
+    before, proba = _fitted(clf), clf.predict_proba(X)
+    state = _state(clf)
+    _fail_on_call(monkeypatch, _classifier, "_transform", 1, exception)
+    with pytest.raises(type(exception)):
+        clf.fit_transform(X[:, :3], y == 1)
+    assert _state(clf) == state  # own_fit_calls included: as it was
+    monkeypatch.undo()
+    _assert_unchanged(clf, before, X, proba)

@@ -41,8 +41,8 @@ class CallbackSupportMixin:
         ----------
         *callbacks : callback instances
             Objects following ``sklearn.callback.FitCallback``, such as
-            ``sklearn.callback.ProgressBar`` or ``ScoringMonitor``. None removes
-            the callbacks.
+            ``sklearn.callback.ProgressBar`` or ``ScoringMonitor``. A single
+            None, or no argument, removes the callbacks.
 
         Returns
         -------
@@ -57,6 +57,10 @@ class CallbackSupportMixin:
         require_sklearn(CALLBACK_API_VERSION, "set_callbacks (sklearn.callback)")
         from sklearn.callback import CallbackSupportMixin
 
+        if len(callbacks) == 1 and callbacks[0] is None:
+            # scikit-learn's own removes them with no argument only, and calls a
+            # None "not following the FitCallback protocol"
+            callbacks = ()
         return CallbackSupportMixin.set_callbacks(self, *callbacks)
 
     def _init_callback_context(

@@ -25,7 +25,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _get_feature_names, check_is_fitted
 
 from ._backends import backend_for
 from ._callbacks import CallbackSupportMixin, FitCallbacks, parameters_as_attributes
@@ -38,7 +38,7 @@ from ._sklearn_compat import (
     sklearn_at_least,
 )
 from ._solver import ValidationMonitor, minimize_lbfgs, minimize_trust_ncg
-from ._targets import labels_at
+from ._targets import VALIDATION_SET, labels_at
 from .network import (
     ParameterLayout,
     TwoLayerLoss,
@@ -157,10 +157,82 @@ def _input_gradient(fitted, X, *, output):
 _VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
+class _AtomicFitTransformMixin:
+    """``fit_transform`` as one call: fit, transform, and only then assign.
+
+    A class of its own, before ``TransformerMixin``: scikit-learn's ``set_output``
+    wraps the ``fit_transform`` and ``transform`` defined in the estimator's own
+    class body to put their result in the configured container. This one's
+    result already is in it (from the new model's wrapped ``transform``, before
+    the estimator takes the model), and unwrapped it is as deep below its caller
+    as ``fit`` is, so the fit's warnings point at the caller of either. A
+    subclass with a ``fit`` of its own (which assigns its model itself) gets that
+    ``fit``, then ``transform``, and its previous state back if either fails.
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(
+        self,
+        X,
+        y=None,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
+        """Fit the network to ``X`` and ``y``, then return the hidden layer of ``X``.
+
+        The same as ``fit(X, y, ...).transform(X)`` (see :meth:`fit` for the
+        parameters and :meth:`transform` for the result), as one call that fails
+        as a whole: the hidden layer is computed, and put in the container of
+        ``set_output``, from the new model before the estimator takes it, so a
+        transform that refuses (a pandas output of Dask rows, which would compute
+        them all) or fails (a data frame library that cannot read X's namespace)
+        leaves the estimator as it was.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
+        X_val, y_val, sample_weight_val : default=None
+            The validation set of early stopping, as in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_hidden)
+            :meth:`transform`'s output for ``X``.
+        """
+        validation_set = (X_val, y_val, sample_weight_val)
+        if type(self).fit is not TwoLayerSigmoidClassifier.fit:
+            return self._fit_then_transform(X, y, sample_weight, validation_set)
+        return self._fit_and_assign(X, y, sample_weight, validation_set, transform=True)
+
+    def _fit_then_transform(self, X, y, sample_weight, validation_set):
+        """A subclass's own ``fit``, then ``transform``; the previous state back
+        when either fails (the subclass's fit assigns its model itself)."""
+        previous = dict(self.__dict__)  # before the fit sets its callbacks' context
+        names = ("X_val", "y_val", "sample_weight_val")
+        kwargs = {
+            name: value
+            for name, value in zip(names, validation_set, strict=True)
+            if value is not None
+        }
+        if sample_weight is not None:
+            kwargs["sample_weight"] = sample_weight
+        try:
+            return self.fit(X, y, **kwargs).transform(X)
+        except BaseException:
+            self.__dict__ = previous
+            raise
+
+
 class TwoLayerSigmoidClassifier(
     CallbackSupportMixin,
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
+    _AtomicFitTransformMixin,
     TransformerMixin,
     VersionedStateMixin,
     BaseEstimator,
@@ -251,6 +323,11 @@ class TwoLayerSigmoidClassifier(
         ``n_samples / (n_classes * bincount(y))`` with the counts weighted by
         ``sample_weight``. For multilabel targets only ``"balanced"`` is accepted:
         each label column is balanced and the per-column weights are multiplied.
+        A class (or a label column's 0 or 1) whose rows all have sample weight 0
+        gets the class weight 0 from ``"balanced"`` (the formula's ``1 / 0``; its
+        rows weigh 0 either way): the fit, and its validation loss, learn nothing
+        of it, though it stays in ``classes_`` and among the ``n_classes`` of the
+        formula, as in ``compute_class_weight``.
     warm_start : bool, default=False
         If True, ``fit`` starts from the previous solution instead of a fresh draw.
     random_state : int, RandomState instance or None, default=None
@@ -452,24 +529,44 @@ default=None
         self : TwoLayerSigmoidClassifier
             The fitted estimator.
         """
-        # First: the counts as Python ints (the callbacks count max_iter too), and
-        # a bool for a count rejected before anything is set up.
-        counts = _integer_parameters(self)
-        validation = self._validation_data(X_val, y_val, sample_weight_val)
+        self._fit_and_assign(X, y, sample_weight, (X_val, y_val, sample_weight_val))
+        return self
+
+    def _fit_and_assign(self, X, y, sample_weight, validation_set, transform=False):
+        """``fit``'s body, and ``fit_transform``'s; returns the hidden layer of X
+        when ``transform`` (else None). Nothing of the estimator changes unless all
+        of it succeeds."""
+        # First: the counts as Python ints (the callbacks count max_iter too), a
+        # bool for a count rejected before anything is set up, and the float
+        # parameters as Python floats.
+        numbers = {**_integer_parameters(self), **_float_parameters(self)}
+        validation = self._validation_data(*validation_set)
         # Before the working copy: the callbacks' context is set on the estimator,
         # and must stay there for their teardown (by _fit_context) to run.
-        callbacks = FitCallbacks(self, X, y, sample_weight, counts["max_iter"])
+        callbacks = FitCallbacks(self, X, y, sample_weight, numbers["max_iter"])
         # The fit runs on a working copy: validation sets n_features_in_ (and sets
         # or drops feature_names_in_) there, never here. Until the end the estimator
         # keeps its previous fitted state, whole, for predictions made meanwhile (by
         # a callback, by another thread); a failed or interrupted fit
         # (KeyboardInterrupt included) leaves it as it was.
         fitted = self._snapshot()._fit(
-            X, y, sample_weight, callbacks, counts, validation
+            X, y, sample_weight, callbacks, numbers, validation
         )
+        hidden = None
+        if transform:
+            # With the new model, before it is assigned: a transform that refuses
+            # (or an output container that cannot be made) fails the call first.
+            model = self._snapshot()
+            model._assign_fitted(fitted)
+            hidden = model.transform(X)  # in set_output's container
+        previous = self.__dict__
         self._assign_fitted(fitted)
-        callbacks.end()  # the fitted estimator is the fit task's model
-        return self
+        try:
+            callbacks.end()  # the fitted estimator is the fit task's model
+        except BaseException:
+            self.__dict__ = previous  # a callback failed the call: as it was
+            raise
+        return hidden
 
     def _snapshot(self):
         """A copy of the estimator made of one read of its attributes.
@@ -522,16 +619,22 @@ default=None
             )
         return X_val, y_val, sample_weight_val
 
-    def _fit(self, X, y, sample_weight, callbacks, counts, validation=None):
+    def _fit(self, X, y, sample_weight, callbacks, numbers, validation=None):
         """The fit, for every backend; returns the fitted attributes to assign.
 
-        ``counts`` are the integer parameters as Python ints
-        (:func:`_integer_parameters`).
+        ``numbers`` are the integer parameters as Python ints
+        (:func:`_integer_parameters`) and the float parameters as Python floats
+        (:func:`_float_parameters`): the fit reads those, never the attributes.
         """
         backend = backend_for(X)
         continuing = self.warm_start and hasattr(self, "W1_")
         targets, rows = backend.training_rows(
-            self, X, y, sample_weight, reset=not continuing, n_hidden=counts["n_hidden"]
+            self,
+            X,
+            y,
+            sample_weight,
+            reset=not continuing,
+            n_hidden=numbers["n_hidden"],
         )
         held_out = None
         if validation is not None:
@@ -554,17 +657,19 @@ default=None
         if self.early_stopping:
             if held_out is None:
                 # Both parts have positive total weight (the split's guarantee).
-                rows, held_out = rows.split(self.validation_fraction, self.random_state)
+                rows, held_out = rows.split(
+                    numbers["validation_fraction"], self.random_state
+                )
             monitor = ValidationMonitor(
-                Objective(held_out, 0.0).data_term, theta0, counts["n_iter_no_change"]
+                Objective(held_out, 0.0).data_term, theta0, numbers["n_iter_no_change"]
             )
-        _check_l2_per_weight(self.alpha, rows.weight_sum)
-        objective = Objective(rows, self.alpha)
+        _check_l2_per_weight(numbers["alpha"], rows.weight_sum)
+        objective = Objective(rows, numbers["alpha"])
         budgets = {
-            "max_iter": counts["max_iter"],
-            "max_fun": counts["max_fun"],
-            "tol": self.tol,
-            "verbose": counts["verbose"],
+            "max_iter": numbers["max_iter"],
+            "max_fun": numbers["max_fun"],
+            "tol": numbers["tol"],
+            "verbose": numbers["verbose"],
             "monitor": monitor,
             "callback": callbacks.solver_callback(
                 theta0,
@@ -588,12 +693,14 @@ default=None
             warnings.warn(
                 "early_stopping=True kept the untrained start: no iteration lowered "
                 "the validation loss below that of the random initial weights "
-                f"within n_iter_no_change={counts['n_iter_no_change']} iterations, "
+                f"within n_iter_no_change={numbers['n_iter_no_change']} iterations, "
                 "so the fitted weights are the random start (best_iteration_=0). "
                 "Raise n_iter_no_change or validation_fraction, or fit without "
                 "early stopping.",
                 ConvergenceWarning,
-                stacklevel=4,  # the caller of fit (fit -> _fit_context -> fit)
+                # The caller of fit (_fit_context's wrapper -> fit or fit_transform
+                # -> _fit_and_assign -> _fit).
+                stacklevel=5,
             )
         fitted = self._fitted_attributes(targets, layout, result, rows.dtype, monitor)
         fitted.update(validated)
@@ -905,6 +1012,46 @@ def _integer_parameters(estimator):
     return counts
 
 
+_FLOAT_PARAMETERS = ("alpha", "tol", "validation_fraction")
+
+
+def _float_parameters(estimator):
+    """The float parameters as Python floats of the same values.
+
+    Called first in ``fit``, with :func:`_integer_parameters`, after
+    scikit-learn's parameter validation, which accepts any ``numbers.Real``. A
+    NumPy float stays NumPy in the arithmetic it enters and takes the other
+    operand down to its own precision (NumPy's promotion of Python floats):
+    ``alpha=np.float32(1.0)`` made the L2 term, and so the objective L-BFGS
+    sees, a float32 scalar next to a float64 gradient (``np.float16``: the line
+    search failed), and the L2 guard's limit of 1e100 became ``inf`` in the
+    guard's comparison, which then let any ``alpha`` through. The Python float
+    computes in float64 whatever the parameter's type; the parameters
+    themselves are left as given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_twolayer import TwoLayerSigmoidClassifier
+    >>> from sklearn_twolayer._classifier import _float_parameters
+    >>> clf = TwoLayerSigmoidClassifier(alpha=np.float32(0.5), tol=np.float16(1e-3))
+    >>> floats = _float_parameters(clf)
+    >>> type(floats["alpha"]), floats["alpha"], type(clf.alpha)
+    (<class 'float'>, 0.5, <class 'numpy.float32'>)
+    """
+    floats = {}
+    for name in _FLOAT_PARAMETERS:
+        value = getattr(estimator, name)
+        try:
+            floats[name] = float(value)
+        except OverflowError:  # a Python int beyond float64's range: "inf"
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(estimator).__name__} is an int "
+                "beyond the largest float64 (1.8e308), too large to compute with."
+            ) from None
+    return floats
+
+
 def _target_kind(out_activation, n_outputs):
     """``"binary"``, ``"multiclass"`` or ``"multilabel"``: what the output is for."""
     if out_activation == "softmax":
@@ -926,6 +1073,9 @@ def _check_l2_per_weight(alpha, weight_sum):
     The objective is ``[Σ s_i loss_i + ½ alpha ‖W‖²] / Σ s_i``: what counts is
     ``alpha / Σ s_i``, which a huge ``alpha`` or tiny sample weights make huge.
     """
+    # Python floats: the comparison in float64 whatever the types given (a NumPy
+    # float16 ratio would compare with the limit cast to float16, inf).
+    alpha, weight_sum = float(alpha), float(weight_sum)
     l2_per_weight = alpha / weight_sum
     if not l2_per_weight <= _MAX_L2_PER_WEIGHT:
         raise ValueError(
@@ -942,11 +1092,12 @@ def _validation_rows(estimator, backend, targets, X_val, y_val, sample_weight_va
 
     Validated and encoded as training rows are, against the fit's features and
     targets (``reset=False``, the fit's ``targets``). An error is the one the same
-    bad input gets as training input, prefixed by where it was found.
+    bad input gets as training input, and a warning the one it gets, both
+    prefixed by where they were found.
     """
     try:
         return backend.training_rows(
-            estimator,
+            _feature_names_checked(estimator, X_val),
             X_val,
             y_val,
             sample_weight_val,
@@ -957,9 +1108,43 @@ def _validation_rows(estimator, backend, targets, X_val, y_val, sample_weight_va
     except (ValueError, TypeError) as error:
         if type(error) not in (ValueError, TypeError):  # a subclass: kept as is
             raise
-        raise type(error)(
-            f"In the validation set (X_val, y_val, sample_weight_val): {error}"
-        ) from error
+        raise type(error)(f"{VALIDATION_SET}{error}") from error
+
+
+def _feature_names_checked(estimator, X_val):
+    """The estimator to validate ``X_val`` against, its feature names warned of.
+
+    scikit-learn's validation warns when ``X_val`` has feature names and the fit's
+    ``X`` had none, or the other way round, calling the rows "X". The same
+    warning is given here, with the validation set's prefix and name, and the
+    rows are validated against a copy of the estimator whose feature names are
+    those of ``X_val`` (or none), which scikit-learn's check then passes
+    silently. Names on both sides are compared by scikit-learn (an error, with
+    the prefix).
+    """
+    fitted = getattr(estimator, "feature_names_in_", None)
+    given = _get_feature_names(X_val)
+    if (fitted is None) == (given is None):
+        return estimator
+    name = type(estimator).__name__
+    warnings.warn(
+        VALIDATION_SET
+        + (
+            f"X_val has feature names, but {name} was fitted without feature names"
+            if given is not None
+            else f"X_val does not have valid feature names, but {name} was fitted "
+            "with feature names"
+        ),
+        UserWarning,
+        # The caller of fit (_fit_context's wrapper -> fit -> _fit_and_assign ->
+        # _fit -> _validation_rows -> here).
+        stacklevel=7,
+    )
+    checked = estimator._snapshot()
+    checked.__dict__.pop("feature_names_in_", None)
+    if given is not None:
+        checked.feature_names_in_ = given
+    return checked
 
 
 def _glorot_start(layout, random_state):

@@ -32,7 +32,9 @@ def penalty(layout, theta, alpha):
     with blas_single_threaded():  # a multi-threaded dot splits its sum
         squared_norm = np.dot(W1.ravel(), W1.ravel())
         squared_norm += np.dot(W2.ravel(), W2.ravel())
-    return 0.5 * alpha * float(squared_norm)
+    # float(alpha): a NumPy float32 or float16 alpha would make the term, and the
+    # objective it is added to, a scalar of its own precision.
+    return 0.5 * float(alpha) * float(squared_norm)
 
 
 def add_penalty_and_normalize(
@@ -52,6 +54,7 @@ def add_penalty_and_normalize(
     >>> add_penalty_and_normalize(layout, theta, 2.0, np.zeros(4), 2.0, alpha=0.5)
     (4.125, array([0.75, 0.  , 1.  , 0.  ]))
     """
+    alpha = float(alpha)  # the objective in float64, as penalty() computes it
     W1, _, W2, _ = layout.unpack(theta)
     grad_W1, _, grad_W2, _ = layout.unpack(data_gradient)
     grad_W1 += alpha * W1
@@ -66,6 +69,7 @@ def add_penalty_and_normalize_product(layout, v, data_product, weight_sum, alpha
     The L2 term's Hessian is ``alpha`` on the weights and 0 on the biases.
     ``data_product`` is updated in place and returned.
     """
+    alpha = float(alpha)
     V1, _, V2, _ = layout.unpack(np.asarray(v, dtype=data_product.dtype))
     H_W1, _, H_W2, _ = layout.unpack(data_product)
     H_W1 += alpha * V1
@@ -86,7 +90,7 @@ class Objective:
     """
 
     def __init__(self, rows, alpha):
-        self.rows, self.alpha = rows, alpha
+        self.rows, self.alpha = rows, float(alpha)
         self.layout = rows.loss.layout
 
     def loss_gradient(self, theta):

@@ -280,8 +280,9 @@ def _warn_not_converged(method, n_iter, reason):
         f"{method} did not converge after {n_iter} iteration(s): {reason}. "
         "Increase max_iter / max_fun, or scale the input features.",
         ConvergenceWarning,
-        # The caller of fit (fit -> _run_solver -> minimize_* -> here).
-        stacklevel=6,  # pragma: no mutate
+        # The caller of fit (_fit_context's wrapper -> fit -> _fit_and_assign ->
+        # _fit -> minimize_* -> here).
+        stacklevel=7,  # pragma: no mutate
     )
 
 

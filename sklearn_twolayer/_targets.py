@@ -37,6 +37,7 @@ from sklearn.utils.validation import _check_sample_weight
 from ._sklearn_compat import move_to, sklearn_at_least
 
 __all__ = [
+    "VALIDATION_SET",
     "Targets",
     "check_validation_labels",
     "class_weights",
@@ -47,6 +48,7 @@ __all__ = [
     "labels_at",
     "row_weights",
     "target_matrix",
+    "weight_sum",
 ]
 
 
@@ -89,12 +91,23 @@ class Targets:
         )
 
 
-def ravel_column_vector(y, stacklevel):
-    """A (n, 1) ``y`` becomes (n,), with scikit-learn's DataConversionWarning."""
+# What a fit's validation set (``fit(..., X_val=, y_val=, sample_weight_val=)``)
+# prefixes to the errors and warnings about it.
+VALIDATION_SET = "In the validation set (X_val, y_val, sample_weight_val): "
+
+
+def ravel_column_vector(y, stacklevel, validation=False):
+    """A (n, 1) ``y`` becomes (n,), with scikit-learn's DataConversionWarning.
+
+    ``validation``: ``y`` is the fit's ``y_val``, and the warning says so.
+    """
     if y.ndim == 2 and y.shape[1] == 1:
+        name = "y_val" if validation else "y"
         warnings.warn(
-            "A column-vector y was passed when a 1d array was expected. Please "
-            "change the shape of y to (n_samples,), for example using ravel().",
+            (VALIDATION_SET if validation else "")
+            + f"A column-vector {name} was passed when a 1d array was expected. "
+            f"Please change the shape of {name} to (n_samples,), for example "
+            "using ravel().",
             DataConversionWarning,
             stacklevel=stacklevel + 1,  # pragma: no mutate
         )
@@ -233,16 +246,32 @@ def class_weights(class_weight, targets, totals):
 
 
 def _weights_of(class_weight, present, weighted_counts):
-    if not sklearn_at_least("1.7"):  # pragma: no mutate
-        # scikit-learn 1.6's compute_class_weight takes no sample_weight: "balanced"
-        # is its formula, n_samples / (n_classes * counts), on the weighted counts;
-        # a dict's weights do not depend on the counts.
-        if class_weight == "balanced":
-            return weighted_counts.sum() / (len(present) * weighted_counts)
-        return compute_class_weight(class_weight, classes=present, y=present)
-    return compute_class_weight(
-        class_weight, classes=present, y=present, sample_weight=weighted_counts
-    )
+    """``compute_class_weight``'s weights of the ``present`` values.
+
+    With ``"balanced"``, a present class whose rows all have sample weight 0 gets
+    the class weight 0. ``compute_class_weight`` would give it ``n / (C · 0)``, a
+    division by zero, and ``0 · inf`` is NaN; its rows weigh 0 whatever its
+    class weight, and a class weight of 0 keeps them at 0 (its validation rows
+    too: the fit learns nothing of that class). It still counts among the
+    ``C`` classes of the formula, as ``compute_class_weight`` counts it, so the
+    other classes keep its weights.
+    """
+    with np.errstate(divide="ignore"):  # the unweighted classes', replaced below
+        if not sklearn_at_least("1.7"):  # pragma: no mutate
+            # scikit-learn 1.6's compute_class_weight takes no sample_weight:
+            # "balanced" is its formula, n_samples / (n_classes * counts), on the
+            # weighted counts; a dict's weights do not depend on the counts.
+            if class_weight == "balanced":
+                weights = weighted_counts.sum() / (len(present) * weighted_counts)
+            else:
+                weights = compute_class_weight(class_weight, classes=present, y=present)
+        else:
+            weights = compute_class_weight(
+                class_weight, classes=present, y=present, sample_weight=weighted_counts
+            )
+    if class_weight == "balanced":
+        weights = np.where(weighted_counts > 0, weights, 0.0)
+    return weights
 
 
 def target_matrix(y, targets, dtype):
@@ -275,10 +304,13 @@ def row_weights(y, sample_weight, targets, per_class, dtype):
     else:
         columns = [targets.classes[_encoded(y, targets)]]
     pairs = zip(columns, per_class, strict=True)  # pragma: no mutate
-    for labels, (present, weight_of) in pairs:
-        weights *= weight_of[np.searchsorted(present, labels)]
-    if sample_weight is not None:
-        weights *= sample_weight
+    # A product beyond the dtype's range becomes inf (0 · inf: NaN) without a
+    # warning: check_weight_sum names it, with the weights, before any fit.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for labels, (present, weight_of) in pairs:
+            weights *= weight_of[np.searchsorted(present, labels)]
+        if sample_weight is not None:
+            weights *= sample_weight
     return weights
 
 
@@ -289,8 +321,66 @@ def check_any_weight_positive(sample_weight):
         raise ValueError("Sample weights must contain at least one non-zero number.")
 
 
-def check_weight_sum(weight_sum, validation=False):
-    """The objective (or the validation loss) divides by Σ s_i: it must be positive."""
+def weight_sum(weights):
+    """Σ of ``weights`` in float64, as a Python float; inf, without a warning,
+    where it overflows (:func:`check_weight_sum` names it)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sum(weights, dtype=np.float64))
+
+
+def _checked_sample_weight(sample_weight, X):
+    """scikit-learn's validation of ``sample_weight``, cast to ``X.dtype``.
+
+    A weight beyond float32's range, cast for float32 data, is inf: scikit-learn
+    names it ("contains infinity or a value too large for dtype('float32')"),
+    and NumPy's cast warning before that message would say nothing more.
+    """
+    with np.errstate(over="ignore"):
+        return _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+
+
+def check_weight_sum(
+    weight_sum,
+    dtype,
+    validation=False,
+    weights="sample weights times the class weights",
+):
+    """Σ s_i must be positive, and small enough for the sums over rows in ``dtype``.
+
+    The objective (or the validation loss) divides by Σ s_i, so it must be positive.
+    The kernels sum ``s_i`` times each row's loss and gradient in the rows' dtype
+    (float32 for float32 data): up to the square root of the dtype's largest
+    float, a sum of weights times terms up to the same size (features, which
+    ``check_magnitude`` bounds so) stays finite; beyond it the sums overflow to
+    inf and the fit fails in the solver, or early stopping keeps the start on a
+    NaN validation curve. The objective divides the weights by their sum, so
+    dividing them all by a constant (and ``alpha`` with them) changes nothing.
+    ``weights`` names what was summed.
+    """
+    dtype = np.dtype(dtype)
+    limit = float(np.sqrt(np.finfo(dtype).max))
+    if not weight_sum <= limit:  # NaN too: 0 · inf of an overflowed product
+        amount = (
+            f"sum to {weight_sum:.3g}"
+            if np.isfinite(weight_sum)
+            else f"overflow {dtype.name} (in a product or in their sum)"
+        )
+        if validation:
+            sums = "the validation loss's weighted sum"
+            remedy = "sample_weight_val by a constant: the validation loss is the same"
+        else:
+            sums = "the objective's weighted sums of the losses and of their gradient"
+            remedy = (
+                "sample_weight (or class_weight) by a constant: the objective is the "
+                "same with alpha divided by it too"
+            )
+        raise ValueError(
+            f"The {weights} {amount}, beyond {limit:.3g}, the square root of the "
+            f"largest {dtype.name}: {sums}, computed in {dtype.name}, would "
+            f"overflow. Divide {remedy}."
+        )
     if not weight_sum > 0:
         raise ValueError(
             "The sample weights times the class weights sum to 0: "
@@ -304,16 +394,16 @@ def encode_targets_and_weights(class_weight, X, y, sample_weight):
     ``Y`` is the 0/1 target matrix and ``s`` the combined weights (None when all
     are 1), both in ``X.dtype``.
     """
-    y = ravel_column_vector(y, stacklevel=6)  # pragma: no mutate, the caller of fit
+    y = ravel_column_vector(y, stacklevel=7)  # pragma: no mutate, the caller of fit
     targets = describe_targets(y, class_weight)
     if targets.multilabel and hasattr(y, "toarray"):
         y = y.toarray()
     y = np.asarray(y)
     if sample_weight is not None:
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
+        sample_weight = _checked_sample_weight(sample_weight, X)
         check_any_weight_positive(sample_weight)
+        # Before the class counts, which sum the weights too.
+        check_weight_sum(weight_sum(sample_weight), X.dtype, weights="sample weights")
     totals = None  # pragma: no mutate
     if sample_weight is not None or class_weight is not None:
         totals = label_totals(y, sample_weight, targets)
@@ -322,8 +412,7 @@ def encode_targets_and_weights(class_weight, X, y, sample_weight):
     per_class = class_weights(class_weight, targets, totals)
     weights = row_weights(y, sample_weight, targets, per_class, X.dtype)
     if weights is not None:
-        weight_sum = np.sum(weights, dtype=np.float64)  # pragma: no mutate
-        check_weight_sum(weight_sum)
+        check_weight_sum(weight_sum(weights), X.dtype)
     targets = replace(targets, class_weights=per_class)
     return targets, target_matrix(y, targets, X.dtype), weights
 
@@ -384,20 +473,19 @@ def encode_validation_targets_and_weights(targets, X, y, sample_weight):
     fit's class weights (``targets.class_weights``) times ``sample_weight``;
     ``Y`` and ``s`` are in ``X.dtype``, ``s`` None when all weights are 1.
     """
-    y = ravel_column_vector(y, stacklevel=6)  # pragma: no mutate, the caller of fit
+    # The caller of fit, two frames further than for the training rows
+    # (_validation_rows -> training_rows -> here).
+    y = ravel_column_vector(y, stacklevel=8, validation=True)  # pragma: no mutate
     if targets.multilabel and hasattr(y, "toarray"):
         y = y.toarray()
     y = np.asarray(y)
     check_validation_labels(y, targets)
     if sample_weight is not None:
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
+        sample_weight = _checked_sample_weight(sample_weight, X)
         check_any_weight_positive(sample_weight)
     weights = row_weights(y, sample_weight, targets, targets.class_weights, X.dtype)
     if weights is not None:
-        weight_sum = np.sum(weights, dtype=np.float64)  # pragma: no mutate
-        check_weight_sum(weight_sum, validation=True)
+        check_weight_sum(weight_sum(weights), X.dtype, validation=True)
     return target_matrix(y, targets, X.dtype), weights
 
 

@@ -3,9 +3,12 @@
 Both are built on :mod:`sklearn_twolayer.network`; nothing here re-derives the network.
 """
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from .network import sigmoid
@@ -79,7 +82,7 @@ def check_gradient(
     y : array-like of shape (n_samples,) or (n_samples, n_labels)
     sample_weight : array-like of shape (n_samples,), default=None
     epsilon : float, default=1e-6
-        Step of the central differences.
+        Step of the central differences, a finite positive number.
     random_state : int, RandomState instance or None, default=None
         Seeds the start vector when ``estimator`` is not fitted.
 
@@ -99,6 +102,18 @@ def check_gradient(
     """
     from ._classifier import _glorot_start
 
+    if (
+        isinstance(epsilon, bool)
+        or not isinstance(epsilon, Real)
+        or not 0 < epsilon < np.inf  # NaN included
+    ):
+        raise InvalidParameterError(
+            "The 'epsilon' parameter of check_gradient must be a float in the "
+            f"range (0, inf), the step of the differences. Got {epsilon!r} instead."
+        )
+    # Python floats: a NumPy float32 or float16 step (or alpha) would round the
+    # differences, or the objective, to its own precision.
+    epsilon, alpha = float(epsilon), float(estimator.alpha)
     problem = clone(estimator)
     X, Y, weights, loss = problem._training_problem(
         X.astype(np.float64) if hasattr(X, "astype") else np.asarray(X, np.float64),
@@ -120,9 +135,9 @@ def check_gradient(
         theta = _glorot_start(layout, check_random_state(random_state))
 
     def objective(t):
-        return loss.loss(t, X, Y, weights, estimator.alpha)
+        return loss.loss(t, X, Y, weights, alpha)
 
-    _, analytic = loss.loss_gradient(theta, X, Y, weights, estimator.alpha)
+    _, analytic = loss.loss_gradient(theta, X, Y, weights, alpha)
     numeric = np.empty_like(theta)
     shifted = theta.copy()
     for i in range(theta.size):

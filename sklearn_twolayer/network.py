@@ -32,6 +32,7 @@ so ``theta`` has ``n_hidden * (n_features + 1) + n_outputs * (n_hidden + 1)`` en
 import functools
 import platform
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 from scipy import sparse
@@ -767,6 +768,9 @@ class ParameterLayout:
     n_outputs : int
         Number of output units (rows of ``W2``).
 
+    Each size is a positive integer (a NumPy integer is kept as the Python int of
+    the same value); anything else is refused.
+
     Examples
     --------
     >>> import numpy as np
@@ -785,6 +789,28 @@ class ParameterLayout:
     n_hidden: int
     n_outputs: int
 
+    def __post_init__(self):
+        for name in ("n_features", "n_hidden", "n_outputs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, Integral):
+                raise TypeError(
+                    f"{name} must be a positive int, got {value!r} of type "
+                    f"{type(value).__name__}."
+                )
+            if value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}.")
+            object.__setattr__(self, name, int(value))  # frozen: set once, here
+
+    @property
+    def shapes(self):
+        """The shapes of ``(W1, b1, W2, b2)``: the document's, not ``MLPClassifier``'s.
+
+        ``W1`` is ``(n_hidden, n_features)`` and ``W2`` ``(n_outputs, n_hidden)``;
+        ``MLPClassifier.coefs_`` holds their transposes.
+        """
+        h, d, k = self.n_hidden, self.n_features, self.n_outputs
+        return (h, d), (h,), (k, h), (k,)
+
     @property
     def _ends(self):
         h, d, k = self.n_hidden, self.n_features, self.n_outputs
@@ -802,9 +828,11 @@ class ParameterLayout:
         """Views ``(W1, b1, W2, b2)`` into ``theta`` in its namespace: no copy,
         except of a NumPy ``theta`` that is not aligned to its item size."""
         end_W1, end_b1, end_W2, end_b2 = self._ends
-        if tuple(theta.shape) != (end_b2,):
+        shape = getattr(theta, "shape", None)
+        if shape is None or tuple(shape) != (end_b2,):
+            given = type(theta).__name__ if shape is None else tuple(shape)
             raise ValueError(
-                f"theta must have shape ({end_b2},) for {self}, got {theta.shape}."
+                f"theta must have shape ({end_b2},) for {self}, got {given}."
             )
         shapes = ((self.n_hidden, self.n_features), (self.n_outputs, self.n_hidden))
         if _is_numpy(xp):
@@ -824,12 +852,31 @@ class ParameterLayout:
         return W1, theta[end_W1:end_b1], W2, theta[end_W2:end_b2]
 
     def pack(self, W1, b1, W2, b2, dtype=None):
-        """Concatenate the four arrays into a new flat vector."""
-        parts = [np.ravel(W1), np.ravel(b1), np.ravel(W2), np.ravel(b2)]
-        theta = np.concatenate(parts, dtype=dtype)
-        if theta.shape != (self.size,):
-            raise ValueError(f"Shapes of W1, b1, W2, b2 do not match {self}.")
-        return theta
+        """Concatenate the four arrays into a new flat vector.
+
+        Each must have its shape of :attr:`shapes`, exactly: the same number of
+        entries in another shape is refused, a transposed ``W1`` (the layout of
+        ``MLPClassifier.coefs_[0]``) among them. (A square matrix and its
+        transpose have the same shape: that is the caller's to get right.)
+        """
+        parts = (W1, b1, W2, b2)
+        for name, part, shape in zip(
+            ("W1", "b1", "W2", "b2"), parts, self.shapes, strict=True
+        ):
+            given = np.shape(part)
+            if given != shape:
+                transposed = len(shape) == 2 and given == shape[::-1]
+                raise ValueError(
+                    f"Shapes of W1, b1, W2, b2 do not match {self}: {name} has "
+                    f"shape {given}, expected {shape}"
+                    + (
+                        f", its transpose (MLPClassifier's "
+                        f"coefs_[{int(name[1]) - 1}] is {name}.T)."
+                        if transposed
+                        else "."
+                    )
+                )
+        return np.concatenate([np.ravel(part) for part in parts], dtype=dtype)
 
 
 # -- the network over all rows of X ----------------------------------------------------
@@ -853,6 +900,16 @@ class TwoLayerLoss:
     summed over the sigmoid outputs (eq. 1.1), or the categorical cross-entropy of a
     softmax output. Biases are not penalised. The L2 term and the division are
     :mod:`sklearn_twolayer._objective`'s.
+
+    The methods check the shapes of what they are given, which costs nothing next
+    to the arithmetic: ``X`` of ``n_features`` columns, ``Y`` of one row per row of
+    ``X`` and one column per output unit, one sample weight per row, ``theta`` of
+    the layout's size; and the objective (``loss``, ``loss_gradient``,
+    ``gradient_hessian_product``) refuses rows whose weights sum to 0, which it
+    would divide by. The values are not scanned (``Y`` is taken to be 0/1, the
+    weights non-negative: the estimator's validation sees to both), nor is
+    anything checked in the block kernels, the module's functions, which the
+    backends call per block of rows.
 
     Parameters
     ----------
@@ -879,17 +936,57 @@ class TwoLayerLoss:
     def __init__(self, layout, output="sigmoid"):
         if output not in ("sigmoid", "softmax"):
             raise ValueError(f"output must be 'sigmoid' or 'softmax', got {output!r}.")
+        if not isinstance(layout, ParameterLayout):
+            raise TypeError(f"layout must be a ParameterLayout, got {layout!r}.")
         self.layout = layout
         self.output = output
 
     def __repr__(self):
         return f"TwoLayerLoss({self.layout}, output={self.output!r})"
 
+    # -- what the public methods check (their shapes only: the kernels below,
+    # which the backends call per block of rows, check nothing) -------------------
+    def _check_rows(self, X, Y=None, sample_weight=None, *, with_targets=False):
+        """X of ``n_features`` columns; with ``with_targets`` the 0/1 targets of one
+        row and one column per output unit, and one weight per row (or None)."""
+        layout = self.layout
+        shape = getattr(X, "shape", None)
+        if shape is None or len(shape) != 2 or shape[1] != layout.n_features:
+            given = type(X).__name__ if shape is None else f"shape {tuple(shape)}"
+            raise ValueError(
+                f"X must be a 2-D array of shape (n_samples, {layout.n_features}) "
+                f"for {layout}, got {given}."
+            )
+        if not with_targets:
+            return
+        expected = (shape[0], layout.n_outputs)
+        if np.shape(Y) != expected:
+            raise ValueError(
+                f"Y must be the 0/1 target matrix of shape {expected}, a row per "
+                "row of X and a column per output unit (one column for a binary "
+                f"target), got shape {np.shape(Y)}."
+            )
+        if sample_weight is not None and np.shape(sample_weight) != (shape[0],):
+            raise ValueError(
+                f"sample_weight must have shape ({shape[0]},), a weight per row of "
+                f"X, got shape {np.shape(sample_weight)}."
+            )
+
+    def _check_logits(self, A2):
+        shape = getattr(A2, "shape", None)
+        if shape is None or len(shape) != 2 or shape[1] != self.layout.n_outputs:
+            given = type(A2).__name__ if shape is None else f"shape {tuple(shape)}"
+            raise ValueError(
+                "A2 must be the logits, of shape (n_samples, "
+                f"{self.layout.n_outputs}), got {given}."
+            )
+
     def _weights(self, theta, X):
         """``(xp, device, (W1, b1, W2, b2))``: theta in X's namespace and dtype.
 
         A host theta crosses to X's device once; its dtype becomes X's.
         """
+        self._check_rows(X)
         xp, device = array_namespace(X)
         if xp is np:
             return np, None, self.layout.unpack(np.asarray(theta))
@@ -1083,10 +1180,12 @@ class TwoLayerLoss:
     # -- outputs from the logits ----------------------------------------------------
     def output_proba(self, A2):
         """h2 from the logits: σ(a2) per column, or the row-wise softmax."""
+        self._check_logits(A2)
         return output_proba(A2, self.output, array_namespace(A2)[0])
 
     def log_output_proba(self, A2):
         """log h2 from the logits (log-sigmoid or log-softmax), never as log(h2)."""
+        self._check_logits(A2)
         return log_output_proba(A2, self.output, array_namespace(A2)[0])
 
     def _per_sample_loss(self, A2, Y):
@@ -1117,6 +1216,7 @@ class TwoLayerLoss:
         sums over blocks of rows add up (early stopping's held-out loss is this
         divided by Σ s_i).
         """
+        self._check_rows(X, Y, sample_weight, with_targets=True)
         weights = self.layout.unpack(theta)
 
         def kernel(X, Y, s, scratch):
@@ -1139,6 +1239,7 @@ class TwoLayerLoss:
             Σ_i s_i · loss_i (s_i = 1 when ``sample_weight`` is None).
         gradient : ndarray of shape (layout.size,), same dtype as ``theta``
         """
+        self._check_rows(X, Y, sample_weight, with_targets=True)
         weights = self.layout.unpack(theta)
 
         def kernel(X, Y, s, scratch):
@@ -1155,6 +1256,7 @@ class TwoLayerLoss:
         :func:`hessian_product_block`. ``v`` is cast to theta's dtype (SciPy hands
         float64); the product comes back in theta's dtype.
         """
+        self._check_rows(X, Y, sample_weight, with_targets=True)
         weights = self.layout.unpack(theta)
         direction = self.layout.unpack(np.asarray(v, dtype=theta.dtype))
         n_arrays = 4 if self.layout.n_outputs > 1 else 3
@@ -1184,8 +1286,11 @@ class TwoLayerLoss:
     # -- the objective -----------------------------------------------------------
     def _weight_sum(self, X, sample_weight):
         if sample_weight is None:
-            return float(X.shape[0])
-        return float(np.sum(sample_weight, dtype=np.float64))
+            weight_sum = float(X.shape[0])
+        else:
+            weight_sum = float(np.sum(sample_weight, dtype=np.float64))
+        _check_weight_sum(weight_sum)
+        return weight_sum
 
     def loss(self, theta, X, Y, sample_weight=None, l2_reg_strength=0.0):
         """The objective J(theta) (see the class docstring), as a Python float.
@@ -1201,8 +1306,8 @@ class TwoLayerLoss:
         l2_reg_strength : float, default=0
         """
         data_loss = self.data_loss(theta, X, Y, sample_weight)
-        total = data_loss + penalty(self.layout, theta, l2_reg_strength)
-        return total / self._weight_sum(X, sample_weight)
+        weight_sum = self._weight_sum(X, sample_weight)
+        return (data_loss + penalty(self.layout, theta, l2_reg_strength)) / weight_sum
 
     def loss_gradient(self, theta, X, Y, sample_weight=None, l2_reg_strength=0.0):
         """The objective J(theta) and its exact gradient with respect to ``theta``.
@@ -1232,12 +1337,14 @@ class TwoLayerLoss:
 
         ``data_gradient`` is updated in place and returned.
         """
+        _check_weight_sum(sw_sum)
         return add_penalty_and_normalize(
             self.layout, theta, data_loss, data_gradient, sw_sum, l2_reg_strength
         )
 
     def add_penalty_and_normalize_product(self, v, data_product, sw_sum, l2_reg):
         """(Σ_i s_i H_i v + l2_reg · (V1, 0, V2, 0)) / Σ s_i, from the data product."""
+        _check_weight_sum(sw_sum)
         return add_penalty_and_normalize_product(
             self.layout, v, data_product, sw_sum, l2_reg
         )
@@ -1290,6 +1397,7 @@ class TwoLayerLoss:
         >>> bool(np.allclose(hessp(v), numeric, rtol=1e-6, atol=1e-8))
         True
         """
+        self._check_rows(X, Y, sample_weight, with_targets=True)
         sw_sum = self._weight_sum(X, sample_weight)
         data_loss, gradient, data_hessp = self.data_gradient_hessian_product(
             theta, X, Y, sample_weight
@@ -1308,6 +1416,17 @@ class TwoLayerLoss:
 
 # The vector part of a sum that has none (the loss alone): adds nothing.
 _NO_VECTOR = np.zeros(0)
+
+
+def _check_weight_sum(weight_sum):
+    """The objective divides by Σ s_i: refuse 0 (no rows, or weights all 0)."""
+    if not weight_sum > 0:
+        raise ValueError(
+            "The objective is divided by the sum of the sample weights, which is "
+            f"{weight_sum:g} (no rows, or weights summing to 0): it has no value "
+            "there. data_loss and data_loss_gradient give the unnormalised sums "
+            "(0 for no rows)."
+        )
 
 
 class HessianVectorProduct:

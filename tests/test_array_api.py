@@ -266,6 +266,35 @@ def test_labels_and_weights_as_lists():
     np.testing.assert_allclose(proba.numpy(), reference.predict_proba(X), rtol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "to_device", [torch.asarray, _strict], ids=["torch-cpu", "array_api_strict"]
+)
+@pytest.mark.parametrize("case", ["sample_weight", "class_weight", "validation"])
+def test_weights_whose_sums_overflow_get_the_in_memory_message(to_device, case):
+    """Issue 33, defect 5, on a device: float32 weights of 5e37 (sum 3e39), a
+    float32 class weight of 1e39, validation weights of 1e307 in float64."""
+    X, y = _data(3, n_samples=60)
+    params, fit_params = {"n_hidden": 2}, {}
+    if case == "sample_weight":
+        X, fit_params["sample_weight"] = X.astype(np.float32), np.full(60, 5e37)
+    elif case == "class_weight":
+        X, params["class_weight"] = X.astype(np.float32), {0: 1e39, 1: 1, 2: 1}
+    else:
+        params["early_stopping"] = True
+        fit_params = {"X_val": X[40:], "y_val": y[40:]}
+        fit_params["sample_weight_val"] = np.full(20, 1e307)
+    with pytest.raises(ValueError, match="would overflow") as in_memory:
+        TwoLayerSigmoidClassifier(**params).fit(X, y, **fit_params)
+    if "X_val" in fit_params:
+        fit_params["X_val"] = to_device(fit_params["X_val"])
+    with config_context(array_api_dispatch=True):
+        clf = TwoLayerSigmoidClassifier(**params)
+        with pytest.raises(ValueError) as on_device:
+            clf.fit(to_device(X), y, **fit_params)
+    assert str(on_device.value) == str(in_memory.value)
+    assert not hasattr(clf, "W1_")
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_input_gradient_of_a_device_fit(n_classes):
     """input_gradient has no device kernel: computed on a host copy of X, returned

@@ -158,6 +158,20 @@ def test_set_callbacks_is_scikit_learns():
     assert not hasattr(clf, "_skl_callbacks")
 
 
+def test_set_callbacks_none_removes_them_as_documented(data):
+    """Issue 33, defect 8: set_callbacks(None), documented to remove the
+    callbacks, raised scikit-learn's TypeError (None is no FitCallback)."""
+    X, y = data
+    recorder = Recorder()
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0)
+    assert clf.set_callbacks(recorder).set_callbacks(None) is clf
+    assert not hasattr(clf, "_skl_callbacks")
+    _fit_quietly(clf, X, y)
+    assert recorder.calls == []  # removed: never called
+    with pytest.raises(TypeError, match="FitCallback protocol"):
+        clf.set_callbacks(recorder, None)  # None among callbacks is an error
+
+
 # -- point 1: one subtask per iteration, lazy models, metadata ------------------------
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_one_subtask_per_iteration_with_its_model(data, solver):

@@ -333,6 +333,28 @@ def test_multilabel_fit_equals_in_memory_fit(client):
     _assert_same_fit(on_dask, in_memory, X)
 
 
+@pytest.mark.parametrize("target", ["multiclass", "multilabel"])
+def test_balanced_class_without_weight_fits_as_in_memory(client, iris, target):
+    """Issue 33, defect 6, on Dask: "balanced" with a class (a label value) whose
+    sample weights are all 0 gives it the class weight 0, as in memory, and the
+    blocks' totals (the class lacks weight in every block) add up to that."""
+    X, y = iris
+    sample_weight = np.random.default_rng(3).uniform(0.5, 2.0, size=y.size)
+    if target == "multilabel":
+        y = np.column_stack([y == 0, y == 1, X[:, 0] > 0]).astype(int)
+        sample_weight[y[:, 1] == 1] = 0.0
+    else:
+        sample_weight[y == 2] = 0.0
+    params = dict(n_hidden=3, alpha=1.0, class_weight="balanced", random_state=0)
+    in_memory = TwoLayerSigmoidClassifier(**params).fit(X, y, sample_weight)
+    on_dask = TwoLayerSigmoidClassifier(**params).fit(
+        da.from_array(X, chunks=((20, 70, 35, 25), 4)),
+        da.from_array(y, chunks=(50, *y.shape[1:])),
+        sample_weight=da.from_array(sample_weight, chunks=40),
+    )
+    _assert_same_fit(on_dask, in_memory, X)
+
+
 def test_float32_blocks_stay_float32_and_converge(client, iris):
     X, y = iris
     params = dict(n_hidden=3, alpha=1.0, random_state=0)
@@ -376,6 +398,36 @@ def test_numpy_y_and_a_scalar_sample_weight_with_x_on_dask(client, iris):
     _assert_same_fit(on_dask, in_memory, X)
 
 
+@pytest.mark.parametrize("where", ["y", "y_val"])
+def test_a_column_vector_y_warns_at_the_call_of_fit_naming_it(client, iris, where):
+    """The in-memory warning, at the caller's line; for y_val with the
+    validation set's prefix (issue 33, defect 8)."""
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = iris
+    X_dask, y_dask = da.from_array(X, chunks=50), da.from_array(y, chunks=50)
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0, max_iter=5)
+    fit_params, name = {}, where
+    if where == "y_val":
+        clf.set_params(early_stopping=True)
+        fit_params = {"X_val": X_dask[100:], "y_val": y_dask[100:, None]}
+    else:
+        y_dask = y_dask[:, None]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_dask, y_dask, **fit_params)
+    prefix = "In the validation set (X_val, y_val, sample_weight_val): "
+    assert [str(warning.message) for warning in record] == [
+        (prefix if where == "y_val" else "")
+        + f"A column-vector {name} was passed when a 1d array was expected. Please "
+        f"change the shape of {name} to (n_samples,), for example using ravel()."
+    ]
+    assert record[0].category is DataConversionWarning
+    if "MUTANT_UNDER_TEST" not in os.environ:  # mutmut adds trampoline frames
+        assert record[0].filename == __file__
+
+
 @pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
 def test_input_gradient_on_the_cluster_equals_in_memory(client, target, iris):
     X, _ = iris
@@ -410,6 +462,39 @@ def test_bad_input_gets_a_clear_error(client, iris, change, message):
     X_dask = da.from_array(X, chunks=50)
     with pytest.raises(ValueError, match=message):
         TwoLayerSigmoidClassifier(n_hidden=2).fit(X_dask, y, sample_weight=w)
+
+
+@pytest.mark.parametrize(
+    "case", ["sample_weight", "sample_weight float32", "class_weight", "validation"]
+)
+def test_weights_whose_sums_overflow_get_the_in_memory_message(client, iris, case):
+    """Issue 33, defect 5, on Dask: weights whose sum (or products) overflow are
+    named before the fit, with the in-memory message, and no worker warns."""
+    X, y = iris
+    params, fit_params = {"n_hidden": 2}, {}
+    if case.startswith("sample_weight"):
+        fit_params["sample_weight"] = np.full(y.size, 1e307)
+        if case.endswith("float32"):
+            X, fit_params["sample_weight"] = X.astype(np.float32), np.full(y.size, 5e37)
+    elif case == "class_weight":
+        X, params["class_weight"] = X.astype(np.float32), {0: 1e39, 1: 1, 2: 1}
+    else:
+        params["early_stopping"] = True
+        fit_params = {"X_val": X[100:], "y_val": y[100:]}
+        fit_params["sample_weight_val"] = np.full(50, 1e307)
+    with pytest.raises(ValueError) as in_memory:
+        TwoLayerSigmoidClassifier(**params).fit(X, y, **fit_params)
+    assert "would overflow" in str(in_memory.value)
+    chunked = {
+        key: da.from_array(value, chunks=25) for key, value in fit_params.items()
+    }
+    clf = TwoLayerSigmoidClassifier(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError) as on_dask:
+            clf.fit(da.from_array(X, chunks=50), y, **chunked)
+    assert str(on_dask.value) == str(in_memory.value)
+    assert not hasattr(clf, "W1_")
 
 
 def test_a_worker_without_the_package_is_named():

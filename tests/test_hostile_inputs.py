@@ -153,6 +153,140 @@ def test_bad_sample_weight_is_named(data, sample_weight, message):
         TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y, sample_weight=sample_weight)
 
 
+def _targets_for(target, X, y):
+    """The data's y as a binary, a multiclass (3 classes) or a multilabel target."""
+    if target == "binary":
+        return y
+    if target == "multiclass":
+        return y + (X[:, 2] > 0.5)
+    return np.column_stack([y, X[:, 2] > 0, X[:, 1] > 0]).astype(int)
+
+
+def _overflow_message(weights, amount, dtype, validation=False):
+    limit = {"float64": "1.34e+154", "float32": "1.84e+19"}[dtype]
+    if validation:
+        sums = "the validation loss's weighted sum"
+        remedy = "sample_weight_val by a constant: the validation loss is the same"
+    else:
+        sums = "the objective's weighted sums of the losses and of their gradient"
+        remedy = (
+            "sample_weight (or class_weight) by a constant: the objective is the "
+            "same with alpha divided by it too"
+        )
+    return re.escape(
+        f"The {weights} {amount}, beyond {limit}, the square root of the largest "
+        f"{dtype}: {sums}, computed in {dtype}, would overflow. Divide {remedy}."
+    )
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize(
+    "dtype, weight, amount",
+    [
+        ("float64", 1e307, "overflow float64 (in a product or in their sum)"),
+        ("float64", 1e300, "sum to 4e+301"),
+        ("float32", 5e37, "sum to 2e+39"),
+        ("float32", 1e18, "sum to 4e+19"),
+    ],
+)
+def test_sample_weights_whose_sums_overflow_are_named(
+    data, dtype, weight, amount, target, solver
+):
+    """Issue 33, defect 5: weights of 1e307 (float64) or 5e37 (float32 X) made
+    the sums over rows overflow, and the fit failed with "scale the input features
+    ... or increase alpha" or SciPy's "array must not contain infs or NaNs"."""
+    X, y = data
+    y = _targets_for(target, X, y)
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, solver=solver)
+    message = "^" + _overflow_message("sample weights", amount, dtype) + "$"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning before the error
+        with pytest.raises(ValueError, match=message):
+            clf.fit(X.astype(dtype), y, sample_weight=np.full(y.shape[0], weight))
+    assert not hasattr(clf, "W1_")
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize("target", ["binary", "multiclass"])
+def test_class_weights_whose_products_overflow_are_named(data, target, solver):
+    """class_weight={0: 1e39} fits float64 data, but 1e39 overflows float32: the
+    weights were inf, and the fit failed with "increase alpha"."""
+    X, y = data
+    y = _targets_for(target, X, y)
+    class_weight = {label: 1.0 for label in np.unique(y)} | {0: 1e39}
+    clf = TwoLayerSigmoidClassifier(
+        n_hidden=2, class_weight=class_weight, solver=solver, max_iter=5
+    )
+    message = _overflow_message(
+        "sample weights times the class weights",
+        "overflow float32 (in a product or in their sum)",
+        "float32",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # Weights of 0 times an inf class weight: NaN, named as the overflow.
+        for sample_weight in (None, np.ones(y.size), np.arange(y.size) % 2.0):
+            with pytest.raises(ValueError, match="^" + message + "$"):
+                clf.fit(X.astype(np.float32), y, sample_weight=sample_weight)
+        assert not hasattr(clf, "W1_")
+        clf.fit(X, y)  # 1e39 · 40 rows: well within float64's limit
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_validation_weights_whose_sum_overflows_are_named(data, dtype):
+    """sample_weight_val of 1e307 gave a NaN validation curve: the fit kept the
+    untrained start (accuracy 0.33 on iris) with a warning about the patience."""
+    X, y = data
+    X = X.astype(dtype)
+    weight = {"float64": 1e307, "float32": 1e18}[dtype]
+    amount = {"float64": "overflow float64 (in a product or in their sum)"}
+    amount = amount.get(dtype, "sum to 2e+19")
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, early_stopping=True)
+    message = (
+        "^"
+        + re.escape("In the validation set (X_val, y_val, sample_weight_val): ")
+        + _overflow_message(
+            "sample weights times the class weights", amount, dtype, validation=True
+        )
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=message + "$"):
+            clf.fit(
+                X[:20],
+                y[:20],
+                X_val=X[20:],
+                y_val=y[20:],
+                sample_weight_val=np.full(20, weight),
+            )
+    assert not hasattr(clf, "W1_")
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize("dtype, power", [(np.float64, 440), (np.float32, 55)])
+def test_weights_just_within_the_limit_fit_the_model_of_unit_weights(
+    data, dtype, power, solver
+):
+    """Weights of 2**440 (float64) or 2**55 (float32) sum to just below the limit
+    (40 rows: 1.1e134 and 1.4e18): they fit, without a warning, the model of unit
+    weights with alpha scaled alike, bit for bit (a power of two scales exactly)."""
+    X, y = data
+    X = X.astype(dtype)
+    scale = 2.0**power
+    params = dict(n_hidden=3, random_state=0, max_iter=20, solver=solver)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        heavy = TwoLayerSigmoidClassifier(alpha=1e-2 * scale, **params)
+        heavy.fit(X, y, sample_weight=np.full(y.size, scale))
+        unit = TwoLayerSigmoidClassifier(alpha=1e-2, **params).fit(X, y)
+    assert heavy.loss_curve_ == unit.loss_curve_
+    np.testing.assert_array_equal(heavy.W1_, unit.W1_)
+    np.testing.assert_array_equal(heavy.W2_, unit.W2_)
+
+
 def test_fractional_sample_weights_are_weights(data):
     """Weights below 1 are valid; with alpha=0 a uniform weight c scales the data
     term and its normaliser alike, so the fit is the unweighted one."""
@@ -223,6 +357,73 @@ def test_class_weight_is_the_equivalent_sample_weight(target, class_weight):
     _fit_quietly(by_sample, X, y, sample_weight=expected)
     np.testing.assert_allclose(by_class.loss_curve_, by_sample.loss_curve_, rtol=1e-12)
     np.testing.assert_allclose(by_class.W1_, by_sample.W1_, rtol=1e-9, atol=1e-12)
+
+
+def _balanced_with_an_unweighted_class(target):
+    """Data whose class 2 (multiclass) or whose 1s of label column 1 (multilabel)
+    all have sample weight 0, and the weights "balanced" gives each row: the
+    formula's n / (C · n_k) for the weighted classes, counting the unweighted one
+    among the C classes (as compute_class_weight does), and 0 for that one."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(60, 3))
+    sample_weight = rng.uniform(0.5, 2.0, size=60)
+    if target == "multiclass":
+        y = rng.integers(0, 3, size=60)
+        sample_weight[y == 2] = 0.0
+        counts = np.bincount(y, weights=sample_weight)
+        with np.errstate(divide="ignore"):
+            per_class = np.where(counts > 0, counts.sum() / (3 * counts), 0.0)
+        return X, y, sample_weight, per_class[y]
+    y = (rng.random((60, 2)) < [0.3, 0.5]).astype(int)
+    sample_weight[y[:, 1] == 1] = 0.0
+    expected = np.ones(60)
+    for column in y.T:
+        counts = np.bincount(column, weights=sample_weight, minlength=2)
+        with np.errstate(divide="ignore"):
+            per_value = np.where(counts > 0, counts.sum() / (2 * counts), 0.0)
+        expected *= per_value[column]
+    return X, y, sample_weight, expected
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize("target", ["multiclass", "multilabel"])
+def test_balanced_gives_a_class_without_weight_the_class_weight_0(target, solver):
+    """Issue 33, defect 6: compute_class_weight's n / (C · 0) for a class whose
+    sample weights are all 0 warned of a division by zero, and 0 · inf made the
+    weights NaN: "The sample weights ... sum to 0", although the weights used
+    summed to 100 and the same data fit without class_weight. The class gets the
+    class weight 0 (its rows weigh 0 anyway); the others keep the formula's."""
+    X, y, sample_weight, class_factor = _balanced_with_an_unweighted_class(target)
+    params = {"n_hidden": 2, "max_iter": 10, "random_state": 0, "solver": solver}
+    balanced = TwoLayerSigmoidClassifier(class_weight="balanced", **params)
+    *_, weights, _ = balanced._training_problem(X, y, sample_weight)
+    np.testing.assert_array_equal(weights, class_factor * sample_weight)
+    _fit_quietly(balanced, X, y, sample_weight=sample_weight)
+    by_sample = _fit_quietly(
+        TwoLayerSigmoidClassifier(**params), X, y, sample_weight=weights
+    )
+    assert balanced.loss_curve_ == by_sample.loss_curve_
+    np.testing.assert_array_equal(balanced.W1_, by_sample.W1_)
+    if target == "multiclass":
+        np.testing.assert_array_equal(balanced.classes_, [0, 1, 2])  # still a class
+
+
+def test_balanced_validation_rows_of_a_class_without_weight_weigh_0():
+    """The fit's class weights weight its validation rows: a class that weighs
+    nothing in training weighs nothing in the validation loss either."""
+    X, y, sample_weight, _ = _balanced_with_an_unweighted_class("multiclass")
+    clf = TwoLayerSigmoidClassifier(
+        n_hidden=2, class_weight="balanced", early_stopping=True, random_state=0
+    )
+    only_class_2 = {"X_val": X[y == 2], "y_val": y[y == 2]}
+    with pytest.raises(ValueError, match=r"sum to 0: no validation loss\.$"):
+        clf.fit(X, y, sample_weight=sample_weight, **only_class_2)
+    mixed = {"X_val": X[40:], "y_val": y[40:]}
+    without_class_2 = {"X_val": X[40:][y[40:] != 2], "y_val": y[40:][y[40:] != 2]}
+    _fit_quietly(clf, X, y, sample_weight=sample_weight, **mixed)
+    curve = clf.validation_loss_curve_
+    _fit_quietly(clf, X, y, sample_weight=sample_weight, **without_class_2)
+    assert clf.validation_loss_curve_ == pytest.approx(curve, rel=1e-12)
 
 
 def test_sparse_multilabel_y_is_the_dense_one(data):
@@ -654,6 +855,72 @@ def test_l2_term_just_within_the_limit_fits_to_zero_weights(data, solver):
         y,
     )
     assert np.abs(clf.W1_).max() < 1e-50 and np.abs(clf.W2_).max() < 1e-50
+
+
+# -- NumPy floats for the float parameters (issue 33, defect 4) ------------------------
+NUMPY_FLOATS = [np.float16, np.float32, np.longdouble]
+FLOAT_SETTINGS = {"alpha": 1.0, "tol": 1e-3, "validation_fraction": 0.25}
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize("dtype", NUMPY_FLOATS)
+@pytest.mark.parametrize("name", list(FLOAT_SETTINGS))
+def test_a_numpy_float_parameter_is_its_python_float(data, name, dtype, solver):
+    """alpha=np.float32(1.0) made the L2 term, and the objective L-BFGS saw, a
+    float32 scalar (every fit warned "overflow encountered in cast"); float16
+    stopped L-BFGS "ABNORMAL". The fit is that of the Python float of the same
+    value, bit for bit, and warns nothing (a warning is an error here)."""
+    X, y = data
+    value = dtype(FLOAT_SETTINGS[name])
+    params = dict(n_hidden=3, random_state=0, max_iter=30, solver=solver)
+    params["early_stopping"] = name == "validation_fraction"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        given = TwoLayerSigmoidClassifier(**params, **{name: value}).fit(X, y)
+        as_float = TwoLayerSigmoidClassifier(**params, **{name: float(value)})
+        as_float.fit(X, y)
+    assert type(given.loss_) is float
+    assert all(type(loss) is float for loss in given.loss_curve_)
+    assert given.loss_curve_ == as_float.loss_curve_
+    for attribute in ("W1_", "b1_", "W2_", "b2_"):
+        np.testing.assert_array_equal(
+            getattr(given, attribute), getattr(as_float, attribute)
+        )
+    assert type(getattr(given, name)) is dtype  # the parameter stays as given
+
+
+@pytest.mark.parametrize("dtype", NUMPY_FLOATS)
+def test_check_gradient_with_a_numpy_float_alpha(data, dtype):
+    """check_gradient reported errors of 0.35-1.0 for a correct gradient: its
+    finite differences of a float16 or float32 objective were rounding noise."""
+    from sklearn_twolayer import check_gradient
+
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, alpha=dtype(1.0))
+    assert check_gradient(clf, X, y, random_state=0) < 1e-7
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_the_l2_guard_holds_for_a_numpy_float_alpha(data, dtype, solver):
+    """alpha / Σ s_i computed in float16 or float32 is inf, and so was the guard's
+    limit of 1e100 cast to that type: inf <= inf let the fit through, and
+    trust-ncg ran on (max_iter=3, still running after 30 s)."""
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(
+        n_hidden=2, alpha=dtype(1.0), solver=solver, max_iter=3
+    )
+    with pytest.raises(ValueError, match=r"is 2\.5e\+108 \(alpha=1, weights summing"):
+        clf.fit(X, y, sample_weight=np.full(y.size, 1e-110))
+    assert not hasattr(clf, "W1_")
+
+
+def test_an_int_alpha_beyond_float64_is_named(data):
+    X, y = data
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, alpha=10**400)
+    with pytest.raises(InvalidParameterError, match=r"'alpha' parameter .* an int"):
+        clf.fit(X, y)
 
 
 def test_multilabel_y_other_than_0_and_1_is_named(data):

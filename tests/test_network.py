@@ -4,6 +4,7 @@ Three independent oracles: the document's printed numbers (2.2.2), a per-sample
 transcription of eqs. 1.1-1.6 with column vectors, and central finite differences.
 """
 
+import re
 import warnings
 
 import _reference as reference
@@ -401,6 +402,191 @@ def test_unknown_output_is_rejected():
         TwoLayerLoss(ParameterLayout(1, 1, 1), output="relu")
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.longdouble])
+def test_a_numpy_float_l2_strength_gives_the_float64_objective(dtype):
+    """Issue 33, defect 4: a NumPy float ``l2_reg_strength`` made the L2 term, and
+    the objective, a scalar of its own type (float16: a few significant digits)."""
+    rng = np.random.default_rng(24)
+    loss = TwoLayerLoss(ParameterLayout(3, 4, 1))
+    X, Y = rng.normal(size=(7, 3)), rng.integers(0, 2, size=(7, 1)).astype(float)
+    theta, v = rng.normal(size=(2, loss.layout.size))
+    strength = dtype(0.5)
+    value, gradient = loss.loss_gradient(theta, X, Y, l2_reg_strength=strength)
+    expected, expected_gradient = loss.loss_gradient(theta, X, Y, l2_reg_strength=0.5)
+    assert type(value) is float and value == expected
+    assert type(loss.loss(theta, X, Y, l2_reg_strength=strength)) is float
+    assert gradient.dtype == np.float64
+    np.testing.assert_array_equal(gradient, expected_gradient)
+    value, _, hessp = loss.gradient_hessian_product(
+        theta, X, Y, l2_reg_strength=strength
+    )
+    _, _, expected_hessp = loss.gradient_hessian_product(
+        theta, X, Y, l2_reg_strength=0.5
+    )
+    assert type(value) is float and value == expected
+    np.testing.assert_array_equal(hessp(v), expected_hessp(v))
+
+
+# -- the public boundary (issue 33, defect 9) -----------------------------------------
+@pytest.mark.parametrize(
+    "sizes, error, message",
+    [
+        ((0, 2, 1), ValueError, "n_features must be a positive int, got 0."),
+        ((3, -1, 1), ValueError, "n_hidden must be a positive int, got -1."),
+        ((3, 2, 0), ValueError, "n_outputs must be a positive int, got 0."),
+        ((3, 2.5, 1), TypeError, "n_hidden must be a positive int, got 2.5 of type"),
+        ((3.0, 2, 1), TypeError, "n_features must be a positive int, got 3.0 of"),
+        ((3, True, 1), TypeError, "n_hidden must be a positive int, got True of"),
+        ((3, "2", 1), TypeError, "n_hidden must be a positive int, got '2' of type"),
+    ],
+)
+def test_layout_sizes_are_positive_ints(sizes, error, message):
+    """Sizes of 0, negative or fractional gave layouts of no or fractional size."""
+    with pytest.raises(error, match="^" + re.escape(message)):
+        ParameterLayout(*sizes)
+
+
+def test_layout_sizes_of_numpy_ints_are_python_ints():
+    layout = ParameterLayout(np.int8(3), np.uint16(2), np.int64(1))
+    assert layout == ParameterLayout(3, 2, 1)
+    assert all(type(size) is int for size in (layout.n_features, layout.n_hidden))
+    assert layout.shapes == ((2, 3), (2,), (1, 2), (1,))
+
+
+def test_pack_refuses_a_transposed_W1_and_every_other_shape():
+    """pack concatenated the raveled arrays and checked only their total size: a
+    W1 of shape (n_features, n_hidden), MLPClassifier's coefs_[0], packed into
+    another network without a word."""
+    layout = ParameterLayout(n_features=3, n_hidden=2, n_outputs=1)
+    W1, b1, W2, b2 = np.ones((2, 3)), np.zeros(2), np.ones((1, 2)), np.zeros(1)
+    prefix = f"Shapes of W1, b1, W2, b2 do not match {layout}: "
+    cases = [
+        (
+            (W1.T, b1, W2, b2),
+            "W1 has shape (3, 2), expected (2, 3), its transpose "
+            "(MLPClassifier's coefs_[0] is W1.T).",
+        ),
+        (
+            (W1, b1, W2.T, b2),
+            "W2 has shape (2, 1), expected (1, 2), its transpose "
+            "(MLPClassifier's coefs_[1] is W2.T).",
+        ),
+        ((W1.ravel(), b1, W2, b2), "W1 has shape (6,), expected (2, 3)."),
+        ((W1, b1[:, None], W2, b2), "b1 has shape (2, 1), expected (2,)."),
+        ((W1, b1, W2, 0.0), "b2 has shape (), expected (1,)."),
+        ((W1, b1, W2, np.zeros(2)), "b2 has shape (2,), expected (1,)."),
+    ]
+    for arrays, message in cases:
+        with pytest.raises(ValueError, match="^" + re.escape(prefix + message) + "$"):
+            layout.pack(*arrays)
+    np.testing.assert_array_equal(
+        layout.pack(W1, b1, W2, b2), [1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0]
+    )
+    assert layout.pack(W1.tolist(), [0, 0], [[1, 1]], [0]).shape == (11,)  # lists
+    with pytest.raises(ValueError, match=r"theta must have shape \(11,\) .* got list"):
+        layout.unpack(list(range(11)))
+
+
+def _loss_problem(output="sigmoid", n=6):
+    rng = np.random.default_rng(25)
+    n_outputs = 1 if output == "sigmoid" else 3
+    loss = TwoLayerLoss(ParameterLayout(3, 4, n_outputs), output)
+    X = rng.normal(size=(n, 3))
+    Y = np.eye(3)[rng.integers(0, 3, n)] if n_outputs == 3 else (X[:, :1] > 0) * 1.0
+    return loss, rng.normal(size=loss.layout.size), X, Y
+
+
+OBJECTIVE_METHODS = {
+    "loss": lambda loss, t, X, Y, s: loss.loss(t, X, Y, s),
+    "loss_gradient": lambda loss, t, X, Y, s: loss.loss_gradient(t, X, Y, s),
+    "gradient_hessian_product": lambda loss, t, X, Y, s: loss.gradient_hessian_product(
+        t, X, Y, s
+    ),
+    "data_loss": lambda loss, t, X, Y, s: loss.data_loss(t, X, Y, s),
+    "data_loss_gradient": lambda loss, t, X, Y, s: loss.data_loss_gradient(t, X, Y, s),
+    "data_hessian_product": lambda loss, t, X, Y, s: loss.data_hessian_product(
+        t, t, X, Y, s
+    ),
+    "data_gradient_hessian_product": lambda loss, t, X, Y, s: (
+        loss.data_gradient_hessian_product(t, X, Y, s)
+    ),
+}
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+@pytest.mark.parametrize("method", list(OBJECTIVE_METHODS))
+def test_objective_methods_name_bad_targets_and_weights(method, output):
+    """A 1-D Y or weights of the wrong length gave NumPy broadcast errors, and Y=2
+    (a scalar) was broadcast to every entry."""
+    loss, theta, X, Y = _loss_problem(output)
+    call = OBJECTIVE_METHODS[method]
+    k = loss.layout.n_outputs
+    bad_targets = [Y.ravel() if k == 1 else Y[:, 0], 2, Y[:-1], np.hstack([Y, Y])]
+    for bad in bad_targets:
+        message = re.escape(
+            f"Y must be the 0/1 target matrix of shape (6, {k}), a row per row of "
+            "X and a column per output unit (one column for a binary target), got "
+            f"shape {np.shape(bad)}."
+        )
+        with pytest.raises(ValueError, match="^" + message + "$"):
+            call(loss, theta, X, bad, None)
+    for bad in (np.ones(5), np.ones((6, 1)), 1.0):
+        message = re.escape(
+            "sample_weight must have shape (6,), a weight per row of X, got shape "
+            f"{np.shape(bad)}."
+        )
+        with pytest.raises(ValueError, match="^" + message + "$"):
+            call(loss, theta, X, Y, bad)
+    for bad, given in ((X[:, :2], "shape (6, 2)"), (X[0], "shape (3,)"), (2, "int")):
+        message = re.escape(
+            f"X must be a 2-D array of shape (n_samples, 3) for {loss.layout}, got "
+            f"{given}."
+        )
+        with pytest.raises(ValueError, match="^" + message + "$"):
+            call(loss, theta, bad, Y, None)
+    call(loss, theta, X, Y, np.ones(6))  # the right shapes compute
+
+
+@pytest.mark.parametrize(
+    "method", ["loss", "loss_gradient", "gradient_hessian_product"]
+)
+def test_the_objective_of_no_rows_or_no_weight_is_named(method):
+    """With no rows the objective divided by 0: ZeroDivisionError."""
+    loss, theta, X, Y = _loss_problem()
+    message = (
+        r"^The objective is divided by the sum of the sample weights, which is 0 "
+        r"\(no rows, or weights summing to 0\)"
+    )
+    call = OBJECTIVE_METHODS[method]
+    with pytest.raises(ValueError, match=message):
+        call(loss, theta, X[:0], Y[:0], None)
+    with pytest.raises(ValueError, match=message):
+        call(loss, theta, X, Y, np.zeros(6))
+    with pytest.raises(ValueError, match=message):
+        loss.add_penalty_and_normalize(theta, 0.0, np.zeros_like(theta), 0.0, 1.0)
+    with pytest.raises(ValueError, match=message):
+        loss.add_penalty_and_normalize_product(theta, np.zeros_like(theta), 0.0, 1.0)
+    # The unnormalised sums of no rows are 0 (an empty Dask block's).
+    assert loss.data_loss(theta, X[:0], Y[:0]) == 0.0
+
+
+def test_forward_methods_name_a_wrong_x():
+    loss, theta, X, _ = _loss_problem("softmax")
+    message = re.escape(
+        f"X must be a 2-D array of shape (n_samples, 3) for {loss.layout}, got "
+        "shape (6, 2)."
+    )
+    for method in (loss.hidden, loss.logits, loss.input_gradient):
+        with pytest.raises(ValueError, match="^" + message + "$"):
+            method(theta, X[:, :2])
+    for method in (loss.output_proba, loss.log_output_proba):
+        with pytest.raises(ValueError, match=r"^A2 must be the logits, of shape"):
+            method(np.zeros(6))
+        assert method(loss.logits(theta, X)).shape == (6, 3)
+    with pytest.raises(TypeError, match="layout must be a ParameterLayout"):
+        TwoLayerLoss((3, 4, 1))
+
+
 # -- the public gradient check ---------------------------------------------------
 def _problem(target, n=40, d=5, seed=0):
     rng = np.random.default_rng(seed)
@@ -449,6 +635,33 @@ def test_check_gradient_detects_a_wrong_gradient(monkeypatch):
     monkeypatch.setattr(TwoLayerLoss, "data_loss_gradient", off_by_a_factor)
     clf = TwoLayerSigmoidClassifier(n_hidden=3)
     assert check_gradient(clf, X, y, random_state=0) > 1e-3
+
+
+@pytest.mark.parametrize(
+    "epsilon", [0, 0.0, -1e-6, "1e-6", None, True, np.inf, np.nan, [1e-6]], ids=repr
+)
+def test_check_gradient_names_a_bad_epsilon(epsilon):
+    """Issue 33, defect 8: epsilon=0 raised ZeroDivisionError, epsilon="1e-6" a
+    NumPy UFuncTypeError from the differences."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = _problem("binary")
+    message = (
+        "^The 'epsilon' parameter of check_gradient must be a float in the range "
+        r"\(0, inf\), the step of the differences\. Got .* instead\.$"
+    )
+    with pytest.raises(InvalidParameterError, match=message):
+        check_gradient(TwoLayerSigmoidClassifier(n_hidden=3), X, y, epsilon=epsilon)
+
+
+def test_check_gradient_takes_a_numpy_float_or_an_int_epsilon():
+    X, y = _problem("binary")
+    clf = TwoLayerSigmoidClassifier(n_hidden=3)
+    step = np.float32(1e-4)  # as a Python float: the step of 1e-4 in float32
+    error = check_gradient(clf, X, y, epsilon=step, random_state=0)
+    assert error == check_gradient(clf, X, y, epsilon=float(step), random_state=0)
+    assert error < 1e-6
+    assert check_gradient(clf, X, y, epsilon=1, random_state=0) < 1  # valid, coarse
 
 
 # -- the block kernels' conventions ---------------------------------------------------

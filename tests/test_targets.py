@@ -104,6 +104,30 @@ def test_the_class_weights_of_scikit_learn_1_6_are_those_of_1_7(
     np.testing.assert_allclose(weights_of, expected, rtol=1e-15)
 
 
+@pytest.mark.parametrize("legacy", [False, True])
+def test_balanced_gives_a_class_whose_weights_are_all_0_the_class_weight_0(
+    monkeypatch, legacy
+):
+    """compute_class_weight's n / (C · 0) for it, without a division warning (an
+    error here): 0; the other classes keep n / (C · n_k) with C = 3, as
+    compute_class_weight counts the class. scikit-learn 1.6's path alike."""
+    y = np.array([0, 0, 1, 2, 2, 1, 0])
+    weights = np.array([1.0, 2.0, 0.5, 0.0, 0.0, 1.5, 1.0])
+    targets = describe_targets(y, "balanced")
+    if legacy:
+        monkeypatch.setattr(_targets, "sklearn_at_least", lambda version: False)
+    totals = label_totals(y, weights, targets)
+    [(present, weights_of)] = class_weights("balanced", targets, totals)
+    np.testing.assert_array_equal(present, [0, 1, 2])
+    np.testing.assert_allclose(weights_of, [6 / (3 * 4), 6 / (3 * 2), 0], rtol=1e-15)
+    Y = np.array([[1, 0], [1, 1], [0, 1], [1, 1]])  # the 0s of column 1: weight 0
+    targets = describe_targets(Y, "balanced")
+    totals = label_totals(Y, np.array([1.0, 1.0, 3.0, 1.0]) * (Y[:, 1] == 1), targets)
+    columns = class_weights("balanced", targets, totals)
+    np.testing.assert_allclose(columns[0][1], [5 / (2 * 3), 5 / (2 * 2)])
+    np.testing.assert_allclose(columns[1][1], [0.0, 5 / (2 * 5)])
+
+
 def test_all_zero_weights_get_scikit_learns_message():
     with pytest.raises(
         ValueError,

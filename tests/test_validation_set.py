@@ -304,3 +304,71 @@ def test_a_multilabel_validation_set_has_the_fits_label_columns():
     assert (
         clf.fit(X, Y, X_val=X_val, y_val=sparse_Y_val).validation_loss_curve_ == dense
     )
+
+
+@pytest.mark.parametrize("named", ["X", "X_val"])
+def test_feature_name_warnings_about_x_val_say_so(named):
+    """Issue 33, defect 8: scikit-learn's feature-name warnings about X_val spoke
+    of "X", without the validation set's prefix that its errors carry."""
+    pd = pytest.importorskip("pandas")
+    X, y, X_val, y_val = _time_ordered()
+    columns = ["a", "b", "c", "d"]
+    if named == "X":
+        X = pd.DataFrame(X, columns=columns)
+        expected = (
+            "In the validation set (X_val, y_val, sample_weight_val): X_val does "
+            "not have valid feature names, but TwoLayerSigmoidClassifier was "
+            "fitted with feature names"
+        )
+    else:
+        X_val = pd.DataFrame(X_val, columns=columns)
+        expected = (
+            "In the validation set (X_val, y_val, sample_weight_val): X_val has "
+            "feature names, but TwoLayerSigmoidClassifier was fitted without "
+            "feature names"
+        )
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, early_stopping=True, random_state=0)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y, X_val=X_val, y_val=y_val)
+    assert [str(warning.message) for warning in record] == [expected]
+    assert record[0].category is UserWarning
+    assert record[0].filename == __file__  # the caller of fit
+    reference = TwoLayerSigmoidClassifier(
+        n_hidden=2, early_stopping=True, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference.fit(np.asarray(X), y, X_val=np.asarray(X_val), y_val=y_val)
+    assert clf.validation_loss_curve_ == reference.validation_loss_curve_
+    assert hasattr(clf, "feature_names_in_") == (named == "X")  # the fit's own
+
+
+def test_x_val_with_other_feature_names_is_an_error_with_the_prefix():
+    pd = pytest.importorskip("pandas")
+    X, y, X_val, y_val = _time_ordered()
+    X = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    X_val = pd.DataFrame(X_val, columns=["a", "b", "c", "e"])
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, early_stopping=True)
+    with pytest.raises(ValueError, match="should match those that were passed") as e:
+        clf.fit(X, y, X_val=X_val, y_val=y_val)
+    assert str(e.value).startswith("In the validation set (X_val, y_val")
+
+
+def test_a_column_vector_y_val_is_raveled_with_a_warning_that_names_it():
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y, X_val, y_val = _time_ordered()
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, early_stopping=True, random_state=0)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y, X_val=X_val, y_val=y_val[:, None])
+    assert [str(warning.message) for warning in record] == [
+        "In the validation set (X_val, y_val, sample_weight_val): A column-vector "
+        "y_val was passed when a 1d array was expected. Please change the shape of "
+        "y_val to (n_samples,), for example using ravel()."
+    ]
+    assert record[0].category is DataConversionWarning
+    assert record[0].filename == __file__

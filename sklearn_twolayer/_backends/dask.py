@@ -183,6 +183,7 @@ def _block_summary(X_block, y_block, sw_block):
         summary["sw_nan"] = bool(np.isnan(sw_block).any())
         summary["sw_min"] = float(np.nanmin(sw_block, initial=np.inf))
         summary["sw_max"] = float(np.nanmax(sw_block, initial=-np.inf))
+        summary["sw_sum"] = _targets.weight_sum(sw_block)
     return summary
 
 
@@ -294,7 +295,9 @@ def _check_workers(client, timeout):
         warnings.warn(
             f"Dask workers run {_PACKAGE} versions {other}, the client {__version__}.",
             UserWarning,
-            stacklevel=4,
+            # The caller of fit (_fit_context's wrapper -> fit -> _fit_and_assign
+            # -> _fit -> training_rows -> here).
+            stacklevel=7,
         )
 
 
@@ -517,7 +520,7 @@ class DaskRows:
         weight_sum = float(sum(row_counts))
         if blocks[0][2] is not None:
             sums = self.client.map(
-                np.sum, [b[2] for b in blocks], dtype=np.float64, pure=False
+                _targets.weight_sum, [b[2] for b in blocks], pure=False
             )
             weight_sum = float(
                 sum(_gather(self.client, sums, _timeout(), "the sum of the weights"))
@@ -547,7 +550,9 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
     # map_blocks(coo_matrix) is an ndarray).
     X = X.map_blocks(_csr_or_csc, dtype=X.dtype, meta=X._meta)
     y = _aligned_rows(y, X.chunks[0], "y")
-    y = _targets.ravel_column_vector(y, stacklevel=5)  # the caller of fit
+    validation = targets is not None
+    # The caller of fit (one frame further for the validation rows).
+    y = _targets.ravel_column_vector(y, 6 + validation, validation)
     if y.ndim > 2:
         raise ValueError(f"y must be 1D or 2D, got shape {y.shape}.")
     sw = None
@@ -575,6 +580,12 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
         "the validation of the data",
     )
     _check_summaries(estimator, summaries, X.dtype, sw is not None)
+    if sw is not None and not validation:  # before the class counts sum them
+        _targets.check_weight_sum(
+            sum(summary["sw_sum"] for summary in summaries),
+            X.dtype,
+            weights="sample weights",
+        )
 
     labels = np.concatenate([summary["labels"] for summary in summaries])
     if labels.dtype.kind == "f":  # validate_data's check of y, with its message
@@ -583,7 +594,6 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
         )
     n_columns = y.shape[1] if y.ndim == 2 else 1
     representative = _targets.representative_labels(labels, y.ndim, n_columns)
-    validation = targets is not None
     if validation:
         if y.ndim == 2:  # each label column's own values (class weights per column)
             representative = _columns_with_values(
@@ -630,11 +640,11 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
             dtype=dtype,
             pure=False,
         )
-        sums = client.map(np.sum, s_blocks, dtype=np.float64, pure=False)
+        sums = client.map(_targets.weight_sum, s_blocks, pure=False)
         weight_sum = float(
             sum(_gather(client, sums, timeout, "the sum of the weights"))
         )
-        _targets.check_weight_sum(weight_sum, validation)
+        _targets.check_weight_sum(weight_sum, dtype, validation)
 
     layout = ParameterLayout(X.shape[1], n_hidden, targets.n_outputs)
     rows = DaskRows(

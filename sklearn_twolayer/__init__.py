@@ -2,7 +2,6 @@
 document, trained with L-BFGS, as a scikit-learn classifier."""
 
 from ._classifier import TwoLayerSigmoidClassifier
-from ._cv import TwoLayerSigmoidClassifierCV
 from ._persistence import InconsistentVersionWarning
 from ._show_versions import show_versions
 from ._version import __version__ as __version__
@@ -12,7 +11,23 @@ from .gradients import check_gradient, sigmoid_unit_gradient
 # name that pickle, joblib and skops write into a saved model and the one a user
 # lists in skops' trusted types: not the private module that defines it.
 TwoLayerSigmoidClassifier.__module__ = __name__
-TwoLayerSigmoidClassifierCV.__module__ = __name__
+
+
+def __getattr__(name):
+    # The CV estimator's module imports sklearn.metrics and sklearn.model_selection,
+    # which import sklearn.callback and rich: loaded on first use, so that importing
+    # the package alone does not (tests/test_callbacks.py).
+    if name == "TwoLayerSigmoidClassifierCV":
+        from ._cv import TwoLayerSigmoidClassifierCV
+
+        globals()[name] = TwoLayerSigmoidClassifierCV
+        return TwoLayerSigmoidClassifierCV
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "InconsistentVersionWarning",

@@ -768,3 +768,8 @@ def _target_kind_of(network):
     if network.out_activation_ == "softmax":
         return "multiclass"
     return "binary" if network.n_outputs_ == 1 else "multilabel"
+
+
+# The public name, as for the network (sklearn_twolayer/__init__.py): what a saved
+# model records, whichever module was imported first.
+TwoLayerSigmoidClassifierCV.__module__ = "sklearn_twolayer"

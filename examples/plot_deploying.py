@@ -13,7 +13,7 @@ Two ways to take a fitted pipeline out of the notebook that trained it:
 
 This example exports a pipeline, checks that onnxruntime gives the probabilities of
 ``predict_proba``, times both, and round-trips the pipeline through skops.
-It needs ``pip install "sklearn-twolayer[onnx]" skops``.
+It needs the ``onnx`` extra and skops (from a clone: ``pip install ".[onnx]" skops``).
 """
 
 # %%

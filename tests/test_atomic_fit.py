@@ -19,6 +19,13 @@ from sklearn_twolayer import TwoLayerSigmoidClassifier, _classifier
 from sklearn_twolayer._backends.in_memory import InMemoryRows
 from sklearn_twolayer._solver import ValidationMonitor
 
+# The fits here stop after 30 to 50 iterations to be quick: whether a failed call
+# changes nothing is the question, not whether they converge.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:L-BFGS-B did not converge:sklearn.exceptions.ConvergenceWarning",
+    "ignore:trust-ncg did not converge:sklearn.exceptions.ConvergenceWarning",
+)
+
 
 @pytest.fixture(scope="module")
 def iris():

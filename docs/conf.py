@@ -112,6 +112,7 @@ html_sidebars = {
         "install",
         "user_guide",
         "comparison",
+        "real_data",
         "performance",
         "changelog",
     )

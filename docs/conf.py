@@ -111,6 +111,7 @@ html_sidebars = {
         "install",
         "user_guide",
         "comparison",
+        "real_data",
         "performance",
         "changelog",
     )

@@ -259,8 +259,12 @@ class TwoLayerSigmoidClassifier(
     ----------
     n_hidden : int, default=100
         Number of hidden sigmoid units.
-    alpha : float, default=1e-4
-        Strength of the L2 penalty on ``W1`` and ``W2`` (biases are not penalised).
+    alpha : float, default=2.0
+        Strength of the L2 penalty on ``W1`` and ``W2`` (biases are not penalised);
+        ``alpha=1`` is the strength of ``LogisticRegression(C=1)``. The default had
+        the lowest median test log-loss relative to ``LogisticRegression()`` over
+        eleven real data sets, where ``MLPClassifier``'s ``1e-4`` overfits (see
+        :ref:`real_data`).
     max_iter : int, default=200
         Maximum number of solver iterations.
     tol : float, default=1e-4
@@ -442,7 +446,7 @@ class TwoLayerSigmoidClassifier(
         self,
         n_hidden=100,
         *,
-        alpha=1e-4,
+        alpha=2.0,
         max_iter=200,
         tol=1e-4,
         max_fun=15000,

@@ -71,7 +71,8 @@ def test_matches_mlpclassifier_from_the_same_start(binary_data, alpha):
 
 def test_matches_mlpclassifier_on_multiclass_and_multilabel(iris):
     X, y = iris
-    params = dict(max_iter=15, random_state=0)
+    # alpha given: the two defaults differ (MLPClassifier's 1e-4, ours 2.0)
+    params = dict(alpha=1e-4, max_iter=15, random_state=0)
     ours = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=6, **params), X, y)
     peer = _fit_quietly(_peer(6, **params), X, y)
     assert ours.out_activation_ == peer.out_activation_ == "softmax"
@@ -125,7 +126,9 @@ def test_binary_outputs_are_consistent(binary_data):
 
 def test_predict_log_proba_is_computed_from_the_logits(binary_data):
     X, y = binary_data
-    clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0).fit(X, y)
+    # weakly penalised, so that the two hidden units differ by enough for the
+    # weights ±2000 to give logits far beyond float64's exp underflow
+    clf = TwoLayerSigmoidClassifier(n_hidden=2, alpha=1e-4, random_state=0).fit(X, y)
     clf.W2_ = np.array([[2000.0, -2000.0]])  # logits up to ±2000
     log_proba = clf.predict_log_proba(X)
     proba = clf.predict_proba(X)

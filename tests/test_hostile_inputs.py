@@ -742,7 +742,7 @@ def test_documented_defaults_and_tags():
     params = TwoLayerSigmoidClassifier().get_params()
     documented = {
         "n_hidden": 100,
-        "alpha": 1e-4,
+        "alpha": 2.0,
         "max_iter": 200,
         "tol": 1e-4,
         "max_fun": 15000,

@@ -201,11 +201,7 @@ def _logistic_regression_cv(config):
 # the package has the class (it is built in a branch of its own).
 MODELS = {
     "ours": lambda config: _ours(),
-    **(
-        {"ours-CV": _ours_cv}
-        if hasattr(sklearn_twolayer, "TwoLayerSigmoidClassifierCV")
-        else {}
-    ),
+    "ours-CV": _ours_cv,
     "ours-GridSearchCV": _ours_grid_search,
     "MLPClassifier": lambda config: MLPClassifier(
         activation="logistic", solver="lbfgs", random_state=RANDOM_STATE

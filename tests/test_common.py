@@ -34,7 +34,22 @@ def test_sklearn_compatible_estimator(estimator, check):
         # CUDA; the PyPI wheel is built with it, so on a machine without a GPU
         # (driver) they would fail creating the input, before the estimator runs.
         pytest.skip("torch cuda checks need a CUDA device; none is available")
+    if _check_name(check).startswith("check_sample_weight_equivalence"):
+        # The check compares the predictions of a weighted fit and of a fit on
+        # repeated rows to 1e-7. Their objectives are equal (test_properties.py,
+        # test_classifier.py), so their optimum is, but the predictions agree
+        # only where each solve reaches it. On the check's 15 random rows and
+        # labels the default alpha=2.0 makes the optimum flat, and L-BFGS stopping
+        # at the default tol=1e-4 leaves the two fits up to 5e-6 apart, where
+        # rounding parted their paths; the Newton solver run to tol=1e-10 reaches
+        # the optimum from both. scikit-learn runs this check with parameters of
+        # its own for MLPClassifier too (PER_ESTIMATOR_CHECK_PARAMS).
+        estimator.set_params(solver="trust-ncg", tol=1e-10, max_iter=2000)
     check(estimator)
+
+
+def _check_name(check):
+    return getattr(check, "func", check).__name__
 
 
 def _needs_a_cuda_device(check):

@@ -3,10 +3,12 @@
 Quick start
 ===========
 
-Fit :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier` on the breast-cancer data that
-ships with scikit-learn, then use it like any scikit-learn classifier: ``predict``,
-``predict_proba``, ``decision_function`` and ``score``. The fitted weights keep the
-names of the derivation (``W1_``, ``b1_``, ``W2_``, ``b2_``).
+Fit :class:`~sklearn_twolayer.TwoLayerSigmoidClassifierCV` on the breast-cancer data
+that ships with scikit-learn, where you just want a good model: it chooses the L2
+strength ``alpha`` by cross-validation. Then the plain
+:class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`, used like any scikit-learn
+classifier: ``predict``, ``predict_proba``, ``decision_function`` and ``score``. The
+fitted weights keep the names of the derivation (``W1_``, ``b1_``, ``W2_``, ``b2_``).
 """
 
 import matplotlib.pyplot as plt
@@ -17,17 +19,29 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_twolayer import TwoLayerSigmoidClassifier
+from sklearn_twolayer import TwoLayerSigmoidClassifier, TwoLayerSigmoidClassifierCV
 
 # %%
-# Load the data and fit
-# ---------------------
+# A good model: alpha chosen by cross-validation
+# ----------------------------------------------
 # The network's sigmoid units saturate on large inputs, so the features are
-# standardised first: the scaler and the network form one pipeline.
+# standardised first: the scaler and the network form one pipeline. The CV estimator
+# fits, per fold, a warm-started path from strong to weak ``alpha`` (ended once the
+# validation log-loss stops improving), then refits at the best ``alpha_``.
 X, y = load_breast_cancer(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.25, stratify=y, random_state=0
 )
+good = make_pipeline(StandardScaler(), TwoLayerSigmoidClassifierCV(random_state=0))
+good.fit(X_train, y_train)
+print(f"alpha_ = {good[-1].alpha_:g} of {len(good[-1].alphas_)} alphas")
+print(f"test accuracy: {np.mean(good.predict(X_test) == y_test):.3f}")
+
+# %%
+# The network itself
+# ------------------
+# With a given ``alpha`` (here a weak one, and 16 hidden units) the plain estimator
+# fits once.
 clf = make_pipeline(
     StandardScaler(), TwoLayerSigmoidClassifier(n_hidden=16, alpha=1e-2, random_state=0)
 )

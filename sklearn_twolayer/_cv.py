@@ -213,8 +213,8 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
         multilabel targets); a splitter or an iterable of ``(train, test)``
         index arrays is used as it is.
     scoring : str or callable, default=None
-        The validation score to maximise (see :ref:`scoring_string_names`), or a
-        scorer ``scorer(estimator, X, y)``. None: the negative log-loss
+        The validation score to maximise: a scoring name, as ``GridSearchCV``
+        takes, or a scorer ``scorer(estimator, X, y)``. None: the negative log-loss
         (``"neg_log_loss"``; for multilabel targets, of every label, summed over
         the labels). Also what :meth:`score` returns.
     n_alphas_no_change : int or None, default=1

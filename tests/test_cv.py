@@ -22,6 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from test_common import _needs_a_cuda_device
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier, TwoLayerSigmoidClassifierCV
 from sklearn_twolayer._cv import _label_log_loss, alpha_grid
@@ -407,24 +408,6 @@ def test_sklearn_compatible_estimator(estimator, check):
     if _needs_a_cuda_device(check):
         pytest.skip("torch cuda checks need a CUDA device; none is available")
     check(estimator)
-
-
-def _needs_a_cuda_device(check):
-    """Whether ``check`` is an array API check on torch's cuda device, with no GPU
-    (as in test_common.py: the PyPI wheel has CUDA, this machine no driver)."""
-    keywords = getattr(check, "keywords", {})
-    wanted = [
-        (keywords.get("array_namespace"), keywords.get("device_name")),
-        *(
-            tuple(keywords[name])
-            for name in ("X_ns_and_device", "other_ns_and_device")
-            if name in keywords
-        ),
-    ]
-    if ("torch", "cuda") not in wanted:
-        return False
-    torch = pytest.importorskip("torch")
-    return not torch.cuda.is_available()
 
 
 # -- every backend of the estimator ----------------------------------------------------

@@ -93,7 +93,7 @@ def float64_objective(clf, X, y):
     output = "sigmoid" if classes.size == 2 else "softmax"
     loss = TwoLayerLoss(ParameterLayout(X.shape[1], clf.n_hidden, Y.shape[1]), output)
     weights = [
-        np.asarray(_on_host(getattr(clf, name)), dtype=np.float64)
+        np.asarray(on_host(getattr(clf, name)), dtype=np.float64)
         for name in ("W1_", "b1_", "W2_", "b2_")
     ]
     theta = loss.layout.pack(*weights)
@@ -109,8 +109,11 @@ def float64_objective(clf, X, y):
     return float(objective), float(np.abs(gradient).max())
 
 
-def _on_host(array):
-    """A fitted attribute as NumPy, from any array API namespace and device."""
+def on_host(array):
+    """A result or fitted attribute (NumPy, Dask, torch, array-api-strict) as a
+    host NumPy array."""
+    if hasattr(array, "compute"):
+        return array.compute()
     if isinstance(array, np.ndarray):
         return array
     from sklearn import config_context

@@ -31,7 +31,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils._array_api import get_namespace_and_device, move_to
+from sklearn.utils._array_api import get_namespace_and_device
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier
 from sklearn_twolayer._backends import array_api
@@ -51,11 +51,6 @@ def _data(n_classes=3, n_samples=240, seed=0):
         random_state=seed,
     )
     return StandardScaler().fit_transform(X), y
-
-
-def _host(array):
-    with config_context(array_api_dispatch=True):
-        return move_to(array, xp=np, device="cpu")
 
 
 def _strict(array, device="device1"):
@@ -96,16 +91,20 @@ def test_float32_stays_float32_on_the_device(to_device, n_classes):
         assert outputs["predict"].dtype == xp.int64
         score = clf.score(X_device, y_device)
     assert isinstance(score, float)
-    assert score == pytest.approx(np.mean(_host(outputs["predict"]) == y), rel=1e-6)
+    assert score == pytest.approx(
+        np.mean(reference.on_host(outputs["predict"]) == y), rel=1e-6
+    )
     # classes_ in y's namespace and device, as LogisticRegression's
     assert type(clf.classes_) is type(y_device)
     assert clf.classes_.device == y_device.device
-    np.testing.assert_array_equal(_host(clf.classes_), numpy64.classes_)
-    proba = _host(outputs["predict_proba"])
+    np.testing.assert_array_equal(reference.on_host(clf.classes_), numpy64.classes_)
+    proba = reference.on_host(outputs["predict_proba"])
     np.testing.assert_allclose(
-        _host(outputs["predict_log_proba"]), np.log(proba), rtol=1e-12
+        reference.on_host(outputs["predict_log_proba"]), np.log(proba), rtol=1e-12
     )
-    reference.assert_same_model(clf, numpy64, X, y, _host(outputs["predict"]))
+    reference.assert_same_model(
+        clf, numpy64, X, y, reference.on_host(outputs["predict"])
+    )
 
 
 def test_a_device_without_float64_fits_in_float32():
@@ -122,7 +121,7 @@ def test_a_device_without_float64_fits_in_float32():
         proba = clf.predict_proba(X_device)
         assert proba.dtype == strict.float32
         assert clf.W1_.dtype == strict.float32
-        labels = _host(clf.predict(X_device))
+        labels = reference.on_host(clf.predict(X_device))
     numpy64 = TwoLayerSigmoidClassifier(**params).fit(X, y)
     reference.assert_same_model(clf, numpy64, X, y, labels)
 
@@ -481,7 +480,9 @@ def test_model_selection_works_as_for_logistic_regression(namespace, tool, n_cla
         result = run(ours, X_there, y_there)
     assert type(result) is expected_type  # in X's namespace where LR's is
     in_memory = run(ours, X, y)
-    np.testing.assert_allclose(_host(result), in_memory, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(
+        reference.on_host(result), in_memory, rtol=1e-6, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize(
@@ -501,9 +502,13 @@ def test_classes_live_where_logistic_regressions_do(to_namespace, labels):
         clf.fit(X_there, y_there)
         assert type(clf.classes_) is type(lr.classes_)
         assert clf.classes_.dtype == lr.classes_.dtype
-        np.testing.assert_array_equal(_host(clf.classes_), _host(lr.classes_))
+        np.testing.assert_array_equal(
+            reference.on_host(clf.classes_), reference.on_host(lr.classes_)
+        )
         predicted = clf.predict(X_there)
         # warm_start compares the classes on the host
         clf.set_params(warm_start=True, max_iter=3).fit(X_there, y_there)
-    reference = TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0)
-    np.testing.assert_array_equal(_host(predicted), reference.fit(X, y).predict(X))
+    in_memory = TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0)
+    np.testing.assert_array_equal(
+        reference.on_host(predicted), in_memory.fit(X, y).predict(X)
+    )

@@ -18,6 +18,7 @@ import re
 import warnings
 from contextlib import redirect_stdout
 
+import _reference
 import numpy as np
 import pytest
 from scipy import sparse
@@ -69,18 +70,6 @@ def _array_api(backend, array):
     return array_api_strict.asarray(array)
 
 
-def _host(array):
-    """A result (NumPy, Dask, torch, array-api-strict) as a host NumPy array."""
-    if hasattr(array, "compute"):
-        return array.compute()
-    if isinstance(array, np.ndarray):
-        return array
-    from sklearn.utils._array_api import move_to
-
-    with config_context(array_api_dispatch=True):
-        return move_to(array, xp=np, device="cpu")
-
-
 def _iris():
     X, y = load_iris(return_X_y=True)
     return StandardScaler().fit_transform(X), y
@@ -127,7 +116,7 @@ def _proba(clf, X, backend="dense"):
     with _dispatch(backend):
         if backend in ARRAY_API:
             X = _array_api(backend, X)
-        return _host(clf.predict_proba(X))
+        return _reference.on_host(clf.predict_proba(X))
 
 
 def _weights(n):
@@ -185,7 +174,9 @@ def test_every_feature_gives_the_in_memory_model(
         _proba(fitted, X, backend), _proba(reference, X), rtol=RTOL
     )
     assert fitted.n_iter_ == reference.n_iter_
-    np.testing.assert_array_equal(_host(fitted.classes_), reference.classes_)
+    np.testing.assert_array_equal(
+        _reference.on_host(fitted.classes_), reference.classes_
+    )
     assert fitted.best_iteration_ == reference.best_iteration_
     if params.get("early_stopping"):
         # The same held-out rows: the same validation loss at every iteration.
@@ -206,9 +197,11 @@ def test_warm_start_continues_as_in_memory(request, backend):
         with warnings.catch_warnings(), _dispatch(where):
             warnings.simplefilter("ignore", ConvergenceWarning)  # 5 iterations
             clf.fit(*_as(where, X, y))
-            first = _host(clf.W1_).copy()
+            first = _reference.on_host(clf.W1_).copy()
             clf.fit(*_as(where, X, y))
-        assert not np.array_equal(_host(clf.W1_), first)  # it went on from the first
+        assert not np.array_equal(
+            _reference.on_host(clf.W1_), first
+        )  # it went on from the first
         fits[where] = clf
     np.testing.assert_allclose(
         _proba(fits[backend], X, backend), _proba(fits["dense"], X), rtol=RTOL
@@ -369,7 +362,7 @@ def test_transform_gives_the_in_memory_hidden_layer(request, backend):
     elif backend in ARRAY_API:
         assert type(H1) is type(X_there)  # in X's namespace, on its device
         assert H1.device == X_there.device
-    H1 = _host(H1)
+    H1 = _reference.on_host(H1)
     assert H1.shape == (X.shape[0], 4) and H1.dtype == np.float64
     np.testing.assert_allclose(H1, reference.transform(X), rtol=RTOL)
 

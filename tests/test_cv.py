@@ -4,6 +4,7 @@ the refit, and the estimator's every kind of input (issue 31, point 3)."""
 import re
 import warnings
 
+import _reference
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -430,17 +431,6 @@ def _on(backend, X, y, sample_weight):
     return X_dask, da.from_array(y, chunks=60), da.from_array(sample_weight, chunks=45)
 
 
-def _on_host(array):
-    if hasattr(array, "compute"):
-        return array.compute()
-    if isinstance(array, np.ndarray):
-        return array
-    from sklearn.utils._array_api import move_to
-
-    with config_context(array_api_dispatch=True):
-        return move_to(array, xp=np, device="cpu")
-
-
 @pytest.mark.parametrize("backend", ["csr", "dask", "dask-csr", *ARRAY_API])
 def test_every_backend_gives_the_in_memory_path(request, backend, iris):
     if backend.startswith("dask"):
@@ -464,9 +454,9 @@ def test_every_backend_gives_the_in_memory_path(request, backend, iris):
         fitted = TwoLayerSigmoidClassifierCV(**params)
         fitted.fit(X_there, y_there, sample_weight=w_there)
         X_predict = X_there if backend in ARRAY_API else X
-        proba = _on_host(fitted.predict_proba(X_predict))
+        proba = _reference.on_host(fitted.predict_proba(X_predict))
     assert fitted.alpha_ == reference.alpha_
-    assert_allclose(_on_host(fitted.scores_), reference.scores_, rtol=1e-6)
-    assert_array_equal(_on_host(fitted.path_n_iter_), reference.path_n_iter_)
+    assert_allclose(_reference.on_host(fitted.scores_), reference.scores_, rtol=1e-6)
+    assert_array_equal(_reference.on_host(fitted.path_n_iter_), reference.path_n_iter_)
     assert np.all(reference.path_n_iter_ < 500) and reference.n_iter_ < 500
     assert_allclose(proba, reference.predict_proba(X), rtol=1e-6)

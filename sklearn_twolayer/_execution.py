@@ -9,10 +9,12 @@ Rows in this process (NumPy arrays, SciPy CSR/CSC matrices)
     :func:`row_blocks` cuts the rows into blocks whose ``(rows, n_hidden)`` scratch
     arrays (:data:`BLOCK_BYTES` each) stay in the CPU cache across the element-wise
     passes; :func:`evaluate_groups` cuts the blocks into at most :data:`N_GROUPS`
-    contiguous groups, runs them on worker threads with every BLAS single-threaded
-    (:func:`blas_single_threaded`), and adds the groups' sums in group order. The
-    order of every addition is fixed by the data's shape alone: the same bits
-    whatever the number of threads.
+    contiguous groups, with every BLAS single-threaded
+    (:func:`blas_single_threaded`), computes the first on the calling thread and
+    the rest on as many threads as that work pays for (the process's worker
+    threads, started once, beside the caller), and adds the groups' sums in group
+    order. The order of every addition is fixed by the data's shape alone: the
+    same bits whatever the number of threads.
 
 Rows on an array-API device (torch, CuPy, array-api-strict)
     :func:`device_row_blocks` cuts them into blocks sized for the device (an
@@ -24,8 +26,10 @@ Rows on an array-API device (torch, CuPy, array-api-strict)
     (:func:`device_workers`).
 """
 
+import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from functools import cache
 
@@ -208,6 +212,14 @@ def block_groups(n_blocks):
     return [range(bounds[g], bounds[g + 1]) for g in range(n_groups)]
 
 
+# Worker threads pay only for work that outlasts handing it to them (waking a
+# thread, passing a partial sum back): a group must take this long for a worker to
+# be worth starting on it. Measured in seconds, as the first group takes on the
+# caller's thread, so that it holds on any CPU and for any kernel: an evaluation
+# whose remaining groups take less runs on one thread, never slower than on one.
+MIN_SECONDS_PER_WORKER = 5e-4
+
+
 def evaluate_groups(new_worker, n_blocks, combine):
     """Sum ``compute(group)`` over the groups of blocks, in group order.
 
@@ -215,37 +227,57 @@ def evaluate_groups(new_worker, n_blocks, combine):
     arrays; ``combine(total, partial)`` adds a group's partial sum to the total
     (``total`` is None for the first group) and returns the new total.
 
-    The groups run on as many worker threads as BLAS was allowed before the
-    evaluation (so ``threadpool_limits`` and ``OMP_NUM_THREADS`` are honoured), each
-    taking the next group in turn and calling BLAS single-threaded: numpy's
-    element-wise passes then run on all cores too. Only an evaluation alone in the
-    process runs threaded: while another thread fits or evaluates (concurrent
-    fits, a threaded grid search, Dask blocks on threads) each runs its groups in
-    sequence in its own thread (see :class:`_SingleThreadedBlas`). Either way the
-    total is combined in group order, as each next group is ready, so at most
-    about one partial sum per worker waits to be added.
+    The calling thread computes the first group and times it. The rest runs on as
+    many threads as the work can pay for: at most as many as BLAS was allowed
+    before the evaluation (so ``threadpool_limits`` and ``OMP_NUM_THREADS`` are
+    honoured), as many as there are groups left, and no more than give each thread
+    :data:`MIN_SECONDS_PER_WORKER` of work at the first group's pace; below two, the
+    caller computes the rest alone. The threads are the caller and the
+    process's worker threads (:func:`_worker_threads`, started once), each taking the
+    next group in turn and calling BLAS single-threaded, so numpy's element-wise
+    passes run on all cores too. Only an evaluation alone in the process runs
+    threaded: while another thread fits or evaluates (concurrent fits, a threaded
+    grid search, Dask blocks on threads) each runs its groups in sequence in its
+    own thread (see :class:`_SingleThreadedBlas`). Either way the total is combined
+    in group order, as each next group is ready: the same bits on any number of
+    threads.
     """
     groups = block_groups(n_blocks)
     if not groups:  # no rows
         return None
     with blas_single_threaded() as n_threads:
-        n_workers = min(n_threads, len(groups))
+        compute = new_worker()
+        started = time.perf_counter()
+        total = combine(None, compute(groups[0]))
+        seconds = time.perf_counter() - started
+        rest = groups[1:]
+        affordable = int(seconds * len(rest) / MIN_SECONDS_PER_WORKER)
+        n_workers = min(n_threads, len(rest), affordable)
         if n_workers < 2:
-            compute = new_worker()
-            total = None
-            for group in groups:
+            for group in rest:
                 total = combine(total, compute(group))
             return total
-        return _evaluate_groups_threaded(new_worker, groups, combine, n_workers)
+        return _evaluate_groups_threaded(
+            new_worker, rest, combine, n_workers, total=total, compute=compute
+        )
 
 
-def _evaluate_groups_threaded(new_worker, groups, combine, n_workers):
+def _evaluate_groups_threaded(
+    new_worker, groups, combine, n_workers, total=None, compute=None
+):
+    """``groups`` on the caller and ``n_workers - 1`` worker threads, combined in
+    order into ``total``; ``compute`` is the caller's own (else it makes one).
+
+    Returns only once every worker has stopped, also when one fails or the caller
+    is interrupted: the others then stop after their current group, and nothing
+    computes for the evaluation after it has returned or raised.
+    """
     lock = threading.Lock()
-    state = {"next": 0, "added": 0, "total": None, "stop": False}
+    state = {"next": 0, "added": 0, "total": total, "stop": False}
     partials, ready = [None] * len(groups), [False] * len(groups)
 
-    def run():
-        compute = new_worker()
+    def run(compute=None):
+        compute = compute or new_worker()
         while True:
             with lock:
                 index = state["next"]
@@ -266,18 +298,55 @@ def _evaluate_groups_threaded(new_worker, groups, combine, n_workers):
                     partials[added] = None
                     state["added"] = added + 1
 
-    with ThreadPoolExecutor(n_workers) as pool:
-        futures = [pool.submit(run) for _ in range(n_workers)]
-        try:
-            for future in futures:
-                future.result()  # a worker's exception is raised here
-        except BaseException:
-            # Interrupted or failed: the other workers stop after their group
-            # instead of computing the rest before the pool shuts down.
-            with lock:
-                state["stop"] = True
-            raise
+    pool = _worker_threads(n_workers - 1)
+    futures = [pool.submit(run) for _ in range(n_workers - 1)]
+    try:
+        run(compute)
+        for future in futures:
+            future.result()  # a worker's exception is raised here
+    except BaseException:
+        # Failed or interrupted: the workers stop after their current group, and
+        # the caller waits for them, so none runs on after the evaluation.
+        with lock:
+            state["stop"] = True
+        wait(futures)
+        raise
     return state["total"]
+
+
+class _WorkerThreads:
+    """The process's worker threads, started once and reused by every evaluation.
+
+    A pool per evaluation would start and join its threads each time, which costs
+    more than a small evaluation. The pool grows when an evaluation is allowed more
+    threads than it has; a child process made by ``fork`` has none of its parent's
+    threads, so it starts its own.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pool, self._size = None, 0
+        if hasattr(os, "register_at_fork"):  # not on Windows
+            os.register_at_fork(after_in_child=self._forget)
+
+    def __call__(self, n_threads):
+        with self._lock:
+            if self._pool is None or self._size < n_threads:
+                old = self._pool
+                self._pool = ThreadPoolExecutor(
+                    n_threads, thread_name_prefix="sklearn_twolayer"
+                )
+                self._size = n_threads
+                if old is not None:
+                    old.shutdown(wait=False)  # its idle threads end
+            return self._pool
+
+    def _forget(self):
+        self._lock = threading.Lock()
+        self._pool, self._size = None, 0
+
+
+_worker_threads = _WorkerThreads()
 
 
 def sum_over_row_blocks(kernel, X, row_arrays, *, n_hidden, dtype, new_scratch):

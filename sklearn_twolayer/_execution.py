@@ -220,6 +220,34 @@ def block_groups(n_blocks):
 MIN_SECONDS_PER_WORKER = 5e-4
 
 
+class _WorkerThreshold:
+    """The seconds of work a thread must get: :data:`MIN_SECONDS_PER_WORKER`, or
+    more while threads have not paid.
+
+    The first group's pace says what the rest would take on one thread; whether
+    two threads then take less depends on what else runs on the cores (another
+    process, a sibling hyperthread) and on how the kernel scales, which no
+    constant knows. So each threaded evaluation compares: where the threads
+    gained less than a fifth, the threshold doubles (up to 64 times the minimum),
+    so that work of that size runs on one thread; where they gained half, it
+    halves again, down to the minimum. Only which thread computes a group
+    changes, never the groups or the order they are added in.
+    """
+
+    def __init__(self):
+        self.seconds = MIN_SECONDS_PER_WORKER
+
+    def observe(self, one_thread_seconds, threaded_seconds):
+        gain = one_thread_seconds / max(threaded_seconds, 1e-9)
+        if gain < 1.2:
+            self.seconds = min(2 * self.seconds, 64 * MIN_SECONDS_PER_WORKER)
+        elif gain > 1.5:
+            self.seconds = max(self.seconds / 2, MIN_SECONDS_PER_WORKER)
+
+
+_worker_threshold = _WorkerThreshold()
+
+
 def evaluate_groups(new_worker, n_blocks, combine):
     """Sum ``compute(group)`` over the groups of blocks, in group order.
 
@@ -231,8 +259,9 @@ def evaluate_groups(new_worker, n_blocks, combine):
     many threads as the work can pay for: at most as many as BLAS was allowed
     before the evaluation (so ``threadpool_limits`` and ``OMP_NUM_THREADS`` are
     honoured), as many as there are groups left, and no more than give each thread
-    :data:`MIN_SECONDS_PER_WORKER` of work at the first group's pace; below two, the
-    caller computes the rest alone. The threads are the caller and the
+    :data:`MIN_SECONDS_PER_WORKER` of work at the first group's pace (more while
+    threads have not paid, :class:`_WorkerThreshold`); below two, the caller
+    computes the rest alone. The threads are the caller and the
     process's worker threads (:func:`_worker_threads`, started once), each taking the
     next group in turn and calling BLAS single-threaded, so numpy's element-wise
     passes run on all cores too. Only an evaluation alone in the process runs
@@ -251,15 +280,18 @@ def evaluate_groups(new_worker, n_blocks, combine):
         total = combine(None, compute(groups[0]))
         seconds = time.perf_counter() - started
         rest = groups[1:]
-        affordable = int(seconds * len(rest) / MIN_SECONDS_PER_WORKER)
+        affordable = int(seconds * len(rest) / _worker_threshold.seconds)
         n_workers = min(n_threads, len(rest), affordable)
         if n_workers < 2:
             for group in rest:
                 total = combine(total, compute(group))
             return total
-        return _evaluate_groups_threaded(
+        started = time.perf_counter()
+        total = _evaluate_groups_threaded(
             new_worker, rest, combine, n_workers, total=total, compute=compute
         )
+        _worker_threshold.observe(seconds * len(rest), time.perf_counter() - started)
+        return total
 
 
 def _evaluate_groups_threaded(

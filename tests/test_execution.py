@@ -40,6 +40,12 @@ class _FakeBlas:
 SLOW = 4 * _execution.MIN_SECONDS_PER_WORKER
 
 
+@pytest.fixture(autouse=True)
+def _fresh_threshold(monkeypatch):
+    """Each test starts from the minimum threshold (what threads earned before)."""
+    monkeypatch.setattr(_execution, "_worker_threshold", _execution._WorkerThreshold())
+
+
 def _deal(monkeypatch, fake, n_blocks, seconds=lambda group: SLOW):
     """Which threads computed which group, and the order the groups were combined.
 
@@ -133,6 +139,30 @@ def test_the_worker_threads_are_started_once(monkeypatch):
         workers |= set(computed.values()) - {threading.get_ident()}
         assert threading.active_count() == n_threads
     assert len(workers) == 1  # the same worker thread each time
+
+
+def test_threads_that_do_not_pay_are_left_until_they_do(monkeypatch):
+    """Where a worker computes a group three times slower than the caller (the
+    cores busy with something else), two threads gain nothing: after a few such
+    evaluations the same work runs on the caller alone, and once threads pay
+    again it goes back to them."""
+    caller = threading.get_ident()
+
+    def contended(group):
+        return SLOW if threading.get_ident() == caller else 3 * SLOW
+
+    threads_used = []
+    for _ in range(8):
+        computed, combined = _deal(monkeypatch, _FakeBlas(2), 6, seconds=contended)
+        assert combined == list(range(6))
+        threads_used.append(len(set(computed.values())))
+    assert threads_used[0] == 2 and threads_used[-1] == 1
+    assert _execution._worker_threshold.seconds > _execution.MIN_SECONDS_PER_WORKER
+    # Much more work per group: worth trying again, and threads that pay bring
+    # the threshold back down.
+    for _ in range(8):
+        _deal(monkeypatch, _FakeBlas(2), 16, seconds=lambda g: 10 * SLOW)
+    assert _execution._worker_threshold.seconds == _execution.MIN_SECONDS_PER_WORKER
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

@@ -57,8 +57,7 @@ __all__ = [
 # Streamed through main memory instead of the cache, the element-wise passes (the
 # sigmoid, its derivative, the products) cost as much as the two matrix products.
 # Blocks also bound an evaluation's memory by a few blocks instead of several
-# (n_samples, n_hidden) arrays. (256 KiB blocks, two of which fit Zen's 512 KiB L2,
-# measured 2-5 % faster at one thread, within the noise of the shared machine.)
+# (n_samples, n_hidden) arrays. (The figures behind the size: benchmarks/README.md.)
 BLOCK_BYTES = 1 << 19  # size of one (rows, n_hidden) scratch array
 
 
@@ -446,15 +445,9 @@ def for_each_row_block(kernel, X, *, n_hidden, dtype, new_scratch):
 # threads, one torch thread each (device_workers), or, while another fit runs, on
 # torch's own threads, each operation a parallel region whose start costs more than
 # NumPy's loops; too large, and every element-wise pass streams through main
-# memory. Workers' evaluations on the 2-core development machine (2026-12-03, night,
-# separate runs): 1 MiB blocks 1.22 times NumPy's, 512 KiB 1.31 and 1.34. Before
-# workers, on torch's own threads: 1 MiB 1.38-1.62 against 4 MiB's 1.69-1.80 side by
-# side (512 KiB 1.72, 2 MiB 1.90, 16 MiB 2.39), then 512 KiB and 1 MiB alike (1.26 /
-# 1.25) once float64 took torch's own sigmoid. On one thread the blocks are the
-# in-process ones (BLOCK_BYTES): 1 MiB made a one-thread fit 1.54 times NumPy's,
-# 4 MiB 1.67, 512 KiB 1.37 (benchmarks/README.md), alike since torch's own sigmoid
-# (1.21 / 1.22). An accelerator gets blocks large enough to fill it, bounded so that
-# an evaluation's few scratch arrays fit next to X.
+# memory. On one thread the blocks are the in-process ones (BLOCK_BYTES). An
+# accelerator gets blocks large enough to fill it, bounded so that an evaluation's
+# few scratch arrays fit next to X.
 CPU_BLOCK_BYTES = 1 << 20
 ACCELERATOR_BLOCK_BYTES = 1 << 28
 
@@ -615,11 +608,7 @@ def sum_device_blocks(block_value, blocks, new_sum, device):
 # over all of them, and every region waits for its slowest thread: on a machine
 # whose cores are busy with anything else, a region waits for a thread the system
 # has descheduled. NumPy's blocks run whole on worker threads instead, and so do
-# torch's here. A loss-and-gradient evaluation on torch CPU tensors at two threads,
-# over NumPy's (2026-12-03, the 2-core development machine, interleaved in one
-# process): with the CI run's tests on the same cores, torch's own threads 3.40,
-# workers 1.45; on the quiet machine, alike (1.26 / 1.22, 1.73 / 1.34, 1.66 / 1.31
-# in three runs; fits 1.34 / 1.39, 1.45 / 1.32, 1.23 / 1.35).
+# torch's here (benchmarks/bench_fit.py compares the two).
 @contextmanager
 def device_workers(device, n_blocks):
     """How many worker threads compute a device's blocks; torch's threads meanwhile.

@@ -28,8 +28,9 @@ from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
 
 
 @pytest.fixture
-def small_blocks(block_bytes):
-    """Blocks of a few rows, so that small data is cut into many blocks."""
+def small_blocks(block_bytes, threads_for_any_work):
+    """Blocks of a few rows, so that small data is cut into many blocks, shared by
+    the threads BLAS allows."""
     block_bytes(7 * 5 * 8)
 
 

@@ -166,6 +166,11 @@ def test_threads_that_do_not_pay_are_left_until_they_do(monkeypatch):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+# Python 3.12+ warns that forking a process with threads may deadlock: a forked
+# child is what this test is about, and its child only evaluates and exits.
+@pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded:DeprecationWarning"
+)
 def test_a_forked_child_starts_its_own_worker_threads(monkeypatch):
     """A child made by fork has none of its parent's threads: an evaluation there
     must not wait on a pool whose threads are gone."""

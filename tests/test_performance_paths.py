@@ -251,20 +251,6 @@ def test_a_block_of_rows_is_a_view_of_X(form):
 
 
 # -- how blocks are grouped and the groups dealt to threads -----------------------
-def test_blocks_are_cut_into_at_most_n_groups_contiguous_groups():
-    assert _execution.N_GROUPS == 16
-    assert _execution.block_groups(0) == []
-    assert _execution.block_groups(3) == [range(0, 1), range(1, 2), range(2, 3)]
-    for n_blocks in (1, 15, 16, 17, 40, 1000):
-        groups = _execution.block_groups(n_blocks)
-        assert len(groups) == min(16, n_blocks)
-        # contiguous, in order, covering every block once
-        assert [i for group in groups for i in group] == list(range(n_blocks))
-        sizes = {len(group) for group in groups}
-        assert max(sizes) - min(sizes) <= 1
-    assert [len(g) for g in _execution.block_groups(17)] == [1] * 15 + [2]
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_rows_of_one_result_each_are_cut_by_the_bytes_of_their_dtype(dtype):
     """for_each_row_block's blocks hold BLOCK_BYTES of (rows, n_hidden) in the dtype

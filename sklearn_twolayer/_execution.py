@@ -217,6 +217,10 @@ def block_groups(n_blocks):
 # caller's thread, so that it holds on any CPU and for any kernel: an evaluation
 # whose remaining groups take less runs on one thread, never slower than on one.
 MIN_SECONDS_PER_WORKER = 5e-4
+# Evaluations that a raised threshold keeps on one thread before one runs threaded
+# again (:class:`_WorkerThreshold`): while threads still lose, one in this many
+# evaluations pays for finding out.
+RETRY_AFTER = 8
 
 
 class _WorkerThreshold:
@@ -229,17 +233,36 @@ class _WorkerThreshold:
     constant knows. So each threaded evaluation compares: where the threads
     gained less than a fifth, the threshold doubles (up to 64 times the minimum),
     so that work of that size runs on one thread; where they gained half, it
-    halves again, down to the minimum. Only which thread computes a group
-    changes, never the groups or the order they are added in.
+    halves again, down to the minimum. What made threads lose may pass (the
+    other process ends), and work that the raised threshold keeps on one thread
+    is never measured on two: so every :data:`RETRY_AFTER` evaluations held back
+    by it alone run threaded once more, and a retry where threads pay puts the
+    threshold back to the minimum. Only which thread computes a group changes,
+    never the groups or the order they are added in.
     """
 
     def __init__(self):
         self.seconds = MIN_SECONDS_PER_WORKER
+        self.held_back = 0
+
+    def n_workers(self, one_thread_seconds, most):
+        """How many threads (at most ``most``) work that takes
+        ``one_thread_seconds`` on one thread pays for; below 2 means one."""
+        n_workers = min(most, int(one_thread_seconds / self.seconds))
+        at_minimum = min(most, int(one_thread_seconds / MIN_SECONDS_PER_WORKER))
+        if n_workers < 2 <= at_minimum:  # held back by a raised threshold only
+            self.held_back += 1
+            if self.held_back > RETRY_AFTER:
+                return at_minimum  # a retry: observe() says whether threads pay now
+        return n_workers
 
     def observe(self, one_thread_seconds, threaded_seconds):
         gain = one_thread_seconds / max(threaded_seconds, 1e-9)
+        retried, self.held_back = self.held_back > RETRY_AFTER, 0
         if gain < 1.2:
             self.seconds = min(2 * self.seconds, 64 * MIN_SECONDS_PER_WORKER)
+        elif retried:
+            self.seconds = MIN_SECONDS_PER_WORKER
         elif gain > 1.5:
             self.seconds = max(self.seconds / 2, MIN_SECONDS_PER_WORKER)
 
@@ -279,8 +302,9 @@ def evaluate_groups(new_worker, n_blocks, combine):
         total = combine(None, compute(groups[0]))
         seconds = time.perf_counter() - started
         rest = groups[1:]
-        affordable = int(seconds * len(rest) / _worker_threshold.seconds)
-        n_workers = min(n_threads, len(rest), affordable)
+        n_workers = _worker_threshold.n_workers(
+            seconds * len(rest), min(n_threads, len(rest))
+        )
         if n_workers < 2:
             for group in rest:
                 total = combine(total, compute(group))

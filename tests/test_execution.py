@@ -165,6 +165,31 @@ def test_threads_that_do_not_pay_are_left_until_they_do(monkeypatch):
     assert _execution._worker_threshold.seconds == _execution.MIN_SECONDS_PER_WORKER
 
 
+def test_threads_held_back_are_tried_again_and_taken_back_once_they_pay(monkeypatch):
+    """Work of the same size as the work that lost on threads is retried on them
+    one evaluation in RETRY_AFTER + 1: while the cores stay busy it stays on one
+    thread; once they are free the retry pays and threads are used again."""
+    caller = threading.get_ident()
+
+    def contended(group):
+        return SLOW if threading.get_ident() == caller else 3 * SLOW
+
+    def threads_per_evaluation(seconds, n_evaluations):
+        return [
+            len(set(_deal(monkeypatch, _FakeBlas(2), 6, seconds=seconds)[0].values()))
+            for _ in range(n_evaluations)
+        ]
+
+    assert threads_per_evaluation(contended, 8)[-1] == 1  # held back, as above
+    retry = _execution.RETRY_AFTER + 1
+    used = threads_per_evaluation(contended, 2 * retry)
+    assert 2 in used and used.count(1) >= 2 * _execution.RETRY_AFTER
+    assert _execution._worker_threshold.seconds > _execution.MIN_SECONDS_PER_WORKER
+    used = threads_per_evaluation(lambda group: SLOW, retry + 3)
+    assert used[-3:] == [2, 2, 2]
+    assert _execution._worker_threshold.seconds == _execution.MIN_SECONDS_PER_WORKER
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 # Python 3.12+ warns that forking a process with threads may deadlock: a forked
 # child is what this test is about, and its child only evaluates and exits.

@@ -217,57 +217,57 @@ def block_groups(n_blocks):
 # caller's thread, so that it holds on any CPU and for any kernel: an evaluation
 # whose remaining groups take less runs on one thread, never slower than on one.
 MIN_SECONDS_PER_WORKER = 5e-4
-# Evaluations that a raised threshold keeps on one thread before one runs threaded
-# again (:class:`_WorkerThreshold`): while threads still lose, one in this many
-# evaluations pays for finding out.
+# Evaluations of a size that lost on threads run on one thread this many times
+# before one runs threaded again (:class:`_ThreadPayoff`): while threads still
+# lose, one in RETRY_AFTER + 1 evaluations pays for finding out.
 RETRY_AFTER = 8
 
 
-class _WorkerThreshold:
-    """The seconds of work a thread must get: :data:`MIN_SECONDS_PER_WORKER`, or
-    more while threads have not paid.
+class _ThreadPayoff:
+    """Whether threads paid, as last measured, for work of each size.
 
     The first group's pace says what the rest would take on one thread; whether
     two threads then take less depends on what else runs on the cores (another
-    process, a sibling hyperthread) and on how the kernel scales, which no
-    constant knows. So each threaded evaluation compares: where the threads
-    gained less than a fifth, the threshold doubles (up to 64 times the minimum),
-    so that work of that size runs on one thread; where they gained half, it
-    halves again, down to the minimum. What made threads lose may pass (the
-    other process ends), and work that the raised threshold keeps on one thread
-    is never measured on two: so every :data:`RETRY_AFTER` evaluations held back
-    by it alone run threaded once more, and a retry where threads pay puts the
-    threshold back to the minimum. Only which thread computes a group changes,
-    never the groups or the order they are added in.
+    process, a sibling hyperthread) and on how the kernel scales at that size,
+    which no constant knows. So each threaded evaluation compares, and where the
+    threads gained less than a fifth, work of that size (within a factor of two)
+    runs on one thread. What made them lose may pass (the other process ends):
+    after :data:`RETRY_AFTER` evaluations of that size held back, the next runs
+    threaded again and is measured like the first. Sizes apart are apart: work
+    ten times larger, where threads pay, is not held back by small work where
+    they did not. Only which thread computes a group changes, never the groups
+    or the order they are added in.
     """
 
     def __init__(self):
-        self.seconds = MIN_SECONDS_PER_WORKER
-        self.held_back = 0
+        self.held_back = {}  # size class -> evaluations kept on one thread since
+
+    @staticmethod
+    def _size_class(one_thread_seconds):
+        return int(np.log2(one_thread_seconds / MIN_SECONDS_PER_WORKER))
 
     def n_workers(self, one_thread_seconds, most):
         """How many threads (at most ``most``) work that takes
         ``one_thread_seconds`` on one thread pays for; below 2 means one."""
-        n_workers = min(most, int(one_thread_seconds / self.seconds))
-        at_minimum = min(most, int(one_thread_seconds / MIN_SECONDS_PER_WORKER))
-        if n_workers < 2 <= at_minimum:  # held back by a raised threshold only
-            self.held_back += 1
-            if self.held_back > RETRY_AFTER:
-                return at_minimum  # a retry: observe() says whether threads pay now
-        return n_workers
+        n_workers = min(most, int(one_thread_seconds / MIN_SECONDS_PER_WORKER))
+        if n_workers < 2:
+            return n_workers
+        size = self._size_class(one_thread_seconds)
+        held_back = self.held_back.get(size)
+        if held_back is None or held_back >= RETRY_AFTER:
+            return n_workers  # threads paid at this size, or a retry
+        self.held_back[size] = held_back + 1
+        return 1
 
     def observe(self, one_thread_seconds, threaded_seconds):
-        gain = one_thread_seconds / max(threaded_seconds, 1e-9)
-        retried, self.held_back = self.held_back > RETRY_AFTER, 0
-        if gain < 1.2:
-            self.seconds = min(2 * self.seconds, 64 * MIN_SECONDS_PER_WORKER)
-        elif retried:
-            self.seconds = MIN_SECONDS_PER_WORKER
-        elif gain > 1.5:
-            self.seconds = max(self.seconds / 2, MIN_SECONDS_PER_WORKER)
+        size = self._size_class(one_thread_seconds)
+        if one_thread_seconds < 1.2 * threaded_seconds:
+            self.held_back[size] = 0
+        else:
+            self.held_back.pop(size, None)
 
 
-_worker_threshold = _WorkerThreshold()
+_thread_payoff = _ThreadPayoff()
 
 
 def evaluate_groups(new_worker, n_blocks, combine):
@@ -281,8 +281,9 @@ def evaluate_groups(new_worker, n_blocks, combine):
     many threads as the work can pay for: at most as many as BLAS was allowed
     before the evaluation (so ``threadpool_limits`` and ``OMP_NUM_THREADS`` are
     honoured), as many as there are groups left, and no more than give each thread
-    :data:`MIN_SECONDS_PER_WORKER` of work at the first group's pace (more while
-    threads have not paid, :class:`_WorkerThreshold`); below two, the caller
+    :data:`MIN_SECONDS_PER_WORKER` of work at the first group's pace (and one
+    where threads have not paid for work of that size, :class:`_ThreadPayoff`);
+    below two, the caller
     computes the rest alone. The threads are the caller and the
     process's worker threads (:func:`_worker_threads`, started once), each taking the
     next group in turn and calling BLAS single-threaded, so numpy's element-wise
@@ -302,7 +303,7 @@ def evaluate_groups(new_worker, n_blocks, combine):
         total = combine(None, compute(groups[0]))
         seconds = time.perf_counter() - started
         rest = groups[1:]
-        n_workers = _worker_threshold.n_workers(
+        n_workers = _thread_payoff.n_workers(
             seconds * len(rest), min(n_threads, len(rest))
         )
         if n_workers < 2:
@@ -313,7 +314,7 @@ def evaluate_groups(new_worker, n_blocks, combine):
         total = _evaluate_groups_threaded(
             new_worker, rest, combine, n_workers, total=total, compute=compute
         )
-        _worker_threshold.observe(seconds * len(rest), time.perf_counter() - started)
+        _thread_payoff.observe(seconds * len(rest), time.perf_counter() - started)
         return total
 
 

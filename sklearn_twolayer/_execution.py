@@ -179,10 +179,40 @@ def _set_num_threads(lib, num_threads):
     main thread, a fit in another thread could not make BLAS single-threaded, and
     two threads then ran OpenBLAS's shared thread pool against each other (fits
     50 times slower). :class:`_SingleThreadedBlas` is the one place that changes
-    the count, under its lock, so it calls the library's own setter.
+    the count, under its lock, so for OpenBLAS on its own threads it calls
+    OpenBLAS's own setter; every other library (and OpenBLAS on OpenMP, whose
+    limits are per thread) through threadpoolctl's.
     """
-    setter = getattr(lib, "_real_set_num_threads", None) or lib.set_num_threads
-    setter(num_threads)
+    setter = None
+    if getattr(lib, "internal_api", None) == "openblas" and (
+        getattr(lib, "threading_layer", None) != "openmp"
+    ):
+        setter = _openblas_setter(lib.filepath)
+    (setter or lib.set_num_threads)(num_threads)
+
+
+# The names OpenBLAS's thread setter has: its own, and those of the scipy-openblas
+# builds that NumPy and SciPy ship (a prefix, and a suffix for 64-bit integers).
+_OPENBLAS_SETTER_NAMES = tuple(
+    f"{prefix}openblas_set_num_threads{suffix}"
+    for prefix in ("", "scipy_")
+    for suffix in ("", "64_")
+)
+
+
+@cache
+def _openblas_setter(filepath):
+    """``openblas_set_num_threads`` of the OpenBLAS loaded from ``filepath``
+    (already loaded: this finds it, it does not load another), or None."""
+    import ctypes
+
+    library = ctypes.CDLL(filepath)
+    for name in _OPENBLAS_SETTER_NAMES:
+        setter = getattr(library, name, None)
+        if setter is not None:
+            setter.argtypes, setter.restype = [ctypes.c_int], None
+            return setter
+    return None
 
 
 blas_single_threaded = _SingleThreadedBlas()

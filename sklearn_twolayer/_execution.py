@@ -247,54 +247,93 @@ def block_groups(n_blocks):
 # caller's thread, so that it holds on any CPU and for any kernel: an evaluation
 # whose remaining groups take less runs on one thread, never slower than on one.
 MIN_SECONDS_PER_WORKER = 5e-4
-# Evaluations of a size that lost on threads run on one thread this many times
-# before one runs threaded again (:class:`_ThreadPayoff`): while threads still
-# lose, one in RETRY_AFTER + 1 evaluations pays for finding out.
-RETRY_AFTER = 8
+# How often work of a size runs the way not chosen, to see whether that has
+# changed (:class:`_ThreadPayoff`), and how many recent evaluations of each way
+# are compared.
+EXPLORE_EVERY = 8
+SAMPLES = 3
 
 
 class _ThreadPayoff:
-    """Whether threads paid, as last measured, for work of each size.
+    """Whether threads pay for work of each size, from evaluations measured both
+    ways.
 
-    The first group's pace says what the rest would take on one thread; whether
-    two threads then take less depends on what else runs on the cores (another
-    process, a sibling hyperthread) and on how the kernel scales at that size,
-    which no constant knows. So each threaded evaluation compares, and where the
-    threads gained less than a fifth, work of that size (within a factor of two)
-    runs on one thread. What made them lose may pass (the other process ends):
-    after :data:`RETRY_AFTER` evaluations of that size held back, the next runs
-    threaded again and is measured like the first. Sizes apart are apart: work
-    ten times larger, where threads pay, is not held back by small work where
-    they did not. Only which thread computes a group changes, never the groups
-    or the order they are added in.
+    Whether two threads take less than one depends on what else runs on the cores
+    (another process, a sibling hyperthread, on a virtual machine the host), on
+    how the kernel scales at that size and on what a hand-over costs, which no
+    constant knows, and which the first group's time alone does not predict (the
+    groups differ by a block, a first group pays for cold caches). So for each
+    size of work (a factor of two of its one-thread estimate) the evaluations
+    themselves are timed, each as its seconds per block, and the
+    medians of the last :data:`SAMPLES` on threads and on one thread are
+    compared: threads are used where they took less than 1/1.1 of one thread's
+    time. Every :data:`EXPLORE_EVERY` evaluations of a size run the other way
+    once (twice on threads: the first after a pause pays for waking a thread), so
+    that a change in the machine's load is seen. Only which thread computes a
+    group changes, never the groups or the order they are added in.
     """
 
     def __init__(self):
-        self.held_back = {}  # size class -> evaluations kept on one thread since
+        self.sizes = {}  # size class -> _SizeRecord
 
     @staticmethod
     def _size_class(one_thread_seconds):
         return int(np.log2(one_thread_seconds / MIN_SECONDS_PER_WORKER))
 
     def n_workers(self, one_thread_seconds, most):
-        """How many threads (at most ``most``) work that takes
-        ``one_thread_seconds`` on one thread pays for; below 2 means one."""
+        """How many threads (at most ``most``) work that takes an estimated
+        ``one_thread_seconds`` on one thread is to run on; below 2 means one."""
         n_workers = min(most, int(one_thread_seconds / MIN_SECONDS_PER_WORKER))
         if n_workers < 2:
             return n_workers
-        size = self._size_class(one_thread_seconds)
-        held_back = self.held_back.get(size)
-        if held_back is None or held_back >= RETRY_AFTER:
-            return n_workers  # threads paid at this size, or a retry
-        self.held_back[size] = held_back + 1
-        return 1
+        record = self.sizes.setdefault(
+            self._size_class(one_thread_seconds), _SizeRecord()
+        )
+        return n_workers if record.threaded_next() else 1
 
-    def observe(self, one_thread_seconds, threaded_seconds):
-        size = self._size_class(one_thread_seconds)
-        if one_thread_seconds < 1.2 * threaded_seconds:
-            self.held_back[size] = 0
-        else:
-            self.held_back.pop(size, None)
+    def observe(self, one_thread_seconds, seconds_per_block, threaded):
+        """The evaluation of work estimated at ``one_thread_seconds`` took
+        ``seconds_per_block``, first group included: a threaded evaluation can
+        also slow the next one's first group (its rows were in the other core's
+        cache), so the whole evaluation is what is compared."""
+        if one_thread_seconds / MIN_SECONDS_PER_WORKER < 2:
+            return
+        record = self.sizes.get(self._size_class(one_thread_seconds))
+        if record is not None:
+            record.add(seconds_per_block, threaded)
+
+
+class _SizeRecord:
+    """The recent evaluations of one size of work, on threads and on one."""
+
+    def __init__(self):
+        self.threaded, self.one_thread = [], []  # seconds per block
+        self.count = 0
+        self.burst = 0  # threaded evaluations left in an exploration
+
+    def _threads_pay(self):
+        if not self.threaded:
+            return True  # try them first
+        if not self.one_thread:
+            return False  # then the other way
+        return 1.1 * np.median(self.threaded) < np.median(self.one_thread)
+
+    def threaded_next(self):
+        self.count += 1
+        pay = self._threads_pay()
+        if self.burst:
+            self.burst -= 1
+            return True
+        if self.count % EXPLORE_EVERY == 0:
+            if not pay:
+                self.burst = 1  # this one and the next on threads
+            return not pay
+        return pay
+
+    def add(self, ratio, threaded):
+        samples = self.threaded if threaded else self.one_thread
+        samples.append(ratio)
+        del samples[:-SAMPLES]
 
 
 _thread_payoff = _ThreadPayoff()
@@ -333,18 +372,21 @@ def evaluate_groups(new_worker, n_blocks, combine):
         total = combine(None, compute(groups[0]))
         seconds = time.perf_counter() - started
         rest = groups[1:]
-        n_workers = _thread_payoff.n_workers(
-            seconds * len(rest), min(n_threads, len(rest))
-        )
+        # the rest's time on one thread at the first group's pace per block
+        estimate = seconds / len(groups[0]) * (n_blocks - len(groups[0]))
+        n_workers = _thread_payoff.n_workers(estimate, min(n_threads, len(rest)))
         if n_workers < 2:
             for group in rest:
                 total = combine(total, compute(group))
-            return total
-        started = time.perf_counter()
-        total = _evaluate_groups_threaded(
-            new_worker, rest, combine, n_workers, total=total, compute=compute
+        else:
+            total = _evaluate_groups_threaded(
+                new_worker, rest, combine, n_workers, total=total, compute=compute
+            )
+        _thread_payoff.observe(
+            estimate,
+            (time.perf_counter() - started) / n_blocks,
+            threaded=n_workers >= 2,
         )
-        _thread_payoff.observe(seconds * len(rest), time.perf_counter() - started)
         return total
 
 

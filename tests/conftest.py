@@ -84,6 +84,5 @@ def threads_for_any_work(monkeypatch):
     from sklearn_twolayer import _execution
 
     monkeypatch.setattr(_execution, "MIN_SECONDS_PER_WORKER", 1e-12)
-    # and threads that lose on such tiny work are tried again at once
-    monkeypatch.setattr(_execution, "RETRY_AFTER", 0)
-    monkeypatch.setattr(_execution, "_thread_payoff", _execution._ThreadPayoff())
+    # and on threads even where they took longer than one (tiny work does)
+    monkeypatch.setattr(_execution._SizeRecord, "threaded_next", lambda self: True)

@@ -141,15 +141,21 @@ def test_the_worker_threads_are_started_once(monkeypatch):
     assert len(workers) == 1  # the same worker thread each time
 
 
+# A group's time where the rest of an evaluation of 6 groups is estimated at 2**4.5
+# times the minimum: the middle of a size class (a factor of two), so that the
+# sleeps' jitter does not move an evaluation to the next class (a record apart).
+PACE = 2**4.5 / 5 * _execution.MIN_SECONDS_PER_WORKER
+
+
 def _contended(group):
     """The caller's pace, and five times slower on any other thread (the cores
     busy with something else): two threads gain nothing."""
-    return SLOW if threading.current_thread() is threading.main_thread() else 5 * SLOW
+    return PACE if threading.current_thread() is threading.main_thread() else 5 * PACE
 
 
 def test_threads_that_do_not_pay_are_left(monkeypatch):
-    """Where the other threads are slow, after an evaluation or two on threads the
-    same work runs on the caller alone."""
+    """Where the other threads are slow, after one evaluation on threads and one
+    on the caller alone, the same work runs on the caller alone."""
     used = [
         len(set(_deal(monkeypatch, _FakeBlas(2), 6, _contended)[0].values()))
         for _ in range(6)
@@ -157,27 +163,32 @@ def test_threads_that_do_not_pay_are_left(monkeypatch):
     assert used[0] == 2 and used[-1] == 1
 
 
-def test_what_threads_earned_is_kept_per_size_and_tried_again():
-    """The policy's own record, with the seconds given: after threads lost at a
-    size, work of that size (within a factor of two) runs on one thread
-    RETRY_AFTER times, then is tried on threads again; other sizes are not held
-    back; a retry that pays gives the size its threads back."""
+def test_threads_are_used_where_evaluations_on_them_took_less():
+    """The policy's own record, with the seconds given: per size of work, the
+    recent evaluations on threads against those on one thread, each way tried
+    again every EXPLORE_EVERY evaluations so that a change is seen; sizes apart
+    have records apart."""
     payoff = _execution._ThreadPayoff()
     work = 20 * _execution.MIN_SECONDS_PER_WORKER  # worth 20 threads at the minimum
-    assert payoff.n_workers(work, most=2) == 2
-    payoff.observe(work, threaded_seconds=work)  # the threads gained nothing
-    held = [payoff.n_workers(work, most=2) for _ in range(_execution.RETRY_AFTER)]
-    assert held == [1] * _execution.RETRY_AFTER
-    assert payoff.n_workers(40 * work, most=2) == 2  # far larger work is still tried
-    assert payoff.n_workers(work, most=2) == 2  # the retry
-    payoff.observe(work, threaded_seconds=0.9 * work)  # still nothing gained
-    assert payoff.n_workers(1.2 * work, most=2) == 1  # the same size class
-    for _ in range(_execution.RETRY_AFTER):
-        payoff.n_workers(work, most=2)
-    assert payoff.n_workers(work, most=2) == 2  # the next retry
-    payoff.observe(work, threaded_seconds=work / 1.8)  # now they pay
-    assert [payoff.n_workers(work, most=2) for _ in range(3)] == [2, 2, 2]
-    # too little work for two threads is never a matter of what they earned
+
+    def evaluate(n_evaluations, seconds_on_threads):
+        used = []
+        for _ in range(n_evaluations):
+            threaded = payoff.n_workers(work, most=2) >= 2
+            payoff.observe(work, seconds_on_threads if threaded else 1.0, threaded)
+            used.append(2 if threaded else 1)
+        return used
+
+    # first on threads, then on one thread; as long on threads: one thread from
+    # then on, but for two evaluations on threads every EXPLORE_EVERY
+    explore = _execution.EXPLORE_EVERY
+    used = evaluate(2 + 2 * explore, seconds_on_threads=1.0)
+    assert used[:2] == [2, 1] and used.count(2) == 1 + 2 * 2
+    # the threads now take half as long: once tried again, they are kept
+    used = evaluate(2 * explore, seconds_on_threads=0.5)
+    assert used[-explore:].count(1) <= 1
+    # far larger work has its own record; too little work is never threaded
+    assert payoff.n_workers(40 * work, most=2) == 2
     assert payoff.n_workers(1.5 * _execution.MIN_SECONDS_PER_WORKER, most=2) == 1
 
 
@@ -190,6 +201,8 @@ def test_what_threads_earned_is_kept_per_size_and_tried_again():
 def test_a_forked_child_starts_its_own_worker_threads(monkeypatch):
     """A child made by fork has none of its parent's threads: an evaluation there
     must not wait on a pool whose threads are gone."""
+    # on threads whatever the policy learnt: the pool is what is tested
+    monkeypatch.setattr(_execution._SizeRecord, "threaded_next", lambda self: True)
     _deal(monkeypatch, _FakeBlas(2), 8)  # the parent's pool exists
     pid = os.fork()
     if pid == 0:  # the child: evaluate, exit 0 if it worked

@@ -250,7 +250,7 @@ MIN_SECONDS_PER_WORKER = 5e-4
 # How often work of a size runs the way not chosen, to see whether that has
 # changed (:class:`_ThreadPayoff`), and how many recent evaluations of each way
 # are compared.
-EXPLORE_EVERY = 8
+EXPLORE_EVERY = 16
 SAMPLES = 3
 
 

@@ -304,7 +304,7 @@ def test_saturated_units_give_zero_gradient_without_warnings(target, dtype):
     X = rng.normal(size=(20, 3)).astype(dtype)
     for output in ("proba", "logit"):
         # Pre-activations of about 1e6: every hidden unit saturated, its σ'(a1) =
-        # σ(a1)σ(−a1) is exactly 0 and so is the gradient.
+        # h1(1 − h1) is exactly 0 and so is the gradient.
         gradient = clf.input_gradient(100 * X, output=output)
         assert gradient.dtype == dtype
         np.testing.assert_array_equal(gradient, 0.0)

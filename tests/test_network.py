@@ -111,10 +111,9 @@ def test_loss_gradient_equals_the_documents_equations_per_sample(n_outputs):
 def test_float32_gradient_is_the_documents_equations_to_float32_precision(
     n_outputs, block_bytes
 ):
-    """float32 orders its products its own way (with one output, W2 after the sums
-    of eq. 1.6 rather than per row): it is still eqs. 1.1-1.6, to float32's
-    precision, against the per-sample transcription in float64 on the same
-    float32 numbers, weighted, over several blocks of rows."""
+    """float32 is eqs. 1.1-1.6 to float32's precision, against the per-sample
+    transcription in float64 on the same float32 numbers, weighted, over several
+    blocks of rows."""
     rng = np.random.default_rng(4)
     n, d, h = 300, 6, 5
     X = rng.normal(size=(n, d)).astype(np.float32)

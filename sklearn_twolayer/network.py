@@ -319,20 +319,26 @@ def _through_hidden_(G2, W2, slope, out=None):
     return slope
 
 
-def output_jvp_(H2, R, output, xp):
+def output_jvp_(A2, H2, R, output, xp):
     """``J_h2(a2) R``: the output unit's Jacobian times ``R``, overwriting ``R``.
 
     ``R`` holds one vector of logit derivatives per row, on its axis 1 (shape
-    ``(rows, n_outputs)``, or ``(rows, n_outputs, m)`` for m of them). Sigmoid
-    outputs: ``h2(1 − h2) ⊙ R`` (σ' of eq. 1.2); softmax, whose Jacobian is
+    ``(rows, n_outputs)``, or ``(rows, n_outputs, m)`` for m of them); ``A2`` and
+    ``H2 = h2(a2)`` are the rows' logits and outputs. Sigmoid outputs:
+    ``σ'(a2) ⊙ R`` with σ'(a2) = h2(1 − h2) taken as ``h2 σ(−a2)`` (eq. 1.2's σ'),
+    to full relative precision where an output saturates (``1 − h2`` would cancel
+    to a few bits, or to 0, for a confident prediction); it is ``(rows,
+    n_outputs)``, one σ per output. Softmax, whose Jacobian is
     ``diag(h2) − h2 h2ᵀ``: ``h2 ⊙ (R − h2ᵀ R)``. The Hessian product's R{h2} and
     the input gradient's ∂h2/∂x.
     """
+    if output == "sigmoid":
+        slope = sigmoid(-A2, xp=xp)
+        slope *= H2
+        R *= xp.expand_dims(slope, axis=2) if R.ndim == 3 else slope
+        return R
     if R.ndim == 3:
         H2 = xp.expand_dims(H2, axis=2)
-    if output == "sigmoid":
-        R *= H2 * (1.0 - H2)
-        return R
     R -= xp.sum(H2 * R, axis=1, keepdims=True)
     R *= H2
     return R
@@ -510,7 +516,7 @@ def hessian_product_block(
     V1, c1, V2, c2 = direction
     n_arrays = 3 if layout.n_outputs == 1 else 4
     H1, RH1, slope, back = [*_arrays(scratch, X.shape[0], n_arrays), None][:4]
-    H1, _, H2 = forward(weights, X, output, xp, H1)
+    H1, A2, H2 = forward(weights, X, output, xp, H1)
     G2 = _weighted(H2 - Y, s)  # eq. 1.2
     slope = _slope(H1, xp, slope)
 
@@ -521,7 +527,7 @@ def hessian_product_block(
     RA2 = H1 @ V2.T  # R{a2} = V2 h1 + W2 R{h1} + c2
     RA2 += RH1 @ W2.T
     RA2 += c2
-    RG2 = _weighted(output_jvp_(H2, RA2, output, xp), s)  # R{g2} = R{h2}
+    RG2 = _weighted(output_jvp_(A2, H2, RA2, output, xp), s)  # R{g2} = R{h2}
 
     # Backward R-pass.
     H_W2 = _matmul(RG2.T, H1, _part(scratch, 2))  # R{g2} h1ᵀ + g2 R{h1}ᵀ
@@ -550,7 +556,7 @@ def input_gradient_block(
     xp = np if _is_numpy(xp) else xp
     W1, _, W2, _ = weights
     H1, buffer = _arrays(scratch, X.shape[0], 2)
-    H1, _, H2 = forward(weights, X, output, xp, H1)
+    H1, A2, H2 = forward(weights, X, output, xp, H1)
     slope = _slope(H1, xp, buffer)  # h1(1 − h1), 2.2.2's σ'
     columns = []
     for k in range(layout.n_outputs):
@@ -558,7 +564,7 @@ def input_gradient_block(
         row = _into(xp, "multiply", slope, W2[k, :], out=_scratch(xp, H1))
         columns.append(_matmul(row, W1, None if out is None else out[:, k, :]))
     G = out if out is not None else xp.stack(columns, axis=1)
-    return output_jvp_(H2, G, output, xp) if proba else G
+    return output_jvp_(A2, H2, G, output, xp) if proba else G
 
 
 # -- the parameters -------------------------------------------------------------------
@@ -906,9 +912,11 @@ class TwoLayerLoss:
         - a softmax output, whose Jacobian is ``diag(h2) − h2 h2ᵀ``:
           ``∂h2_k/∂x = h2_k (∂a2_k/∂x − Σ_l h2_l ∂a2_l/∂x)``.
 
-        ``h1(1 − h1)`` and ``h2_k(1 − h2_k)`` are evaluated as ``σ(a) σ(−a)`` from
-        the pre-activation, as :func:`~sklearn_twolayer.sigmoid_unit_gradient`
-        does, so they keep their relative precision where a unit saturates. The
+        ``h2_k(1 − h2_k)`` is evaluated as ``h2_k σ(−a2_k)`` from the logit, as
+        :func:`~sklearn_twolayer.sigmoid_unit_gradient` evaluates σ', so it keeps
+        its relative precision where an output saturates; ``h1(1 − h1)`` is the
+        gradient's (:func:`loss_gradient_block`), from h1: a saturated hidden unit
+        adds at most an ulp of 1 times ``|W2[k, j] W1[j]|`` to the sum. The
         rows of X are taken block by block (as :meth:`logits` does): the scratch
         memory is two ``(block rows, n_hidden)`` arrays, never an array of
         ``n_samples · n_hidden · n_features`` numbers; the result itself is

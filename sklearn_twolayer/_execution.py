@@ -179,10 +179,40 @@ def _set_num_threads(lib, num_threads):
     main thread, a fit in another thread could not make BLAS single-threaded, and
     two threads then ran OpenBLAS's shared thread pool against each other (fits
     50 times slower). :class:`_SingleThreadedBlas` is the one place that changes
-    the count, under its lock, so it calls the library's own setter.
+    the count, under its lock, so for OpenBLAS on its own threads it calls
+    OpenBLAS's own setter; every other library (and OpenBLAS on OpenMP, whose
+    limits are per thread) through threadpoolctl's.
     """
-    setter = getattr(lib, "_real_set_num_threads", None) or lib.set_num_threads
-    setter(num_threads)
+    setter = None
+    if getattr(lib, "internal_api", None) == "openblas" and (
+        getattr(lib, "threading_layer", None) != "openmp"
+    ):
+        setter = _openblas_setter(lib.filepath)
+    (setter or lib.set_num_threads)(num_threads)
+
+
+# The names OpenBLAS's thread setter has: its own, and those of the scipy-openblas
+# builds that NumPy and SciPy ship (a prefix, and a suffix for 64-bit integers).
+_OPENBLAS_SETTER_NAMES = tuple(
+    f"{prefix}openblas_set_num_threads{suffix}"
+    for prefix in ("", "scipy_")
+    for suffix in ("", "64_")
+)
+
+
+@cache
+def _openblas_setter(filepath):
+    """``openblas_set_num_threads`` of the OpenBLAS loaded from ``filepath``
+    (already loaded: this finds it, it does not load another), or None."""
+    import ctypes
+
+    library = ctypes.CDLL(filepath)
+    for name in _OPENBLAS_SETTER_NAMES:
+        setter = getattr(library, name, None)
+        if setter is not None:
+            setter.argtypes, setter.restype = [ctypes.c_int], None
+            return setter
+    return None
 
 
 blas_single_threaded = _SingleThreadedBlas()
@@ -217,34 +247,57 @@ def block_groups(n_blocks):
 # caller's thread, so that it holds on any CPU and for any kernel: an evaluation
 # whose remaining groups take less runs on one thread, never slower than on one.
 MIN_SECONDS_PER_WORKER = 5e-4
+# Evaluations of a size that lost on threads run on one thread this many times
+# before one runs threaded again (:class:`_ThreadPayoff`): while threads still
+# lose, one in RETRY_AFTER + 1 evaluations pays for finding out.
+RETRY_AFTER = 8
 
 
-class _WorkerThreshold:
-    """The seconds of work a thread must get: :data:`MIN_SECONDS_PER_WORKER`, or
-    more while threads have not paid.
+class _ThreadPayoff:
+    """Whether threads paid, as last measured, for work of each size.
 
     The first group's pace says what the rest would take on one thread; whether
     two threads then take less depends on what else runs on the cores (another
-    process, a sibling hyperthread) and on how the kernel scales, which no
-    constant knows. So each threaded evaluation compares: where the threads
-    gained less than a fifth, the threshold doubles (up to 64 times the minimum),
-    so that work of that size runs on one thread; where they gained half, it
-    halves again, down to the minimum. Only which thread computes a group
-    changes, never the groups or the order they are added in.
+    process, a sibling hyperthread) and on how the kernel scales at that size,
+    which no constant knows. So each threaded evaluation compares, and where the
+    threads gained less than a fifth, work of that size (within a factor of two)
+    runs on one thread. What made them lose may pass (the other process ends):
+    after :data:`RETRY_AFTER` evaluations of that size held back, the next runs
+    threaded again and is measured like the first. Sizes apart are apart: work
+    ten times larger, where threads pay, is not held back by small work where
+    they did not. Only which thread computes a group changes, never the groups
+    or the order they are added in.
     """
 
     def __init__(self):
-        self.seconds = MIN_SECONDS_PER_WORKER
+        self.held_back = {}  # size class -> evaluations kept on one thread since
+
+    @staticmethod
+    def _size_class(one_thread_seconds):
+        return int(np.log2(one_thread_seconds / MIN_SECONDS_PER_WORKER))
+
+    def n_workers(self, one_thread_seconds, most):
+        """How many threads (at most ``most``) work that takes
+        ``one_thread_seconds`` on one thread pays for; below 2 means one."""
+        n_workers = min(most, int(one_thread_seconds / MIN_SECONDS_PER_WORKER))
+        if n_workers < 2:
+            return n_workers
+        size = self._size_class(one_thread_seconds)
+        held_back = self.held_back.get(size)
+        if held_back is None or held_back >= RETRY_AFTER:
+            return n_workers  # threads paid at this size, or a retry
+        self.held_back[size] = held_back + 1
+        return 1
 
     def observe(self, one_thread_seconds, threaded_seconds):
-        gain = one_thread_seconds / max(threaded_seconds, 1e-9)
-        if gain < 1.2:
-            self.seconds = min(2 * self.seconds, 64 * MIN_SECONDS_PER_WORKER)
-        elif gain > 1.5:
-            self.seconds = max(self.seconds / 2, MIN_SECONDS_PER_WORKER)
+        size = self._size_class(one_thread_seconds)
+        if one_thread_seconds < 1.2 * threaded_seconds:
+            self.held_back[size] = 0
+        else:
+            self.held_back.pop(size, None)
 
 
-_worker_threshold = _WorkerThreshold()
+_thread_payoff = _ThreadPayoff()
 
 
 def evaluate_groups(new_worker, n_blocks, combine):
@@ -258,8 +311,9 @@ def evaluate_groups(new_worker, n_blocks, combine):
     many threads as the work can pay for: at most as many as BLAS was allowed
     before the evaluation (so ``threadpool_limits`` and ``OMP_NUM_THREADS`` are
     honoured), as many as there are groups left, and no more than give each thread
-    :data:`MIN_SECONDS_PER_WORKER` of work at the first group's pace (more while
-    threads have not paid, :class:`_WorkerThreshold`); below two, the caller
+    :data:`MIN_SECONDS_PER_WORKER` of work at the first group's pace (and one
+    where threads have not paid for work of that size, :class:`_ThreadPayoff`);
+    below two, the caller
     computes the rest alone. The threads are the caller and the
     process's worker threads (:func:`_worker_threads`, started once), each taking the
     next group in turn and calling BLAS single-threaded, so numpy's element-wise
@@ -279,8 +333,9 @@ def evaluate_groups(new_worker, n_blocks, combine):
         total = combine(None, compute(groups[0]))
         seconds = time.perf_counter() - started
         rest = groups[1:]
-        affordable = int(seconds * len(rest) / _worker_threshold.seconds)
-        n_workers = min(n_threads, len(rest), affordable)
+        n_workers = _thread_payoff.n_workers(
+            seconds * len(rest), min(n_threads, len(rest))
+        )
         if n_workers < 2:
             for group in rest:
                 total = combine(total, compute(group))
@@ -289,7 +344,7 @@ def evaluate_groups(new_worker, n_blocks, combine):
         total = _evaluate_groups_threaded(
             new_worker, rest, combine, n_workers, total=total, compute=compute
         )
-        _worker_threshold.observe(seconds * len(rest), time.perf_counter() - started)
+        _thread_payoff.observe(seconds * len(rest), time.perf_counter() - started)
         return total
 
 

@@ -84,4 +84,6 @@ def threads_for_any_work(monkeypatch):
     from sklearn_twolayer import _execution
 
     monkeypatch.setattr(_execution, "MIN_SECONDS_PER_WORKER", 1e-12)
-    monkeypatch.setattr(_execution, "_worker_threshold", _execution._WorkerThreshold())
+    # and threads that lose on such tiny work are tried again at once
+    monkeypatch.setattr(_execution, "RETRY_AFTER", 0)
+    monkeypatch.setattr(_execution, "_thread_payoff", _execution._ThreadPayoff())

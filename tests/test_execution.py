@@ -41,9 +41,9 @@ SLOW = 4 * _execution.MIN_SECONDS_PER_WORKER
 
 
 @pytest.fixture(autouse=True)
-def _fresh_threshold(monkeypatch):
-    """Each test starts from the minimum threshold (what threads earned before)."""
-    monkeypatch.setattr(_execution, "_worker_threshold", _execution._WorkerThreshold())
+def _fresh_payoff(monkeypatch):
+    """Each test starts with no size held back (whatever threads lost before)."""
+    monkeypatch.setattr(_execution, "_thread_payoff", _execution._ThreadPayoff())
 
 
 def _deal(monkeypatch, fake, n_blocks, seconds=lambda group: SLOW):
@@ -141,28 +141,44 @@ def test_the_worker_threads_are_started_once(monkeypatch):
     assert len(workers) == 1  # the same worker thread each time
 
 
-def test_threads_that_do_not_pay_are_left_until_they_do(monkeypatch):
-    """Where a worker computes a group three times slower than the caller (the
-    cores busy with something else), two threads gain nothing: after a few such
-    evaluations the same work runs on the caller alone, and once threads pay
-    again it goes back to them."""
-    caller = threading.get_ident()
+def _contended(group):
+    """The caller's pace, and five times slower on any other thread (the cores
+    busy with something else): two threads gain nothing."""
+    return SLOW if threading.current_thread() is threading.main_thread() else 5 * SLOW
 
-    def contended(group):
-        return SLOW if threading.get_ident() == caller else 3 * SLOW
 
-    threads_used = []
-    for _ in range(8):
-        computed, combined = _deal(monkeypatch, _FakeBlas(2), 6, seconds=contended)
-        assert combined == list(range(6))
-        threads_used.append(len(set(computed.values())))
-    assert threads_used[0] == 2 and threads_used[-1] == 1
-    assert _execution._worker_threshold.seconds > _execution.MIN_SECONDS_PER_WORKER
-    # Much more work per group: worth trying again, and threads that pay bring
-    # the threshold back down.
-    for _ in range(8):
-        _deal(monkeypatch, _FakeBlas(2), 16, seconds=lambda g: 10 * SLOW)
-    assert _execution._worker_threshold.seconds == _execution.MIN_SECONDS_PER_WORKER
+def test_threads_that_do_not_pay_are_left(monkeypatch):
+    """Where the other threads are slow, after an evaluation or two on threads the
+    same work runs on the caller alone."""
+    used = [
+        len(set(_deal(monkeypatch, _FakeBlas(2), 6, _contended)[0].values()))
+        for _ in range(6)
+    ]
+    assert used[0] == 2 and used[-1] == 1
+
+
+def test_what_threads_earned_is_kept_per_size_and_tried_again():
+    """The policy's own record, with the seconds given: after threads lost at a
+    size, work of that size (within a factor of two) runs on one thread
+    RETRY_AFTER times, then is tried on threads again; other sizes are not held
+    back; a retry that pays gives the size its threads back."""
+    payoff = _execution._ThreadPayoff()
+    work = 20 * _execution.MIN_SECONDS_PER_WORKER  # worth 20 threads at the minimum
+    assert payoff.n_workers(work, most=2) == 2
+    payoff.observe(work, threaded_seconds=work)  # the threads gained nothing
+    held = [payoff.n_workers(work, most=2) for _ in range(_execution.RETRY_AFTER)]
+    assert held == [1] * _execution.RETRY_AFTER
+    assert payoff.n_workers(40 * work, most=2) == 2  # far larger work is still tried
+    assert payoff.n_workers(work, most=2) == 2  # the retry
+    payoff.observe(work, threaded_seconds=0.9 * work)  # still nothing gained
+    assert payoff.n_workers(1.2 * work, most=2) == 1  # the same size class
+    for _ in range(_execution.RETRY_AFTER):
+        payoff.n_workers(work, most=2)
+    assert payoff.n_workers(work, most=2) == 2  # the next retry
+    payoff.observe(work, threaded_seconds=work / 1.8)  # now they pay
+    assert [payoff.n_workers(work, most=2) for _ in range(3)] == [2, 2, 2]
+    # too little work for two threads is never a matter of what they earned
+    assert payoff.n_workers(1.5 * _execution.MIN_SECONDS_PER_WORKER, most=2) == 1
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

@@ -88,58 +88,71 @@ def test_numpy_fit_does_not_import_dask():
     assert completed.stdout.strip() == "[]"
 
 
-SCHEDULERS = {
+LOCAL_SCHEDULERS = {
     "synchronous": {"scheduler": "synchronous"},
     "one thread": {"scheduler": "threads", "num_workers": 1},
     "four threads": {"scheduler": "threads", "num_workers": 4},
     "processes": {"scheduler": "processes"},  # and a pool, in the test
-    "two worker processes": {},  # the module's distributed client, the default
 }
+FITS = [
+    dict(class_weight="balanced", early_stopping=True, alpha=1e-2),
+    dict(solver="trust-ncg", early_stopping=True, alpha=1e-2),
+]
 
 
-def _fit_under(config, params, data):
+def _fit_under(config, params, iris):
+    X, y = iris
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, size=y.size)
     with dask.config.set(config), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0, **params)
-        return clf.fit(*data[:2], sample_weight=data[2])
+        return clf.fit(
+            da.from_array(X, chunks=((20, 70, 35, 25), 4)),
+            da.from_array(y, chunks=60),
+            sample_weight=da.from_array(weights, chunks=45),
+        )
 
 
-@pytest.mark.parametrize(
-    "params",
-    [
-        dict(class_weight="balanced", early_stopping=True, alpha=1e-2),
-        dict(solver="trust-ncg", early_stopping=True, alpha=1e-2),
-    ],
-    ids=["lbfgs", "trust-ncg"],
-)
-def test_a_fit_is_the_same_bits_on_every_scheduler(cluster_client, iris, params):
-    """No Client needed, and none changes the result: the blocks' sums are added
-    on the client in block order, whatever computes the blocks (in this process,
-    on 1 or 4 threads, in worker processes that unpickle every task)."""
-    X, y = iris
-    weights = np.random.default_rng(0).uniform(0.5, 2.0, size=y.size)
-    data = (
-        da.from_array(X, chunks=((20, 70, 35, 25), 4)),
-        da.from_array(y, chunks=60),
-        da.from_array(weights, chunks=45),
-    )
+def _assert_same_bits(fitted, reference, name):
+    assert reference.n_iter_ > 5
+    for attribute in ("W1_", "b1_", "W2_", "b2_", "validation_loss_curve_"):
+        np.testing.assert_array_equal(
+            getattr(fitted, attribute), getattr(reference, attribute), name
+        )
+    assert fitted.loss_curve_ == reference.loss_curve_, name
+
+
+@pytest.mark.parametrize("params", FITS, ids=["lbfgs", "trust-ncg"])
+def test_a_fit_needs_no_client_and_is_the_same_bits_on_every_scheduler(iris, params):
+    """The blocks' sums are added on the client in block order, whatever computes
+    the blocks: in this process, on 1 or 4 threads, or in processes that unpickle
+    every task. (Before this module's cluster starts: no Client exists.)"""
+    distributed = pytest.importorskip("distributed")
+    with pytest.raises(ValueError, match="No global client"):
+        distributed.get_client()
     fits = {}
     # A pool of its own, else the processes scheduler starts new processes for
     # every compute; spawned, not forked from this process and its threads.
     spawn = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(2, mp_context=spawn) as pool:
-        for name, config in SCHEDULERS.items():
+        for name, config in LOCAL_SCHEDULERS.items():
             if name == "processes":
                 config = {**config, "pool": pool}
-            fits[name] = _fit_under(config, params, data)
-    reference = fits.pop("two worker processes")
-    assert reference.n_iter_ > 5
+            fits[name] = _fit_under(config, params, iris)
+    reference = fits.pop("synchronous")
     for name, fitted in fits.items():
-        for attribute in ("W1_", "b1_", "W2_", "b2_", "validation_loss_curve_"):
-            np.testing.assert_array_equal(
-                getattr(fitted, attribute), getattr(reference, attribute), name
-            )
-        assert fitted.loss_curve_ == reference.loss_curve_, name
+        _assert_same_bits(fitted, reference, name)
+
+
+@pytest.mark.parametrize("params", FITS, ids=["lbfgs", "trust-ncg"])
+def test_a_fit_on_a_cluster_of_worker_processes_is_the_same_bits(
+    cluster_client, iris, params
+):
+    """The module's distributed client (two worker processes) gives the bits of
+    the synchronous scheduler."""
+    on_cluster = _fit_under({}, params, iris)  # the client is the default
+    reference = _fit_under({"scheduler": "synchronous"}, params, iris)
+    _assert_same_bits(on_cluster, reference, "two worker processes")
 
 
 def test_only_y_and_weights_on_dask_fit_in_memory(iris):

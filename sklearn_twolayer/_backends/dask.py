@@ -269,7 +269,7 @@ class DaskRows:
             dask.delayed(function, pure=False)(X, Y, s, **kwargs)
             for X, Y, s in self.blocks
         ]
-        return dask.compute(*tasks)
+        return dask.compute(*tasks, optimize_graph=False)
 
     def data_loss_gradient(self, theta):
         """Σ s_i loss_i and its gradient (float64), summed over the blocks."""

@@ -33,6 +33,7 @@ the in-memory split on them, and cuts each block into its two parts in a task.
 """
 
 import itertools
+from concurrent.futures import CancelledError
 
 import dask
 import dask.array as da
@@ -232,6 +233,27 @@ def _validated_block(X_block, *, estimator, method):
 
 
 # -- the rows of a fit ----------------------------------------------------------------
+def _compute(*tasks, **kwargs):
+    """``dask.compute(*tasks)``, with a clear error when the scheduler cancels them.
+
+    A distributed client cancels its tasks when it loses its scheduler; before
+    distributed 2024.8.0, that is what ``distributed.scheduler.no-workers-timeout``
+    does once tasks have waited that long without a worker (the scheduler shuts
+    itself down), and the error would name only a task's key.
+    """
+    try:
+        return dask.compute(*tasks, **kwargs)
+    except CancelledError as error:
+        raise RuntimeError(
+            f"The fit's Dask tasks were cancelled ({type(error).__name__}: {error}): "
+            "the distributed scheduler that held them closed or cancelled them. "
+            "Before distributed 2024.8.0 a scheduler shuts itself down when tasks "
+            "have waited distributed.scheduler.no-workers-timeout for a worker; a "
+            "closed client or a restarted cluster cancels them too. The estimator "
+            "is unchanged."
+        ) from error
+
+
 def _sum_in_order(parts):
     """Σ of (float, float64 vector) pairs, added in the order of the blocks."""
     data_loss = 0.0
@@ -269,7 +291,7 @@ class DaskRows:
             dask.delayed(function, pure=False)(X, Y, s, **kwargs)
             for X, Y, s in self.blocks
         ]
-        return dask.compute(*tasks, optimize_graph=False)
+        return _compute(*tasks, optimize_graph=False)
 
     def data_loss_gradient(self, theta):
         """Σ s_i loss_i and its gradient (float64), summed over the blocks."""
@@ -343,7 +365,7 @@ class DaskRows:
         if weighted:
             sums = [dask.delayed(_targets.weight_sum)(b[2]) for b in blocks]
             weight_sum = 0.0
-            for part in dask.compute(*sums):  # in block order
+            for part in _compute(*sums):  # in block order
                 weight_sum += part
         return DaskRows(
             blocks, row_counts, self.n_features, self.dtype, weight_sum, self.loss
@@ -383,7 +405,7 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
     sw_blocks = [None] * len(X_blocks) if sw is None else _blocks(sw)
     totals = not validation and (sw is not None or estimator.class_weight is not None)
     X_facts, summaries = zip(
-        *dask.compute(
+        *_compute(
             *(
                 dask.delayed(_block_summary)(*block, totals=totals)
                 for block in zip(X_blocks, y_blocks, sw_blocks, strict=True)
@@ -420,7 +442,7 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
     weight_sum = float(X.shape[0])
     if sw is not None or targets.class_weights is not None:
         weight_sum = 0.0
-        for part in dask.compute(*(sums for _, _, sums in encoded)):  # block order
+        for part in _compute(*(sums for _, _, sums in encoded)):  # block order
             weight_sum += part
         _targets.check_weight_sum(weight_sum, dtype, validation)
 

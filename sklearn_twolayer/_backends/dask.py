@@ -29,7 +29,10 @@ the in-memory split on them, and cuts each block into its two parts in a task.
   nothing, it only drops its references.
 - Lost workers, timeouts and retries are the scheduler's: a distributed scheduler
   recomputes a lost block from its graph; its own errors (``KilledWorker``, or
-  ``distributed.scheduler.no-workers-timeout`` without workers) end the fit.
+  ``distributed.scheduler.no-workers-timeout`` without workers: ``NoWorkerError``
+  from distributed 2024.8.0) end the fit. Before 2024.8.0 that timeout shuts the
+  scheduler down instead, which cancels the tasks: the fit raises a RuntimeError
+  that says so (``_compute``), not a cancellation naming only a task's key.
 """
 
 import itertools

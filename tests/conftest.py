@@ -76,16 +76,24 @@ def local_cluster():
 
 
 @pytest.fixture(scope="module")
-def cluster_client():
-    """A distributed Client of :func:`_local_cluster`, the default scheduler of
-    the module's tests while it lives (the few that need worker processes)."""
-    distributed = pytest.importorskip("distributed")
+def _module_cluster():
+    """One :func:`_local_cluster` for a module's tests that use ``cluster_client``."""
     cluster = _local_cluster()
     try:
-        with distributed.Client(cluster) as client:
-            yield client
+        yield cluster
     finally:
         cluster.close()
+
+
+@pytest.fixture
+def cluster_client(_module_cluster):
+    """A distributed Client of the module's cluster, the default scheduler during
+    the test only (the few tests that need worker processes). A client left open
+    would be the default of the module's later tests too, and dask 2024.1.0 (the
+    floor) warns on every local scheduler chosen while one is open."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(_module_cluster) as client:
+        yield client
 
 
 @pytest.fixture

@@ -3,14 +3,15 @@
 The fits run on Dask's threaded scheduler (the ``dask_threads`` fixture), the
 cheapest one that computes blocks concurrently: the backend computes through any
 scheduler and adds the blocks' sums in block order, and
-``test_a_fit_is_the_same_bits_on_every_scheduler`` checks that every scheduler, a
-``LocalCluster`` of two worker processes included, gives the same bits. What only
-a cluster has (joblib's dask backend, the user's persisted futures, pickling
-between processes) runs on that cluster (``cluster_client``, module scope). The
-problems compared with the in-memory fit are well-posed (L-BFGS converges in a
-few dozen iterations): the blocked sums differ from the in-memory sums by
-rounding only, and a converging problem does not amplify rounding along the
-L-BFGS path.
+``test_a_fit_needs_no_client_and_is_the_same_bits_on_every_scheduler`` and
+``test_a_fit_on_a_cluster_of_worker_processes_is_the_same_bits`` check that every
+scheduler, a ``LocalCluster`` of two worker processes included, gives the same bits.
+What only a cluster has (joblib's dask backend, the user's persisted futures,
+pickling between processes) runs on that cluster (``cluster_client``: a client, for
+the test, of a cluster started once for the module). The problems compared with the
+in-memory fit are well-posed (L-BFGS converges in a few dozen iterations): the
+blocked sums differ from the in-memory sums by rounding only, and a converging
+problem does not amplify rounding along the L-BFGS path.
 """
 
 import concurrent.futures

@@ -36,7 +36,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_twolayer import TwoLayerSigmoidClassifier
+from sklearn_twolayer import TwoLayerSigmoidClassifier, _classifier
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
@@ -153,6 +153,43 @@ def test_a_fit_on_a_cluster_of_worker_processes_is_the_same_bits(cluster_client,
     on_cluster = _fit_under({}, FITS[0], iris)  # the client is the default
     reference = _fit_under({"scheduler": "synchronous"}, FITS[0], iris)
     _assert_same_bits(on_cluster, reference, "two worker processes")
+
+
+def test_tasks_cancelled_during_a_fit_are_a_clear_error_that_changes_nothing(
+    iris, monkeypatch
+):
+    """A scheduler that cancels the fit's tasks after its first evaluation: what a
+    distributed client does when it loses its scheduler, and so, before distributed
+    2024.8.0, what no-workers-timeout gives (``test_dask_worker_loss.py`` loses the
+    workers for real). The scheduler's error names only a task's key."""
+    X, y = iris
+    fitted = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0).fit(X, y)
+    W1 = fitted.W1_.copy()
+    cancelled = False
+
+    def cancelling(graph, keys, **kwargs):
+        if cancelled:
+            raise concurrent.futures.CancelledError("_block_data_loss_gradient-1")
+        return dask.get(graph, keys, **kwargs)
+
+    minimize_lbfgs = _classifier.minimize_lbfgs
+
+    def interrupted(fun, theta0, **kwargs):
+        nonlocal cancelled
+        fun(theta0)
+        cancelled = True
+        return minimize_lbfgs(fun, theta0, **kwargs)
+
+    monkeypatch.setattr(_classifier, "minimize_lbfgs", interrupted)
+    with (
+        dask.config.set(scheduler=cancelling),
+        pytest.raises(
+            RuntimeError, match="The fit's Dask tasks were cancelled"
+        ) as raised,
+    ):
+        fitted.fit(da.from_array(X, chunks=30), y)
+    assert isinstance(raised.value.__cause__, concurrent.futures.CancelledError)
+    np.testing.assert_array_equal(fitted.W1_, W1)
 
 
 def test_only_y_and_weights_on_dask_fit_in_memory(iris):

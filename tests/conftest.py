@@ -39,15 +39,25 @@ settings.load_profile(
 # -- fixtures shared by the test files ------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def client():
-    """A Dask client of a LocalCluster of two one-thread worker processes.
+@pytest.fixture
+def dask_threads():
+    """Dask's threaded scheduler for the test, with two threads.
 
-    Processes, as a real cluster's workers are: every task's arguments and results
-    are pickled between them.
+    The cheapest scheduler that runs a fit's blocks concurrently, as every
+    scheduler may: the Dask backend computes through whichever is active, and adds
+    the blocks' sums in block order on every one (``test_dask.py`` checks that
+    all of them give the same bits, a cluster of worker processes included).
     """
+    dask = pytest.importorskip("dask")
+    with dask.config.set(scheduler="threads", num_workers=2):
+        yield
+
+
+def _local_cluster():
+    """A LocalCluster of two one-thread worker processes, as a real cluster's
+    workers are: every task's arguments and results are pickled between them."""
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
+    return distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
         processes=True,
@@ -57,11 +67,33 @@ def client():
         # unless told otherwise, with a warning when another cluster holds it.
         scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
     )
+
+
+@pytest.fixture(scope="session")
+def local_cluster():
+    """``local_cluster()`` starts a :func:`_local_cluster` (the caller closes it)."""
+    return _local_cluster
+
+
+@pytest.fixture(scope="module")
+def _module_cluster():
+    """One :func:`_local_cluster` for a module's tests that use ``cluster_client``."""
+    cluster = _local_cluster()
     try:
-        with distributed.Client(cluster) as client:
-            yield client
+        yield cluster
     finally:
         cluster.close()
+
+
+@pytest.fixture
+def cluster_client(_module_cluster):
+    """A distributed Client of the module's cluster, the default scheduler during
+    the test only (the few tests that need worker processes). A client left open
+    would be the default of the module's later tests too, and dask 2024.1.0 (the
+    floor) warns on every local scheduler chosen while one is open."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(_module_cluster) as client:
+        yield client
 
 
 @pytest.fixture

@@ -208,7 +208,9 @@ def test_a_failed_transform_of_fit_transform_changes_nothing(
 
 
 @_NOT_CONVERGED
-def test_fit_transform_refused_by_the_output_on_dask_changes_nothing(client, iris):
+def test_fit_transform_refused_by_the_output_on_dask_changes_nothing(
+    dask_threads, iris
+):
     """The issue's reproducer: fit_transform on Dask input with pandas output
     refitted the model (classes [0 1 2] -> [10 11 12]) and then refused."""
     da = pytest.importorskip("dask.array")
@@ -338,7 +340,7 @@ def test_a_refused_refit_on_another_backend_changes_nothing(
     device's rows are the working copy's, never the estimator's."""
     X, y = iris
     if backend == "dask":
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
         da = pytest.importorskip("dask.array")
 
         def as_rows(a):

@@ -434,7 +434,7 @@ def _on(backend, X, y, sample_weight):
 @pytest.mark.parametrize("backend", ["csr", "dask", "dask-csr", *ARRAY_API])
 def test_every_backend_gives_the_in_memory_path(request, backend, iris):
     if backend.startswith("dask"):
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
     X, y = iris
     weights = np.random.RandomState(0).uniform(0.5, 2.0, size=X.shape[0])
     # Strong alphas: every fit converges well within max_iter, so the backends'

@@ -11,8 +11,9 @@ import warnings
 
 import numpy as np
 import pytest
+from _problems import standardized_iris
 from sklearn import config_context
-from sklearn.datasets import load_iris, make_multilabel_classification
+from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV
@@ -31,8 +32,7 @@ def _time_ordered(target="multiclass", offset=0.0):
         )
         X = StandardScaler().fit_transform(X)
     else:
-        X, y = load_iris(return_X_y=True)
-        X = StandardScaler().fit_transform(X)
+        X, y = standardized_iris()
         order = np.random.default_rng(0).permutation(150)
         X, y = X[order], y[order]
         if target == "binary":

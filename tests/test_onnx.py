@@ -17,6 +17,8 @@ import warnings
 
 import numpy as np
 import pytest
+from _fitting import fit_ignoring_convergence_warnings
+from _problems import IRIS_SPECIES, iris_with_species_names, standardized_iris
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.calibration import CalibratedClassifierCV
@@ -71,14 +73,9 @@ def fitted_pipeline(X, y, **params):
         return pipe.fit(X, y)
 
 
-def _iris_with_string_labels():
-    X, y = load_iris(return_X_y=True)
-    return X, np.array(["setosa", "versicolor", "virginica"])[y]
-
-
 DATA_SETS = {
     "breast_cancer": lambda: load_breast_cancer(return_X_y=True),
-    "iris_strings": _iris_with_string_labels,
+    "iris_strings": iris_with_species_names,
     "digits": lambda: load_digits(return_X_y=True),
     "multilabel": lambda: make_multilabel_classification(
         n_samples=300, n_features=10, n_classes=4, random_state=0
@@ -175,7 +172,7 @@ def test_integer_input_and_integer_labels():
 
 def test_column_transformer_pipeline_on_a_dataframe():
     pd = pytest.importorskip("pandas")
-    X, y = _iris_with_string_labels()
+    X, y = iris_with_species_names()
     frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
     pipe = make_pipeline(
         ColumnTransformer(
@@ -388,8 +385,7 @@ def _expected_scores(clf, X, raw_scores):
 
 
 def _fitted_network(kind, **params):
-    X, y = load_iris(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
+    X, y = standardized_iris()
     if kind == "binary":
         y = (y == 2).astype(int)
     elif kind == "multilabel":
@@ -455,7 +451,7 @@ def test_every_option_gives_logistic_regressions_outputs(options, n_classes):
     # are the network's labels (class indices with nocl) and scores.
     X, y = load_iris(return_X_y=True)
     X = X.astype(np.float32)  # ZipMap takes float scores only
-    y = np.array(["setosa", "versicolor", "virginica"])[np.minimum(y, n_classes - 1)]
+    y = IRIS_SPECIES[np.minimum(y, n_classes - 1)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0).fit(X, y)
@@ -572,12 +568,6 @@ def test_isotonic_calibration_reads_decision_function(calibration_data):
 
 
 # -- the network as a transformer: its hidden layer (issue 33) ------------------------
-def _fitted_quietly(model, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y)
-
-
 def _network():
     return TwoLayerSigmoidClassifier(n_hidden=4, random_state=0)
 
@@ -588,7 +578,7 @@ def _iris_targets(kind):
         return X, (y == 2).astype(int)
     if kind == "multilabel":
         return X, np.column_stack([y == 2, X[:, 1] > 3, X[:, 0] > 6]).astype(int)
-    return X, np.array(["setosa", "versicolor", "virginica"])[y]
+    return X, IRIS_SPECIES[y]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -628,7 +618,7 @@ def _iris_targets(kind):
 )
 def test_the_network_as_a_transformer_inside_a_pipeline(make_model, kind, dtype):
     X, y = _iris_targets(kind)
-    pipe = _fitted_quietly(make_model(), X, y)
+    pipe = fit_ignoring_convergence_warnings(make_model(), X, y)
     label, proba = export(pipe, X, dtype)
     assert np.abs(proba - pipe.predict_proba(X)).max() <= TOLERANCE[dtype]
     np.testing.assert_array_equal(label, pipe.predict(X))
@@ -640,7 +630,9 @@ def test_the_graph_of_a_transformer_gives_the_hidden_layer(kind, dtype):
     # transform's output, its dtype included (float32 stays float32), where the
     # network (fitted on any target) is a transformer.
     X, y = _iris_targets(kind)
-    union = _fitted_quietly(make_union(StandardScaler(), _network()), X, y)
+    union = fit_ignoring_convergence_warnings(
+        make_union(StandardScaler(), _network()), X, y
+    )
     X = X.astype(dtype)
     onx = skl2onnx.to_onnx(union, X[:1])
     (hidden,) = run(onx, X=X).values()
@@ -654,7 +646,7 @@ def test_the_last_step_is_still_the_classifier_after_a_transformer_network():
     # The same class as a transformer and as the classifier of one pipeline.
     X, y = _iris_targets("multiclass")
     pipe = make_pipeline(StandardScaler(), _network(), _network())
-    pipe = _fitted_quietly(pipe, X, y)
+    pipe = fit_ignoring_convergence_warnings(pipe, X, y)
     label, proba = export(pipe, X, np.float64)
     assert np.abs(proba - pipe.predict_proba(X)).max() <= 1e-10
     np.testing.assert_array_equal(label, pipe.predict(X))
@@ -670,7 +662,7 @@ def test_a_reload_of_the_module_wraps_skl2onnxs_parsers_once():
     assert wrapped._parser_before_sklearn_twolayer is original
     X, y = _iris_targets("binary")
     pipe = make_pipeline(StandardScaler(), _network(), LogisticRegression())
-    pipe = _fitted_quietly(pipe, X, y)
+    pipe = fit_ignoring_convergence_warnings(pipe, X, y)
     label, proba = export(pipe, X, np.float64)
     assert np.abs(proba - pipe.predict_proba(X)).max() <= 1e-10
     np.testing.assert_array_equal(label, pipe.predict(X))
@@ -699,7 +691,7 @@ ENSEMBLES = {
 def test_ensembles_of_the_network_match_scikit_learn(ensemble, kind, dtype):
     X, y = _iris_targets(kind)
     X = StandardScaler().fit_transform(X)
-    model = _fitted_quietly(ENSEMBLES[ensemble](), X, y)
+    model = fit_ignoring_convergence_warnings(ENSEMBLES[ensemble](), X, y)
     label, proba = export(model, X, dtype)
     assert np.abs(proba - model.predict_proba(X)).max() <= TOLERANCE[dtype]
     np.testing.assert_array_equal(label, model.predict(X))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _fitting import fit_ignoring_convergence_warnings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
@@ -323,8 +324,8 @@ def test_same_path_as_mlpclassifier(seed, target, weighted):
     )
     ours = TwoLayerSigmoidClassifier(n_hidden=5, **params)
     weights = [sample_weight] if weighted else []  # scikit-learn 1.6's MLP: none
-    _fit_quietly(peer, X, y, *weights)
-    _fit_quietly(ours, X, y, *weights)
+    fit_ignoring_convergence_warnings(peer, X, y, *weights)
+    fit_ignoring_convergence_warnings(ours, X, y, *weights)
 
     # float64 only: MLPClassifier's lbfgs path does not run in float32 as ours does
     tolerance = 1e-9
@@ -360,12 +361,6 @@ def _short_fit(**params):
     return TwoLayerSigmoidClassifier(random_state=0, **{**defaults, **params})
 
 
-def _fit_quietly(clf, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return clf.fit(*args, **kwargs)
-
-
 def _parameters(clf):
     return np.concatenate([clf.W1_.ravel(), clf.b1_, clf.W2_.ravel(), clf.b2_]).astype(
         np.float64
@@ -393,8 +388,8 @@ def test_permuting_rows_leaves_the_fit_unchanged(seed, n_classes, weighted):
         np.random.default_rng(seed + 2).uniform(0.5, 2.0, len(y)) if weighted else None
     )
 
-    fitted = _fit_quietly(_short_fit(), X, y, sample_weight)
-    permuted = _fit_quietly(
+    fitted = fit_ignoring_convergence_warnings(_short_fit(), X, y, sample_weight)
+    permuted = fit_ignoring_convergence_warnings(
         _short_fit(),
         X[order],
         y[order],
@@ -423,10 +418,10 @@ def test_integer_sample_weights_equal_repeated_rows(
     repeated = np.repeat(np.arange(len(y)), counts)
     X_fit = sparse.csr_matrix(X) if sparse_input else X
 
-    weighted = _fit_quietly(
+    weighted = fit_ignoring_convergence_warnings(
         _short_fit(class_weight=class_weight), X_fit, y, counts.astype(float)
     )
-    copies = _fit_quietly(
+    copies = fit_ignoring_convergence_warnings(
         _short_fit(class_weight=class_weight), X_fit[repeated], y[repeated]
     )
 
@@ -445,10 +440,10 @@ def test_uniform_weight_k_equals_data_repeated_k_times(seed, k, target):
     if target == "multilabel":
         extra = np.random.default_rng(seed).integers(0, 2, len(y))
         y = np.column_stack([y, 1 - y, extra])
-    weighted = _fit_quietly(
+    weighted = fit_ignoring_convergence_warnings(
         _short_fit(alpha=0.5), X, y, sample_weight=np.full(len(y), float(k))
     )
-    repeated = _fit_quietly(
+    repeated = fit_ignoring_convergence_warnings(
         _short_fit(alpha=0.5), np.tile(X, (k, 1)), np.concatenate([y] * k)
     )
 
@@ -482,8 +477,12 @@ def test_relabelling_classes_permutes_outputs_consistently(labeling, n_classes):
     X, y = _data(0, n_samples=40, n_classes=n_classes)
     labels = LABELINGS[labeling](np.arange(n_classes))
     y_new = labels[y]
-    original = _fit_quietly(_short_fit(warm_start=True, max_iter=5), X, y)
-    relabelled = _fit_quietly(_short_fit(warm_start=True, max_iter=1), X, y_new)
+    original = fit_ignoring_convergence_warnings(
+        _short_fit(warm_start=True, max_iter=5), X, y
+    )
+    relabelled = fit_ignoring_convergence_warnings(
+        _short_fit(warm_start=True, max_iter=1), X, y_new
+    )
 
     np.testing.assert_array_equal(relabelled.classes_, np.sort(labels))
     # column j of the relabelled outputs is the original class position[j]
@@ -509,8 +508,8 @@ def test_relabelling_classes_permutes_outputs_consistently(labeling, n_classes):
                 sign * original.decision_function(X),
                 rtol=1e-9,
             )
-        _fit_quietly(original.set_params(max_iter=10), X, y)
-        _fit_quietly(relabelled.set_params(max_iter=10), X, y_new)
+        fit_ignoring_convergence_warnings(original.set_params(max_iter=10), X, y)
+        fit_ignoring_convergence_warnings(relabelled.set_params(max_iter=10), X, y_new)
         np.testing.assert_allclose(
             relabelled.loss_curve_, original.loss_curve_, rtol=1e-9
         )
@@ -576,7 +575,9 @@ def test_ties_are_broken_as_argmax_of_predict_proba_breaks_them(target):
     X, y = _data(0, n_classes=3 if target == "multiclass" else 2)
     if target == "multilabel":
         y = np.column_stack([y, 1 - y])
-    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=2), X, y)
+    clf = fit_ignoring_convergence_warnings(
+        TwoLayerSigmoidClassifier(n_hidden=2, max_iter=2), X, y
+    )
     clf.W2_, clf.b2_ = np.zeros_like(clf.W2_), np.zeros_like(clf.b2_)
     proba = clf.predict_proba(X)
     assert np.all(clf.decision_function(X) == 0)

@@ -4,10 +4,10 @@ The number of examples is set by the hypothesis profile chosen in ``conftest.py`
 ``ci`` (bounded, derandomised) when the ``CI`` variable is set, ``local`` otherwise.
 
 Gradients are checked against central finite differences of an independent reference
-objective written here from the document's definitions and evaluated in extended
-precision (``np.longdouble``): its rounding error is then far below the float64
-tolerance even where large weights make the loss large and strongly curved, so a
-failure points at the analytic gradient, not at the finite differences.
+objective written from the document's definitions (``tests/_reference.py``) and
+evaluated in extended precision (``np.longdouble``): its rounding error is then far
+below the float64 tolerance even where large weights make the loss large and strongly
+curved, so a failure points at the analytic gradient, not at the finite differences.
 """
 
 import os
@@ -17,6 +17,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import _reference as reference
 import numpy as np
 import pytest
 from _fitting import fit_ignoring_convergence_warnings
@@ -40,65 +41,6 @@ from sklearn_twolayer.network import (
 
 # Tests that fit estimators cost more per example: a fifth of the profile's count.
 FIT_EXAMPLES = settings(max_examples=max(5, settings.default.max_examples // 5))
-
-EXTENDED = np.longdouble
-EXTENDED_EPS = float(np.finfo(EXTENDED).eps)
-
-
-# -- an independent reference of the objective ------------------------------------
-def reference_objective(layout, output, theta, X, Y, sample_weight, l2):
-    """J(theta) straight from the document, in the dtype of ``theta``.
-
-    h1 = σ(b1 + W1 x), a2 = b2 + W2 h1; sigmoid outputs: eq. 1.1 summed over the
-    outputs, written as log(1 + e^a) − y·a; softmax: log Σ e^a − Σ y·a. Weighted
-    mean with the L2 term ½·l2·(‖W1‖² + ‖W2‖²) not rescaled by the weights.
-    """
-    dtype = theta.dtype
-    X = X.toarray() if sparse.issparse(X) else np.asarray(X)
-    X, Y = X.astype(dtype), Y.astype(dtype)
-    d, h, k = layout.n_features, layout.n_hidden, layout.n_outputs
-    W1 = theta[: h * d].reshape(h, d)
-    b1 = theta[h * d : h * d + h]
-    W2 = theta[h * d + h : h * d + h + k * h].reshape(k, h)
-    b2 = theta[h * d + h + k * h :]
-    H1 = 0.5 + 0.5 * np.tanh((X @ W1.T + b1) / 2)  # σ without overflow
-    A2 = H1 @ W2.T + b2
-    if output == "sigmoid":
-        per_sample = (np.logaddexp(dtype.type(0), A2) - Y * A2).sum(axis=1)
-    else:
-        top = A2.max(axis=1, keepdims=True)
-        log_norm = top[:, 0] + np.log(np.exp(A2 - top).sum(axis=1))
-        per_sample = log_norm - (Y * A2).sum(axis=1)
-    s = np.ones(X.shape[0], dtype) if sample_weight is None else sample_weight
-    s = s.astype(dtype)
-    penalty = 0.5 * dtype.type(l2) * ((W1 * W1).sum() + (W2 * W2).sum())
-    return ((per_sample * s).sum() + penalty) / s.sum()
-
-
-def central_differences(layout, output, theta, X, Y, sample_weight, l2):
-    """∂J/∂θ_i ≈ (J(θ + h e_i) − J(θ − h e_i)) / 2h in extended precision.
-
-    h = eps^(1/3)·max(1, |θ_i|) balances the truncation (∝ h²) and rounding
-    (∝ eps/h) errors of the central difference.
-    """
-    theta = theta.astype(EXTENDED)
-    shifted = theta.copy()
-    gradient = np.empty_like(theta)
-    for i in range(theta.size):
-        step = EXTENDED(EXTENDED_EPS ** (1 / 3)) * max(EXTENDED(1), abs(theta[i]))
-        shifted[i] = theta[i] + step
-        forward = reference_objective(layout, output, shifted, X, Y, sample_weight, l2)
-        shifted[i] = theta[i] - step
-        backward = reference_objective(layout, output, shifted, X, Y, sample_weight, l2)
-        shifted[i] = theta[i]
-        gradient[i] = (forward - backward) / (2 * step)
-    return gradient.astype(np.float64)
-
-
-def relative_error(actual, expected):
-    actual = np.asarray(actual, dtype=np.float64)
-    scale = max(np.linalg.norm(actual), np.linalg.norm(expected), np.finfo(float).tiny)
-    return float(np.linalg.norm(actual - expected) / scale)
 
 
 # -- random problems ----------------------------------------------------------------
@@ -149,13 +91,15 @@ def test_float64_gradient_matches_central_differences(problem):
     value, gradient = loss.loss_gradient(theta, X, Y, sample_weight, l2)
 
     assert gradient.dtype == np.float64
-    reference = reference_objective(
-        layout, output, theta.astype(EXTENDED), X, Y, sample_weight, l2
+    reference_value = reference.objective(
+        layout, output, theta.astype(reference.EXTENDED), X, Y, sample_weight, l2
     )
-    assert value == pytest.approx(float(reference), rel=1e-10, abs=1e-12)
+    assert value == pytest.approx(float(reference_value), rel=1e-10, abs=1e-12)
     assert loss.loss(theta, X, Y, sample_weight, l2) == pytest.approx(value, rel=1e-12)
-    numeric = central_differences(layout, output, theta, X, Y, sample_weight, l2)
-    assert relative_error(gradient, numeric) < 1e-6
+    numeric = reference.central_differences(
+        layout, output, theta, X, Y, sample_weight, l2
+    )
+    assert reference.relative_error(gradient, numeric) < 1e-6
 
     # the defaults are: no sample weights, no penalty
     if sample_weight is None and l2 == 0.0:
@@ -206,7 +150,7 @@ def test_float32_gradient_matches_central_differences(problem):
 
     assert gradient.dtype == np.float32
     assert np.isfinite(value)
-    numeric = central_differences(
+    numeric = reference.central_differences(
         layout,
         output,
         theta32.astype(np.float64),
@@ -218,7 +162,7 @@ def test_float32_gradient_matches_central_differences(problem):
     tolerance = float32_tolerance(
         layout, output, theta32.astype(np.float64), X32.astype(np.float64)
     )
-    assert relative_error(gradient, numeric) < tolerance
+    assert reference.relative_error(gradient, numeric) < tolerance
 
 
 @given(problems())

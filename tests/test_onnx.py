@@ -13,7 +13,6 @@ import importlib
 import itertools
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -31,7 +30,6 @@ from sklearn.datasets import (
 )
 from sklearn.decomposition import PCA
 from sklearn.ensemble import BaggingClassifier, StackingClassifier, VotingClassifier
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.multiclass import OneVsRestClassifier
@@ -67,10 +65,8 @@ def export(model, X, dtype):
 def fitted_pipeline(X, y, **params):
     params = {"n_hidden": 16, "random_state": 0, **params}
     pipe = make_pipeline(StandardScaler(), TwoLayerSigmoidClassifier(**params))
-    with warnings.catch_warnings():
-        # The parity checked here does not depend on convergence.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return pipe.fit(X, y)
+    # The parity checked here does not depend on convergence.
+    return fit_ignoring_convergence_warnings(pipe, X, y)
 
 
 DATA_SETS = {
@@ -183,9 +179,7 @@ def test_column_transformer_pipeline_on_a_dataframe():
         ),
         TwoLayerSigmoidClassifier(n_hidden=6, random_state=0),
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        pipe.fit(frame, y)
+    fit_ignoring_convergence_warnings(pipe, frame, y)
     # One graph input per column, in double precision (float64 columns).
     onx = skl2onnx.to_onnx(pipe, frame[:1], options={"zipmap": False})
     assert [i.name for i in onx.graph.input] == list(frame.columns)
@@ -257,9 +251,7 @@ def test_random_networks_match_the_estimator(
         if string_labels:
             y = np.array([f"class {i}" for i in range(n_classes)])[y]
     clf = TwoLayerSigmoidClassifier(n_hidden=n_hidden, max_iter=3, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X_fit, y)
+    fit_ignoring_convergence_warnings(clf, X_fit, y)
     # Random weights of the chosen size, so that logits reach far into saturation.
     for attribute in ("W1_", "b1_", "W2_", "b2_"):
         setattr(clf, attribute, scale * rng.normal(size=getattr(clf, attribute).shape))
@@ -391,9 +383,7 @@ def _fitted_network(kind, **params):
     elif kind == "multilabel":
         y = np.column_stack([y == 2, X[:, 1] > 0, X[:, 0] > X[:, 2]]).astype(int)
     clf = TwoLayerSigmoidClassifier(**{"n_hidden": 4, "random_state": 0, **params})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return clf.fit(X, y), X
+    return fit_ignoring_convergence_warnings(clf, X, y), X
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -452,9 +442,8 @@ def test_every_option_gives_logistic_regressions_outputs(options, n_classes):
     X, y = load_iris(return_X_y=True)
     X = X.astype(np.float32)  # ZipMap takes float scores only
     y = IRIS_SPECIES[np.minimum(y, n_classes - 1)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0).fit(X, y)
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0)
+    fit_ignoring_convergence_warnings(clf, X, y)
     reference = LogisticRegression().fit(X, y)
 
     def converted_and_run(model):
@@ -512,9 +501,8 @@ def calibration_data(request):
 
 def _calibrated(X, y, method):
     network = TwoLayerSigmoidClassifier(n_hidden=4, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return CalibratedClassifierCV(network, method=method).fit(X, y)
+    calibrated = CalibratedClassifierCV(network, method=method)
+    return fit_ignoring_convergence_warnings(calibrated, X, y)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -206,9 +206,7 @@ def test_estimator_objective_gradient_with_class_weights(
         n_hidden=3, class_weight=class_weight, alpha=0.1, max_iter=3, random_state=0
     )
     assert check_gradient(clf, X, y, sample_weight, random_state=seed) < 1e-6
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X, y, sample_weight)
+    fit_ignoring_convergence_warnings(clf, X, y, sample_weight)
     assert check_gradient(clf, X, y, sample_weight) < 1e-6
 
 
@@ -471,11 +469,8 @@ def test_predict_agrees_with_predict_proba_and_decision_function(
 ):
     X, y = _data(seed, n_samples=30, n_classes=n_classes)
     X = X.astype(np.float32 if float32 else np.float64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = TwoLayerSigmoidClassifier(n_hidden=4, max_iter=5, random_state=seed).fit(
-            X, y
-        )
+    clf = TwoLayerSigmoidClassifier(n_hidden=4, max_iter=5, random_state=seed)
+    fit_ignoring_convergence_warnings(clf, X, y)
     # Large weights: saturated probabilities must not break the agreement.
     clf.W2_ = clf.W2_ * weight_scale
     predicted = clf.predict(X)
@@ -499,11 +494,8 @@ def test_predict_agrees_with_predict_proba_and_decision_function(
 def test_multilabel_predict_thresholds_probabilities_at_one_half(seed):
     rng = np.random.default_rng(seed)
     X, Y = rng.normal(size=(30, 3)), rng.integers(0, 2, (30, 3))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = TwoLayerSigmoidClassifier(n_hidden=4, max_iter=5, random_state=seed).fit(
-            X, Y
-        )
+    clf = TwoLayerSigmoidClassifier(n_hidden=4, max_iter=5, random_state=seed)
+    fit_ignoring_convergence_warnings(clf, X, Y)
     proba = clf.predict_proba(X)
     predicted = clf.predict(X)
     assert predicted.dtype.kind == "i"  # an indicator matrix of ints, like y
@@ -578,11 +570,8 @@ def test_fit_in_another_process_gives_bit_identical_weights(tmp_path):
     subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, env=env)
     with open(tmp_path / "clf.pkl", "rb") as f:
         elsewhere = pickle.load(f)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        here = TwoLayerSigmoidClassifier(n_hidden=6, random_state=42, max_iter=50).fit(
-            X, y
-        )
+    here = TwoLayerSigmoidClassifier(n_hidden=6, random_state=42, max_iter=50)
+    fit_ignoring_convergence_warnings(here, X, y)
     np.testing.assert_array_equal(_parameters(elsewhere), _parameters(here))
 
 

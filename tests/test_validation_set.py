@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _fitting import fit_ignoring_convergence_warnings
 from _problems import standardized_iris
 from sklearn import config_context
 from sklearn.datasets import make_multilabel_classification
@@ -92,9 +93,9 @@ def test_validation_loss_is_the_log_loss_of_the_given_rows(
         solver=solver,
         random_state=0,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X, y, X_val=X_val, y_val=y_val, sample_weight_val=sample_weight_val)
+    fit_ignoring_convergence_warnings(
+        clf, X, y, X_val=X_val, y_val=y_val, sample_weight_val=sample_weight_val
+    )
     weights_val = sample_weight_val * _class_weights(y, y_val, class_weight)
     expected = _weighted_log_loss(clf, X_val, y_val, weights_val)
     # The kept parameters are those of the lowest validation loss, which is the

@@ -84,6 +84,7 @@ def data_loss_gradient(loss, theta, X, Y, s):
     G2 = (output_proba(A2, loss.output) - Y) * s[:, None]  # 1.2, weighted
     G1 = (G2 @ W2) * H1 * (1.0 - H1)  # 1.5 and 1.6
     data_loss = float(per_sample_loss(A2, Y, loss.output) @ s)
+    # W1 and b1 (1.6), W2 (1.4) and b2 (1.3), each summed over the rows
     gradient = loss.layout.pack(G1.T @ X, G1.sum(0), G2.T @ H1, G2.sum(0))
     return data_loss, gradient
 

@@ -21,7 +21,7 @@ import _reference as reference
 import numpy as np
 import pytest
 from _fitting import fit_ignoring_convergence_warnings
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 from sklearn.base import clone
@@ -84,7 +84,25 @@ def problems(draw):
     return layout, output, theta, X, Y, sample_weight, l2
 
 
+def _confident_right_answer(output):
+    """One row, its target's logit 12 (sigmoid) or 14 (softmax) above the rest: a
+    loss near 1e-8, whose central differences need a reference loss that is not
+    the difference of two numbers near the logit (they lost five digits there)."""
+    n_outputs = 1 if output == "sigmoid" else 3
+    layout = ParameterLayout(2, 2, n_outputs)
+    W1, b1 = np.array([[2.0, -1.0], [-1.5, 3.0]]), np.array([0.5, -0.25])
+    if output == "sigmoid":
+        W2, b2, Y = np.array([[6.0, 5.0]]), np.array([12.0]), np.array([[1.0]])
+    else:
+        W2 = np.array([[6.0, 5.0], [-6.0, -5.0], [1.0, 0.0]])
+        b2, Y = np.array([14.0, 0.0, 0.0]), np.array([[1.0, 0.0, 0.0]])
+    theta = layout.pack(W1, b1, W2, b2)
+    return layout, output, theta, np.array([[0.5, -1.0]]), Y, None, 0.0
+
+
 @given(problems())
+@example(_confident_right_answer("sigmoid"))
+@example(_confident_right_answer("softmax"))
 def test_float64_gradient_matches_central_differences(problem):
     layout, output, theta, X, Y, sample_weight, l2 = problem
     loss = TwoLayerLoss(layout, output)

@@ -1,4 +1,5 @@
 import os
+import warnings
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
@@ -37,6 +38,25 @@ settings.load_profile(
 
 
 # -- fixtures shared by the test files ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def iris():
+    """(X, y): the 150 iris rows standardised, integer classes 0, 1, 2."""
+    from _problems import standardized_iris
+
+    return standardized_iris()
+
+
+@pytest.fixture
+def ignore_convergence_warnings():
+    """ConvergenceWarning ignored for the test (for a module whose fits stop early
+    on purpose: ``pytestmark = pytest.mark.usefixtures(...)``)."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
 
 
 @pytest.fixture

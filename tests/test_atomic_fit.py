@@ -11,9 +11,7 @@ import contextlib
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
 from sklearn.exceptions import NotFittedError
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier, _classifier
 from sklearn_twolayer._backends.in_memory import InMemoryRows
@@ -25,12 +23,6 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:L-BFGS-B did not converge:sklearn.exceptions.ConvergenceWarning",
     "ignore:trust-ncg did not converge:sklearn.exceptions.ConvergenceWarning",
 )
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def _state(clf):

@@ -22,9 +22,10 @@ from contextlib import redirect_stdout
 import _reference
 import numpy as np
 import pytest
+from _problems import standardized_iris
 from scipy import sparse
 from sklearn import config_context
-from sklearn.datasets import load_iris, make_multilabel_classification
+from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import StandardScaler
 
@@ -70,13 +71,8 @@ def _array_api(backend, array):
     return array_api_strict.asarray(array)
 
 
-def _iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
 def _data(target):
-    X, y = _iris()
+    X, y = standardized_iris()
     if target == "binary":
         return X, np.where(y == 1, "versicolor", "other")
     if target == "multilabel":
@@ -241,7 +237,7 @@ def test_verbose_prints_the_same_iterations(request, backend, solver):
 
 
 def _bad_inputs():
-    X, y = _iris()
+    X, y = standardized_iris()
     w = np.ones(y.size)
     X_nan, X_inf = X.copy(), X.copy()
     X_nan[7, 2], X_inf[100, 1] = np.nan, np.inf
@@ -457,7 +453,7 @@ def test_bad_validation_input_gets_the_training_message(request, backend, case):
     X_bad, y_bad, sample_weight_bad = _bad_inputs()[case]
     with pytest.raises(ValueError) as training:
         TwoLayerSigmoidClassifier(n_hidden=2).fit(X_bad, y_bad, sample_weight_bad)
-    X, y = _iris()
+    X, y = standardized_iris()
     clf = TwoLayerSigmoidClassifier(n_hidden=2, early_stopping=True)
     X, y, _ = _as(backend, X, y)
     X_val, y_val, sample_weight_val = _as_rows(backend, X_bad, y_bad, sample_weight_bad)

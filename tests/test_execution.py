@@ -141,26 +141,31 @@ def test_the_worker_threads_are_started_once(monkeypatch):
     assert len(workers) == 1  # the same worker thread each time
 
 
-# A group's time where the rest of an evaluation of 6 groups is estimated at 2**4.5
-# times the minimum: the middle of a size class (a factor of two), so that the
-# sleeps' jitter does not move an evaluation to the next class (a record apart).
-PACE = 2**4.5 / 5 * _execution.MIN_SECONDS_PER_WORKER
+# A group's time: the rest of an evaluation of 6 groups is estimated at 22.5 times
+# the minimum, worth two threads.
+PACE = 4.5 * _execution.MIN_SECONDS_PER_WORKER
 
 
 def _contended(group):
-    """The caller's pace, and five times slower on any other thread (the cores
-    busy with something else): two threads gain nothing."""
-    return PACE if threading.current_thread() is threading.main_thread() else 5 * PACE
+    """The caller's pace, and twenty times slower on any other thread (the cores
+    busy with something else): two threads take over three times as long as one,
+    far past any sleep's jitter."""
+    return PACE if threading.current_thread() is threading.main_thread() else 20 * PACE
 
 
 def test_threads_that_do_not_pay_are_left(monkeypatch):
     """Where the other threads are slow, after one evaluation on threads and one
     on the caller alone, the same work runs on the caller alone."""
+    # one record for every evaluation here: a first group that slept longer must
+    # not start a record of its own (a size tried on threads first)
+    monkeypatch.setattr(
+        _execution._ThreadPayoff, "_size_class", staticmethod(lambda s: 0)
+    )
     used = [
         len(set(_deal(monkeypatch, _FakeBlas(2), 6, _contended)[0].values()))
         for _ in range(6)
     ]
-    assert used[0] == 2 and used[-1] == 1
+    assert used == [2, 1, 1, 1, 1, 1]
 
 
 def test_threads_are_used_where_evaluations_on_them_took_less():

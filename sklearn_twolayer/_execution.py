@@ -374,7 +374,8 @@ def evaluate_groups(new_worker, n_blocks, combine):
         rest = groups[1:]
         # the rest's time on one thread at the first group's pace per block
         estimate = seconds / len(groups[0]) * (n_blocks - len(groups[0]))
-        n_workers = _thread_payoff.n_workers(estimate, min(n_threads, len(rest)))
+        most = min(n_threads, len(rest))
+        n_workers = _thread_payoff.n_workers(estimate, most)
         if n_workers < 2:
             for group in rest:
                 total = combine(total, compute(group))
@@ -382,11 +383,12 @@ def evaluate_groups(new_worker, n_blocks, combine):
             total = _evaluate_groups_threaded(
                 new_worker, rest, combine, n_workers, total=total, compute=compute
             )
-        _thread_payoff.observe(
-            estimate,
-            (time.perf_counter() - started) / n_blocks,
-            threaded=n_workers >= 2,
-        )
+        if most >= 2:  # not an evaluation beside another, or under a limit of one
+            _thread_payoff.observe(
+                estimate,
+                (time.perf_counter() - started) / n_blocks,
+                threaded=n_workers >= 2,
+            )
         return total
 
 

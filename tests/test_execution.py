@@ -168,6 +168,17 @@ def test_threads_that_do_not_pay_are_left(monkeypatch):
     assert used == [2, 1, 1, 1, 1, 1]
 
 
+def test_evaluations_that_could_not_use_threads_are_not_recorded(monkeypatch):
+    """An evaluation allowed one thread (beside another thread's fit, or under
+    ``threadpool_limits(1)``) is slowed by what runs beside it, or not comparable:
+    it does not enter the record that solo evaluations are chosen by."""
+    _deal(monkeypatch, _FakeBlas(2), 6)  # a solo evaluation: a record, on threads
+    (record,) = _execution._thread_payoff.sizes.values()
+    assert len(record.threaded) == 1 and not record.one_thread
+    _deal(monkeypatch, _FakeBlas(1), 6)
+    assert len(record.threaded) == 1 and not record.one_thread
+
+
 def test_threads_are_used_where_evaluations_on_them_took_less():
     """The policy's own record, with the seconds given: per size of work, the
     recent evaluations on threads against those on one thread, each way tried

@@ -55,6 +55,18 @@ from .network import per_sample_loss, widest_float
 STRONGEST_ALPHA = 10.0
 WEAKEST_ALPHA = 1e-4
 
+# The path's first fit, from the random start, stops at this multiple of ``tol``
+# when a weaker alpha follows. Strongly regularized, the network is nearly linear,
+# and its hidden units can turn among themselves at almost no change of the
+# objective: from the random start L-BFGS crawls along that valley for most of the
+# fit (digits, alpha=10: the gradient's max-norm below 1e-3 after some 40
+# iterations, below 1e-4 after 230, the validation log-loss unchanged to 0.5 %
+# between). The next fit starts from that solution and continues at ``tol``, so
+# every later alpha's fit is the same kind of fit as before, and the path as a
+# whole takes fewer iterations. Where the first alpha is still a fold's best after
+# the second, its fit is continued to ``tol`` before it is chosen from.
+FIRST_FIT_TOL_FACTOR = 10.0
+
 # The network's parameters that the CV estimator passes on to every fit. Not
 # offered: ``alpha`` (the path's), ``warm_start`` (every fit of the CV estimator
 # starts afresh), and early stopping with ``validation_fraction`` and
@@ -652,14 +664,20 @@ def _fold_path(
     score_params = _check_method_params(X, params=score_params, indices=test)
     metadata = fit_params or None
     network = clone(network)
+    tol = float(network.tol)
+    # The first fit is continued by the next one; with one alpha it is the last.
+    first_tol = tol * FIRST_FIT_TOL_FACTOR if len(alphas) > 1 else tol
     path = _FoldPath(len(alphas))
-    best, since_best = -np.inf, 0
     if context is not None:
         context.call_on_fit_task_begin(
             estimator=caller, X=X_train, y=y_train, metadata=metadata
         )
     for index, alpha in enumerate(alphas):
-        network.set_params(alpha=float(alpha), warm_start=index > 0)
+        network.set_params(
+            alpha=float(alpha),
+            warm_start=index > 0,
+            tol=first_tol if index == 0 else tol,
+        )
         stop = False
         if context is None:
             network.fit(X_train, y_train, **fit_params)
@@ -687,10 +705,22 @@ def _fold_path(
                 f"[fold {fold}] alpha={alpha:.4g}: validation score {score:.6g} "
                 f"({network.n_iter_} iterations)"
             )
-        if score > best:
-            best, since_best = score, 0
-        else:
-            since_best += 1
+        if index == 1 and first_tol != tol and score <= path.scores[0]:
+            # The first alpha is the fold's best so far: its score now takes part
+            # in the choice, so it is the score of a fit to ``tol``.
+            _continue_first_fit(
+                path,
+                tol,
+                X_train,
+                y_train,
+                fit_params,
+                X_test,
+                y_test,
+                scorer,
+                score_params,
+                fold,
+            )
+        since_best = _alphas_since_best(path.scores[: index + 1])
         patience_over = (
             n_alphas_no_change is not None and since_best >= n_alphas_no_change
         )
@@ -704,6 +734,44 @@ def _fold_path(
         if network_at is not None:
             network_at.__dict__.pop("_skl_callbacks", None)
     return path
+
+
+def _continue_first_fit(
+    path, tol, X_train, y_train, fit_params, X_test, y_test, scorer, score_params, fold
+):
+    """Continue the path's first fit, stopped at the looser tolerance, to ``tol``.
+
+    From its own solution (warm-started), without callbacks: the callbacks saw
+    that fit as the first alpha's. Its score, iterations (the two parts' sum) and
+    network replace the looser fit's.
+    """
+    first = copy.copy(path.networks[0])
+    first.__dict__.pop("_skl_callbacks", None)
+    n_iter = int(first.n_iter_)
+    first.set_params(tol=tol, warm_start=True).fit(X_train, y_train, **fit_params)
+    score = float(scorer(first, X_test, y_test, **score_params))
+    path.scores[0] = score
+    path.n_iter[0] = n_iter + first.n_iter_
+    path.networks[0] = first
+    if first.verbose > 0:
+        print(
+            f"[fold {fold}] alpha={first.alpha:.4g} continued to tol={tol:.3g}: "
+            f"validation score {score:.6g} ({first.n_iter_} more iterations)"
+        )
+
+
+def _alphas_since_best(scores):
+    """How many alphas have been fitted since the best score so far.
+
+    Only a strictly better score is an improvement (a tie, or NaN, is not).
+    """
+    best, since_best = -np.inf, 0
+    for score in scores:
+        if score > best:
+            best, since_best = score, 0
+        else:
+            since_best += 1
+    return since_best
 
 
 def _fitted_attributes_of(network):

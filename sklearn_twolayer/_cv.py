@@ -189,11 +189,18 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
     :class:`~sklearn.linear_model.LogisticRegressionCV`. In each fold of ``cv`` the
     network is fitted at every ``alpha`` of the path, from the strongest to the
     weakest, each fit starting from the previous alpha's solution (the first from
-    the estimator's random start), and scored on the fold's validation rows. A
-    strongly regularized network is nearly linear and converges in few
-    iterations; each weaker alpha starts close to its solution, so the path costs
-    far less than fitting every alpha from scratch, as
-    ``GridSearchCV(TwoLayerSigmoidClassifier(), {"alpha": alphas})`` does. The path
+    the estimator's random start), and scored on the fold's validation rows.
+    Each weaker alpha starts close to its solution, so the path costs far less
+    than fitting every alpha from scratch, as
+    ``GridSearchCV(TwoLayerSigmoidClassifier(), {"alpha": alphas})`` does. The
+    first fit, from the random start, is the path's most expensive: strongly
+    regularized, the network is nearly linear and its hidden units can turn
+    among themselves at almost no change of the objective, a valley that L-BFGS
+    follows slowly. That fit stops at ``10 * tol`` where a weaker alpha follows,
+    whose fit continues from it at ``tol``; where the first alpha still scores
+    best after the second, its fit is continued to ``tol`` and scored again
+    before the path goes on, so that every score that can choose ``alpha_`` is
+    that of a fit to ``tol``. The path
     ends early once the validation score has not improved for
     ``n_alphas_no_change`` alphas: past its best, a weaker penalty only lets the
     network overfit more, and those fits are the most expensive. ``alpha_`` is the
@@ -255,9 +262,11 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
     max_iter : int, default=200
         Maximum number of solver iterations of each fit.
     tol : float, default=1e-4
-        Tolerance on the gradient's max-norm of each fit. (Not looser on the
-        path: a warm-started fit whose start already meets its tolerance takes
-        no step, and at ``10 * tol`` whole paths stalled so, their weak alphas
+        Tolerance on the gradient's max-norm of each fit but the path's first
+        one, which stops at ``10 * tol`` where a weaker alpha follows and
+        continues from there (see above). (Not looser on the rest of the path:
+        a warm-started fit whose start already meets its tolerance takes no
+        step, and at ``10 * tol`` whole paths stalled so, their weak alphas
         scored as the strong alpha they never left.)
     max_fun : int, default=15000
         Maximum number of objective-and-gradient evaluations of each fit.
@@ -294,7 +303,8 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
         Solver iterations of each fold's fit at each alpha (what
         ``LogisticRegressionCV`` calls ``n_iter_``); -1 where the path did not
         reach the alpha. A warm-started fit takes 0 iterations when the previous
-        alpha's solution already meets ``tol``.
+        alpha's solution already meets ``tol``. Where the first alpha's fit was
+        continued to ``tol``, its entry counts both parts.
     n_iter_ : int
         Solver iterations of the refit, as the estimator's ``n_iter_`` (a
         transformer's ``n_iter_`` is one number); with ``refit=False``, the most

@@ -55,18 +55,6 @@ from .network import per_sample_loss, widest_float
 STRONGEST_ALPHA = 10.0
 WEAKEST_ALPHA = 1e-4
 
-# The path's first fit, from the random start, stops at this multiple of ``tol``
-# when a weaker alpha follows. Strongly regularized, the network is nearly linear,
-# and its hidden units can turn among themselves at almost no change of the
-# objective: from the random start L-BFGS crawls along that valley for most of the
-# fit (digits, alpha=10: the gradient's max-norm below 1e-3 after some 40
-# iterations, below 1e-4 after 230, the validation log-loss unchanged to 0.5 %
-# between). The next fit starts from that solution and continues at ``tol``, so
-# every later alpha's fit is the same kind of fit as before, and the path as a
-# whole takes fewer iterations. Where the first alpha is still a fold's best after
-# the second, its fit is continued to ``tol`` before it is chosen from.
-FIRST_FIT_TOL_FACTOR = 10.0
-
 # The network's parameters that the CV estimator passes on to every fit. Not
 # offered: ``alpha`` (the path's), ``warm_start`` (every fit of the CV estimator
 # starts afresh), and early stopping with ``validation_fraction`` and
@@ -189,18 +177,11 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
     :class:`~sklearn.linear_model.LogisticRegressionCV`. In each fold of ``cv`` the
     network is fitted at every ``alpha`` of the path, from the strongest to the
     weakest, each fit starting from the previous alpha's solution (the first from
-    the estimator's random start), and scored on the fold's validation rows.
-    Each weaker alpha starts close to its solution, so the path costs far less
-    than fitting every alpha from scratch, as
-    ``GridSearchCV(TwoLayerSigmoidClassifier(), {"alpha": alphas})`` does. The
-    first fit, from the random start, is the path's most expensive: strongly
-    regularized, the network is nearly linear and its hidden units can turn
-    among themselves at almost no change of the objective, a valley that L-BFGS
-    follows slowly. That fit stops at ``10 * tol`` where a weaker alpha follows,
-    whose fit continues from it at ``tol``; where the first alpha still scores
-    best after the second, its fit is continued to ``tol`` and scored again
-    before the path goes on, so that every score that can choose ``alpha_`` is
-    that of a fit to ``tol``. The path
+    the estimator's random start), and scored on the fold's validation rows. A
+    strongly regularized network is nearly linear and converges in few
+    iterations; each weaker alpha starts close to its solution, so the path costs
+    far less than fitting every alpha from scratch, as
+    ``GridSearchCV(TwoLayerSigmoidClassifier(), {"alpha": alphas})`` does. The path
     ends early once the validation score has not improved for
     ``n_alphas_no_change`` alphas: past its best, a weaker penalty only lets the
     network overfit more, and those fits are the most expensive. ``alpha_`` is the
@@ -262,11 +243,9 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
     max_iter : int, default=200
         Maximum number of solver iterations of each fit.
     tol : float, default=1e-4
-        Tolerance on the gradient's max-norm of each fit but the path's first
-        one, which stops at ``10 * tol`` where a weaker alpha follows and
-        continues from there (see above). (Not looser on the rest of the path:
-        a warm-started fit whose start already meets its tolerance takes no
-        step, and at ``10 * tol`` whole paths stalled so, their weak alphas
+        Tolerance on the gradient's max-norm of each fit. (Not looser on the
+        path: a warm-started fit whose start already meets its tolerance takes
+        no step, and at ``10 * tol`` whole paths stalled so, their weak alphas
         scored as the strong alpha they never left.)
     max_fun : int, default=15000
         Maximum number of objective-and-gradient evaluations of each fit.
@@ -303,8 +282,7 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
         Solver iterations of each fold's fit at each alpha (what
         ``LogisticRegressionCV`` calls ``n_iter_``); -1 where the path did not
         reach the alpha. A warm-started fit takes 0 iterations when the previous
-        alpha's solution already meets ``tol``. Where the first alpha's fit was
-        continued to ``tol``, its entry counts both parts.
+        alpha's solution already meets ``tol``.
     n_iter_ : int
         Solver iterations of the refit, as the estimator's ``n_iter_`` (a
         transformer's ``n_iter_`` is one number); with ``refit=False``, the most
@@ -674,20 +652,14 @@ def _fold_path(
     score_params = _check_method_params(X, params=score_params, indices=test)
     metadata = fit_params or None
     network = clone(network)
-    tol = float(network.tol)
-    # The first fit is continued by the next one; with one alpha it is the last.
-    first_tol = tol * FIRST_FIT_TOL_FACTOR if len(alphas) > 1 else tol
     path = _FoldPath(len(alphas))
+    best, since_best = -np.inf, 0
     if context is not None:
         context.call_on_fit_task_begin(
             estimator=caller, X=X_train, y=y_train, metadata=metadata
         )
     for index, alpha in enumerate(alphas):
-        network.set_params(
-            alpha=float(alpha),
-            warm_start=index > 0,
-            tol=first_tol if index == 0 else tol,
-        )
+        network.set_params(alpha=float(alpha), warm_start=index > 0)
         stop = False
         if context is None:
             network.fit(X_train, y_train, **fit_params)
@@ -715,22 +687,10 @@ def _fold_path(
                 f"[fold {fold}] alpha={alpha:.4g}: validation score {score:.6g} "
                 f"({network.n_iter_} iterations)"
             )
-        if index == 1 and first_tol != tol and score <= path.scores[0]:
-            # The first alpha is the fold's best so far: its score now takes part
-            # in the choice, so it is the score of a fit to ``tol``.
-            _continue_first_fit(
-                path,
-                tol,
-                X_train,
-                y_train,
-                fit_params,
-                X_test,
-                y_test,
-                scorer,
-                score_params,
-                fold,
-            )
-        since_best = _alphas_since_best(path.scores[: index + 1])
+        if score > best:
+            best, since_best = score, 0
+        else:
+            since_best += 1
         patience_over = (
             n_alphas_no_change is not None and since_best >= n_alphas_no_change
         )
@@ -744,44 +704,6 @@ def _fold_path(
         if network_at is not None:
             network_at.__dict__.pop("_skl_callbacks", None)
     return path
-
-
-def _continue_first_fit(
-    path, tol, X_train, y_train, fit_params, X_test, y_test, scorer, score_params, fold
-):
-    """Continue the path's first fit, stopped at the looser tolerance, to ``tol``.
-
-    From its own solution (warm-started), without callbacks: the callbacks saw
-    that fit as the first alpha's. Its score, iterations (the two parts' sum) and
-    network replace the looser fit's.
-    """
-    first = copy.copy(path.networks[0])
-    first.__dict__.pop("_skl_callbacks", None)
-    n_iter = int(first.n_iter_)
-    first.set_params(tol=tol, warm_start=True).fit(X_train, y_train, **fit_params)
-    score = float(scorer(first, X_test, y_test, **score_params))
-    path.scores[0] = score
-    path.n_iter[0] = n_iter + first.n_iter_
-    path.networks[0] = first
-    if first.verbose > 0:
-        print(
-            f"[fold {fold}] alpha={first.alpha:.4g} continued to tol={tol:.3g}: "
-            f"validation score {score:.6g} ({first.n_iter_} more iterations)"
-        )
-
-
-def _alphas_since_best(scores):
-    """How many alphas have been fitted since the best score so far.
-
-    Only a strictly better score is an improvement (a tie, or NaN, is not).
-    """
-    best, since_best = -np.inf, 0
-    for score in scores:
-        if score > best:
-            best, since_best = score, 0
-        else:
-            since_best += 1
-    return since_best
 
 
 def _fitted_attributes_of(network):

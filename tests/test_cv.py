@@ -58,47 +58,26 @@ def _folds(X, y, n_splits=3):
 
 
 def _manual_path(X, y, train, test, alphas, sample_weight=None, **params):
-    """Each alpha's network, validation score and iterations, warm-started by hand.
-
-    As documented: the first fit stops at 10 * tol when a weaker alpha follows,
-    the next fit continues from it at tol, and where the second alpha scores no
-    better than the first, the first fit is continued to tol and scored again.
-    """
+    """Each alpha's network and validation score, warm-started by hand."""
     net = TwoLayerSigmoidClassifier(**{**PARAMS, **params})
-    tol = net.tol
     fit_params = (
         {} if sample_weight is None else {"sample_weight": sample_weight[train]}
     )
     score_weight = None if sample_weight is None else sample_weight[test]
-
-    def score(network):
-        proba = network.predict_proba(X[test])
-        return -log_loss(
-            y[test], proba, labels=network.classes_, sample_weight=score_weight
-        )
-
-    def copy_of(network):
-        copied = clone(network).set_params(warm_start=False)
-        copied.__dict__.update(
-            {k: v for k, v in vars(network).items() if k.endswith("_")}
-        )
-        return copied
-
-    networks, scores, n_iter = [], [], []
+    networks, scores = [], []
     for index, alpha in enumerate(alphas):
-        first_of_several = index == 0 and len(alphas) > 1
-        net.set_params(
-            alpha=alpha, warm_start=index > 0, tol=10 * tol if first_of_several else tol
-        ).fit(X[train], y[train], **fit_params)
-        scores.append(score(net))
-        n_iter.append(net.n_iter_)
-        networks.append(copy_of(net))
-        if index == 1 and scores[1] <= scores[0]:
-            first = networks[0].set_params(tol=tol, warm_start=True)
-            first.fit(X[train], y[train], **fit_params)
-            scores[0] = score(first)
-            n_iter[0] += first.n_iter_
-    return networks, np.array(scores), np.array(n_iter)
+        net.set_params(alpha=alpha, warm_start=index > 0).fit(
+            X[train], y[train], **fit_params
+        )
+        proba = net.predict_proba(X[test])
+        scores.append(
+            -log_loss(y[test], proba, labels=net.classes_, sample_weight=score_weight)
+        )
+        networks.append(clone(net).set_params(warm_start=False))
+        networks[-1].__dict__.update(
+            {k: v for k, v in vars(net).items() if k.endswith("_")}
+        )
+    return networks, np.array(scores)
 
 
 # -- what the path computes ------------------------------------------------------------
@@ -111,9 +90,9 @@ def test_scores_are_the_warm_started_estimators_validation_scores(cancer):
     assert_array_equal(cv.alphas_, ALPHAS)
     assert cv.scores_.shape == cv.path_n_iter_.shape == (3, 4)
     for fold, (train, test) in enumerate(folds):
-        _, scores, n_iter = _manual_path(X, y, train, test, ALPHAS)
+        networks, scores = _manual_path(X, y, train, test, ALPHAS)
         assert_allclose(cv.scores_[fold], scores, rtol=1e-12)  # rounding only
-        assert_array_equal(cv.path_n_iter_[fold], n_iter)
+        assert_array_equal(cv.path_n_iter_[fold], [net.n_iter_ for net in networks])
 
 
 def test_alpha_is_the_best_mean_score_and_the_refit_is_the_estimator_there(cancer):
@@ -172,48 +151,6 @@ def test_a_path_ends_after_n_alphas_without_a_better_score(cancer):
         mean = early.scores_.mean(axis=0)
         assert early.alpha_ == alphas[np.argmax(mean)]
         assert np.isfinite(mean[np.argmax(mean)])
-
-
-def test_the_first_fit_stops_at_ten_times_tol_where_a_weaker_alpha_follows(cancer):
-    # The next fit continues from it at tol; the first alpha scores worse than the
-    # second in every fold here, so its fit is not continued.
-    X, y = cancer
-    folds = _folds(X, y)
-    cv = TwoLayerSigmoidClassifierCV(**PARAMS, alphas=ALPHAS, cv=folds).fit(X, y)
-    for fold, (train, test) in enumerate(folds):
-        loose = TwoLayerSigmoidClassifier(**PARAMS, alpha=ALPHAS[0], tol=1e-3)
-        loose.fit(X[train], y[train])
-        full = TwoLayerSigmoidClassifier(**PARAMS, alpha=ALPHAS[0]).fit(
-            X[train], y[train]
-        )
-        score = -log_loss(y[test], loose.predict_proba(X[test]))
-        assert cv.scores_[fold, 0] < cv.scores_[fold, 1]
-        assert_allclose(cv.scores_[fold, 0], score, rtol=1e-12)
-        assert cv.path_n_iter_[fold, 0] == loose.n_iter_ < full.n_iter_
-
-
-def test_a_first_alpha_still_best_after_the_second_is_fitted_to_tol(cancer):
-    # Labels without signal: the strongest alpha scores best, so its score takes
-    # part in the choice and is that of the fit continued to tol.
-    X, y = cancer
-    y = np.random.RandomState(0).permutation(y)
-    folds = _folds(X, y)
-    cv = TwoLayerSigmoidClassifierCV(**PARAMS, alphas=ALPHAS, cv=folds).fit(X, y)
-    assert cv.alpha_ == ALPHAS[0]
-    for fold, (train, test) in enumerate(folds):
-        first = TwoLayerSigmoidClassifier(**PARAMS, alpha=ALPHAS[0], tol=1e-3)
-        first.fit(X[train], y[train])
-        loose_score = -log_loss(y[test], first.predict_proba(X[test]))
-        loose_n_iter = first.n_iter_
-        first.set_params(tol=PARAMS.get("tol", 1e-4), warm_start=True)
-        first.fit(X[train], y[train])
-        score = -log_loss(y[test], first.predict_proba(X[test]))
-        assert first.n_iter_ > 0 and score != loose_score
-        assert_allclose(cv.scores_[fold, 0], score, rtol=1e-12)
-        assert cv.path_n_iter_[fold, 0] == loose_n_iter + first.n_iter_
-        # still the best: the path ends at the second alpha (n_alphas_no_change=1)
-        assert cv.scores_[fold, 1] <= cv.scores_[fold, 0]
-        assert np.all(cv.scores_[fold, 2:] == -np.inf)
 
 
 def test_a_sequence_of_alphas_is_tried_strongest_first():
@@ -298,10 +235,7 @@ def test_sample_weight_equals_repeated_rows(cancer):
         )
         for train, test in folds
     ]
-    # Strong alphas, as in test_every_backend_gives_the_in_memory_path: the two
-    # sums, equal up to the order of additions, do not part along the path (down
-    # to alpha=0.01 they parted by 1.2e-6 at the last alpha).
-    params = {**PARAMS, "alphas": [10.0, 3.0, 1.0], "n_alphas_no_change": None}
+    params = {**PARAMS, "alphas": ALPHAS, "n_alphas_no_change": None}
     weighted = TwoLayerSigmoidClassifierCV(**params, cv=folds).fit(
         X, y, sample_weight=weights.astype(float)
     )
@@ -321,7 +255,7 @@ def test_sample_weight_reaches_the_fits_and_the_scorer(cancer):
         **PARAMS, alphas=ALPHAS, cv=folds, n_alphas_no_change=None
     ).fit(X, y, sample_weight=weights)
     for fold, (train, test) in enumerate(folds):
-        _, scores, _ = _manual_path(X, y, train, test, ALPHAS, sample_weight=weights)
+        _, scores = _manual_path(X, y, train, test, ALPHAS, sample_weight=weights)
         assert_allclose(cv.scores_[fold], scores, rtol=1e-12)  # rounding only
 
 

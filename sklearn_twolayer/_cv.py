@@ -177,11 +177,14 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
     :class:`~sklearn.linear_model.LogisticRegressionCV`. In each fold of ``cv`` the
     network is fitted at every ``alpha`` of the path, from the strongest to the
     weakest, each fit starting from the previous alpha's solution (the first from
-    the estimator's random start), and scored on the fold's validation rows. A
-    strongly regularized network is nearly linear and converges in few
-    iterations; each weaker alpha starts close to its solution, so the path costs
-    far less than fitting every alpha from scratch, as
-    ``GridSearchCV(TwoLayerSigmoidClassifier(), {"alpha": alphas})`` does. The path
+    the estimator's random start), and scored on the fold's validation rows.
+    Each weaker alpha starts close to its solution, so the path costs far less
+    than fitting every alpha from scratch, as
+    ``GridSearchCV(TwoLayerSigmoidClassifier(), {"alpha": alphas})`` does. Its
+    first fit is the grid search's fit at the strongest alpha (the same random
+    start), and often its most expensive one: strongly regularized, the network
+    is nearly linear, its optimum nearly flat, and L-BFGS approaches it slowly.
+    The path
     ends early once the validation score has not improved for
     ``n_alphas_no_change`` alphas: past its best, a weaker penalty only lets the
     network overfit more, and those fits are the most expensive. ``alpha_`` is the

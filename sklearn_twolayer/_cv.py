@@ -184,10 +184,9 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
     first fit is the grid search's fit at the strongest alpha (the same random
     start), and often its most expensive one: strongly regularized, the network
     is nearly linear, its optimum nearly flat, and L-BFGS approaches it slowly.
-    The path
-    ends early once the validation score has not improved for
+    The path ends early once the validation score has not improved for
     ``n_alphas_no_change`` alphas: past its best, a weaker penalty only lets the
-    network overfit more, and those fits are the most expensive. ``alpha_`` is the
+    network overfit more, and those fits can be expensive too. ``alpha_`` is the
     alpha of the best mean validation score over the folds, and with
     ``refit=True`` the network is fitted on all the data at ``alpha_``.
 

@@ -9,10 +9,12 @@ Rows in this process (NumPy arrays, SciPy CSR/CSC matrices)
     :func:`row_blocks` cuts the rows into blocks whose ``(rows, n_hidden)`` scratch
     arrays (:data:`BLOCK_BYTES` each) stay in the CPU cache across the element-wise
     passes; :func:`evaluate_groups` cuts the blocks into at most :data:`N_GROUPS`
-    contiguous groups, runs them on worker threads with every BLAS single-threaded
-    (:func:`blas_single_threaded`), and adds the groups' sums in group order. The
-    order of every addition is fixed by the data's shape alone: the same bits
-    whatever the number of threads.
+    contiguous groups, with every BLAS single-threaded
+    (:func:`blas_single_threaded`), computes the first on the calling thread and
+    the rest on as many threads as that work pays for (the process's worker
+    threads, started once, beside the caller), and adds the groups' sums in group
+    order. The order of every addition is fixed by the data's shape alone: the
+    same bits whatever the number of threads.
 
 Rows on an array-API device (torch, CuPy, array-api-strict)
     :func:`device_row_blocks` cuts them into blocks sized for the device (an
@@ -24,8 +26,10 @@ Rows on an array-API device (torch, CuPy, array-api-strict)
     (:func:`device_workers`).
 """
 
+import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from functools import cache
 
@@ -53,8 +57,7 @@ __all__ = [
 # Streamed through main memory instead of the cache, the element-wise passes (the
 # sigmoid, its derivative, the products) cost as much as the two matrix products.
 # Blocks also bound an evaluation's memory by a few blocks instead of several
-# (n_samples, n_hidden) arrays. (256 KiB blocks, two of which fit Zen's 512 KiB L2,
-# measured 2-5 % faster at one thread, within the noise of the shared machine.)
+# (n_samples, n_hidden) arrays. (The figures behind the size: benchmarks/README.md.)
 BLOCK_BYTES = 1 << 19  # size of one (rows, n_hidden) scratch array
 
 
@@ -208,6 +211,65 @@ def block_groups(n_blocks):
     return [range(bounds[g], bounds[g + 1]) for g in range(n_groups)]
 
 
+# Worker threads pay only for work that outlasts handing it to them (waking a
+# thread, passing a partial sum back): a group must take this long for a worker to
+# be worth starting on it. Measured in seconds, as the first group takes on the
+# caller's thread, so that it holds on any CPU and for any kernel: an evaluation
+# whose remaining groups take less runs on one thread, never slower than on one.
+MIN_SECONDS_PER_WORKER = 5e-4
+# Evaluations that a raised threshold keeps on one thread before one runs threaded
+# again (:class:`_WorkerThreshold`): while threads still lose, one in this many
+# evaluations pays for finding out.
+RETRY_AFTER = 8
+
+
+class _WorkerThreshold:
+    """The seconds of work a thread must get: :data:`MIN_SECONDS_PER_WORKER`, or
+    more while threads have not paid.
+
+    The first group's pace says what the rest would take on one thread; whether
+    two threads then take less depends on what else runs on the cores (another
+    process, a sibling hyperthread) and on how the kernel scales, which no
+    constant knows. So each threaded evaluation compares: where the threads
+    gained less than a fifth, the threshold doubles (up to 64 times the minimum),
+    so that work of that size runs on one thread; where they gained half, it
+    halves again, down to the minimum. What made threads lose may pass (the
+    other process ends), and work that the raised threshold keeps on one thread
+    is never measured on two: so every :data:`RETRY_AFTER` evaluations held back
+    by it alone run threaded once more, and a retry where threads pay puts the
+    threshold back to the minimum. Only which thread computes a group changes,
+    never the groups or the order they are added in.
+    """
+
+    def __init__(self):
+        self.seconds = MIN_SECONDS_PER_WORKER
+        self.held_back = 0
+
+    def n_workers(self, one_thread_seconds, most):
+        """How many threads (at most ``most``) work that takes
+        ``one_thread_seconds`` on one thread pays for; below 2 means one."""
+        n_workers = min(most, int(one_thread_seconds / self.seconds))
+        at_minimum = min(most, int(one_thread_seconds / MIN_SECONDS_PER_WORKER))
+        if n_workers < 2 <= at_minimum:  # held back by a raised threshold only
+            self.held_back += 1
+            if self.held_back > RETRY_AFTER:
+                return at_minimum  # a retry: observe() says whether threads pay now
+        return n_workers
+
+    def observe(self, one_thread_seconds, threaded_seconds):
+        gain = one_thread_seconds / max(threaded_seconds, 1e-9)
+        retried, self.held_back = self.held_back > RETRY_AFTER, 0
+        if gain < 1.2:
+            self.seconds = min(2 * self.seconds, 64 * MIN_SECONDS_PER_WORKER)
+        elif retried:
+            self.seconds = MIN_SECONDS_PER_WORKER
+        elif gain > 1.5:
+            self.seconds = max(self.seconds / 2, MIN_SECONDS_PER_WORKER)
+
+
+_worker_threshold = _WorkerThreshold()
+
+
 def evaluate_groups(new_worker, n_blocks, combine):
     """Sum ``compute(group)`` over the groups of blocks, in group order.
 
@@ -215,37 +277,62 @@ def evaluate_groups(new_worker, n_blocks, combine):
     arrays; ``combine(total, partial)`` adds a group's partial sum to the total
     (``total`` is None for the first group) and returns the new total.
 
-    The groups run on as many worker threads as BLAS was allowed before the
-    evaluation (so ``threadpool_limits`` and ``OMP_NUM_THREADS`` are honoured), each
-    taking the next group in turn and calling BLAS single-threaded: numpy's
-    element-wise passes then run on all cores too. Only an evaluation alone in the
-    process runs threaded: while another thread fits or evaluates (concurrent
-    fits, a threaded grid search, Dask blocks on threads) each runs its groups in
-    sequence in its own thread (see :class:`_SingleThreadedBlas`). Either way the
-    total is combined in group order, as each next group is ready, so at most
-    about one partial sum per worker waits to be added.
+    The calling thread computes the first group and times it. The rest runs on as
+    many threads as the work can pay for: at most as many as BLAS was allowed
+    before the evaluation (so ``threadpool_limits`` and ``OMP_NUM_THREADS`` are
+    honoured), as many as there are groups left, and no more than give each thread
+    :data:`MIN_SECONDS_PER_WORKER` of work at the first group's pace (more while
+    threads have not paid, :class:`_WorkerThreshold`); below two, the caller
+    computes the rest alone. The threads are the caller and the
+    process's worker threads (:func:`_worker_threads`, started once), each taking the
+    next group in turn and calling BLAS single-threaded, so numpy's element-wise
+    passes run on all cores too. Only an evaluation alone in the process runs
+    threaded: while another thread fits or evaluates (concurrent fits, a threaded
+    grid search, Dask blocks on threads) each runs its groups in sequence in its
+    own thread (see :class:`_SingleThreadedBlas`). Either way the total is combined
+    in group order, as each next group is ready: the same bits on any number of
+    threads.
     """
     groups = block_groups(n_blocks)
     if not groups:  # no rows
         return None
     with blas_single_threaded() as n_threads:
-        n_workers = min(n_threads, len(groups))
+        compute = new_worker()
+        started = time.perf_counter()
+        total = combine(None, compute(groups[0]))
+        seconds = time.perf_counter() - started
+        rest = groups[1:]
+        n_workers = _worker_threshold.n_workers(
+            seconds * len(rest), min(n_threads, len(rest))
+        )
         if n_workers < 2:
-            compute = new_worker()
-            total = None
-            for group in groups:
+            for group in rest:
                 total = combine(total, compute(group))
             return total
-        return _evaluate_groups_threaded(new_worker, groups, combine, n_workers)
+        started = time.perf_counter()
+        total = _evaluate_groups_threaded(
+            new_worker, rest, combine, n_workers, total=total, compute=compute
+        )
+        _worker_threshold.observe(seconds * len(rest), time.perf_counter() - started)
+        return total
 
 
-def _evaluate_groups_threaded(new_worker, groups, combine, n_workers):
+def _evaluate_groups_threaded(
+    new_worker, groups, combine, n_workers, total=None, compute=None
+):
+    """``groups`` on the caller and ``n_workers - 1`` worker threads, combined in
+    order into ``total``; ``compute`` is the caller's own (else it makes one).
+
+    Returns only once every worker has stopped, also when one fails or the caller
+    is interrupted: the others then stop after their current group, and nothing
+    computes for the evaluation after it has returned or raised.
+    """
     lock = threading.Lock()
-    state = {"next": 0, "added": 0, "total": None, "stop": False}
+    state = {"next": 0, "added": 0, "total": total, "stop": False}
     partials, ready = [None] * len(groups), [False] * len(groups)
 
-    def run():
-        compute = new_worker()
+    def run(compute=None):
+        compute = compute or new_worker()
         while True:
             with lock:
                 index = state["next"]
@@ -266,18 +353,55 @@ def _evaluate_groups_threaded(new_worker, groups, combine, n_workers):
                     partials[added] = None
                     state["added"] = added + 1
 
-    with ThreadPoolExecutor(n_workers) as pool:
-        futures = [pool.submit(run) for _ in range(n_workers)]
-        try:
-            for future in futures:
-                future.result()  # a worker's exception is raised here
-        except BaseException:
-            # Interrupted or failed: the other workers stop after their group
-            # instead of computing the rest before the pool shuts down.
-            with lock:
-                state["stop"] = True
-            raise
+    pool = _worker_threads(n_workers - 1)
+    futures = [pool.submit(run) for _ in range(n_workers - 1)]
+    try:
+        run(compute)
+        for future in futures:
+            future.result()  # a worker's exception is raised here
+    except BaseException:
+        # Failed or interrupted: the workers stop after their current group, and
+        # the caller waits for them, so none runs on after the evaluation.
+        with lock:
+            state["stop"] = True
+        wait(futures)
+        raise
     return state["total"]
+
+
+class _WorkerThreads:
+    """The process's worker threads, started once and reused by every evaluation.
+
+    A pool per evaluation would start and join its threads each time, which costs
+    more than a small evaluation. The pool grows when an evaluation is allowed more
+    threads than it has; a child process made by ``fork`` has none of its parent's
+    threads, so it starts its own.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pool, self._size = None, 0
+        if hasattr(os, "register_at_fork"):  # not on Windows
+            os.register_at_fork(after_in_child=self._forget)
+
+    def __call__(self, n_threads):
+        with self._lock:
+            if self._pool is None or self._size < n_threads:
+                old = self._pool
+                self._pool = ThreadPoolExecutor(
+                    n_threads, thread_name_prefix="sklearn_twolayer"
+                )
+                self._size = n_threads
+                if old is not None:
+                    old.shutdown(wait=False)  # its idle threads end
+            return self._pool
+
+    def _forget(self):
+        self._lock = threading.Lock()
+        self._pool, self._size = None, 0
+
+
+_worker_threads = _WorkerThreads()
 
 
 def sum_over_row_blocks(kernel, X, row_arrays, *, n_hidden, dtype, new_scratch):
@@ -345,15 +469,9 @@ def for_each_row_block(kernel, X, *, n_hidden, dtype, new_scratch):
 # threads, one torch thread each (device_workers), or, while another fit runs, on
 # torch's own threads, each operation a parallel region whose start costs more than
 # NumPy's loops; too large, and every element-wise pass streams through main
-# memory. Workers' evaluations on the 2-core development machine (2026-12-03, night,
-# separate runs): 1 MiB blocks 1.22 times NumPy's, 512 KiB 1.31 and 1.34. Before
-# workers, on torch's own threads: 1 MiB 1.38-1.62 against 4 MiB's 1.69-1.80 side by
-# side (512 KiB 1.72, 2 MiB 1.90, 16 MiB 2.39), then 512 KiB and 1 MiB alike (1.26 /
-# 1.25) once float64 took torch's own sigmoid. On one thread the blocks are the
-# in-process ones (BLOCK_BYTES): 1 MiB made a one-thread fit 1.54 times NumPy's,
-# 4 MiB 1.67, 512 KiB 1.37 (benchmarks/README.md), alike since torch's own sigmoid
-# (1.21 / 1.22). An accelerator gets blocks large enough to fill it, bounded so that
-# an evaluation's few scratch arrays fit next to X.
+# memory. On one thread the blocks are the in-process ones (BLOCK_BYTES). An
+# accelerator gets blocks large enough to fill it, bounded so that an evaluation's
+# few scratch arrays fit next to X.
 CPU_BLOCK_BYTES = 1 << 20
 ACCELERATOR_BLOCK_BYTES = 1 << 28
 
@@ -514,11 +632,7 @@ def sum_device_blocks(block_value, blocks, new_sum, device):
 # over all of them, and every region waits for its slowest thread: on a machine
 # whose cores are busy with anything else, a region waits for a thread the system
 # has descheduled. NumPy's blocks run whole on worker threads instead, and so do
-# torch's here. A loss-and-gradient evaluation on torch CPU tensors at two threads,
-# over NumPy's (2026-12-03, the 2-core development machine, interleaved in one
-# process): with the CI run's tests on the same cores, torch's own threads 3.40,
-# workers 1.45; on the quiet machine, alike (1.26 / 1.22, 1.73 / 1.34, 1.66 / 1.31
-# in three runs; fits 1.34 / 1.39, 1.45 / 1.32, 1.23 / 1.35).
+# torch's here (benchmarks/bench_fit.py compares the two).
 @contextmanager
 def device_workers(device, n_blocks):
     """How many worker threads compute a device's blocks; torch's threads meanwhile.

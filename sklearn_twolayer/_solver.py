@@ -229,7 +229,7 @@ def minimize_lbfgs(
     # concurrent fits restore the settings once, when the last one ends): SciPy's
     # own OpenBLAS does a few dot products per iteration, which one thread does
     # best, and its idle threads would otherwise spin against the evaluation's
-    # workers (measured: a fit 1.45x slower on 2 cores).
+    # workers.
     with blas_single_threaded():
         result = scipy.optimize.minimize(
             objective,

@@ -74,3 +74,14 @@ def block_bytes(monkeypatch):
         monkeypatch.setattr(_execution, "BLOCK_BYTES", n_bytes)
 
     return set_block_bytes
+
+
+@pytest.fixture
+def threads_for_any_work(monkeypatch):
+    """Every evaluation of several groups runs on the threads BLAS allows, however
+    little work its groups are (small test data would otherwise stay on one
+    thread, and the threaded path go untested)."""
+    from sklearn_twolayer import _execution
+
+    monkeypatch.setattr(_execution, "MIN_SECONDS_PER_WORKER", 1e-12)
+    monkeypatch.setattr(_execution, "_worker_threshold", _execution._WorkerThreshold())

@@ -222,8 +222,9 @@ def test_torch_cpu_blocks_run_on_workers_each_on_one_torch_thread(monkeypatch):
     main = threading.get_ident()
     assert {thread for thread, _ in seen_sequential} == {main}
     assert len(seen_two) == 4 * 38  # every block of the four sums, once each
-    for seen in (seen_two, seen_three):
-        assert main not in {thread for thread, _ in seen}
+    for seen, n_threads in ((seen_two, 2), (seen_three, 3)):
+        # the caller and its workers, every one computing on one torch thread
+        assert 2 <= len({thread for thread, _ in seen}) <= n_threads
         assert {threads for _, threads in seen} == {1}
     for result, expected in zip(two, sequential, strict=True):
         np.testing.assert_allclose(result, expected, rtol=1e-13, atol=1e-13)

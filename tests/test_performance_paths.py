@@ -8,9 +8,6 @@ much scratch memory an evaluation holds, counted exactly with tracemalloc). Spee
 measured memory ratios are in ``benchmarks/``, not here.
 """
 
-import concurrent.futures
-import threading
-import time
 import warnings
 
 import _reference as reference
@@ -31,8 +28,9 @@ from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
 
 
 @pytest.fixture
-def small_blocks(block_bytes):
-    """Blocks of a few rows, so that small data is cut into many blocks."""
+def small_blocks(block_bytes, threads_for_any_work):
+    """Blocks of a few rows, so that small data is cut into many blocks, shared by
+    the threads BLAS allows."""
     block_bytes(7 * 5 * 8)
 
 
@@ -253,186 +251,6 @@ def test_a_block_of_rows_is_a_view_of_X(form):
 
 
 # -- how blocks are grouped and the groups dealt to threads -----------------------
-def test_blocks_are_cut_into_at_most_n_groups_contiguous_groups():
-    assert _execution.N_GROUPS == 16
-    assert _execution.block_groups(0) == []
-    assert _execution.block_groups(3) == [range(0, 1), range(1, 2), range(2, 3)]
-    for n_blocks in (1, 15, 16, 17, 40, 1000):
-        groups = _execution.block_groups(n_blocks)
-        assert len(groups) == min(16, n_blocks)
-        # contiguous, in order, covering every block once
-        assert [i for group in groups for i in group] == list(range(n_blocks))
-        sizes = {len(group) for group in groups}
-        assert max(sizes) - min(sizes) <= 1
-    assert [len(g) for g in _execution.block_groups(17)] == [1] * 15 + [2]
-
-
-class _FakeLibrary:
-    """Stands in for one of threadpoolctl's library controllers."""
-
-    def __init__(self, num_threads, log):
-        self.num_threads, self.log = num_threads, log
-
-    def set_num_threads(self, num_threads):
-        self.log.append(num_threads)
-        self.num_threads = num_threads
-
-
-class _FakeBlas:
-    """Stands in for threadpoolctl's BLAS controller with chosen thread counts."""
-
-    def __init__(self, *num_threads):
-        self.log = []
-        self.lib_controllers = [_FakeLibrary(n, self.log) for n in num_threads]
-
-
-def _deal(monkeypatch, fake, n_blocks, delay_first=0.0):
-    """Which thread computed which group, and the order the groups were combined."""
-    monkeypatch.setattr(_execution, "_blas_controller", lambda: fake)
-    computed, combined = {}, []
-
-    def new_worker():
-        def compute(group):
-            if group.start == 0:
-                time.sleep(delay_first)  # the first group finishes last
-            computed[group.start] = threading.get_ident()
-            return group.start
-
-        return compute
-
-    def combine(total, partial):
-        combined.append(partial)
-        return (total or 0) + 1
-
-    total = _execution.evaluate_groups(new_worker, n_blocks, combine)
-    assert total == len(_execution.block_groups(n_blocks))
-    return computed, combined
-
-
-def test_groups_run_on_one_thread_per_blas_thread_and_add_up_in_order(monkeypatch):
-    fake = _FakeBlas(1, 2)  # e.g. numpy's BLAS limited to 1 thread, SciPy's to 2
-    computed, combined = _deal(monkeypatch, fake, 5, delay_first=0.05)
-    assert len(set(computed.values())) == 2  # two workers
-    assert threading.get_ident() not in computed.values()
-    # Group 0 finished last, yet the groups were added in their own order.
-    assert combined == [0, 1, 2, 3, 4]
-    # Every library single-threaded during the evaluation, then restored.
-    assert fake.log == [1, 1, 1, 2]
-    assert [lib.num_threads for lib in fake.lib_controllers] == [1, 2]
-
-
-def test_no_more_threads_than_groups(monkeypatch):
-    computed, combined = _deal(monkeypatch, _FakeBlas(4), 2)
-    assert combined == [0, 1]
-    assert len(set(computed.values())) <= 2
-
-
-@pytest.mark.parametrize("num_threads", [(1,), ()], ids=["one-thread", "no-blas-seen"])
-def test_one_blas_thread_evaluates_in_sequence(monkeypatch, num_threads):
-    computed, combined = _deal(monkeypatch, _FakeBlas(*num_threads), 4)
-    assert set(computed.values()) == {threading.get_ident()}
-    assert combined == [0, 1, 2, 3]
-
-
-def test_an_evaluation_beside_another_thread_runs_in_sequence(monkeypatch):
-    """Only an evaluation alone runs threaded: with another thread inside (a fit
-    in its solver, another evaluation) it runs its groups in its own thread."""
-    fake = _FakeBlas(2)
-    monkeypatch.setattr(_execution, "_blas_controller", lambda: fake)
-    inside, leave = threading.Event(), threading.Event()
-
-    def other_fit():
-        with _execution.blas_single_threaded() as allowed:
-            assert allowed == 2  # alone when it entered
-            inside.set()
-            leave.wait()
-
-    other = threading.Thread(target=other_fit)
-    other.start()
-    try:
-        assert inside.wait(10)
-        computed, combined = _deal(monkeypatch, fake, 4)
-        with _execution.blas_single_threaded() as allowed:
-            assert allowed == 1
-    finally:
-        leave.set()
-        other.join()
-    assert set(computed.values()) == {threading.get_ident()}
-    assert combined == [0, 1, 2, 3]
-    assert fake.log == [1, 2]  # set once by the first to enter, restored by the last
-
-
-def _slow_workers(started, fails=lambda group: False):
-    """A ``new_worker`` for evaluate_groups whose groups take 10 ms each.
-
-    Each group's start is appended to ``started``; a group for which ``fails``
-    is true raises a MemoryError instead.
-    """
-
-    def new_worker():
-        def compute(group):
-            started.append(group.start)
-            if fails(group):
-                raise MemoryError("no room for the scratch arrays")
-            time.sleep(0.01)
-
-        return compute
-
-    return new_worker
-
-
-def test_a_failing_worker_stops_the_others_and_raises(monkeypatch):
-    monkeypatch.setattr(_execution, "_blas_controller", lambda: _FakeBlas(2))
-    started = []
-    new_worker = _slow_workers(started, fails=lambda group: group.start == 0)
-    with pytest.raises(MemoryError, match="no room"):
-        _execution.evaluate_groups(new_worker, 16, lambda total, partial: None)
-    assert len(started) < 16  # the other worker did not compute every group
-
-
-def test_a_failing_worker_other_than_the_first_stops_the_others(monkeypatch):
-    """The worker that fails stops the others itself: the evaluation's thread is
-    waiting on the first worker submitted, which would otherwise compute every
-    group before the failure reached the caller."""
-    monkeypatch.setattr(_execution, "_blas_controller", lambda: _FakeBlas(2))
-    rank = threading.local()  # each worker's place in the order of submission
-
-    class RankedPool(concurrent.futures.ThreadPoolExecutor):
-        submitted = 0
-
-        def submit(self, fn, *args, **kwargs):
-            def ranked(place=RankedPool.submitted):
-                rank.place = place
-                return fn(*args, **kwargs)
-
-            RankedPool.submitted += 1
-            return super().submit(ranked)
-
-    monkeypatch.setattr(_execution, "ThreadPoolExecutor", RankedPool)
-    started = []
-    new_worker = _slow_workers(started, fails=lambda group: rank.place == 1)
-    with pytest.raises(MemoryError, match="no room"):
-        _execution.evaluate_groups(new_worker, 16, lambda total, partial: None)
-    assert RankedPool.submitted == 2 and len(started) < 16
-
-
-def test_an_interrupt_while_waiting_stops_the_workers(monkeypatch):
-    """Ctrl-C in the evaluation's thread, waiting on the workers, stops them after
-    their current group and reaches the caller."""
-    monkeypatch.setattr(_execution, "_blas_controller", lambda: _FakeBlas(2))
-    started = []
-
-    def interrupted(self, timeout=None):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(concurrent.futures.Future, "result", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        _execution.evaluate_groups(
-            _slow_workers(started), 16, lambda total, partial: None
-        )
-    assert len(started) < 16
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_rows_of_one_result_each_are_cut_by_the_bytes_of_their_dtype(dtype):
     """for_each_row_block's blocks hold BLOCK_BYTES of (rows, n_hidden) in the dtype

@@ -28,7 +28,7 @@ _WEIGHTS = ("W1_", "b1_", "W2_", "b2_")
 
 
 @pytest.fixture
-def small_blocks(block_bytes):
+def small_blocks(block_bytes, threads_for_any_work):
     """Blocks of 10 rows of n_hidden=8 float64 values: small data has many blocks
     (more than the 16 groups), so several threads share every evaluation."""
     block_bytes(10 * 8 * 8)
@@ -143,13 +143,21 @@ def test_the_evaluation_gives_the_same_bits_on_any_number_of_workers(small_block
     loss = TwoLayerLoss(network.ParameterLayout(6, 8, 1), "sigmoid")
     theta = loss.layout.pack(model.W1_, model.b1_, model.W2_, model.b2_)
     Y = y[:, None].astype(float)
-    results = {}
+    results, threaded = {}, []
+    run_threaded = _execution._evaluate_groups_threaded
+
+    def counted(*args, **kwargs):
+        threaded.append(1)
+        return run_threaded(*args, **kwargs)
+
     for limit in (1, 2):
-        with threadpool_limits(limit):
+        with threadpool_limits(limit), pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_execution, "_evaluate_groups_threaded", counted)
             results[limit] = (
                 loss.loss_gradient(theta, X, Y, None, 1e-3),
                 loss.logits(theta, X),
             )
+        assert len(threaded) == (0 if limit == 1 else 2)
     (value_1, gradient_1), logits_1 = results[1]
     (value_2, gradient_2), logits_2 = results[2]
     assert value_1 == value_2

@@ -1,170 +1,142 @@
-"""Per-evaluation overhead of fitting on Dask arrays, against the in-memory path.
+"""A fit on Dask arrays on a local Dask scheduler, against the in-memory fit.
 
-Every L-BFGS evaluation of the Dask path sends theta to the workers, maps
-``TwoLayerLoss.data_loss_gradient`` over the persisted row blocks and gathers one
-gradient per block. Its cost is the in-memory work (now spread over the workers)
-plus a scheduling overhead that depends on the number of blocks, not on the number
-of rows. This script measures both paths side by side at several n, with the number
-of blocks fixed, and prints milliseconds per evaluation:
+The same data, in memory (NumPy) and as a Dask array of ``--n-blocks`` row blocks,
+fitted with the same parameters and a fixed number of L-BFGS iterations
+(``tol=0``), so both do the same work: the Dask fit's extra time is its scheduling
+(one task per block and evaluation, the sum added on the client) and its one pass
+of validation and encoding over the blocks. The fits are timed alternately and the
+medians printed, with whether the fitted weights are the same bits on every
+scheduler.
 
-- ``in-memory``: ``TwoLayerLoss.loss_gradient`` on the whole numpy array;
-- ``dask``: the wall time of one evaluation of the Dask objective (send theta,
-  map the kernel over the blocks, gather, sum, penalty);
-- ``worker``: the compute time of the busiest worker in that evaluation, from the
-  scheduler's task stream (the work, which the workers share);
-- ``overhead``: ``dask - worker``, the time spent on anything but the work.
+Schedulers (``--schedulers``): ``threads`` (Dask's default for arrays, two threads
+here), ``synchronous`` (every block in the calling thread) and ``distributed`` (a
+``LocalCluster`` of two one-thread worker processes: the tasks and the results are
+pickled between processes).
 
-Each n has two rows: ``gradient`` (one evaluation of the objective and its
-gradient, what L-BFGS asks for) and ``hessp`` (one exact Hessian-vector product at a
-point already evaluated, what trust-ncg's inner loop asks for: on Dask, one task per
-block, each recomputing its block's forward pass).
-
-With two worker processes the work is shared, so at large n the Dask path can beat
-the in-memory one even on 2 cores; the overhead is what does not shrink. Timings on
-a machine shared with other work are noisy: the two paths are timed alternately, and
-the medians are shown.
-
-Run: ``python benchmarks/bench_dask.py [--n 1000 10000 100000] [--repeats 30]``
-(needs the dask extra).
+Run: ``python benchmarks/bench_dask.py [--n 10000 100000] [--repeats 5]``
+(needs the dask extra; ``distributed`` for that scheduler).
 """
 
 import argparse
+import contextlib
 import os
 import time
+import warnings
 from collections import defaultdict
 
+import dask
 import dask.array as da
 import numpy as np
-from distributed import Client, LocalCluster, get_task_stream
+import threadpoolctl
+from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_twolayer._backends import dask as _dask
-from sklearn_twolayer._objective import Objective
-from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
-
-
-def _median_ms(times):
-    return 1e3 * float(np.median(times))
+from sklearn_twolayer import TwoLayerSigmoidClassifier
 
 
-def measure(client, n, n_features, n_hidden, n_blocks, repeats, seed):
-    # The data is made on the workers (as a user's would be loaded there), then
-    # copied to the client for the in-memory path.
-    rows = -(-n // n_blocks)
-    dask_rng = da.random.default_rng(seed)
-    X_dask = dask_rng.standard_normal((n, n_features), chunks=(rows, n_features))
-    noise = dask_rng.standard_normal((n, 1), chunks=(rows, 1))
-    Y_dask = (X_dask[:, :1] + 0.5 * noise > 0).astype(np.float64)
-    X_blocks, Y_blocks = _dask._block_futures(client, [X_dask, Y_dask])
-    X, Y = client.gather(X_blocks), client.gather(Y_blocks)
-    X, Y = np.concatenate(X), np.concatenate(Y)
-    loss = TwoLayerLoss(ParameterLayout(n_features, n_hidden, 1), output="sigmoid")
-    theta = np.random.default_rng(seed).normal(scale=0.1, size=loss.layout.size)
-    dask_rows = _dask.DaskRows(
-        client,
-        [(X_b, Y_b, None) for X_b, Y_b in zip(X_blocks, Y_blocks, strict=True)],
-        [int(size) for size in X_dask.chunks[0]],
-        n_features,
-        np.dtype(np.float64),
-        float(n),
-        loss,
+def _scheduler(name, stack):
+    """Enter the scheduler ``name`` on ``stack``."""
+    if name == "distributed":
+        from distributed import Client, LocalCluster
+
+        cluster = stack.enter_context(
+            LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
+        )
+        client = stack.enter_context(Client(cluster, set_as_default=False))
+        return {"scheduler": client}
+    if name == "threads":
+        return {"scheduler": "threads", "num_workers": 2}
+    return {"scheduler": name}
+
+
+def _fit(X, y, n_hidden, iterations, config=None):
+    clf = TwoLayerSigmoidClassifier(
+        n_hidden=n_hidden, alpha=1e-4, max_iter=iterations, tol=0.0, random_state=0
     )
-    objective = Objective(dask_rows, 1e-4)
-    value_dask, grad_dask = objective.loss_gradient(theta)  # warm-up: imports
-    value_memory, grad_memory = loss.loss_gradient(theta, X, Y, None, 1e-4)
-    # trust-ncg: Hessian-vector products at theta, each mapped over the blocks'
-    # blocks (Dask) or on the in-memory arrays.
-    direction = np.random.default_rng(seed + 1).normal(size=theta.size)
-    hessp_dask = objective.loss_gradient_hessp(theta)[2]
-    hessp_memory = loss.gradient_hessian_product(theta, X, Y, None, 1e-4)[2]
-    product_dask, product_memory = hessp_dask(direction), hessp_memory(direction)
-    agreement = max(
-        abs(value_dask - value_memory) / abs(value_memory),
-        np.max(np.abs(grad_dask - grad_memory)) / np.max(np.abs(grad_memory)),
-        np.max(np.abs(product_dask - product_memory)) / np.max(np.abs(product_memory)),
-    )
-    times = defaultdict(list)
-    for _ in range(repeats):
-        for name, in_memory, on_dask in (
-            (
-                "gradient",
-                lambda: loss.loss_gradient(theta, X, Y, None, 1e-4),
-                lambda: objective.loss_gradient(theta),
-            ),
-            ("hessp", lambda: hessp_memory(direction), lambda: hessp_dask(direction)),
-        ):
-            start = time.perf_counter()
-            in_memory()
-            times[name, "memory"].append(time.perf_counter() - start)
-            with get_task_stream(client) as stream:
-                start = time.perf_counter()
-                on_dask()
-                times[name, "dask"].append(time.perf_counter() - start)
-            times[name, "worker"].append(_busiest_worker_seconds(stream.data))
-    medians = {key: _median_ms(values) for key, values in times.items()}
-    return medians, agreement
+    context = dask.config.set(config) if config else contextlib.nullcontext()
+    with context, warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed budget
+        start = time.perf_counter()
+        clf.fit(X, y)
+        return time.perf_counter() - start, clf
 
 
-def _busiest_worker_seconds(task_stream):
-    """Compute time of the busiest worker: the part of an evaluation that is work."""
-    busy = defaultdict(float)
-    for task in task_stream:
-        for interval in task["startstops"]:
-            if interval["action"] == "compute":
-                busy[task["worker"]] += interval["stop"] - interval["start"]
-    return max(busy.values(), default=0.0)
+def measure(n, args, configs):
+    rng = np.random.default_rng(n)
+    X = rng.standard_normal((n, args.n_features))
+    y = (X[:, 0] + 0.5 * rng.standard_normal(n) > 0).astype(int)
+    rows = -(-n // args.n_blocks)
+    X_dask = da.from_array(X, chunks=(rows, args.n_features))
+    y_dask = da.from_array(y, chunks=rows)
+    times, fitted = defaultdict(list), {}
+    for repeat in range(args.repeats + 1):  # the first round warms up, untimed
+        seconds, fitted["in memory"] = _fit(X, y, args.n_hidden, args.iterations)
+        if repeat:
+            times["in memory"].append(seconds)
+        for name, config in configs.items():
+            seconds, fitted[name] = _fit(
+                X_dask, y_dask, args.n_hidden, args.iterations, config
+            )
+            if repeat:
+                times[name].append(seconds)
+    iterations = {name: clf.n_iter_ for name, clf in fitted.items()}
+    same = {
+        name: all(
+            np.array_equal(getattr(clf, a), getattr(fitted[next(iter(configs))], a))
+            for a in ("W1_", "b1_", "W2_", "b2_")
+        )
+        for name, clf in fitted.items()
+        if name != "in memory"
+    }
+    medians = {name: float(np.median(t)) for name, t in times.items()}
+    return medians, iterations, same
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--n", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--n-features", type=int, default=20)
     parser.add_argument("--n-hidden", type=int, default=16)
     parser.add_argument("--n-blocks", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--schedulers",
+        nargs="+",
+        default=["threads", "synchronous"],
+        choices=["threads", "synchronous", "distributed"],
+    )
     args = parser.parse_args()
-
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        print(f"load average before: {os.getloadavg()}")
-        print(
-            f"LocalCluster: 2 worker processes x 1 thread; {args.n_blocks} row blocks; "
-            f"{args.n_features} features, {args.n_hidden} hidden units; median of "
-            f"{args.repeats} evaluations, both paths timed alternately"
-        )
+    np.show_runtime()
+    print(threadpoolctl.threadpool_info())
+    print(f"load average before: {os.getloadavg()}")
+    print(
+        f"{args.n_blocks} row blocks; {args.n_features} features, {args.n_hidden} "
+        f"hidden units; {args.iterations} L-BFGS iterations (tol=0); median of "
+        f"{args.repeats} fits, the fits timed alternately"
+    )
+    with contextlib.ExitStack() as stack:
+        configs = {name: _scheduler(name, stack) for name in args.schedulers}
         header = (
-            f"{'n':>9} {'what':>9} {'in-memory ms':>13} {'dask ms':>9} "
-            f"{'worker ms':>10} {'overhead ms':>12} {'max rel diff':>13}"
+            f"{'n':>8} {'fit on':>12} {'fit s':>8} {'x in memory':>12} "
+            f"{'iterations':>11} {'same bits':>10}"
         )
         print(header)
         print("-" * len(header))
         for n in args.n:
-            medians, agreement = measure(
-                client,
-                n,
-                args.n_features,
-                args.n_hidden,
-                args.n_blocks,
-                args.repeats,
-                seed=n,
-            )
-            for what in ("gradient", "hessp"):
-                memory_ms, dask_ms, worker_ms = (
-                    medians[what, where] for where in ("memory", "dask", "worker")
-                )
+            medians, iterations, same = measure(n, args, configs)
+            for name, seconds in medians.items():
+                ratio = seconds / medians["in memory"]
                 print(
-                    f"{n:>9} {what:>9} {memory_ms:>13.2f} {dask_ms:>9.2f} "
-                    f"{worker_ms:>10.2f} {dask_ms - worker_ms:>12.2f} "
-                    f"{agreement:>13.1e}"
+                    f"{n:>8} {name:>12} {seconds:>8.3f} {ratio:>12.2f} "
+                    f"{iterations[name]:>11} {same.get(name, '')!s:>10}"
                 )
-        print(f"load average after: {os.getloadavg()}")
+    print(f"load average after: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

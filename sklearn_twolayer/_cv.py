@@ -244,8 +244,8 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
     n_jobs : int, default=None
         Number of folds fitted in parallel through joblib. None means 1 unless in
         a :obj:`joblib.parallel_backend` context; -1 means all processors. Folds
-        run in processes, on Dask input in threads (the Dask client is the
-        process's).
+        run in processes, on Dask input in threads (the active Dask scheduler,
+        a distributed client included, is the process's).
     max_iter : int, default=200
         Maximum number of solver iterations of each fit.
     tol : float, default=1e-4

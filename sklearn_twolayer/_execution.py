@@ -179,10 +179,40 @@ def _set_num_threads(lib, num_threads):
     main thread, a fit in another thread could not make BLAS single-threaded, and
     two threads then ran OpenBLAS's shared thread pool against each other (fits
     50 times slower). :class:`_SingleThreadedBlas` is the one place that changes
-    the count, under its lock, so it calls the library's own setter.
+    the count, under its lock, so for OpenBLAS on its own threads it calls
+    OpenBLAS's own setter; every other library (and OpenBLAS on OpenMP, whose
+    limits are per thread) through threadpoolctl's.
     """
-    setter = getattr(lib, "_real_set_num_threads", None) or lib.set_num_threads
-    setter(num_threads)
+    setter = None
+    if getattr(lib, "internal_api", None) == "openblas" and (
+        getattr(lib, "threading_layer", None) != "openmp"
+    ):
+        setter = _openblas_setter(lib.filepath)
+    (setter or lib.set_num_threads)(num_threads)
+
+
+# The names OpenBLAS's thread setter has: its own, and those of the scipy-openblas
+# builds that NumPy and SciPy ship (a prefix, and a suffix for 64-bit integers).
+_OPENBLAS_SETTER_NAMES = tuple(
+    f"{prefix}openblas_set_num_threads{suffix}"
+    for prefix in ("", "scipy_")
+    for suffix in ("", "64_")
+)
+
+
+@cache
+def _openblas_setter(filepath):
+    """``openblas_set_num_threads`` of the OpenBLAS loaded from ``filepath``
+    (already loaded: this finds it, it does not load another), or None."""
+    import ctypes
+
+    library = ctypes.CDLL(filepath)
+    for name in _OPENBLAS_SETTER_NAMES:
+        setter = getattr(library, name, None)
+        if setter is not None:
+            setter.argtypes, setter.restype = [ctypes.c_int], None
+            return setter
+    return None
 
 
 blas_single_threaded = _SingleThreadedBlas()
@@ -217,57 +247,96 @@ def block_groups(n_blocks):
 # caller's thread, so that it holds on any CPU and for any kernel: an evaluation
 # whose remaining groups take less runs on one thread, never slower than on one.
 MIN_SECONDS_PER_WORKER = 5e-4
-# Evaluations that a raised threshold keeps on one thread before one runs threaded
-# again (:class:`_WorkerThreshold`): while threads still lose, one in this many
-# evaluations pays for finding out.
-RETRY_AFTER = 8
+# How often work of a size runs the way not chosen, to see whether that has
+# changed (:class:`_ThreadPayoff`), and how many recent evaluations of each way
+# are compared.
+EXPLORE_EVERY = 16
+SAMPLES = 3
 
 
-class _WorkerThreshold:
-    """The seconds of work a thread must get: :data:`MIN_SECONDS_PER_WORKER`, or
-    more while threads have not paid.
+class _ThreadPayoff:
+    """Whether threads pay for work of each size, from evaluations measured both
+    ways.
 
-    The first group's pace says what the rest would take on one thread; whether
-    two threads then take less depends on what else runs on the cores (another
-    process, a sibling hyperthread) and on how the kernel scales, which no
-    constant knows. So each threaded evaluation compares: where the threads
-    gained less than a fifth, the threshold doubles (up to 64 times the minimum),
-    so that work of that size runs on one thread; where they gained half, it
-    halves again, down to the minimum. What made threads lose may pass (the
-    other process ends), and work that the raised threshold keeps on one thread
-    is never measured on two: so every :data:`RETRY_AFTER` evaluations held back
-    by it alone run threaded once more, and a retry where threads pay puts the
-    threshold back to the minimum. Only which thread computes a group changes,
-    never the groups or the order they are added in.
+    Whether two threads take less than one depends on what else runs on the cores
+    (another process, a sibling hyperthread, on a virtual machine the host), on
+    how the kernel scales at that size and on what a hand-over costs, which no
+    constant knows, and which the first group's time alone does not predict (the
+    groups differ by a block, a first group pays for cold caches). So for each
+    size of work (a factor of two of its one-thread estimate) the evaluations
+    themselves are timed, each as its seconds per block, and the
+    medians of the last :data:`SAMPLES` on threads and on one thread are
+    compared: threads are used where they took less than 1/1.1 of one thread's
+    time. Every :data:`EXPLORE_EVERY` evaluations of a size run the other way
+    once (twice on threads: the first after a pause pays for waking a thread), so
+    that a change in the machine's load is seen. Only which thread computes a
+    group changes, never the groups or the order they are added in.
     """
 
     def __init__(self):
-        self.seconds = MIN_SECONDS_PER_WORKER
-        self.held_back = 0
+        self.sizes = {}  # size class -> _SizeRecord
+
+    @staticmethod
+    def _size_class(one_thread_seconds):
+        return int(np.log2(one_thread_seconds / MIN_SECONDS_PER_WORKER))
 
     def n_workers(self, one_thread_seconds, most):
-        """How many threads (at most ``most``) work that takes
-        ``one_thread_seconds`` on one thread pays for; below 2 means one."""
-        n_workers = min(most, int(one_thread_seconds / self.seconds))
-        at_minimum = min(most, int(one_thread_seconds / MIN_SECONDS_PER_WORKER))
-        if n_workers < 2 <= at_minimum:  # held back by a raised threshold only
-            self.held_back += 1
-            if self.held_back > RETRY_AFTER:
-                return at_minimum  # a retry: observe() says whether threads pay now
-        return n_workers
+        """How many threads (at most ``most``) work that takes an estimated
+        ``one_thread_seconds`` on one thread is to run on; below 2 means one."""
+        n_workers = min(most, int(one_thread_seconds / MIN_SECONDS_PER_WORKER))
+        if n_workers < 2:
+            return n_workers
+        record = self.sizes.setdefault(
+            self._size_class(one_thread_seconds), _SizeRecord()
+        )
+        return n_workers if record.threaded_next() else 1
 
-    def observe(self, one_thread_seconds, threaded_seconds):
-        gain = one_thread_seconds / max(threaded_seconds, 1e-9)
-        retried, self.held_back = self.held_back > RETRY_AFTER, 0
-        if gain < 1.2:
-            self.seconds = min(2 * self.seconds, 64 * MIN_SECONDS_PER_WORKER)
-        elif retried:
-            self.seconds = MIN_SECONDS_PER_WORKER
-        elif gain > 1.5:
-            self.seconds = max(self.seconds / 2, MIN_SECONDS_PER_WORKER)
+    def observe(self, one_thread_seconds, seconds_per_block, threaded):
+        """The evaluation of work estimated at ``one_thread_seconds`` took
+        ``seconds_per_block``, first group included: a threaded evaluation can
+        also slow the next one's first group (its rows were in the other core's
+        cache), so the whole evaluation is what is compared."""
+        if one_thread_seconds / MIN_SECONDS_PER_WORKER < 2:
+            return
+        record = self.sizes.get(self._size_class(one_thread_seconds))
+        if record is not None:
+            record.add(seconds_per_block, threaded)
 
 
-_worker_threshold = _WorkerThreshold()
+class _SizeRecord:
+    """The recent evaluations of one size of work, on threads and on one."""
+
+    def __init__(self):
+        self.threaded, self.one_thread = [], []  # seconds per block
+        self.count = 0
+        self.burst = 0  # threaded evaluations left in an exploration
+
+    def _threads_pay(self):
+        if not self.threaded:
+            return True  # try them first
+        if not self.one_thread:
+            return False  # then the other way
+        return 1.1 * np.median(self.threaded) < np.median(self.one_thread)
+
+    def threaded_next(self):
+        self.count += 1
+        pay = self._threads_pay()
+        if self.burst:
+            self.burst -= 1
+            return True
+        if self.count % EXPLORE_EVERY == 0:
+            if not pay:
+                self.burst = 1  # this one and the next on threads
+            return not pay
+        return pay
+
+    def add(self, ratio, threaded):
+        samples = self.threaded if threaded else self.one_thread
+        samples.append(ratio)
+        del samples[:-SAMPLES]
+
+
+_thread_payoff = _ThreadPayoff()
 
 
 def evaluate_groups(new_worker, n_blocks, combine):
@@ -281,8 +350,9 @@ def evaluate_groups(new_worker, n_blocks, combine):
     many threads as the work can pay for: at most as many as BLAS was allowed
     before the evaluation (so ``threadpool_limits`` and ``OMP_NUM_THREADS`` are
     honoured), as many as there are groups left, and no more than give each thread
-    :data:`MIN_SECONDS_PER_WORKER` of work at the first group's pace (more while
-    threads have not paid, :class:`_WorkerThreshold`); below two, the caller
+    :data:`MIN_SECONDS_PER_WORKER` of work at the first group's pace (and one
+    where threads have not paid for work of that size, :class:`_ThreadPayoff`);
+    below two, the caller
     computes the rest alone. The threads are the caller and the
     process's worker threads (:func:`_worker_threads`, started once), each taking the
     next group in turn and calling BLAS single-threaded, so numpy's element-wise
@@ -302,18 +372,21 @@ def evaluate_groups(new_worker, n_blocks, combine):
         total = combine(None, compute(groups[0]))
         seconds = time.perf_counter() - started
         rest = groups[1:]
-        n_workers = _worker_threshold.n_workers(
-            seconds * len(rest), min(n_threads, len(rest))
-        )
+        # the rest's time on one thread at the first group's pace per block
+        estimate = seconds / len(groups[0]) * (n_blocks - len(groups[0]))
+        n_workers = _thread_payoff.n_workers(estimate, min(n_threads, len(rest)))
         if n_workers < 2:
             for group in rest:
                 total = combine(total, compute(group))
-            return total
-        started = time.perf_counter()
-        total = _evaluate_groups_threaded(
-            new_worker, rest, combine, n_workers, total=total, compute=compute
+        else:
+            total = _evaluate_groups_threaded(
+                new_worker, rest, combine, n_workers, total=total, compute=compute
+            )
+        _thread_payoff.observe(
+            estimate,
+            (time.perf_counter() - started) / n_blocks,
+            threaded=n_workers >= 2,
         )
-        _worker_threshold.observe(seconds * len(rest), time.perf_counter() - started)
         return total
 
 

@@ -3,20 +3,26 @@
 ``fit`` turns the user's labels ``y`` into the network's 0/1 target matrix ``Y``
 (one column per output unit) and combines ``sample_weight`` with ``class_weight``
 into the per-row weights ``s_i`` of the objective. Every backend uses the functions
-below, so a label or a weight means the same thing wherever the rows live:
+below, so a label or a weight means the same thing wherever the rows live.
 
-- the in-memory and array-API backends call :func:`encode_targets_and_weights` on
-  the whole (host) ``y``;
-- the Dask backend calls the same steps block by block: :func:`describe_targets` on
-  the distinct labels of all blocks, :func:`label_totals` per block (summed on the
-  client), :func:`class_weights` once, then :func:`target_matrix` and
-  :func:`row_weights` per block.
+The encoding reads the rows through a :class:`RowSummary`: the distinct labels, the
+rows and the weight per label, and what the weight checks need. The summaries of
+blocks of rows merge (:meth:`RowSummary.merge`, in block order) into the summary of
+all of them, so the steps are sequenced once, here, for every backend:
+
+1. :func:`describe_targets` (the labels' kind and classes);
+2. :func:`summarize` each block (in memory: the one block of all rows), merge;
+3. :func:`finish_targets`: the weight checks, the class totals and the class
+   weights, in the in-memory path's order and with its messages;
+4. :func:`encode_rows` per block (``Y`` and ``s``), then :func:`check_weight_sum` of
+   the weights' sum.
+
+:func:`encode_targets_and_weights` is these steps for rows held in memory.
 
 A fit's validation rows (``fit(..., X_val=, y_val=)``) are encoded with the
-:class:`Targets` of its training rows, class weights included:
-:func:`encode_validation_targets_and_weights` in memory and on devices, and on Dask
-:func:`check_validation_labels` on the distinct labels, then the same per-block
-functions with ``targets.class_weights``.
+:class:`Targets` of its training rows, class weights included: steps 1 and 3 are
+:func:`check_validation_labels` and :func:`check_validation_weights`
+(:func:`encode_validation_targets_and_weights` in memory).
 
 ``type_of_target`` and ``compute_class_weight`` are called here and nowhere else.
 """
@@ -38,15 +44,20 @@ from ._sklearn_compat import move_to, sklearn_at_least
 
 __all__ = [
     "VALIDATION_SET",
+    "RowSummary",
     "Targets",
     "check_validation_labels",
+    "check_validation_weights",
     "class_weights",
     "describe_targets",
+    "encode_rows",
     "encode_targets_and_weights",
     "encode_validation_targets_and_weights",
+    "finish_targets",
     "label_totals",
     "labels_at",
     "row_weights",
+    "summarize",
     "target_matrix",
     "weight_sum",
 ]
@@ -211,6 +222,208 @@ def label_totals(y, sample_weight, targets):
     }
 
 
+@dataclass(frozen=True)
+class WeightFacts:
+    """What the checks of ``sample_weight`` read of a set of rows' weights.
+
+    Attributes
+    ----------
+    nan, infinite : bool
+        Whether a weight is NaN, or infinite.
+    smallest, largest : float
+        The smallest and the largest finite weight.
+    total : float
+        Their sum in float64 (:func:`weight_sum`).
+    """
+
+    nan: bool
+    infinite: bool
+    smallest: float
+    largest: float
+    total: float
+
+
+@dataclass(frozen=True)
+class RowSummary:
+    """What the encoding reads of a set of rows' labels and sample weights.
+
+    The summary of one block of rows is :func:`summarize`'s; the summaries of
+    blocks merge (:meth:`merge`) into the summary of all their rows.
+
+    Attributes
+    ----------
+    labels : ndarray
+        The distinct values of ``y``, sorted.
+    column_labels : tuple of ndarray or None
+        For a 2-D ``y``, the distinct values of each column.
+    totals : dict or None
+        :func:`label_totals` of the rows, per label (a 1-D ``y``; its labels are
+        the classes) or per column of a numeric 2-D ``y`` (an indicator matrix);
+        None when not asked for, or for a 2-D ``y`` that cannot be one.
+    weights : WeightFacts or None
+        None without sample weights.
+    """
+
+    labels: np.ndarray
+    column_labels: tuple | None
+    totals: dict | None
+    weights: WeightFacts | None
+
+    def merge(self, *others):
+        """The summary of the rows of ``self`` and ``others``, added in that order.
+
+        Per label: the labels of every block, each with the sum of its totals
+        over the blocks that hold it (0 in the others).
+        """
+        if not others:
+            return self
+        parts = (self, *others)
+        labels = np.unique(np.concatenate([part.labels for part in parts]))
+        column_labels = None
+        if self.column_labels is not None:
+            column_labels = tuple(
+                np.unique(np.concatenate(columns))
+                for columns in zip(*(p.column_labels for p in parts), strict=True)
+            )
+        totals = None
+        if self.totals is not None:
+            per_column = column_labels is not None  # an indicator matrix's
+            totals = {}
+            for key, first in self.totals.items():
+                if per_column:
+                    total = np.zeros_like(first)
+                    for part in parts:
+                        total += part.totals[key]
+                else:
+                    total = np.zeros(labels.size, dtype=first.dtype)
+                    for part in parts:
+                        total[np.searchsorted(labels, part.labels)] += part.totals[key]
+                totals[key] = total
+        weights = None
+        if self.weights is not None:
+            facts = [part.weights for part in parts]
+            total = 0.0
+            for fact in facts:  # in block order: the same rows, the same bits
+                total += fact.total
+            weights = WeightFacts(
+                nan=any(fact.nan for fact in facts),
+                infinite=any(fact.infinite for fact in facts),
+                smallest=min(fact.smallest for fact in facts),
+                largest=max(fact.largest for fact in facts),
+                total=total,
+            )
+        return RowSummary(labels, column_labels, totals, weights)
+
+    def labels_like_y(self, per_column=False):
+        """An array that ``type_of_target`` and the label checks read as they
+        read the summarised ``y``: its distinct values, one row per value, with
+        ``y``'s dtype, dimensions and columns; ``per_column``: each column with
+        its own values (what the validation labels are checked on)."""
+        if self.column_labels is None:
+            return self.labels
+        if per_column:
+            return _columns_with_values(self.column_labels)
+        return representative_labels(self.labels, 2, len(self.column_labels))
+
+
+def _columns_with_values(values_per_column):
+    """Rows whose column j takes exactly the values ``values_per_column[j]``."""
+    n_rows = max(len(values) for values in values_per_column)
+    return np.column_stack(
+        [
+            values[np.minimum(np.arange(n_rows), len(values) - 1)]
+            for values in values_per_column
+        ]
+    )
+
+
+def summarize(y, sample_weight, totals=True):
+    """The :class:`RowSummary` of one block of rows.
+
+    ``y`` is dense, 1-D or 2-D, and ``sample_weight`` None or 1-D in the rows'
+    dtype; neither needs to be valid (the summary is what finds out). ``totals``:
+    whether to count the rows and weights per label (the class weights and the
+    weight checks need them).
+    """
+    y = np.asarray(y)
+    labels = np.unique(y)
+    column_labels = None
+    if y.ndim == 2:
+        column_labels = tuple(np.unique(column) for column in y.T)
+    label_total = None
+    if totals and (y.ndim == 1 or y.dtype.kind in "biuf"):
+        if y.ndim == 1:
+            like = Targets(labels, multilabel=False)
+        else:
+            like = Targets(np.arange(y.shape[1]), multilabel=True)
+        # Weights whose sum overflows are refused (finish_targets) before any
+        # total is read, with a message naming them.
+        with np.errstate(over="ignore", invalid="ignore"):
+            label_total = label_totals(y, sample_weight, like)
+    weights = None
+    if sample_weight is not None:
+        finite = np.isfinite(sample_weight)
+        weights = WeightFacts(
+            nan=bool(np.isnan(sample_weight).any()),
+            infinite=bool(np.isinf(sample_weight).any()),
+            smallest=float(np.min(sample_weight, initial=np.inf, where=finite)),
+            largest=float(np.max(sample_weight, initial=-np.inf, where=finite)),
+            total=weight_sum(sample_weight),
+        )
+    return RowSummary(labels, column_labels, label_total, weights)
+
+
+def _check_weight_facts(facts, dtype):
+    """scikit-learn's checks of ``sample_weight`` (``_check_sample_weight``), with
+    its messages, on one- and two-value arrays that have the weights' faults."""
+    if facts.nan or facts.infinite:
+        bad = np.array([np.nan if facts.nan else np.inf], dtype=dtype)
+        _check_sample_weight(bad, np.empty((1, 0)), dtype=dtype)
+    extremes = np.array([facts.smallest, facts.largest], dtype=dtype)
+    _check_sample_weight(
+        extremes, np.empty((2, 0)), dtype=dtype, ensure_non_negative=True
+    )
+    check_any_weight_positive(extremes)
+
+
+def finish_targets(targets, summary, class_weight, dtype):
+    """``targets`` with its class weights, once the weights of ``summary`` (all
+    the training rows) are checked: the in-memory path's checks, in its order.
+
+    ``targets`` is :func:`describe_targets`'s. The sample weights must be valid,
+    not all 0, of a sum within ``dtype``'s range and positive in two classes; the
+    class weights come from the summary's totals per class.
+    """
+    weighted = summary.weights is not None
+    if weighted:
+        _check_weight_facts(summary.weights, dtype)
+        # Before the class counts, which sum the weights too.
+        check_weight_sum(summary.weights.total, dtype, weights="sample weights")
+    if not weighted and class_weight is None:
+        return targets
+    # A 1-D y's classes are its distinct labels: the summary's totals are per class.
+    if weighted:
+        check_positive_classes(summary.totals, targets)
+    per_class = class_weights(class_weight, targets, summary.totals)
+    return replace(targets, class_weights=per_class)
+
+
+def check_validation_weights(summary, dtype):
+    """The checks of :func:`finish_targets` that validation weights get (no sum:
+    :func:`check_weight_sum` of the weights times the class weights follows)."""
+    if summary.weights is not None:
+        _check_weight_facts(summary.weights, dtype)
+
+
+def encode_rows(y, sample_weight, targets, dtype):
+    """``(Y, s)`` of one block of rows: the 0/1 targets and the weights in
+    ``dtype`` (None when all 1), with the fit's ``targets.class_weights``."""
+    return (
+        target_matrix(y, targets, dtype),
+        row_weights(y, sample_weight, targets, targets.class_weights, dtype),
+    )
+
+
 def check_positive_classes(totals, targets):
     """With sample weights, at least two classes must keep a positive weight."""
     if not targets.multilabel and np.count_nonzero(totals["positive"]) < 2:
@@ -328,6 +541,12 @@ def weight_sum(weights):
         return float(np.sum(weights, dtype=np.float64))
 
 
+def check_sample_weight_shape(shape, n_samples):
+    """scikit-learn's error for sample weights of ``shape`` for ``n_samples`` rows
+    (of another length), without the weights (ones: NaN would be named first)."""
+    _check_sample_weight(np.ones(shape), np.empty((n_samples, 0)))
+
+
 def _checked_sample_weight(sample_weight, X):
     """scikit-learn's validation of ``sample_weight``, cast to ``X.dtype``.
 
@@ -392,7 +611,7 @@ def encode_targets_and_weights(class_weight, X, y, sample_weight):
     """``(targets, Y, s)`` for rows held in memory (validated ``X`` and ``y``).
 
     ``Y`` is the 0/1 target matrix and ``s`` the combined weights (None when all
-    are 1), both in ``X.dtype``.
+    are 1), both in ``X.dtype``. The rows are one block of the module's steps.
     """
     y = ravel_column_vector(y, stacklevel=7)  # pragma: no mutate, the caller of fit
     targets = describe_targets(y, class_weight)
@@ -401,20 +620,13 @@ def encode_targets_and_weights(class_weight, X, y, sample_weight):
     y = np.asarray(y)
     if sample_weight is not None:
         sample_weight = _checked_sample_weight(sample_weight, X)
-        check_any_weight_positive(sample_weight)
-        # Before the class counts, which sum the weights too.
-        check_weight_sum(weight_sum(sample_weight), X.dtype, weights="sample weights")
-    totals = None  # pragma: no mutate
-    if sample_weight is not None or class_weight is not None:
-        totals = label_totals(y, sample_weight, targets)
-        if sample_weight is not None:
-            check_positive_classes(totals, targets)
-    per_class = class_weights(class_weight, targets, totals)
-    weights = row_weights(y, sample_weight, targets, per_class, X.dtype)
+    weighted = sample_weight is not None or class_weight is not None
+    summary = summarize(y, sample_weight, totals=weighted)
+    targets = finish_targets(targets, summary, class_weight, X.dtype)
+    Y, weights = encode_rows(y, sample_weight, targets, X.dtype)
     if weights is not None:
         check_weight_sum(weight_sum(weights), X.dtype)
-    targets = replace(targets, class_weights=per_class)
-    return targets, target_matrix(y, targets, X.dtype), weights
+    return targets, Y, weights
 
 
 def check_validation_labels(y, targets):
@@ -482,11 +694,11 @@ def encode_validation_targets_and_weights(targets, X, y, sample_weight):
     check_validation_labels(y, targets)
     if sample_weight is not None:
         sample_weight = _checked_sample_weight(sample_weight, X)
-        check_any_weight_positive(sample_weight)
-    weights = row_weights(y, sample_weight, targets, targets.class_weights, X.dtype)
+        check_validation_weights(summarize(y, sample_weight, totals=False), X.dtype)
+    Y, weights = encode_rows(y, sample_weight, targets, X.dtype)
     if weights is not None:
         check_weight_sum(weight_sum(weights), X.dtype, validation=True)
-    return target_matrix(y, targets, X.dtype), weights
+    return Y, weights
 
 
 def _check_class_weight_dict(class_weight, classes):

@@ -1,4 +1,5 @@
 import os
+import warnings
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
@@ -40,14 +41,43 @@ settings.load_profile(
 
 
 @pytest.fixture(scope="module")
-def client():
-    """A Dask client of a LocalCluster of two one-thread worker processes.
+def iris():
+    """(X, y): the 150 iris rows standardised, integer classes 0, 1, 2."""
+    from _problems import standardized_iris
 
-    Processes, as a real cluster's workers are: every task's arguments and results
-    are pickled between them.
+    return standardized_iris()
+
+
+@pytest.fixture
+def ignore_convergence_warnings():
+    """ConvergenceWarning ignored for the test (for a module whose fits stop early
+    on purpose: ``pytestmark = pytest.mark.usefixtures(...)``)."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture
+def dask_threads():
+    """Dask's threaded scheduler for the test, with two threads.
+
+    The cheapest scheduler that runs a fit's blocks concurrently, as every
+    scheduler may: the Dask backend computes through whichever is active, and adds
+    the blocks' sums in block order on every one (``test_dask.py`` checks that
+    all of them give the same bits, a cluster of worker processes included).
     """
+    dask = pytest.importorskip("dask")
+    with dask.config.set(scheduler="threads", num_workers=2):
+        yield
+
+
+def _local_cluster():
+    """A LocalCluster of two one-thread worker processes, as a real cluster's
+    workers are: every task's arguments and results are pickled between them."""
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
+    return distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
         processes=True,
@@ -57,11 +87,33 @@ def client():
         # unless told otherwise, with a warning when another cluster holds it.
         scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
     )
+
+
+@pytest.fixture(scope="session")
+def local_cluster():
+    """``local_cluster()`` starts a :func:`_local_cluster` (the caller closes it)."""
+    return _local_cluster
+
+
+@pytest.fixture(scope="module")
+def _module_cluster():
+    """One :func:`_local_cluster` for a module's tests that use ``cluster_client``."""
+    cluster = _local_cluster()
     try:
-        with distributed.Client(cluster) as client:
-            yield client
+        yield cluster
     finally:
         cluster.close()
+
+
+@pytest.fixture
+def cluster_client(_module_cluster):
+    """A distributed Client of the module's cluster, the default scheduler during
+    the test only (the few tests that need worker processes). A client left open
+    would be the default of the module's later tests too, and dask 2024.1.0 (the
+    floor) warns on every local scheduler chosen while one is open."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(_module_cluster) as client:
+        yield client
 
 
 @pytest.fixture
@@ -84,4 +136,5 @@ def threads_for_any_work(monkeypatch):
     from sklearn_twolayer import _execution
 
     monkeypatch.setattr(_execution, "MIN_SECONDS_PER_WORKER", 1e-12)
-    monkeypatch.setattr(_execution, "_worker_threshold", _execution._WorkerThreshold())
+    # and on threads even where they took longer than one (tiny work does)
+    monkeypatch.setattr(_execution._SizeRecord, "threaded_next", lambda self: True)

@@ -64,11 +64,7 @@ def test_target_and_weight_helpers_are_called_from_one_module(function):
         for path in PACKAGE.rglob("*.py")
         if function in _called_names(path)
     )
-    expected = ["_targets.py"]
-    if function == "_check_sample_weight":
-        # The Dask backend calls it on one-value arrays, only for its messages.
-        expected = ["_backends/dask.py", "_targets.py"]
-    assert callers == expected
+    assert callers == ["_targets.py"]
 
 
 def test_only_the_estimator_runs_a_solver():

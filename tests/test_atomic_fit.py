@@ -11,9 +11,7 @@ import contextlib
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
 from sklearn.exceptions import NotFittedError
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier, _classifier
 from sklearn_twolayer._backends.in_memory import InMemoryRows
@@ -25,12 +23,6 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:L-BFGS-B did not converge:sklearn.exceptions.ConvergenceWarning",
     "ignore:trust-ncg did not converge:sklearn.exceptions.ConvergenceWarning",
 )
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def _state(clf):
@@ -208,7 +200,9 @@ def test_a_failed_transform_of_fit_transform_changes_nothing(
 
 
 @_NOT_CONVERGED
-def test_fit_transform_refused_by_the_output_on_dask_changes_nothing(client, iris):
+def test_fit_transform_refused_by_the_output_on_dask_changes_nothing(
+    dask_threads, iris
+):
     """The issue's reproducer: fit_transform on Dask input with pandas output
     refitted the model (classes [0 1 2] -> [10 11 12]) and then refused."""
     da = pytest.importorskip("dask.array")
@@ -338,7 +332,7 @@ def test_a_refused_refit_on_another_backend_changes_nothing(
     device's rows are the working copy's, never the estimator's."""
     X, y = iris
     if backend == "dask":
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
         da = pytest.importorskip("dask.array")
 
         def as_rows(a):

@@ -1,8 +1,9 @@
 """One behaviour suite over the backends: no feature on one and missing on another.
 
 Every case fits the same data on in-memory dense input (the reference), on CSR input,
-on Dask arrays of dense and of CSR blocks (a ``LocalCluster`` of two worker
-processes) and, under scikit-learn's
+on Dask arrays of dense and of CSR blocks (on Dask's threaded scheduler, the
+cheapest that runs blocks concurrently; ``test_dask.py`` checks that every
+scheduler, worker processes included, gives the same bits) and, under scikit-learn's
 array API dispatch, on torch CPU tensors and array-api-strict arrays (float64), and
 compares
 ``predict_proba`` (to 1e-6), ``n_iter_`` and, with early stopping, ``best_iteration_``
@@ -21,9 +22,10 @@ from contextlib import redirect_stdout
 import _reference
 import numpy as np
 import pytest
+from _problems import standardized_iris
 from scipy import sparse
 from sklearn import config_context
-from sklearn.datasets import load_iris, make_multilabel_classification
+from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import StandardScaler
 
@@ -31,7 +33,6 @@ from sklearn_twolayer import TwoLayerSigmoidClassifier
 from sklearn_twolayer._sklearn_compat import ARRAY_API_VERSION
 
 da = pytest.importorskip("dask.array")
-distributed = pytest.importorskip("distributed")
 
 # The array-API backends (issue 12) run on CPU here: torch tensors and
 # array-api-strict arrays, fitted and predicted under array_api_dispatch.
@@ -70,13 +71,8 @@ def _array_api(backend, array):
     return array_api_strict.asarray(array)
 
 
-def _iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
 def _data(target):
-    X, y = _iris()
+    X, y = standardized_iris()
     if target == "binary":
         return X, np.where(y == 1, "versicolor", "other")
     if target == "multilabel":
@@ -164,7 +160,7 @@ def test_every_feature_gives_the_in_memory_model(
     request, backend, name, target, extra, weighted
 ):
     if backend.startswith("dask"):
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
     X, y = _data(target)
     sample_weight = _weights(X.shape[0]) if weighted else None
     params = {**BASE, **extra}
@@ -188,7 +184,7 @@ def test_every_feature_gives_the_in_memory_model(
 @pytest.mark.parametrize("backend", OTHERS)
 def test_warm_start_continues_as_in_memory(request, backend):
     if backend.startswith("dask"):
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
     X, y = _data("multiclass")
     params = {**BASE, "warm_start": True, "max_iter": 5}
     fits = {}
@@ -217,7 +213,7 @@ def test_warm_start_continues_as_in_memory(request, backend):
 @pytest.mark.parametrize("solver", ["lbfgs", "trust-ncg"])
 def test_verbose_prints_the_same_iterations(request, backend, solver):
     if backend.startswith("dask"):
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
     X, y = _data("binary")
     params = {**BASE, "verbose": 1, "solver": solver, "early_stopping": True}
     outputs = {}
@@ -241,7 +237,7 @@ def test_verbose_prints_the_same_iterations(request, backend, solver):
 
 
 def _bad_inputs():
-    X, y = _iris()
+    X, y = standardized_iris()
     w = np.ones(y.size)
     X_nan, X_inf = X.copy(), X.copy()
     X_nan[7, 2], X_inf[100, 1] = np.nan, np.inf
@@ -271,7 +267,7 @@ def _bad_inputs():
 @pytest.mark.parametrize("case", list(_bad_inputs()))
 def test_bad_input_gets_the_in_memory_message(request, backend, case):
     if backend.startswith("dask"):
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
     X, y, sample_weight = _bad_inputs()[case]
     with pytest.raises(ValueError) as in_memory:
         TwoLayerSigmoidClassifier(n_hidden=2).fit(X, y, sample_weight)
@@ -290,7 +286,7 @@ def test_bad_input_gets_the_in_memory_message(request, backend, case):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_failed_fit_changes_nothing(request, backend):
     if backend.startswith("dask"):
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
     X, y = _data("multiclass")
     clf = _fit(backend, BASE, X, y)
     before = {key: value for key, value in vars(clf).items() if key.endswith("_")}
@@ -314,7 +310,7 @@ def test_a_failed_fit_changes_nothing(request, backend):
 def test_an_interrupted_refit_changes_nothing(request, monkeypatch, backend, solver):
     """Ctrl-C in the middle of a refit, with early stopping, on every backend."""
     if backend.startswith("dask"):
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
         from sklearn_twolayer._backends.dask import DaskRows as rows_type
     elif backend in ARRAY_API:
         _skip_without(backend)
@@ -348,7 +344,7 @@ def test_an_interrupted_refit_changes_nothing(request, monkeypatch, backend, sol
 def test_transform_gives_the_in_memory_hidden_layer(request, backend):
     """h1 where X lives: lazily per block on Dask, on X's device for array API."""
     if backend.startswith("dask"):
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
     X, y = _data("multiclass")
     params = {**BASE, "n_hidden": 4}
     reference = _fit("dense", params, X, y)
@@ -425,7 +421,7 @@ def test_a_validation_set_gives_the_in_memory_model(
     request, backend, name, target, extra, weighted
 ):
     if backend.startswith("dask"):
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
     X, y, X_val, y_val = _hold_out_the_last(*_data(target))
     sample_weight_val = _weights(X_val.shape[0]) if weighted else None
     params = {**BASE, "alpha": 1e-2, "early_stopping": True, **extra}
@@ -453,11 +449,11 @@ def test_bad_validation_input_gets_the_training_message(request, backend, case):
     """The validation rows are validated as training rows are, on every backend:
     the error is the training input's, prefixed by where it was found."""
     if backend.startswith("dask"):
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
     X_bad, y_bad, sample_weight_bad = _bad_inputs()[case]
     with pytest.raises(ValueError) as training:
         TwoLayerSigmoidClassifier(n_hidden=2).fit(X_bad, y_bad, sample_weight_bad)
-    X, y = _iris()
+    X, y = standardized_iris()
     clf = TwoLayerSigmoidClassifier(n_hidden=2, early_stopping=True)
     X, y, _ = _as(backend, X, y)
     X_val, y_val, sample_weight_val = _as_rows(backend, X_bad, y_bad, sample_weight_bad)
@@ -473,7 +469,7 @@ def test_bad_validation_input_gets_the_training_message(request, backend, case):
     assert not hasattr(clf, "n_features_in_")  # a failed fit changes nothing
 
 
-def test_validation_rows_of_another_kind_than_the_training_rows(client):
+def test_validation_rows_of_another_kind_than_the_training_rows(dask_threads):
     """Dask X with NumPy X_val, and NumPy X with Dask X_val: the same model."""
     X, y, X_val, y_val = _hold_out_the_last(*_data("multiclass"))
     params = {**BASE, "early_stopping": True, "alpha": 1e-2}
@@ -496,7 +492,7 @@ def test_balanced_multilabel_validation_labels_are_checked_per_column(request, b
     """A label column that is always 0 in training has no class weight for a 1:
     refused in that column only, wherever the rows live."""
     if backend == "dask":
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
     X, Y = _data("multilabel")
     Y = Y.copy()
     Y[:110, 2] = 0  # the training rows never have label 2
@@ -586,7 +582,7 @@ def test_early_stopping_on_few_distinct_samples_trains_every_pattern(
     10%, with a warning that names the cause; the model learns every pattern, and every
     backend holds out the same rows (the same validation curve)."""
     if backend.startswith("dask"):
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
     if backend in ARRAY_API:  # skip before pytest.warns: pytest 8.0 reads a skip
         _skip_without(backend)  # raised inside it as a missing warning
     X, y = _few_distinct(target)

@@ -14,12 +14,13 @@ import warnings
 
 import numpy as np
 import pytest
+from _fitting import fit_ignoring_convergence_warnings
 from numpy.testing import assert_array_equal
 
 # The callback API is scikit-learn 1.9's (refused before: test_sklearn_compat.py).
 pytest.importorskip("sklearn.callback")
 from sklearn.callback import ProgressBar, ScoringMonitor
-from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.datasets import load_breast_cancer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import GridSearchCV
@@ -46,12 +47,6 @@ def data():
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     return X[::2], y[::2]  # 285 rows: fits of a few dozen milliseconds
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 class Recorder:
@@ -110,12 +105,6 @@ def _params(model):
     return tuple(np.array(getattr(model, name)) for name in PARAMETERS)
 
 
-def _fit_quietly(clf, X, y, **fit_params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return clf.fit(X, y, **fit_params)
-
-
 def _assert_same_parameters(a, b):
     for name in PARAMETERS:
         assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
@@ -166,7 +155,7 @@ def test_set_callbacks_none_removes_them_as_documented(data):
     clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0)
     assert clf.set_callbacks(recorder).set_callbacks(None) is clf
     assert not hasattr(clf, "_skl_callbacks")
-    _fit_quietly(clf, X, y)
+    fit_ignoring_convergence_warnings(clf, X, y)
     assert recorder.calls == []  # removed: never called
     with pytest.raises(TypeError, match="FitCallback protocol"):
         clf.set_callbacks(recorder, None)  # None among callbacks is an error
@@ -178,7 +167,7 @@ def test_one_subtask_per_iteration_with_its_model(data, solver):
     X, y = data
     recorder = Recorder()
     clf = TwoLayerSigmoidClassifier(n_hidden=4, solver=solver, random_state=0)
-    clf = _fit_quietly(clf.set_callbacks(recorder), X, y)
+    clf = fit_ignoring_convergence_warnings(clf.set_callbacks(recorder), X, y)
     hooks = [c[:2] for c in recorder.calls]
     assert hooks[:2] == [("setup", None), ("begin", "fit")]
     assert hooks[-2:] == [("end", "fit"), ("teardown", None)]
@@ -206,13 +195,15 @@ def test_metadata_carries_sample_weight(data):
     sample_weight = np.linspace(0.5, 2.0, y.size)
     recorder = Recorder()
     clf = TwoLayerSigmoidClassifier(n_hidden=3, max_iter=5, random_state=0)
-    _fit_quietly(clf.set_callbacks(recorder), X, y, sample_weight=sample_weight)
+    fit_ignoring_convergence_warnings(
+        clf.set_callbacks(recorder), X, y, sample_weight=sample_weight
+    )
     hook_calls = [c for c in recorder.calls if c[0] in ("begin", "end")]
     assert len(hook_calls) == 2 * (clf.n_iter_ + 1)
     for call in hook_calls:
         assert call[2]["sample_weight"] is sample_weight
     recorder = Recorder()
-    _fit_quietly(clf.set_callbacks(recorder), X, y)
+    fit_ignoring_convergence_warnings(clf.set_callbacks(recorder), X, y)
     assert all(c[2] == {} for c in recorder.calls if c[0] in ("begin", "end"))
 
 
@@ -234,7 +225,7 @@ def test_models_are_built_only_when_a_callback_asks(data, monkeypatch, want_mode
     X, y = data
     clf = TwoLayerSigmoidClassifier(n_hidden=3, max_iter=6, random_state=0)
     recorder = Recorder() if want_model else NonScoringRecorder()
-    _fit_quietly(clf.set_callbacks(recorder), X, y)
+    fit_ignoring_convergence_warnings(clf.set_callbacks(recorder), X, y)
     # a begin and an end model per iteration when asked, none otherwise
     assert len(built) == (2 * clf.n_iter_ if want_model else 0)
 
@@ -308,11 +299,11 @@ def test_callbacks_give_bit_identical_fits(data, solver, early_stopping, capsys)
         "early_stopping": early_stopping,
         "random_state": 0,
     }
-    plain = _fit_quietly(TwoLayerSigmoidClassifier(**params), X, y)
+    plain = fit_ignoring_convergence_warnings(TwoLayerSigmoidClassifier(**params), X, y)
     watched = TwoLayerSigmoidClassifier(**params).set_callbacks(
         ScoringMonitor(scoring=SCORING), Recorder(), ProgressBar()
     )
-    _fit_quietly(watched, X, y)
+    fit_ignoring_convergence_warnings(watched, X, y)
     _assert_same_parameters(watched, plain)
     assert watched.n_iter_ == plain.n_iter_
     assert watched.loss_curve_ == plain.loss_curve_
@@ -327,7 +318,7 @@ def test_scoring_monitor_log_rows_and_fit_score(data, solver):
     X, y = data
     monitor = ScoringMonitor(scoring=SCORING)
     clf = TwoLayerSigmoidClassifier(n_hidden=4, solver=solver, random_state=0)
-    _fit_quietly(clf.set_callbacks(monitor), X, y)
+    fit_ignoring_convergence_warnings(clf.set_callbacks(monitor), X, y)
     log = monitor.get_logs()
     assert log.estimator_name == "TwoLayerSigmoidClassifier"
     iterations, fit_rows = _scores_by_iteration(monitor)
@@ -345,7 +336,9 @@ def test_scoring_monitor_fit_score_with_sample_weight(data):
     sample_weight = np.where(y == 1, 0.5, 3.0)
     monitor = ScoringMonitor(scoring="accuracy")
     clf = TwoLayerSigmoidClassifier(n_hidden=3, max_iter=8, random_state=0)
-    _fit_quietly(clf.set_callbacks(monitor), X, y, sample_weight=sample_weight)
+    fit_ignoring_convergence_warnings(
+        clf.set_callbacks(monitor), X, y, sample_weight=sample_weight
+    )
     _, fit_rows = _scores_by_iteration(monitor)
     weighted = clf.score(X, y, sample_weight=sample_weight)
     assert fit_rows[0]["accuracy"] == weighted != clf.score(X, y)
@@ -362,7 +355,7 @@ def test_score_at_iteration_k_is_that_of_a_fit_stopped_at_k(data, solver):
     params = {"n_hidden": 4, "solver": solver, "random_state": 0}
     monitor = ScoringMonitor(scoring=SCORING)
     clf = TwoLayerSigmoidClassifier(**params).set_callbacks(monitor)
-    _fit_quietly(clf, X, y)
+    fit_ignoring_convergence_warnings(clf, X, y)
     iterations, _ = _scores_by_iteration(monitor)
     assert clf.n_iter_ > 7
     for k in (1, 2, 7):
@@ -376,7 +369,7 @@ def test_score_at_iteration_k_is_that_of_a_fit_stopped_at_k(data, solver):
 def test_progress_bar_output(data, capsys):
     X, y = data
     clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0)
-    _fit_quietly(clf.set_callbacks(ProgressBar()), X, y)
+    fit_ignoring_convergence_warnings(clf.set_callbacks(ProgressBar()), X, y)
     out = capsys.readouterr().out
     assert re.search(r"TwoLayerSigmoidClassifier - fit\s.*100%", out)
     assert not re.search(r"\b[0-9]{1,2}%", out)  # the finished bar only
@@ -385,7 +378,7 @@ def test_progress_bar_output(data, capsys):
 def test_verbose_keeps_its_output_with_callbacks(data, capsys):
     X, y = data
     clf = TwoLayerSigmoidClassifier(n_hidden=3, max_iter=4, verbose=1, random_state=0)
-    _fit_quietly(clf.set_callbacks(ProgressBar()), X, y)
+    fit_ignoring_convergence_warnings(clf.set_callbacks(ProgressBar()), X, y)
     out = capsys.readouterr().out
     for i in range(1, 5):
         assert f"Iteration {i}: objective = " in out
@@ -396,9 +389,9 @@ def test_warm_start_continues_from_the_previous_model(data):
     X, y = data
     recorder = Recorder()
     clf = TwoLayerSigmoidClassifier(n_hidden=4, max_iter=5, warm_start=True)
-    _fit_quietly(clf.set_params(random_state=0), X, y)
+    fit_ignoring_convergence_warnings(clf.set_params(random_state=0), X, y)
     before = tuple(np.array(getattr(clf, name)) for name in PARAMETERS)
-    _fit_quietly(clf.set_callbacks(recorder), X, y)
+    fit_ignoring_convergence_warnings(clf.set_callbacks(recorder), X, y)
     first_begin = recorder.of("begin")[0][3]
     for a, b in zip(first_begin, before, strict=True):
         assert_array_equal(a, b)
@@ -420,10 +413,12 @@ def test_warm_start_models_carry_this_fits_curve_not_the_previous(data, solver):
     and loss_; the model of iteration k must show this fit's first k values."""
     X, y = data
     clf = TwoLayerSigmoidClassifier(n_hidden=4, max_iter=5, warm_start=True)
-    _fit_quietly(clf.set_params(random_state=0, solver=solver), X, y)
+    fit_ignoring_convergence_warnings(
+        clf.set_params(random_state=0, solver=solver), X, y
+    )
     previous_curve = list(clf.loss_curve_)
     recorder = CurveRecorder()
-    _fit_quietly(clf.set_callbacks(recorder), X, y)
+    fit_ignoring_convergence_warnings(clf.set_callbacks(recorder), X, y)
     assert clf.loss_curve_ != previous_curve
     begins = [c for c in recorder.calls if c[0] == "begin"]
     ends = [c for c in recorder.calls if c[0] == "end"]
@@ -475,10 +470,10 @@ def test_warm_start_models_carry_this_fits_early_stopping_state(data, solver):
         solver=solver,
         random_state=0,
     )
-    _fit_quietly(clf, X, y)
+    fit_ignoring_convergence_warnings(clf, X, y)
     previous_curve = list(clf.validation_loss_curve_)
     recorder = EarlyStoppingRecorder()
-    _fit_quietly(clf.set_callbacks(recorder), X, y)
+    fit_ignoring_convergence_warnings(clf.set_callbacks(recorder), X, y)
     curve = list(clf.validation_loss_curve_)
     assert curve != previous_curve[: len(curve)]
     begins = [c for c in recorder.calls if c[0] == "begin"]
@@ -508,10 +503,12 @@ def test_models_of_a_refit_without_early_stopping_have_none_of_the_previous(data
     clf = TwoLayerSigmoidClassifier(
         n_hidden=4, max_iter=4, warm_start=True, early_stopping=True, random_state=0
     )
-    _fit_quietly(clf, X, y)
+    fit_ignoring_convergence_warnings(clf, X, y)
     assert clf.validation_loss_curve_ is not None
     recorder = EarlyStoppingRecorder()
-    _fit_quietly(clf.set_params(early_stopping=False).set_callbacks(recorder), X, y)
+    fit_ignoring_convergence_warnings(
+        clf.set_params(early_stopping=False).set_callbacks(recorder), X, y
+    )
     assert clf.validation_loss_curve_ is None
     assert recorder.calls
     assert all(call[1:] == (None, None, None) for call in recorder.calls)
@@ -523,7 +520,9 @@ def test_pipeline_propagates_the_progress_bar(data, capsys, monkeypatch):
     pipe = make_pipeline(
         StandardScaler(), TwoLayerSigmoidClassifier(n_hidden=3, random_state=0)
     )
-    _fit_quietly(pipe.set_callbacks(ProgressBar(max_propagation_depth=None)), X, y)
+    fit_ignoring_convergence_warnings(
+        pipe.set_callbacks(ProgressBar(max_propagation_depth=None)), X, y
+    )
     out = capsys.readouterr().out
     assert "Pipeline - fit" in out
     assert re.search(r"Pipeline - .*\| TwoLayerSigmoidClassifier - fit", out)
@@ -535,7 +534,7 @@ def test_scoring_monitor_on_the_estimator_inside_a_pipeline(data):
     monitor = ScoringMonitor(scoring="accuracy")
     clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0).set_callbacks(monitor)
     pipe = Pipeline([("scale", StandardScaler()), ("net", clf)])
-    _fit_quietly(pipe, X, y)
+    fit_ignoring_convergence_warnings(pipe, X, y)
     log = monitor.get_logs()
     assert log.estimator_name == "Pipeline"
     rows = [r for r in log.data if r["estimator_name"] == "TwoLayerSigmoidClassifier"]
@@ -550,7 +549,7 @@ def test_grid_search_monitor_logs_every_candidates_iterations(iris):
     monitor = ScoringMonitor(scoring="accuracy")
     net = TwoLayerSigmoidClassifier(random_state=0, max_iter=30).set_callbacks(monitor)
     search = GridSearchCV(net, {"n_hidden": [2, 5]}, cv=2)
-    _fit_quietly(search, X, y)
+    fit_ignoring_convergence_warnings(search, X, y)
     log = monitor.get_logs()
     assert log.estimator_name == "GridSearchCV"
     fits = {r["task_id_path"] for r in log.data if r["task_name"] == "fit"}
@@ -575,7 +574,7 @@ def test_grid_search_progress_bar_shows_the_nested_fits(iris, capsys, monkeypatc
     net = TwoLayerSigmoidClassifier(random_state=0, max_iter=30)
     search = GridSearchCV(net, {"n_hidden": [2, 5]}, cv=2)
     search.set_callbacks(ProgressBar(max_propagation_depth=None))
-    _fit_quietly(search, X, y)
+    fit_ignoring_convergence_warnings(search, X, y)
     out = capsys.readouterr().out
     assert "GridSearchCV - fit" in out
     nested = re.findall(r"\| TwoLayerSigmoidClassifier - fit #\d+ .* 100%", out)
@@ -695,5 +694,5 @@ def test_a_failed_fit_still_tears_the_callbacks_down(data, capsys):
     assert not bar._listener_handles  # the bar's run was closed
     # and the estimator fits again, with the same callbacks
     failing.stop_after = None
-    _fit_quietly(clf, X, y)
+    fit_ignoring_convergence_warnings(clf, X, y)
     assert failing.calls[-1][0] == "teardown" and hasattr(clf, "W1_")

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
+from _fitting import fit_expecting_convergence_warning
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.datasets import (
-    load_iris,
     make_classification,
     make_multilabel_classification,
 )
@@ -37,21 +37,10 @@ def binary_data():
     return StandardScaler().fit_transform(X), y
 
 
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
 def _peer(n_hidden, **params):
     return MLPClassifier(
         hidden_layer_sizes=(n_hidden,), activation="logistic", solver="lbfgs", **params
     )
-
-
-def _fit_quietly(estimator, *args, **kwargs):
-    with pytest.warns(ConvergenceWarning):
-        return estimator.fit(*args, **kwargs)
 
 
 # -- the peer as an oracle -------------------------------------------------------------
@@ -59,8 +48,10 @@ def _fit_quietly(estimator, *args, **kwargs):
 def test_matches_mlpclassifier_from_the_same_start(binary_data, alpha):
     X, y = binary_data
     params = dict(alpha=alpha, tol=1e-4, max_iter=15, random_state=0)
-    ours = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=10, **params), X, y)
-    peer = _fit_quietly(_peer(10, **params), X, y)
+    ours = fit_expecting_convergence_warning(
+        TwoLayerSigmoidClassifier(n_hidden=10, **params), X, y
+    )
+    peer = fit_expecting_convergence_warning(_peer(10, **params), X, y)
     assert_allclose(ours.predict_proba(X), peer.predict_proba(X), rtol=0, atol=1e-6)
     assert_allclose(ours.W1_, peer.coefs_[0].T, atol=1e-6)
     assert_allclose(ours.W2_, peer.coefs_[1].T, atol=1e-6)
@@ -73,14 +64,18 @@ def test_matches_mlpclassifier_on_multiclass_and_multilabel(iris):
     X, y = iris
     # alpha given: the two defaults differ (MLPClassifier's 1e-4, ours 2.0)
     params = dict(alpha=1e-4, max_iter=15, random_state=0)
-    ours = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=6, **params), X, y)
-    peer = _fit_quietly(_peer(6, **params), X, y)
+    ours = fit_expecting_convergence_warning(
+        TwoLayerSigmoidClassifier(n_hidden=6, **params), X, y
+    )
+    peer = fit_expecting_convergence_warning(_peer(6, **params), X, y)
     assert ours.out_activation_ == peer.out_activation_ == "softmax"
     assert_allclose(ours.predict_proba(X), peer.predict_proba(X), atol=1e-6)
 
     X, Y = make_multilabel_classification(n_samples=120, n_classes=3, random_state=0)
-    ours = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=6, **params), X, Y)
-    peer = _fit_quietly(_peer(6, **params), X, Y)
+    ours = fit_expecting_convergence_warning(
+        TwoLayerSigmoidClassifier(n_hidden=6, **params), X, Y
+    )
+    peer = fit_expecting_convergence_warning(_peer(6, **params), X, Y)
     assert_allclose(ours.predict_proba(X), peer.predict_proba(X), atol=1e-6)
 
 
@@ -195,8 +190,12 @@ def test_weight_two_equals_a_repeated_row_after_fit(binary_data):
     # Same objective, so the same L-BFGS path (compared before roundoff can drift
     # on this non-convex problem).
     params = dict(n_hidden=4, alpha=1e-2, random_state=0, max_iter=15)
-    a = _fit_quietly(TwoLayerSigmoidClassifier(**params), X, y, sample_weight=sw)
-    b = _fit_quietly(TwoLayerSigmoidClassifier(**params), X_rep, y_rep)
+    a = fit_expecting_convergence_warning(
+        TwoLayerSigmoidClassifier(**params), X, y, sample_weight=sw
+    )
+    b = fit_expecting_convergence_warning(
+        TwoLayerSigmoidClassifier(**params), X_rep, y_rep
+    )
     assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-6)
 
 
@@ -222,11 +221,13 @@ def test_dict_class_weight_equals_sample_weight(iris):
     X, y = iris
     class_weight = {0: 1.0, 1: 3.0, 2: 0.5}
     params = dict(n_hidden=4, random_state=0, max_iter=30)
-    a = _fit_quietly(
+    a = fit_expecting_convergence_warning(
         TwoLayerSigmoidClassifier(class_weight=class_weight, **params), X, y
     )
     sw = np.array([class_weight[c] for c in y])
-    b = _fit_quietly(TwoLayerSigmoidClassifier(**params), X, y, sample_weight=sw)
+    b = fit_expecting_convergence_warning(
+        TwoLayerSigmoidClassifier(**params), X, y, sample_weight=sw
+    )
     assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-10)
 
 
@@ -248,7 +249,9 @@ def test_sample_weight_is_routed_through_metadata_routing(binary_data):
         search = GridSearchCV(clf, {"alpha": [1e-3]}, cv=2)
         with pytest.warns(ConvergenceWarning):
             search.fit(X, y, sample_weight=sw)
-    direct = _fit_quietly(clone(clf).set_params(alpha=1e-3), X, y, sample_weight=sw)
+    direct = fit_expecting_convergence_warning(
+        clone(clf).set_params(alpha=1e-3), X, y, sample_weight=sw
+    )
     assert_allclose(search.best_estimator_.W1_, direct.W1_)
 
 
@@ -265,7 +268,7 @@ def test_verbose_prints_objective_and_gradient_norm(binary_data):
     X, y = binary_data
     out = io.StringIO()
     with redirect_stdout(out):
-        clf = _fit_quietly(
+        clf = fit_expecting_convergence_warning(
             TwoLayerSigmoidClassifier(n_hidden=3, max_iter=4, verbose=1), X, y
         )
     lines = out.getvalue().splitlines()
@@ -282,13 +285,15 @@ def test_warm_start_continues_from_previous_weights(binary_data):
     clf = TwoLayerSigmoidClassifier(
         n_hidden=4, warm_start=True, max_iter=5, random_state=0
     )
-    _fit_quietly(clf, X, y)
+    fit_expecting_convergence_warning(clf, X, y)
     first_loss, first_W1 = clf.loss_, clf.W1_.copy()
     clf.set_params(random_state=1)  # a fresh draw would use this; warm start must not
-    _fit_quietly(clf, X, y)
+    fit_expecting_convergence_warning(clf, X, y)
     assert clf.loss_curve_[0] < first_loss
     assert not np.allclose(clf.W1_, first_W1)
-    cold = _fit_quietly(clone(clf).set_params(warm_start=False, random_state=0), X, y)
+    cold = fit_expecting_convergence_warning(
+        clone(clf).set_params(warm_start=False, random_state=0), X, y
+    )
     assert_allclose(cold.W1_, first_W1)
     with pytest.raises(ValueError, match="same classes"):
         clf.fit(X, np.where(y == 1, 2, y))
@@ -310,9 +315,11 @@ def test_sparse_input_matches_dense(binary_data, fmt):
     X, y = binary_data
     X = np.where(np.abs(X) < 0.5, 0.0, X)
     params = dict(n_hidden=4, random_state=0, max_iter=20)
-    dense = _fit_quietly(TwoLayerSigmoidClassifier(**params), X, y)
+    dense = fit_expecting_convergence_warning(TwoLayerSigmoidClassifier(**params), X, y)
     sparse_X = sparse.csr_matrix(X).asformat(fmt)
-    sparse_fit = _fit_quietly(TwoLayerSigmoidClassifier(**params), sparse_X, y)
+    sparse_fit = fit_expecting_convergence_warning(
+        TwoLayerSigmoidClassifier(**params), sparse_X, y
+    )
     assert_allclose(
         sparse_fit.predict_proba(sparse_X), dense.predict_proba(X), atol=1e-8
     )
@@ -327,9 +334,9 @@ def test_sparse_input_is_never_densified():
     y = rng.integers(0, 2, size=n)
     # A fixed start: from some of the global RNG's starts (which depend on the
     # tests run before) L-BFGS-B met its tolerance within the two iterations on
-    # this flat problem, and _fit_quietly's warning did not come.
+    # this flat problem, and the expected ConvergenceWarning did not come.
     clf = TwoLayerSigmoidClassifier(n_hidden=2, max_iter=2, random_state=0)
-    clf = _fit_quietly(clf, X, y)
+    clf = fit_expecting_convergence_warning(clf, X, y)
     assert clf.W1_.shape == (2, n)
     assert clf.predict_proba(X[:5]).shape == (5, 2)
 

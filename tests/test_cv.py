@@ -2,7 +2,6 @@
 the refit, and the estimator's every kind of input (issue 31, point 3)."""
 
 import re
-import warnings
 
 import _reference
 import numpy as np
@@ -13,10 +12,9 @@ from sklearn import config_context
 from sklearn.base import clone
 from sklearn.datasets import (
     load_breast_cancer,
-    load_iris,
     make_multilabel_classification,
 )
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import get_scorer, log_loss
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
@@ -33,11 +31,8 @@ ALPHAS = [10.0, 1.0, 0.1, 0.01]
 PARAMS = {"n_hidden": 3, "random_state": 0, "max_iter": 100}
 
 
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+# Every fit here stops early on purpose; what is checked does not depend on it.
+pytestmark = pytest.mark.usefixtures("ignore_convergence_warnings")
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +40,6 @@ def cancer():
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     return X[::3], y[::3]  # 190 rows
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def _folds(X, y, n_splits=3):
@@ -170,10 +159,10 @@ def test_no_fold_fits_an_alpha_that_cannot_be_chosen(cancer):
         assert np.all((cv.path_n_iter_ >= 0) == reached)
 
 
-def test_a_sequence_of_alphas_is_tried_strongest_first():
-    X, y = load_iris(return_X_y=True)
+def test_a_sequence_of_alphas_is_tried_strongest_first(iris):
+    X, y = iris
     cv = TwoLayerSigmoidClassifierCV(**PARAMS, alphas=[0.1, 10, 1, 10], cv=3)
-    cv.fit(StandardScaler().fit_transform(X), y)
+    cv.fit(X, y)
     assert_array_equal(cv.alphas_, [10.0, 1.0, 0.1])
     assert_allclose(alpha_grid(11), np.logspace(1, -4, 11))
     assert TwoLayerSigmoidClassifierCV().alphas == 11
@@ -451,7 +440,7 @@ def _on(backend, X, y, sample_weight):
 @pytest.mark.parametrize("backend", ["csr", "dask", "dask-csr", *ARRAY_API])
 def test_every_backend_gives_the_in_memory_path(request, backend, iris):
     if backend.startswith("dask"):
-        request.getfixturevalue("client")
+        request.getfixturevalue("dask_threads")
     X, y = iris
     weights = np.random.RandomState(0).uniform(0.5, 2.0, size=X.shape[0])
     # Strong alphas: every fit converges well within max_iter, so the backends'

@@ -1,13 +1,21 @@
-"""Dask: grid search on a cluster, and fitting/predicting on row-chunked Dask arrays.
+"""Dask: fitting/predicting on row-chunked Dask arrays, and grid search on a cluster.
 
-The cluster tests share one ``LocalCluster`` (module scope) with two worker processes,
-which import the package as the user's workers would. The problems compared with the
+The fits run on Dask's threaded scheduler (the ``dask_threads`` fixture), the
+cheapest one that computes blocks concurrently: the backend computes through any
+scheduler and adds the blocks' sums in block order, and
+``test_a_fit_needs_no_client_and_is_the_same_bits_on_every_scheduler`` and
+``test_a_fit_on_a_cluster_of_worker_processes_is_the_same_bits`` check that every
+scheduler, a ``LocalCluster`` of two worker processes included, gives the same bits.
+What only a cluster has (joblib's dask backend, the user's persisted futures,
+pickling between processes) runs on that cluster (``cluster_client``: a client, for
+the test, of a cluster started once for the module). The problems compared with the
 in-memory fit are well-posed (L-BFGS converges in a few dozen iterations): the
 blocked sums differ from the in-memory sums by rounding only, and a converging
 problem does not amplify rounding along the L-BFGS path.
 """
 
-import asyncio
+import concurrent.futures
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -28,10 +36,10 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_twolayer import TwoLayerSigmoidClassifier
+from sklearn_twolayer import TwoLayerSigmoidClassifier, _classifier
 
+dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
-distributed = pytest.importorskip("distributed")
 
 RTOL = 1e-6  # the issue's bound on predict_proba, relative
 
@@ -81,11 +89,111 @@ def test_numpy_fit_does_not_import_dask():
     assert completed.stdout.strip() == "[]"
 
 
-def test_fit_without_a_client_says_what_is_missing(breast_cancer):
-    # Runs before the module's cluster starts, so no default client exists.
-    X, y = breast_cancer
-    with pytest.raises(ValueError, match=r"needs a dask\.distributed Client"):
-        TwoLayerSigmoidClassifier(n_hidden=2).fit(da.from_array(X, chunks=100), y)
+LOCAL_SCHEDULERS = {
+    "synchronous": {"scheduler": "synchronous"},
+    "one thread": {"scheduler": "threads", "num_workers": 1},
+    "four threads": {"scheduler": "threads", "num_workers": 4},
+    "processes": {"scheduler": "processes"},  # and a pool, in the test
+}
+# Weighted, balanced, early stopping: every kind of task of a fit; 15 iterations
+# are enough to compare bits (the fits need not converge).
+FITS = [
+    dict(class_weight="balanced", early_stopping=True, alpha=1e-2, max_iter=15),
+    dict(solver="trust-ncg", early_stopping=True, alpha=1e-2, max_iter=15),
+]
+
+
+def _fit_under(config, params, iris):
+    X, y = iris
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, size=y.size)
+    with dask.config.set(config), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0, **params)
+        return clf.fit(
+            da.from_array(X, chunks=((20, 70, 35, 25), 4)),
+            da.from_array(y, chunks=60),
+            sample_weight=da.from_array(weights, chunks=45),
+        )
+
+
+def _assert_same_bits(fitted, reference, name):
+    assert reference.n_iter_ > 5
+    for attribute in ("W1_", "b1_", "W2_", "b2_", "validation_loss_curve_"):
+        np.testing.assert_array_equal(
+            getattr(fitted, attribute), getattr(reference, attribute), name
+        )
+    assert fitted.loss_curve_ == reference.loss_curve_, name
+
+
+@pytest.mark.parametrize("params", FITS, ids=["lbfgs", "trust-ncg"])
+def test_a_fit_needs_no_client_and_is_the_same_bits_on_every_scheduler(iris, params):
+    """The blocks' sums are added on the client in block order, whatever computes
+    the blocks: in this process, on 1 or 4 threads, or in processes that unpickle
+    every task. (Before this module's cluster starts: no Client exists.)"""
+    distributed = pytest.importorskip("distributed")
+    with pytest.raises(ValueError, match="No global client"):
+        distributed.get_client()
+    fits = {}
+    # A pool of its own, else the processes scheduler starts new processes for
+    # every compute; spawned, not forked from this process and its threads.
+    spawn = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=spawn) as pool:
+        for name, config in LOCAL_SCHEDULERS.items():
+            if name == "processes":
+                config = {**config, "pool": pool}
+            fits[name] = _fit_under(config, params, iris)
+    reference = fits.pop("synchronous")
+    for name, fitted in fits.items():
+        _assert_same_bits(fitted, reference, name)
+
+
+def test_a_fit_on_a_cluster_of_worker_processes_is_the_same_bits(_module_cluster, iris):
+    """A distributed client of the module's cluster (two worker processes) gives
+    the bits of the synchronous scheduler (trust-ncg's products are tasks of the
+    same kind). The synchronous fit comes first, before the client is open: dask
+    2024.1.0 warns on a local scheduler chosen while a client is open."""
+    distributed = pytest.importorskip("distributed")
+    reference = _fit_under({"scheduler": "synchronous"}, FITS[0], iris)
+    with distributed.Client(_module_cluster):
+        on_cluster = _fit_under({}, FITS[0], iris)  # the client is the default
+    _assert_same_bits(on_cluster, reference, "two worker processes")
+
+
+def test_tasks_cancelled_during_a_fit_are_a_clear_error_that_changes_nothing(
+    iris, monkeypatch
+):
+    """A scheduler that cancels the fit's tasks after its first evaluation: what a
+    distributed client does when it loses its scheduler, and so, before distributed
+    2024.8.0, what no-workers-timeout gives (``test_dask_worker_loss.py`` loses the
+    workers for real). The scheduler's error names only a task's key."""
+    X, y = iris
+    fitted = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0).fit(X, y)
+    W1 = fitted.W1_.copy()
+    cancelled = False
+
+    def cancelling(graph, keys, **kwargs):
+        if cancelled:
+            raise concurrent.futures.CancelledError("_block_data_loss_gradient-1")
+        return dask.get(graph, keys, **kwargs)
+
+    minimize_lbfgs = _classifier.minimize_lbfgs
+
+    def interrupted(fun, theta0, **kwargs):
+        nonlocal cancelled
+        fun(theta0)
+        cancelled = True
+        return minimize_lbfgs(fun, theta0, **kwargs)
+
+    monkeypatch.setattr(_classifier, "minimize_lbfgs", interrupted)
+    with (
+        dask.config.set(scheduler=cancelling),
+        pytest.raises(
+            RuntimeError, match="The fit's Dask tasks were cancelled"
+        ) as raised,
+    ):
+        fitted.fit(da.from_array(X, chunks=30), y)
+    assert isinstance(raised.value.__cause__, concurrent.futures.CancelledError)
+    np.testing.assert_array_equal(fitted.W1_, W1)
 
 
 def test_only_y_and_weights_on_dask_fit_in_memory(iris):
@@ -294,8 +402,8 @@ def test_unreadable_x_gets_the_in_memory_message(method, case, iris):
         assert str(on_dask.value) == message
 
 
-# -- fitting on a cluster --------------------------------------------------------------
-def test_binary_fit_equals_in_memory_fit(client, breast_cancer):
+# -- fitting --------------------------------------------------------------
+def test_binary_fit_equals_in_memory_fit(dask_threads, breast_cancer):
     X, y = breast_cancer
     params = dict(n_hidden=8, alpha=1e-4, random_state=0)
     in_memory = TwoLayerSigmoidClassifier(**params).fit(X, y)
@@ -305,7 +413,9 @@ def test_binary_fit_equals_in_memory_fit(client, breast_cancer):
     _assert_same_fit(on_dask, in_memory, X)
 
 
-def test_weighted_multiclass_fit_with_unequal_chunks_equals_in_memory(client, iris):
+def test_weighted_multiclass_fit_with_unequal_chunks_equals_in_memory(
+    dask_threads, iris
+):
     X, y = iris
     sample_weight = np.random.default_rng(0).uniform(0.1, 3.0, size=y.size)
     params = dict(n_hidden=3, alpha=1.0, class_weight="balanced", random_state=0)
@@ -320,7 +430,7 @@ def test_weighted_multiclass_fit_with_unequal_chunks_equals_in_memory(client, ir
     _assert_same_fit(on_dask, in_memory, X)
 
 
-def test_multilabel_fit_equals_in_memory_fit(client):
+def test_multilabel_fit_equals_in_memory_fit(dask_threads):
     X, Y = make_multilabel_classification(
         n_samples=200, n_features=5, n_classes=3, random_state=0
     )
@@ -334,7 +444,7 @@ def test_multilabel_fit_equals_in_memory_fit(client):
 
 
 @pytest.mark.parametrize("target", ["multiclass", "multilabel"])
-def test_balanced_class_without_weight_fits_as_in_memory(client, iris, target):
+def test_balanced_class_without_weight_fits_as_in_memory(dask_threads, iris, target):
     """Issue 33, defect 6, on Dask: "balanced" with a class (a label value) whose
     sample weights are all 0 gives it the class weight 0, as in memory, and the
     blocks' totals (the class lacks weight in every block) add up to that."""
@@ -355,7 +465,7 @@ def test_balanced_class_without_weight_fits_as_in_memory(client, iris, target):
     _assert_same_fit(on_dask, in_memory, X)
 
 
-def test_float32_blocks_stay_float32_and_converge(client, iris):
+def test_float32_blocks_stay_float32_and_converge(dask_threads, iris):
     X, y = iris
     params = dict(n_hidden=3, alpha=1.0, random_state=0)
     in_memory_float64 = TwoLayerSigmoidClassifier(**params).fit(X, y)
@@ -371,7 +481,7 @@ def test_float32_blocks_stay_float32_and_converge(client, iris):
     )
 
 
-def test_fit_leaves_the_users_persisted_arrays_alone(client, breast_cancer):
+def test_fit_leaves_the_users_persisted_arrays_alone(cluster_client, breast_cancer):
     X, y = breast_cancer
     X_dask = da.from_array(X, chunks=150).persist()
     y_dask = da.from_array(y, chunks=150).persist()
@@ -383,12 +493,13 @@ def test_fit_leaves_the_users_persisted_arrays_alone(client, breast_cancer):
     # Twice, so that the second fit reuses keys the first fit persisted.
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         clf.fit(X_dask, y_dask)
+    distributed = pytest.importorskip("distributed")
     futures = distributed.futures_of(X_dask) + distributed.futures_of(y_dask)
     assert futures and all(future.status == "finished" for future in futures)
     np.testing.assert_array_equal(X_dask.compute(), X)
 
 
-def test_numpy_y_and_a_scalar_sample_weight_with_x_on_dask(client, iris):
+def test_numpy_y_and_a_scalar_sample_weight_with_x_on_dask(dask_threads, iris):
     X, y = iris
     params = dict(n_hidden=3, alpha=1.0, random_state=0)
     on_dask = TwoLayerSigmoidClassifier(**params).fit(
@@ -399,7 +510,9 @@ def test_numpy_y_and_a_scalar_sample_weight_with_x_on_dask(client, iris):
 
 
 @pytest.mark.parametrize("where", ["y", "y_val"])
-def test_a_column_vector_y_warns_at_the_call_of_fit_naming_it(client, iris, where):
+def test_a_column_vector_y_warns_at_the_call_of_fit_naming_it(
+    dask_threads, iris, where
+):
     """The in-memory warning, at the caller's line; for y_val with the
     validation set's prefix (issue 33, defect 8)."""
     from sklearn.exceptions import DataConversionWarning
@@ -429,7 +542,7 @@ def test_a_column_vector_y_warns_at_the_call_of_fit_naming_it(client, iris, wher
 
 
 @pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
-def test_input_gradient_on_the_cluster_equals_in_memory(client, target, iris):
+def test_input_gradient_on_the_cluster_equals_in_memory(cluster_client, target, iris):
     X, _ = iris
     clf = _fitted_for(target, iris)
     X_dask = da.from_array(X, chunks=((20, 70, 35, 25), 4))
@@ -456,7 +569,7 @@ def test_input_gradient_on_the_cluster_equals_in_memory(client, target, iris):
         (lambda X, y, w: (X[:, 0], y, w), "Expected a 2D Dask array"),
     ],
 )
-def test_bad_input_gets_a_clear_error(client, iris, change, message):
+def test_bad_input_gets_a_clear_error(dask_threads, iris, change, message):
     X, y = iris
     X, y, w = change(X, y, np.ones(y.size))
     X_dask = da.from_array(X, chunks=50)
@@ -467,7 +580,9 @@ def test_bad_input_gets_a_clear_error(client, iris, change, message):
 @pytest.mark.parametrize(
     "case", ["sample_weight", "sample_weight float32", "class_weight", "validation"]
 )
-def test_weights_whose_sums_overflow_get_the_in_memory_message(client, iris, case):
+def test_weights_whose_sums_overflow_get_the_in_memory_message(
+    dask_threads, iris, case
+):
     """Issue 33, defect 5, on Dask: weights whose sum (or products) overflow are
     named before the fit, with the in-memory message, and no worker warns."""
     X, y = iris
@@ -497,33 +612,8 @@ def test_weights_whose_sums_overflow_get_the_in_memory_message(client, iris, cas
     assert not hasattr(clf, "W1_")
 
 
-def test_a_worker_without_the_package_is_named():
-    from sklearn_twolayer._backends import dask as _dask
-
-    class ClientWithoutThePackage:
-        """Answers as a client whose second worker lacks the package."""
-
-        def wait_for_workers(self, n_workers, timeout):
-            pass
-
-        def run(self, function, *args, on_error, asynchronous):
-            async def versions():
-                return {
-                    "tcp://127.0.0.1:1": "0.1.0",
-                    "tcp://127.0.0.1:2": ModuleNotFoundError("sklearn_twolayer"),
-                }
-
-            return versions()
-
-        def sync(self, function, *args):
-            return asyncio.run(function(*args))
-
-    with pytest.raises(ImportError, match=r"not installed on the Dask worker.*:2"):
-        _dask._check_workers(ClientWithoutThePackage(), timeout=1)
-
-
 # -- grid search with joblib's dask backend --------------------------------------------
-def test_grid_search_on_the_cluster_matches_serial(client, breast_cancer):
+def test_grid_search_on_the_cluster_matches_serial(cluster_client, breast_cancer):
     import joblib
 
     X, y = load_breast_cancer(return_X_y=True)
@@ -544,7 +634,7 @@ def test_grid_search_on_the_cluster_matches_serial(client, breast_cancer):
     assert on_cluster.best_params_ == serial.best_params_
 
 
-def test_callbacks_on_dask_arrays(client, breast_cancer):
+def test_callbacks_on_dask_arrays(dask_threads, breast_cancer):
     # scikit-learn's callbacks on a fit of Dask arrays: one subtask per iteration
     # whose models the monitor scores (a Dask score is the in-memory score of the
     # same model), a stop request, and weights unchanged by the callbacks.
@@ -592,7 +682,7 @@ def test_callbacks_on_dask_arrays(client, breast_cancer):
 
 
 @pytest.mark.parametrize("dtype", [np.float16, object, "U32"], ids=str)
-def test_fit_on_dtypes_accepted_in_memory(client, dtype, breast_cancer):
+def test_fit_on_dtypes_accepted_in_memory(dask_threads, dtype, breast_cancer):
     # Issue 20, defect 6, for fit: the in-memory fit of the same array.
     X, y = breast_cancer
     X = X.astype(dtype)
@@ -603,7 +693,7 @@ def test_fit_on_dtypes_accepted_in_memory(client, dtype, breast_cancer):
 
 
 @pytest.mark.parametrize("case", list(_unreadable_inputs()))
-def test_fit_on_unreadable_x_gets_the_in_memory_message(client, case):
+def test_fit_on_unreadable_x_gets_the_in_memory_message(dask_threads, case):
     X = _unreadable_inputs()[case]
     y = np.arange(X.shape[0]) % 2
     with pytest.raises(ValueError) as in_memory:
@@ -618,7 +708,7 @@ def test_fit_on_unreadable_x_gets_the_in_memory_message(client, case):
 
 
 @pytest.mark.parametrize("blocks", ["dense", "csr"])
-def test_fit_and_predict_with_empty_blocks(client, blocks, iris):
+def test_fit_and_predict_with_empty_blocks(dask_threads, blocks, iris):
     # Issue 20, defect 4: the fit worked; predicting on the same array must too.
     X, y = iris
     kept = X[:, 2] > 0

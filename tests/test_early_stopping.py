@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _fitting import fit_ignoring_convergence_warnings
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy import sparse
@@ -104,9 +105,9 @@ def test_early_stopping_generalises_better_on_noisy_data(noisy_data):
     X, y = noisy_data
     train, test = np.arange(0, 300, 2), np.arange(1, 300, 2)
     stopped = _overfitting_net().fit(X[train], y[train])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        converged = _overfitting_net(early_stopping=False).fit(X[train], y[train])
+    converged = fit_ignoring_convergence_warnings(
+        _overfitting_net(early_stopping=False), X[train], y[train]
+    )
     assert converged.n_iter_ > stopped.n_iter_
     stopped_loss = log_loss(y[test], stopped.predict_proba(X[test]))
     converged_loss = log_loss(y[test], converged.predict_proba(X[test]))

@@ -41,9 +41,9 @@ SLOW = 4 * _execution.MIN_SECONDS_PER_WORKER
 
 
 @pytest.fixture(autouse=True)
-def _fresh_threshold(monkeypatch):
-    """Each test starts from the minimum threshold (what threads earned before)."""
-    monkeypatch.setattr(_execution, "_worker_threshold", _execution._WorkerThreshold())
+def _fresh_payoff(monkeypatch):
+    """Each test starts with no size held back (whatever threads lost before)."""
+    monkeypatch.setattr(_execution, "_thread_payoff", _execution._ThreadPayoff())
 
 
 def _deal(monkeypatch, fake, n_blocks, seconds=lambda group: SLOW):
@@ -141,53 +141,55 @@ def test_the_worker_threads_are_started_once(monkeypatch):
     assert len(workers) == 1  # the same worker thread each time
 
 
-def test_threads_that_do_not_pay_are_left_until_they_do(monkeypatch):
-    """Where a worker computes a group three times slower than the caller (the
-    cores busy with something else), two threads gain nothing: after a few such
-    evaluations the same work runs on the caller alone, and once threads pay
-    again it goes back to them."""
-    caller = threading.get_ident()
-
-    def contended(group):
-        return SLOW if threading.get_ident() == caller else 3 * SLOW
-
-    threads_used = []
-    for _ in range(8):
-        computed, combined = _deal(monkeypatch, _FakeBlas(2), 6, seconds=contended)
-        assert combined == list(range(6))
-        threads_used.append(len(set(computed.values())))
-    assert threads_used[0] == 2 and threads_used[-1] == 1
-    assert _execution._worker_threshold.seconds > _execution.MIN_SECONDS_PER_WORKER
-    # Much more work per group: worth trying again, and threads that pay bring
-    # the threshold back down.
-    for _ in range(8):
-        _deal(monkeypatch, _FakeBlas(2), 16, seconds=lambda g: 10 * SLOW)
-    assert _execution._worker_threshold.seconds == _execution.MIN_SECONDS_PER_WORKER
+# A group's time where the rest of an evaluation of 6 groups is estimated at 2**4.5
+# times the minimum: the middle of a size class (a factor of two), so that the
+# sleeps' jitter does not move an evaluation to the next class (a record apart).
+PACE = 2**4.5 / 5 * _execution.MIN_SECONDS_PER_WORKER
 
 
-def test_threads_held_back_are_tried_again_and_taken_back_once_they_pay(monkeypatch):
-    """Work of the same size as the work that lost on threads is retried on them
-    one evaluation in RETRY_AFTER + 1: while the cores stay busy it stays on one
-    thread; once they are free the retry pays and threads are used again."""
-    caller = threading.get_ident()
+def _contended(group):
+    """The caller's pace, and five times slower on any other thread (the cores
+    busy with something else): two threads gain nothing."""
+    return PACE if threading.current_thread() is threading.main_thread() else 5 * PACE
 
-    def contended(group):
-        return SLOW if threading.get_ident() == caller else 3 * SLOW
 
-    def threads_per_evaluation(seconds, n_evaluations):
-        return [
-            len(set(_deal(monkeypatch, _FakeBlas(2), 6, seconds=seconds)[0].values()))
-            for _ in range(n_evaluations)
-        ]
+def test_threads_that_do_not_pay_are_left(monkeypatch):
+    """Where the other threads are slow, after one evaluation on threads and one
+    on the caller alone, the same work runs on the caller alone."""
+    used = [
+        len(set(_deal(monkeypatch, _FakeBlas(2), 6, _contended)[0].values()))
+        for _ in range(6)
+    ]
+    assert used[0] == 2 and used[-1] == 1
 
-    assert threads_per_evaluation(contended, 8)[-1] == 1  # held back, as above
-    retry = _execution.RETRY_AFTER + 1
-    used = threads_per_evaluation(contended, 2 * retry)
-    assert 2 in used and used.count(1) >= 2 * _execution.RETRY_AFTER
-    assert _execution._worker_threshold.seconds > _execution.MIN_SECONDS_PER_WORKER
-    used = threads_per_evaluation(lambda group: SLOW, retry + 3)
-    assert used[-3:] == [2, 2, 2]
-    assert _execution._worker_threshold.seconds == _execution.MIN_SECONDS_PER_WORKER
+
+def test_threads_are_used_where_evaluations_on_them_took_less():
+    """The policy's own record, with the seconds given: per size of work, the
+    recent evaluations on threads against those on one thread, each way tried
+    again every EXPLORE_EVERY evaluations so that a change is seen; sizes apart
+    have records apart."""
+    payoff = _execution._ThreadPayoff()
+    work = 20 * _execution.MIN_SECONDS_PER_WORKER  # worth 20 threads at the minimum
+
+    def evaluate(n_evaluations, seconds_on_threads):
+        used = []
+        for _ in range(n_evaluations):
+            threaded = payoff.n_workers(work, most=2) >= 2
+            payoff.observe(work, seconds_on_threads if threaded else 1.0, threaded)
+            used.append(2 if threaded else 1)
+        return used
+
+    # first on threads, then on one thread; as long on threads: one thread from
+    # then on, but for two evaluations on threads every EXPLORE_EVERY
+    explore = _execution.EXPLORE_EVERY
+    used = evaluate(2 + 2 * explore, seconds_on_threads=1.0)
+    assert used[:2] == [2, 1] and used.count(2) == 1 + 2 * 2
+    # the threads now take half as long: once tried again, they are kept
+    used = evaluate(2 * explore, seconds_on_threads=0.5)
+    assert used[-explore:].count(1) <= 1
+    # far larger work has its own record; too little work is never threaded
+    assert payoff.n_workers(40 * work, most=2) == 2
+    assert payoff.n_workers(1.5 * _execution.MIN_SECONDS_PER_WORKER, most=2) == 1
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -199,6 +201,8 @@ def test_threads_held_back_are_tried_again_and_taken_back_once_they_pay(monkeypa
 def test_a_forked_child_starts_its_own_worker_threads(monkeypatch):
     """A child made by fork has none of its parent's threads: an evaluation there
     must not wait on a pool whose threads are gone."""
+    # on threads whatever the policy learnt: the pool is what is tested
+    monkeypatch.setattr(_execution._SizeRecord, "threaded_next", lambda self: True)
     _deal(monkeypatch, _FakeBlas(2), 8)  # the parent's pool exists
     pid = os.fork()
     if pid == 0:  # the child: evaluate, exit 0 if it worked

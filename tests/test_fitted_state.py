@@ -14,9 +14,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import StandardScaler
+from _fitting import fit_ignoring_convergence_warnings
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier
 
@@ -28,12 +26,6 @@ PREDICTIONS = [
     "input_gradient",
     "transform",
 ]
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 class PredictingCallback:
@@ -95,16 +87,13 @@ def test_a_callback_predicting_during_a_refit_sees_the_previous_model(
         early_stopping=early_stopping,
     )
     clf = TwoLayerSigmoidClassifier(**params)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X_old, y)
+    fit_ignoring_convergence_warnings(clf, X_old, y)
     proba = clf.predict_proba(X_old)
     W1 = clf.W1_
     callback = PredictingCallback(X_old, X[:, :2])
     clf.set_callbacks(callback)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X[:, :2], y == 1)  # 4 -> 2 features, multiclass -> binary
+    # 4 -> 2 features, multiclass -> binary
+    fit_ignoring_convergence_warnings(clf, X[:, :2], y == 1)
     assert callback.seen
     for seen in callback.seen:
         assert seen["n_features_in_"] == seen["W1_columns"] == 4

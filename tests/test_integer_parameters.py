@@ -8,12 +8,9 @@ blocks, ``np.int16(200)`` with 300 features wrapped around in the layout, ``True
 failed in numpy's random draw).
 """
 
-import warnings
-
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris, make_classification
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier
@@ -30,11 +27,8 @@ SETTINGS = dict(
 )
 
 
-@pytest.fixture(autouse=True)
-def no_convergence_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+# Every fit here stops early on purpose; what is checked does not depend on it.
+pytestmark = pytest.mark.usefixtures("ignore_convergence_warnings")
 
 
 def _same_weights(a, b):

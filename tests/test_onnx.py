@@ -13,10 +13,11 @@ import importlib
 import itertools
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
+from _fitting import fit_ignoring_convergence_warnings
+from _problems import IRIS_SPECIES, iris_with_species_names, standardized_iris
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.calibration import CalibratedClassifierCV
@@ -29,7 +30,6 @@ from sklearn.datasets import (
 )
 from sklearn.decomposition import PCA
 from sklearn.ensemble import BaggingClassifier, StackingClassifier, VotingClassifier
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.multiclass import OneVsRestClassifier
@@ -65,20 +65,13 @@ def export(model, X, dtype):
 def fitted_pipeline(X, y, **params):
     params = {"n_hidden": 16, "random_state": 0, **params}
     pipe = make_pipeline(StandardScaler(), TwoLayerSigmoidClassifier(**params))
-    with warnings.catch_warnings():
-        # The parity checked here does not depend on convergence.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return pipe.fit(X, y)
-
-
-def _iris_with_string_labels():
-    X, y = load_iris(return_X_y=True)
-    return X, np.array(["setosa", "versicolor", "virginica"])[y]
+    # The parity checked here does not depend on convergence.
+    return fit_ignoring_convergence_warnings(pipe, X, y)
 
 
 DATA_SETS = {
     "breast_cancer": lambda: load_breast_cancer(return_X_y=True),
-    "iris_strings": _iris_with_string_labels,
+    "iris_strings": iris_with_species_names,
     "digits": lambda: load_digits(return_X_y=True),
     "multilabel": lambda: make_multilabel_classification(
         n_samples=300, n_features=10, n_classes=4, random_state=0
@@ -175,7 +168,7 @@ def test_integer_input_and_integer_labels():
 
 def test_column_transformer_pipeline_on_a_dataframe():
     pd = pytest.importorskip("pandas")
-    X, y = _iris_with_string_labels()
+    X, y = iris_with_species_names()
     frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
     pipe = make_pipeline(
         ColumnTransformer(
@@ -186,9 +179,7 @@ def test_column_transformer_pipeline_on_a_dataframe():
         ),
         TwoLayerSigmoidClassifier(n_hidden=6, random_state=0),
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        pipe.fit(frame, y)
+    fit_ignoring_convergence_warnings(pipe, frame, y)
     # One graph input per column, in double precision (float64 columns).
     onx = skl2onnx.to_onnx(pipe, frame[:1], options={"zipmap": False})
     assert [i.name for i in onx.graph.input] == list(frame.columns)
@@ -260,9 +251,7 @@ def test_random_networks_match_the_estimator(
         if string_labels:
             y = np.array([f"class {i}" for i in range(n_classes)])[y]
     clf = TwoLayerSigmoidClassifier(n_hidden=n_hidden, max_iter=3, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X_fit, y)
+    fit_ignoring_convergence_warnings(clf, X_fit, y)
     # Random weights of the chosen size, so that logits reach far into saturation.
     for attribute in ("W1_", "b1_", "W2_", "b2_"):
         setattr(clf, attribute, scale * rng.normal(size=getattr(clf, attribute).shape))
@@ -388,16 +377,13 @@ def _expected_scores(clf, X, raw_scores):
 
 
 def _fitted_network(kind, **params):
-    X, y = load_iris(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
+    X, y = standardized_iris()
     if kind == "binary":
         y = (y == 2).astype(int)
     elif kind == "multilabel":
         y = np.column_stack([y == 2, X[:, 1] > 0, X[:, 0] > X[:, 2]]).astype(int)
     clf = TwoLayerSigmoidClassifier(**{"n_hidden": 4, "random_state": 0, **params})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return clf.fit(X, y), X
+    return fit_ignoring_convergence_warnings(clf, X, y), X
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -455,10 +441,9 @@ def test_every_option_gives_logistic_regressions_outputs(options, n_classes):
     # are the network's labels (class indices with nocl) and scores.
     X, y = load_iris(return_X_y=True)
     X = X.astype(np.float32)  # ZipMap takes float scores only
-    y = np.array(["setosa", "versicolor", "virginica"])[np.minimum(y, n_classes - 1)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0).fit(X, y)
+    y = IRIS_SPECIES[np.minimum(y, n_classes - 1)]
+    clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0)
+    fit_ignoring_convergence_warnings(clf, X, y)
     reference = LogisticRegression().fit(X, y)
 
     def converted_and_run(model):
@@ -516,9 +501,8 @@ def calibration_data(request):
 
 def _calibrated(X, y, method):
     network = TwoLayerSigmoidClassifier(n_hidden=4, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return CalibratedClassifierCV(network, method=method).fit(X, y)
+    calibrated = CalibratedClassifierCV(network, method=method)
+    return fit_ignoring_convergence_warnings(calibrated, X, y)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -572,12 +556,6 @@ def test_isotonic_calibration_reads_decision_function(calibration_data):
 
 
 # -- the network as a transformer: its hidden layer (issue 33) ------------------------
-def _fitted_quietly(model, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y)
-
-
 def _network():
     return TwoLayerSigmoidClassifier(n_hidden=4, random_state=0)
 
@@ -588,7 +566,7 @@ def _iris_targets(kind):
         return X, (y == 2).astype(int)
     if kind == "multilabel":
         return X, np.column_stack([y == 2, X[:, 1] > 3, X[:, 0] > 6]).astype(int)
-    return X, np.array(["setosa", "versicolor", "virginica"])[y]
+    return X, IRIS_SPECIES[y]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -628,7 +606,7 @@ def _iris_targets(kind):
 )
 def test_the_network_as_a_transformer_inside_a_pipeline(make_model, kind, dtype):
     X, y = _iris_targets(kind)
-    pipe = _fitted_quietly(make_model(), X, y)
+    pipe = fit_ignoring_convergence_warnings(make_model(), X, y)
     label, proba = export(pipe, X, dtype)
     assert np.abs(proba - pipe.predict_proba(X)).max() <= TOLERANCE[dtype]
     np.testing.assert_array_equal(label, pipe.predict(X))
@@ -640,7 +618,9 @@ def test_the_graph_of_a_transformer_gives_the_hidden_layer(kind, dtype):
     # transform's output, its dtype included (float32 stays float32), where the
     # network (fitted on any target) is a transformer.
     X, y = _iris_targets(kind)
-    union = _fitted_quietly(make_union(StandardScaler(), _network()), X, y)
+    union = fit_ignoring_convergence_warnings(
+        make_union(StandardScaler(), _network()), X, y
+    )
     X = X.astype(dtype)
     onx = skl2onnx.to_onnx(union, X[:1])
     (hidden,) = run(onx, X=X).values()
@@ -654,7 +634,7 @@ def test_the_last_step_is_still_the_classifier_after_a_transformer_network():
     # The same class as a transformer and as the classifier of one pipeline.
     X, y = _iris_targets("multiclass")
     pipe = make_pipeline(StandardScaler(), _network(), _network())
-    pipe = _fitted_quietly(pipe, X, y)
+    pipe = fit_ignoring_convergence_warnings(pipe, X, y)
     label, proba = export(pipe, X, np.float64)
     assert np.abs(proba - pipe.predict_proba(X)).max() <= 1e-10
     np.testing.assert_array_equal(label, pipe.predict(X))
@@ -670,7 +650,7 @@ def test_a_reload_of_the_module_wraps_skl2onnxs_parsers_once():
     assert wrapped._parser_before_sklearn_twolayer is original
     X, y = _iris_targets("binary")
     pipe = make_pipeline(StandardScaler(), _network(), LogisticRegression())
-    pipe = _fitted_quietly(pipe, X, y)
+    pipe = fit_ignoring_convergence_warnings(pipe, X, y)
     label, proba = export(pipe, X, np.float64)
     assert np.abs(proba - pipe.predict_proba(X)).max() <= 1e-10
     np.testing.assert_array_equal(label, pipe.predict(X))
@@ -699,7 +679,7 @@ ENSEMBLES = {
 def test_ensembles_of_the_network_match_scikit_learn(ensemble, kind, dtype):
     X, y = _iris_targets(kind)
     X = StandardScaler().fit_transform(X)
-    model = _fitted_quietly(ENSEMBLES[ensemble](), X, y)
+    model = fit_ignoring_convergence_warnings(ENSEMBLES[ensemble](), X, y)
     label, proba = export(model, X, dtype)
     assert np.abs(proba - model.predict_proba(X)).max() <= TOLERANCE[dtype]
     np.testing.assert_array_equal(label, model.predict(X))

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 import sklearn
 import sklearn.exceptions
+from _fitting import fit_ignoring_convergence_warnings
 from sklearn.base import BaseEstimator
 from sklearn.datasets import load_iris, make_multilabel_classification
-from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_twolayer
 from sklearn_twolayer import InconsistentVersionWarning, TwoLayerSigmoidClassifier
@@ -45,9 +45,7 @@ def _fitted(kind, dtype=np.float64, **params):
         )
     X = X.astype(dtype)
     clf = TwoLayerSigmoidClassifier(n_hidden=4, random_state=0, **params)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return clf.fit(X, y), X
+    return fit_ignoring_convergence_warnings(clf, X, y), X
 
 
 def _predictions(clf, X):

@@ -4,10 +4,10 @@ The number of examples is set by the hypothesis profile chosen in ``conftest.py`
 ``ci`` (bounded, derandomised) when the ``CI`` variable is set, ``local`` otherwise.
 
 Gradients are checked against central finite differences of an independent reference
-objective written here from the document's definitions and evaluated in extended
-precision (``np.longdouble``): its rounding error is then far below the float64
-tolerance even where large weights make the loss large and strongly curved, so a
-failure points at the analytic gradient, not at the finite differences.
+objective written from the document's definitions (``tests/_reference.py``) and
+evaluated in extended precision (``np.longdouble``): its rounding error is then far
+below the float64 tolerance even where large weights make the loss large and strongly
+curved, so a failure points at the analytic gradient, not at the finite differences.
 """
 
 import os
@@ -17,9 +17,11 @@ import sys
 import warnings
 from pathlib import Path
 
+import _reference as reference
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from _fitting import fit_ignoring_convergence_warnings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 from sklearn.base import clone
@@ -39,65 +41,6 @@ from sklearn_twolayer.network import (
 
 # Tests that fit estimators cost more per example: a fifth of the profile's count.
 FIT_EXAMPLES = settings(max_examples=max(5, settings.default.max_examples // 5))
-
-EXTENDED = np.longdouble
-EXTENDED_EPS = float(np.finfo(EXTENDED).eps)
-
-
-# -- an independent reference of the objective ------------------------------------
-def reference_objective(layout, output, theta, X, Y, sample_weight, l2):
-    """J(theta) straight from the document, in the dtype of ``theta``.
-
-    h1 = σ(b1 + W1 x), a2 = b2 + W2 h1; sigmoid outputs: eq. 1.1 summed over the
-    outputs, written as log(1 + e^a) − y·a; softmax: log Σ e^a − Σ y·a. Weighted
-    mean with the L2 term ½·l2·(‖W1‖² + ‖W2‖²) not rescaled by the weights.
-    """
-    dtype = theta.dtype
-    X = X.toarray() if sparse.issparse(X) else np.asarray(X)
-    X, Y = X.astype(dtype), Y.astype(dtype)
-    d, h, k = layout.n_features, layout.n_hidden, layout.n_outputs
-    W1 = theta[: h * d].reshape(h, d)
-    b1 = theta[h * d : h * d + h]
-    W2 = theta[h * d + h : h * d + h + k * h].reshape(k, h)
-    b2 = theta[h * d + h + k * h :]
-    H1 = 0.5 + 0.5 * np.tanh((X @ W1.T + b1) / 2)  # σ without overflow
-    A2 = H1 @ W2.T + b2
-    if output == "sigmoid":
-        per_sample = (np.logaddexp(dtype.type(0), A2) - Y * A2).sum(axis=1)
-    else:
-        top = A2.max(axis=1, keepdims=True)
-        log_norm = top[:, 0] + np.log(np.exp(A2 - top).sum(axis=1))
-        per_sample = log_norm - (Y * A2).sum(axis=1)
-    s = np.ones(X.shape[0], dtype) if sample_weight is None else sample_weight
-    s = s.astype(dtype)
-    penalty = 0.5 * dtype.type(l2) * ((W1 * W1).sum() + (W2 * W2).sum())
-    return ((per_sample * s).sum() + penalty) / s.sum()
-
-
-def central_differences(layout, output, theta, X, Y, sample_weight, l2):
-    """∂J/∂θ_i ≈ (J(θ + h e_i) − J(θ − h e_i)) / 2h in extended precision.
-
-    h = eps^(1/3)·max(1, |θ_i|) balances the truncation (∝ h²) and rounding
-    (∝ eps/h) errors of the central difference.
-    """
-    theta = theta.astype(EXTENDED)
-    shifted = theta.copy()
-    gradient = np.empty_like(theta)
-    for i in range(theta.size):
-        step = EXTENDED(EXTENDED_EPS ** (1 / 3)) * max(EXTENDED(1), abs(theta[i]))
-        shifted[i] = theta[i] + step
-        forward = reference_objective(layout, output, shifted, X, Y, sample_weight, l2)
-        shifted[i] = theta[i] - step
-        backward = reference_objective(layout, output, shifted, X, Y, sample_weight, l2)
-        shifted[i] = theta[i]
-        gradient[i] = (forward - backward) / (2 * step)
-    return gradient.astype(np.float64)
-
-
-def relative_error(actual, expected):
-    actual = np.asarray(actual, dtype=np.float64)
-    scale = max(np.linalg.norm(actual), np.linalg.norm(expected), np.finfo(float).tiny)
-    return float(np.linalg.norm(actual - expected) / scale)
 
 
 # -- random problems ----------------------------------------------------------------
@@ -141,20 +84,40 @@ def problems(draw):
     return layout, output, theta, X, Y, sample_weight, l2
 
 
+def _confident_right_answer(output):
+    """One row, its target's logit 12 (sigmoid) or 14 (softmax) above the rest: a
+    loss near 1e-8, whose central differences need a reference loss that is not
+    the difference of two numbers near the logit (they lost five digits there)."""
+    n_outputs = 1 if output == "sigmoid" else 3
+    layout = ParameterLayout(2, 2, n_outputs)
+    W1, b1 = np.array([[2.0, -1.0], [-1.5, 3.0]]), np.array([0.5, -0.25])
+    if output == "sigmoid":
+        W2, b2, Y = np.array([[6.0, 5.0]]), np.array([12.0]), np.array([[1.0]])
+    else:
+        W2 = np.array([[6.0, 5.0], [-6.0, -5.0], [1.0, 0.0]])
+        b2, Y = np.array([14.0, 0.0, 0.0]), np.array([[1.0, 0.0, 0.0]])
+    theta = layout.pack(W1, b1, W2, b2)
+    return layout, output, theta, np.array([[0.5, -1.0]]), Y, None, 0.0
+
+
 @given(problems())
+@example(_confident_right_answer("sigmoid"))
+@example(_confident_right_answer("softmax"))
 def test_float64_gradient_matches_central_differences(problem):
     layout, output, theta, X, Y, sample_weight, l2 = problem
     loss = TwoLayerLoss(layout, output)
     value, gradient = loss.loss_gradient(theta, X, Y, sample_weight, l2)
 
     assert gradient.dtype == np.float64
-    reference = reference_objective(
-        layout, output, theta.astype(EXTENDED), X, Y, sample_weight, l2
+    reference_value = reference.objective(
+        layout, output, theta.astype(reference.EXTENDED), X, Y, sample_weight, l2
     )
-    assert value == pytest.approx(float(reference), rel=1e-10, abs=1e-12)
+    assert value == pytest.approx(float(reference_value), rel=1e-10, abs=1e-12)
     assert loss.loss(theta, X, Y, sample_weight, l2) == pytest.approx(value, rel=1e-12)
-    numeric = central_differences(layout, output, theta, X, Y, sample_weight, l2)
-    assert relative_error(gradient, numeric) < 1e-6
+    numeric = reference.central_differences(
+        layout, output, theta, X, Y, sample_weight, l2
+    )
+    assert reference.relative_error(gradient, numeric) < 1e-6
 
     # the defaults are: no sample weights, no penalty
     if sample_weight is None and l2 == 0.0:
@@ -205,7 +168,7 @@ def test_float32_gradient_matches_central_differences(problem):
 
     assert gradient.dtype == np.float32
     assert np.isfinite(value)
-    numeric = central_differences(
+    numeric = reference.central_differences(
         layout,
         output,
         theta32.astype(np.float64),
@@ -217,7 +180,7 @@ def test_float32_gradient_matches_central_differences(problem):
     tolerance = float32_tolerance(
         layout, output, theta32.astype(np.float64), X32.astype(np.float64)
     )
-    assert relative_error(gradient, numeric) < tolerance
+    assert reference.relative_error(gradient, numeric) < tolerance
 
 
 @given(problems())
@@ -261,9 +224,7 @@ def test_estimator_objective_gradient_with_class_weights(
         n_hidden=3, class_weight=class_weight, alpha=0.1, max_iter=3, random_state=0
     )
     assert check_gradient(clf, X, y, sample_weight, random_state=seed) < 1e-6
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X, y, sample_weight)
+    fit_ignoring_convergence_warnings(clf, X, y, sample_weight)
     assert check_gradient(clf, X, y, sample_weight) < 1e-6
 
 
@@ -323,8 +284,8 @@ def test_same_path_as_mlpclassifier(seed, target, weighted):
     )
     ours = TwoLayerSigmoidClassifier(n_hidden=5, **params)
     weights = [sample_weight] if weighted else []  # scikit-learn 1.6's MLP: none
-    _fit_quietly(peer, X, y, *weights)
-    _fit_quietly(ours, X, y, *weights)
+    fit_ignoring_convergence_warnings(peer, X, y, *weights)
+    fit_ignoring_convergence_warnings(ours, X, y, *weights)
 
     # float64 only: MLPClassifier's lbfgs path does not run in float32 as ours does
     tolerance = 1e-9
@@ -360,12 +321,6 @@ def _short_fit(**params):
     return TwoLayerSigmoidClassifier(random_state=0, **{**defaults, **params})
 
 
-def _fit_quietly(clf, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return clf.fit(*args, **kwargs)
-
-
 def _parameters(clf):
     return np.concatenate([clf.W1_.ravel(), clf.b1_, clf.W2_.ravel(), clf.b2_]).astype(
         np.float64
@@ -393,8 +348,8 @@ def test_permuting_rows_leaves_the_fit_unchanged(seed, n_classes, weighted):
         np.random.default_rng(seed + 2).uniform(0.5, 2.0, len(y)) if weighted else None
     )
 
-    fitted = _fit_quietly(_short_fit(), X, y, sample_weight)
-    permuted = _fit_quietly(
+    fitted = fit_ignoring_convergence_warnings(_short_fit(), X, y, sample_weight)
+    permuted = fit_ignoring_convergence_warnings(
         _short_fit(),
         X[order],
         y[order],
@@ -423,10 +378,10 @@ def test_integer_sample_weights_equal_repeated_rows(
     repeated = np.repeat(np.arange(len(y)), counts)
     X_fit = sparse.csr_matrix(X) if sparse_input else X
 
-    weighted = _fit_quietly(
+    weighted = fit_ignoring_convergence_warnings(
         _short_fit(class_weight=class_weight), X_fit, y, counts.astype(float)
     )
-    copies = _fit_quietly(
+    copies = fit_ignoring_convergence_warnings(
         _short_fit(class_weight=class_weight), X_fit[repeated], y[repeated]
     )
 
@@ -445,10 +400,10 @@ def test_uniform_weight_k_equals_data_repeated_k_times(seed, k, target):
     if target == "multilabel":
         extra = np.random.default_rng(seed).integers(0, 2, len(y))
         y = np.column_stack([y, 1 - y, extra])
-    weighted = _fit_quietly(
+    weighted = fit_ignoring_convergence_warnings(
         _short_fit(alpha=0.5), X, y, sample_weight=np.full(len(y), float(k))
     )
-    repeated = _fit_quietly(
+    repeated = fit_ignoring_convergence_warnings(
         _short_fit(alpha=0.5), np.tile(X, (k, 1)), np.concatenate([y] * k)
     )
 
@@ -482,8 +437,12 @@ def test_relabelling_classes_permutes_outputs_consistently(labeling, n_classes):
     X, y = _data(0, n_samples=40, n_classes=n_classes)
     labels = LABELINGS[labeling](np.arange(n_classes))
     y_new = labels[y]
-    original = _fit_quietly(_short_fit(warm_start=True, max_iter=5), X, y)
-    relabelled = _fit_quietly(_short_fit(warm_start=True, max_iter=1), X, y_new)
+    original = fit_ignoring_convergence_warnings(
+        _short_fit(warm_start=True, max_iter=5), X, y
+    )
+    relabelled = fit_ignoring_convergence_warnings(
+        _short_fit(warm_start=True, max_iter=1), X, y_new
+    )
 
     np.testing.assert_array_equal(relabelled.classes_, np.sort(labels))
     # column j of the relabelled outputs is the original class position[j]
@@ -509,8 +468,8 @@ def test_relabelling_classes_permutes_outputs_consistently(labeling, n_classes):
                 sign * original.decision_function(X),
                 rtol=1e-9,
             )
-        _fit_quietly(original.set_params(max_iter=10), X, y)
-        _fit_quietly(relabelled.set_params(max_iter=10), X, y_new)
+        fit_ignoring_convergence_warnings(original.set_params(max_iter=10), X, y)
+        fit_ignoring_convergence_warnings(relabelled.set_params(max_iter=10), X, y_new)
         np.testing.assert_allclose(
             relabelled.loss_curve_, original.loss_curve_, rtol=1e-9
         )
@@ -528,11 +487,8 @@ def test_predict_agrees_with_predict_proba_and_decision_function(
 ):
     X, y = _data(seed, n_samples=30, n_classes=n_classes)
     X = X.astype(np.float32 if float32 else np.float64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = TwoLayerSigmoidClassifier(n_hidden=4, max_iter=5, random_state=seed).fit(
-            X, y
-        )
+    clf = TwoLayerSigmoidClassifier(n_hidden=4, max_iter=5, random_state=seed)
+    fit_ignoring_convergence_warnings(clf, X, y)
     # Large weights: saturated probabilities must not break the agreement.
     clf.W2_ = clf.W2_ * weight_scale
     predicted = clf.predict(X)
@@ -556,11 +512,8 @@ def test_predict_agrees_with_predict_proba_and_decision_function(
 def test_multilabel_predict_thresholds_probabilities_at_one_half(seed):
     rng = np.random.default_rng(seed)
     X, Y = rng.normal(size=(30, 3)), rng.integers(0, 2, (30, 3))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = TwoLayerSigmoidClassifier(n_hidden=4, max_iter=5, random_state=seed).fit(
-            X, Y
-        )
+    clf = TwoLayerSigmoidClassifier(n_hidden=4, max_iter=5, random_state=seed)
+    fit_ignoring_convergence_warnings(clf, X, Y)
     proba = clf.predict_proba(X)
     predicted = clf.predict(X)
     assert predicted.dtype.kind == "i"  # an indicator matrix of ints, like y
@@ -576,7 +529,9 @@ def test_ties_are_broken_as_argmax_of_predict_proba_breaks_them(target):
     X, y = _data(0, n_classes=3 if target == "multiclass" else 2)
     if target == "multilabel":
         y = np.column_stack([y, 1 - y])
-    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=2), X, y)
+    clf = fit_ignoring_convergence_warnings(
+        TwoLayerSigmoidClassifier(n_hidden=2, max_iter=2), X, y
+    )
     clf.W2_, clf.b2_ = np.zeros_like(clf.W2_), np.zeros_like(clf.b2_)
     proba = clf.predict_proba(X)
     assert np.all(clf.decision_function(X) == 0)
@@ -633,11 +588,8 @@ def test_fit_in_another_process_gives_bit_identical_weights(tmp_path):
     subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, env=env)
     with open(tmp_path / "clf.pkl", "rb") as f:
         elsewhere = pickle.load(f)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        here = TwoLayerSigmoidClassifier(n_hidden=6, random_state=42, max_iter=50).fit(
-            X, y
-        )
+    here = TwoLayerSigmoidClassifier(n_hidden=6, random_state=42, max_iter=50)
+    fit_ignoring_convergence_warnings(here, X, y)
     np.testing.assert_array_equal(_parameters(elsewhere), _parameters(here))
 
 

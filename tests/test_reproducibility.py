@@ -11,13 +11,11 @@ issue's reproducer parted by 1e2 in W1). Timings of concurrent fits are in
 """
 
 import threading
-import warnings
 
 import numpy as np
 import pytest
 from joblib import parallel_backend
 from sklearn.datasets import make_classification
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -34,11 +32,8 @@ def small_blocks(block_bytes, threads_for_any_work):
     block_bytes(10 * 8 * 8)
 
 
-@pytest.fixture(autouse=True)
-def no_convergence_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+# Every fit here stops early on purpose; what is checked does not depend on it.
+pytestmark = pytest.mark.usefixtures("ignore_convergence_warnings")
 
 
 def _assert_same_bits(model, reference, X):

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from _fitting import fit_ignoring_convergence_warnings
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
@@ -141,9 +142,7 @@ def test_a_device_fitted_model_is_refused_before_1_9(sklearn_1_6):
     brought to the host without scikit-learn 1.9's move_to: say so."""
     X, y = _data()
     clf = TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X, y)
+    fit_ignoring_convergence_warnings(clf, X, y)
     clf.W1_ = _DLPackArray(clf.W1_)
     with pytest.raises(
         ImportError,

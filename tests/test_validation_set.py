@@ -11,8 +11,10 @@ import warnings
 
 import numpy as np
 import pytest
+from _fitting import fit_ignoring_convergence_warnings
+from _problems import standardized_iris
 from sklearn import config_context
-from sklearn.datasets import load_iris, make_multilabel_classification
+from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV
@@ -31,8 +33,7 @@ def _time_ordered(target="multiclass", offset=0.0):
         )
         X = StandardScaler().fit_transform(X)
     else:
-        X, y = load_iris(return_X_y=True)
-        X = StandardScaler().fit_transform(X)
+        X, y = standardized_iris()
         order = np.random.default_rng(0).permutation(150)
         X, y = X[order], y[order]
         if target == "binary":
@@ -92,9 +93,9 @@ def test_validation_loss_is_the_log_loss_of_the_given_rows(
         solver=solver,
         random_state=0,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X, y, X_val=X_val, y_val=y_val, sample_weight_val=sample_weight_val)
+    fit_ignoring_convergence_warnings(
+        clf, X, y, X_val=X_val, y_val=y_val, sample_weight_val=sample_weight_val
+    )
     weights_val = sample_weight_val * _class_weights(y, y_val, class_weight)
     expected = _weighted_log_loss(clf, X_val, y_val, weights_val)
     # The kept parameters are those of the lowest validation loss, which is the

@@ -2,10 +2,11 @@
 
 The estimator has one ``fit`` and one set of prediction methods. What differs with
 the kind of input is only *where the rows are* and how a sum over them is computed:
-in this process (NumPy arrays and SciPy sparse matrices, :mod:`.in_memory`), on the
-workers of a Dask cluster (:mod:`.dask`), or on the device of an Array API namespace.
-:func:`backend_for` picks the backend once, at the top of ``fit`` and of each
-prediction method; the solver and the estimator never see blocks, futures or devices,
+in this process (NumPy arrays and SciPy sparse matrices, :mod:`.in_memory`), in the
+row blocks of a Dask array, computed by any Dask scheduler (:mod:`.dask`), or on the
+device of an Array API namespace. :func:`backend_for` picks the backend once, at the
+top of ``fit`` and of each prediction method; the solver and the estimator never see
+blocks, tasks or devices,
 and the mathematics (:mod:`sklearn_twolayer.network`) never sees a backend.
 
 The interface

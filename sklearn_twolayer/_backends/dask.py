@@ -1,58 +1,53 @@
-"""The Dask backend: fit on row-chunked Dask arrays, predict on them lazily.
+"""The Dask backend: fit and predict on row-chunked Dask arrays, on any scheduler.
 
 Imported only when a Dask collection is passed to ``fit`` or to a prediction method
 (:func:`sklearn_twolayer._backends.backend_for`), so that nothing imports dask
-otherwise. It holds only what is Dask-specific: blocks, futures, worker checks,
-timeouts and fault handling. Validation, targets and weights use the functions of
-:mod:`sklearn_twolayer._targets` on each block, the sums are the in-memory kernels of
-:class:`~sklearn_twolayer.network.TwoLayerLoss` mapped over the blocks, and the
-solver, early stopping and the fitted attributes are the estimator's one fit path.
+otherwise. It holds only what is Dask-specific: blocks, their tasks and the order
+in which their results are added. Validation, targets and weights are the steps of
+:mod:`sklearn_twolayer._targets` over the blocks' summaries, the sums are the
+in-memory kernels of :class:`~sklearn_twolayer.network.TwoLayerLoss` on each block,
+and the solver, early stopping and the fitted attributes are the estimator's one fit
+path.
 
-The rows are split into the Dask array's row blocks, persisted on the workers. Every
-evaluation sends the parameter vector ``theta`` (small) with the tasks, runs the
-kernel on each block where it lives, and gathers one float and one vector of
-``theta``'s size per block, added on the client in float64 in block order (an order
-fixed by the chunks, never by timing). Since the sum over the blocks is the sum over
-the rows, the objective is the in-memory one up to the order of floating-point
-additions. For ``solver="trust-ncg"`` a Hessian-vector product maps over the blocks
-the same way, each task recomputing its block's forward pass. Early stopping's split
-gathers one 64-bit fingerprint, target row and weight per row (never ``X``), runs
-the in-memory split on them, and cuts each block into its two parts on its worker.
+Everything runs through ``dask.persist`` and ``dask.compute``, so on whatever
+scheduler is active (synchronous, threads, processes, or a ``distributed.Client``,
+by ``dask.config`` or by a client as default). The rows are the Dask array's row
+blocks, persisted once per fit (on a client's workers, or in this process for the
+local schedulers). Every evaluation builds one task per block that runs the kernel
+on the block with ``theta`` (small), computes them, and adds the blocks' float and
+vector of ``theta``'s size on the client in float64, in block order: an order fixed
+by the chunks, never by the scheduler, its workers or their timing, so the results
+are the same bits on every scheduler. For ``solver="trust-ncg"`` a Hessian-vector
+product maps over the blocks the same way, each task recomputing its block's forward
+pass, so that no task waits on state kept on a worker. Early stopping's split
+computes one 64-bit fingerprint, target row and weight per row (never ``X``), runs
+the in-memory split on them, and cuts each block into its two parts in a task.
 
-Pitfalls and their guards
--------------------------
-- Workers must import the package: checked once per fit (:func:`_check_workers`).
-- The blocks may share keys with the user's persisted arrays: this module never
-  cancels a future, it only drops its references, so the user's data stays.
 - Row chunks of unequal sizes: ``y`` and ``sample_weight`` are rechunked to the row
   chunks of ``X`` before anything else, whatever their own chunks.
-- A lost worker: its blocks are recomputed by the scheduler when their graph allows;
-  otherwise the evaluation fails with an error naming the cause. Every wait has a
-  timeout (the Dask config value ``sklearn_twolayer.evaluation-timeout``, default
-  10 minutes per evaluation), so a cluster without workers gives an error, not a hang.
+- The blocks may share keys with the user's persisted arrays: this module cancels
+  nothing, it only drops its references.
+- Lost workers, timeouts and retries are the scheduler's: a distributed scheduler
+  recomputes a lost block from its graph; its own errors (``KilledWorker``, or
+  ``distributed.scheduler.no-workers-timeout`` without workers: ``NoWorkerError``
+  from distributed 2024.8.0) end the fit. Before 2024.8.0 that timeout shuts the
+  scheduler down instead, which cancels the tasks: the fit raises a RuntimeError
+  that says so (``_compute``), not a cancellation naming only a task's key.
 """
 
-import asyncio
-import concurrent.futures
-import contextlib
-import dataclasses
-import importlib.metadata
 import itertools
-import warnings
+from concurrent.futures import CancelledError
 
 import dask
 import dask.array as da
 import dask.base
 import numpy as np
-from dask.core import flatten
-from dask.utils import parse_timedelta
 from scipy import sparse
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import (
     _assert_all_finite,
     _check_feature_names,
     _check_n_features,
-    _check_sample_weight,
     check_consistent_length,
 )
 
@@ -63,7 +58,6 @@ from .in_memory import ACCEPTED_SPARSE, check_magnitude
 from .in_memory import prediction_input as _in_memory_input
 
 __all__ = [
-    "TIMEOUT_CONFIG_KEY",
     "DaskRows",
     "fitted_array",
     "fitted_classes",
@@ -71,10 +65,6 @@ __all__ = [
     "prediction_input",
     "training_rows",
 ]
-
-TIMEOUT_CONFIG_KEY = "sklearn_twolayer.evaluation-timeout"
-_DEFAULT_TIMEOUT = "10 minutes"
-_PACKAGE = "sklearn-twolayer"
 
 
 # -- input checks --------------------------------------------------------------------
@@ -152,39 +142,42 @@ def _aligned_rows(data, row_chunks, name):
     if data.shape[0] != n_samples:
         # The in-memory path's own check, for its exact message.
         if name == "sample_weight":
-            # Ones, not np.empty: uninitialised memory may hold a NaN, and the NaN
-            # check comes before the shape check, with its own message.
-            _check_sample_weight(np.ones(data.shape), np.empty((n_samples, 0)))
+            _targets.check_sample_weight_shape(data.shape, n_samples)
         check_consistent_length(np.empty((n_samples, 0)), np.empty(data.shape))
     return data.rechunk({0: row_chunks, **{a: -1 for a in range(1, data.ndim)}})
 
 
-# -- block functions, run on the workers ---------------------------------------------
-def _block_summary(X_block, y_block, sw_block):
-    """What validation needs from one block: finiteness, magnitude, labels, weights.
+def _blocks(array):
+    """The row blocks of a dask array persisted by ``dask.persist``, in order.
+
+    Not optimised: each block's graph keeps the persisted results themselves (a
+    distributed client's futures), which keeps them alive once the array is gone.
+    """
+    return list(array.to_delayed(optimize_graph=False).reshape(-1))
+
+
+# -- block functions, run by the scheduler -------------------------------------------
+def _block_summary(X_block, y_block, sw_block, *, totals):
+    """What validation needs from one block: X's finiteness and magnitude, and
+    the labels' and weights' :class:`~sklearn_twolayer._targets.RowSummary`.
 
     A sparse block's implicit zeros are finite and of magnitude 0: its stored
     values decide.
     """
     values = X_block.data if sparse.issparse(X_block) else X_block
     finite = np.isfinite(values)
-    summary = {
-        "X_nonfinite": not bool(finite.all()),
-        "X_nan": bool(np.isnan(values).any()),
-        "X_largest": float(np.max(np.abs(values), initial=0.0, where=finite)),
-        "labels": np.unique(y_block),
-        # per label column of a 2-D y: what a validation y is checked on
-        "column_labels": [np.unique(column) for column in y_block.T]
-        if y_block.ndim == 2
-        else None,
-    }
-    if sw_block is not None:
-        summary["sw_nonfinite"] = not bool(np.isfinite(sw_block).all())
-        summary["sw_nan"] = bool(np.isnan(sw_block).any())
-        summary["sw_min"] = float(np.nanmin(sw_block, initial=np.inf))
-        summary["sw_max"] = float(np.nanmax(sw_block, initial=-np.inf))
-        summary["sw_sum"] = _targets.weight_sum(sw_block)
-    return summary
+    X_facts = (
+        not bool(finite.all()),
+        bool(np.isnan(values).any()),
+        float(np.max(np.abs(values), initial=0.0, where=finite)),
+    )
+    return X_facts, _targets.summarize(y_block, sw_block, totals)
+
+
+def _block_encoding(y_block, sw_block, *, targets, dtype):
+    """One block's 0/1 targets, weights, and the weights' sum (None if unweighted)."""
+    Y, s = _targets.encode_rows(y_block, sw_block, targets, dtype)
+    return Y, s, None if s is None else _targets.weight_sum(s)
 
 
 def _block_data_loss_gradient(X_block, Y_block, s_block, *, loss, theta):
@@ -204,31 +197,30 @@ def _block_data_loss(X_block, Y_block, s_block, *, loss, theta):
 def _block_hessian_product(X_block, Y_block, s_block, *, loss, theta, v):
     """Σ s_i H_i v over one block, its forward pass recomputed in the same task.
 
-    The network's blocked product (:meth:`TwoLayerLoss.data_hessian_product`):
-    three products with the block's X (``X W1ᵀ``, ``X V1ᵀ``, ``R{g1}ᵀ X``), the
-    forward pass included. It is recomputed here rather than kept on a worker
-    between tasks: a kept pass is a future that the scheduler may have to move, or
-    lose with its worker, and a product waiting for it could hang; the persisted
-    blocks themselves can always be moved or recomputed.
+    The network's blocked product (:meth:`TwoLayerLoss.data_hessian_product`),
+    the forward pass included: recomputed rather than kept on a worker between
+    tasks, so that a product never waits on a result a scheduler would have to
+    move or that a lost worker held; the persisted blocks can always be moved or
+    recomputed.
     """
     product = loss.data_hessian_product(theta, v, X_block, Y_block, s_block)
     return product.astype(np.float64, copy=False)
 
 
 def _block_fingerprints(X_block, Y_block, s_block):
-    """The early-stopping split's fingerprints of one block's rows."""
-    return _row_fingerprints(X_block, Y_block)
+    """The early-stopping split's fingerprints of one block's rows, with its
+    target rows and weights: what the split reads of each row."""
+    return _row_fingerprints(X_block, Y_block), Y_block, s_block
 
 
-def _block_part(block, *, rows):
-    """The rows ``rows`` (a boolean mask) of one block, or None for no block."""
-    return None if block is None else block[rows]
-
-
-def _block_weight_part(s_block, *, factor, dtype):
-    """The weights of one block's part: ``s · factor`` (1 for no weights)."""
-    weights = np.ones(factor.size, dtype) if s_block is None else s_block
-    return weights * factor.astype(dtype)
+def _block_part(X_block, Y_block, s_block, *, rows, factor):
+    """The rows ``rows`` (a boolean mask) of one block; with ``factor``, their
+    weights are ``s · factor``: each row's part of its weight in this part."""
+    s_part = None if s_block is None else s_block[rows]
+    if factor is not None:
+        ones = np.ones(factor.size, Y_block.dtype)
+        s_part = (ones if s_part is None else s_part) * factor.astype(Y_block.dtype)
+    return X_block[rows], Y_block[rows], s_part
 
 
 def _validated_block(X_block, *, estimator, method):
@@ -243,133 +235,28 @@ def _validated_block(X_block, *, estimator, method):
     return _in_memory_input(estimator, X_block, method)
 
 
-# -- the cluster side ----------------------------------------------------------------
-def _client():
-    try:
-        from distributed import get_client
-    except ImportError as error:
-        raise ImportError(
-            "Fitting on Dask arrays needs dask.distributed; install it with "
-            'pip install "sklearn-twolayer[dask]".'
-        ) from error
-    try:
-        return get_client()
-    except ValueError as error:
-        raise ValueError(
-            "Fitting on Dask arrays needs a dask.distributed Client, e.g. "
-            "Client(LocalCluster()); none is running. For data that fits in memory, "
-            "pass X.compute() instead."
-        ) from error
-
-
-def _timeout():
-    return parse_timedelta(dask.config.get(TIMEOUT_CONFIG_KEY, _DEFAULT_TIMEOUT))
-
-
-def _check_workers(client, timeout):
-    """Every worker must have this package installed, in the version of the client.
-
-    Asks each worker for the installed distribution's version with a standard
-    library function (anything from this package would already need the package to
-    be importable on the worker to be unpickled there).
-    """
-    from .._version import __version__
-
-    client.wait_for_workers(1, timeout=timeout)
-    versions = _call_within(
-        client,
-        timeout,
-        client.run,
-        importlib.metadata.version,
-        _PACKAGE,
-        on_error="return",
-    )
-    missing = sorted(w for w, v in versions.items() if isinstance(v, BaseException))
-    if missing:
-        raise ImportError(
-            f"{_PACKAGE} is not installed on the Dask worker(s) {missing}: install it "
-            f"(version {__version__}) in the workers' environment."
-        )
-    other = {w: v for w, v in versions.items() if v != __version__}
-    if other:
-        warnings.warn(
-            f"Dask workers run {_PACKAGE} versions {other}, the client {__version__}.",
-            UserWarning,
-            # The caller of fit (_fit_context's wrapper -> fit -> _fit_and_assign
-            # -> _fit -> training_rows -> here).
-            stacklevel=7,
-        )
-
-
-def _block_futures(client, collections):
-    """Persist the collections; return, per collection, its block futures in order."""
-    persisted = client.persist(collections)
-    from distributed import futures_of
-
-    ordered = []
-    for collection in persisted:
-        by_key = {future.key: future for future in futures_of(collection)}
-        ordered.append([by_key[key] for key in flatten(collection.__dask_keys__())])
-    return ordered
-
-
-@contextlib.contextmanager
-def _cluster_errors(client, timeout, what):
-    """Turn a lost cluster into errors that say so (never a silent hang)."""
-    from distributed.scheduler import KilledWorker
-
-    try:
-        yield
-    except (TimeoutError, asyncio.TimeoutError) as error:  # distinct before 3.11
-        raise TimeoutError(
-            f"Dask did not finish {what} within {timeout:g} s "
-            f"({_connected_workers(client)} worker(s) connected): a worker or the "
-            "scheduler may have been lost. Raise the "
-            f"limit with dask.config.set({{{TIMEOUT_CONFIG_KEY!r}: '1 hour'}}) if "
-            "one step legitimately takes longer."
-        ) from error
-    # distributed's FutureCancelledError (2024.4+) subclasses concurrent.futures'.
-    except (KilledWorker, concurrent.futures.CancelledError) as error:
-        raise RuntimeError(
-            f"A Dask worker holding training blocks was lost during {what} and the "
-            f"blocks could not be recomputed ({type(error).__name__}: {error})."
-        ) from error
-
-
-async def _within(awaitable, seconds):
-    return await asyncio.wait_for(awaitable, seconds)
-
-
-def _call_within(client, seconds, method, *args, **kwargs):
-    """``method(*args, **kwargs)`` of the client, given up after ``seconds``.
-
-    The client's blocking calls can wait forever on a connection to a worker that
-    died (seen with ``scatter(broadcast=True)``, whose own ``timeout`` only bounds
-    the wait for workers); their asynchronous form under ``asyncio.wait_for`` cannot.
-    """
-    return client.sync(_within, method(*args, asynchronous=True, **kwargs), seconds)
-
-
-def _connected_workers(client):
-    """The scheduler's worker count, asked with a short timeout of its own."""
-    try:
-        # what Client.nthreads() asks, but with a timeout
-        threads_per_worker = client.sync(client.scheduler.ncores, callback_timeout=5)
-    except Exception:  # the scheduler is gone too: say so rather than hang here
-        return "unknown; the scheduler does not answer:"
-    return len(threads_per_worker)
-
-
-def _gather(client, futures, timeout, what):
-    """The results of ``futures``, waiting at most ``timeout`` seconds for them."""
-    from distributed import wait
-
-    with _cluster_errors(client, timeout, what):
-        wait(futures, timeout=timeout)
-        return client.gather(futures)
-
-
 # -- the rows of a fit ----------------------------------------------------------------
+def _compute(*tasks, **kwargs):
+    """``dask.compute(*tasks)``, with a clear error when the scheduler cancels them.
+
+    A distributed client cancels its tasks when it loses its scheduler; before
+    distributed 2024.8.0, that is what ``distributed.scheduler.no-workers-timeout``
+    does once tasks have waited that long without a worker (the scheduler shuts
+    itself down), and the error would name only a task's key.
+    """
+    try:
+        return dask.compute(*tasks, **kwargs)
+    except CancelledError as error:
+        raise RuntimeError(
+            f"The fit's Dask tasks were cancelled ({type(error).__name__}: {error}): "
+            "the distributed scheduler that held them closed or cancelled them. "
+            "Before distributed 2024.8.0 a scheduler shuts itself down when tasks "
+            "have waited distributed.scheduler.no-workers-timeout for a worker; a "
+            "closed client or a restarted cluster cancels them too. The estimator "
+            "is unchanged."
+        ) from error
+
+
 def _sum_in_order(parts):
     """Σ of (float, float64 vector) pairs, added in the order of the blocks."""
     data_loss = 0.0
@@ -381,12 +268,12 @@ def _sum_in_order(parts):
 
 
 class DaskRows:
-    """Rows persisted as blocks on a Dask cluster (see the module docstring).
+    """Rows persisted as Dask blocks (see the module docstring).
 
     Parameters
     ----------
-    client : distributed.Client
-    blocks : list of (X, Y, s) futures per block, ``s`` None when unweighted
+    blocks : list of (X, Y, s) persisted ``dask.delayed`` blocks
+        ``s`` computes to None when the rows are unweighted.
     row_counts : list of int
         Rows per block.
     n_features : int
@@ -395,59 +282,44 @@ class DaskRows:
     loss : TwoLayerLoss
     """
 
-    def __init__(self, client, blocks, row_counts, n_features, dtype, weight_sum, loss):
-        self.client, self.blocks, self.row_counts = client, blocks, row_counts
+    def __init__(self, blocks, row_counts, n_features, dtype, weight_sum, loss):
+        self.blocks, self.row_counts = blocks, row_counts
         self.n_samples, self.n_features = int(sum(row_counts)), n_features
         self.dtype, self.weight_sum, self.loss = dtype, weight_sum, loss
 
-    def _map(self, function, what, **kwargs):
-        """``function`` over the blocks where they live; the results, in order."""
-        X, Y, s = zip(*self.blocks, strict=True)
-        futures = self.client.map(function, X, Y, s, pure=False, **kwargs)
-        return _gather(self.client, futures, _timeout(), what)
-
-    def _theta(self, theta):
-        # theta goes with the tasks, through the scheduler, not by scatter: a
-        # scatter(broadcast=True) to a worker killed since the last evaluation could
-        # block for good, beyond any timeout (asyncio could not cancel it).
-        return theta.astype(self.dtype)
+    def _map(self, function, **kwargs):
+        """``function(X, Y, s, **kwargs)`` of every block, computed by the active
+        scheduler; the results, in block order."""
+        tasks = [
+            dask.delayed(function, pure=False)(X, Y, s, **kwargs)
+            for X, Y, s in self.blocks
+        ]
+        return _compute(*tasks, optimize_graph=False)
 
     def data_loss_gradient(self, theta):
         """Σ s_i loss_i and its gradient (float64), summed over the blocks."""
-        parts = self._map(
-            _block_data_loss_gradient,
-            "an evaluation of the loss",
-            loss=self.loss,
-            theta=self._theta(theta),
-        )
+        theta = theta.astype(self.dtype)
+        parts = self._map(_block_data_loss_gradient, loss=self.loss, theta=theta)
         return _sum_in_order(parts)
 
     def data_loss(self, theta):
         """Σ s_i loss_i over the blocks."""
-        parts = self._map(
-            _block_data_loss,
-            "an evaluation of the held-out loss",
-            loss=self.loss,
-            theta=self._theta(theta),
-        )
-        return float(sum(parts))
+        theta = theta.astype(self.dtype)
+        return float(sum(self._map(_block_data_loss, loss=self.loss, theta=theta)))
 
     def data_hessian_product(self, theta):
         """The sums at ``theta`` and ``hessp(v) = Σ s_i H_i v`` over the blocks.
 
-        Each product maps one task per block over the persisted blocks, which
-        recomputes the block's forward pass and applies the R-operator to it (about
-        two gradient evaluations of work), and gathers one vector per block.
+        Each product is one task per block, which recomputes the block's forward
+        pass and applies the R-operator to it (about two gradient evaluations of
+        work), and one vector per block, added in block order.
         """
-        # The sums are the gradient evaluation's own (blocked kernel); each product
-        # then redoes its block's forward pass, so nothing waits on a worker's state.
         data_loss, gradient = self.data_loss_gradient(theta)
-        theta = self._theta(theta)
+        theta = theta.astype(self.dtype)
 
         def hessp(v):
             parts = self._map(
                 _block_hessian_product,
-                "a Hessian-vector product",
                 loss=self.loss,
                 theta=theta,
                 v=np.asarray(v, self.dtype),
@@ -462,21 +334,14 @@ class DaskRows:
     def split(self, validation_fraction, random_state):
         """``(train, held_out)``: exactly the in-memory split's rows (``_split``).
 
-        Gathers per row a fingerprint, the target row and the weight, never ``X``;
-        each block is cut into its two parts on its worker.
+        Computes per row a fingerprint, the target row and the weight, never
+        ``X``; each block is cut into its two parts in a task.
         """
-        timeout = _timeout()
-        fingerprints = self._map(_block_fingerprints, "the early-stopping split")
-        _X, Y, s = zip(*self.blocks, strict=True)
-        Y_rows = _gather(self.client, list(Y), timeout, "the early-stopping split")
-        weights = None
-        if s[0] is not None:
-            weights = _gather(self.client, list(s), timeout, "the early-stopping split")
-            weights = np.concatenate(weights)
+        fingerprints, Y, s = zip(*self._map(_block_fingerprints), strict=True)
         share = held_out_shares(
             np.concatenate(fingerprints),
-            np.concatenate(Y_rows),
-            weights,
+            np.concatenate(Y),
+            None if s[0] is None else np.concatenate(s),
             validation_fraction,
             random_state,
         )
@@ -484,55 +349,29 @@ class DaskRows:
         shared = np.any((share > 0) & (share < 1))  # then every part is reweighted
         parts = []
         for in_part, part_of_weight in ((share < 1, 1 - share), (share > 0, share)):
-            masks = [in_part[a:b] for a, b in bounds]
-            factors = None
-            if shared:
-                factors = [part_of_weight[a:b][in_part[a:b]] for a, b in bounds]
-            parts.append(self._part(masks, factors))
+            blocks, row_counts = [], []
+            for block, (a, b) in zip(self.blocks, bounds, strict=True):
+                rows = in_part[a:b]
+                if rows.any():
+                    factor = part_of_weight[a:b][rows] if shared else None
+                    task = dask.delayed(_block_part, nout=3, pure=False)
+                    blocks.append(tuple(task(*block, rows=rows, factor=factor)))
+                    row_counts.append(int(rows.sum()))
+            weighted = shared or s[0] is not None
+            parts.append(self._rows_of(blocks, row_counts, weighted))
         return tuple(parts)
 
-    def _part(self, masks, factors=None):
-        """The rows of each block that ``masks`` selects, cut on the workers.
-
-        ``factors`` (per block, one per selected row): the part of each row's
-        weight in this part, when a row's weight is shared between the parts.
-        """
-        blocks, row_counts = [], []
-        factors = [None] * len(masks) if factors is None else factors
-        for block, mask, factor in zip(self.blocks, masks, factors, strict=True):
-            if mask.any():
-                X, Y, s = (
-                    None
-                    if future is None
-                    else self.client.submit(_block_part, future, rows=mask, pure=False)
-                    for future in block
-                )
-                if factor is not None:
-                    s = self.client.submit(
-                        _block_weight_part,
-                        s,
-                        factor=factor,
-                        dtype=self.dtype,
-                        pure=False,
-                    )
-                blocks.append((X, Y, s))
-                row_counts.append(int(mask.sum()))
+    def _rows_of(self, blocks, row_counts, weighted):
+        """Rows of these (X, Y, s) blocks, persisted, with their weights' sum."""
+        (blocks,) = dask.persist(blocks)
         weight_sum = float(sum(row_counts))
-        if blocks[0][2] is not None:
-            sums = self.client.map(
-                _targets.weight_sum, [b[2] for b in blocks], pure=False
-            )
-            weight_sum = float(
-                sum(_gather(self.client, sums, _timeout(), "the sum of the weights"))
-            )
+        if weighted:
+            sums = [dask.delayed(_targets.weight_sum)(b[2]) for b in blocks]
+            weight_sum = 0.0
+            for part in _compute(*sums):  # in block order
+                weight_sum += part
         return DaskRows(
-            self.client,
-            blocks,
-            row_counts,
-            self.n_features,
-            self.dtype,
-            weight_sum,
-            self.loss,
+            blocks, row_counts, self.n_features, self.dtype, weight_sum, self.loss
         )
 
 
@@ -543,12 +382,11 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
     With ``targets`` (the fit's), the rows are its validation rows: their labels
     are checked against it and weighted with its class weights.
     """
-    client = _client()
-    timeout = _timeout()
     X = _validated_X(estimator, X, reset=reset)
+    dtype = X.dtype
     # Per block: Dask does not always know a sparse block's type (its meta of
     # map_blocks(coo_matrix) is an ndarray).
-    X = X.map_blocks(_csr_or_csc, dtype=X.dtype, meta=X._meta)
+    X = X.map_blocks(_csr_or_csc, dtype=dtype, meta=X._meta)
     y = _aligned_rows(y, X.chunks[0], "y")
     validation = targets is not None
     # The caller of fit (one frame further for the validation rows).
@@ -562,94 +400,58 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
             raise ValueError(
                 f"sample_weight must be 1D of shape ({X.shape[0]},), got {sw.shape}."
             )
-        sw = sw.astype(X.dtype)
-    with _cluster_errors(client, timeout, "waiting for a worker"):
-        _check_workers(client, timeout)
+        sw = sw.astype(dtype)
 
-    # The futures are only ever dropped, never cancelled: cancelling would also
-    # cancel the user's persisted arrays when they share these keys.
-    if sw is None:
-        X_blocks, y_blocks = _block_futures(client, [X, y])
-        sw_blocks = [None] * len(X_blocks)
-    else:
-        X_blocks, y_blocks, sw_blocks = _block_futures(client, [X, y, sw])
-    summaries = _gather(
-        client,
-        client.map(_block_summary, X_blocks, y_blocks, sw_blocks, pure=False),
-        timeout,
-        "the validation of the data",
-    )
-    _check_summaries(estimator, summaries, X.dtype, sw is not None)
-    if sw is not None and not validation:  # before the class counts sum them
-        _targets.check_weight_sum(
-            sum(summary["sw_sum"] for summary in summaries),
-            X.dtype,
-            weights="sample weights",
-        )
-
-    labels = np.concatenate([summary["labels"] for summary in summaries])
-    if labels.dtype.kind == "f":  # validate_data's check of y, with its message
-        _assert_all_finite(
-            labels, input_name="y", estimator_name=type(estimator).__name__
-        )
-    n_columns = y.shape[1] if y.ndim == 2 else 1
-    representative = _targets.representative_labels(labels, y.ndim, n_columns)
-    if validation:
-        if y.ndim == 2:  # each label column's own values (class weights per column)
-            representative = _columns_with_values(
-                [
-                    np.unique(
-                        np.concatenate([s["column_labels"][j] for s in summaries])
-                    )
-                    for j in range(n_columns)
-                ]
+    # Persisted once: every pass below and every evaluation reads these blocks.
+    X, y, sw = dask.persist(X, y, sw)
+    X_blocks, y_blocks = _blocks(X), _blocks(y)
+    sw_blocks = [None] * len(X_blocks) if sw is None else _blocks(sw)
+    totals = not validation and (sw is not None or estimator.class_weight is not None)
+    X_facts, summaries = zip(
+        *_compute(
+            *(
+                dask.delayed(_block_summary)(*block, totals=totals)
+                for block in zip(X_blocks, y_blocks, sw_blocks, strict=True)
             )
-        _targets.check_validation_labels(representative, targets)
-        per_class = targets.class_weights
-    else:
-        targets = _targets.describe_targets(representative, estimator.class_weight)
-        per_class = None
-    if not validation and (estimator.class_weight is not None or sw is not None):
-        parts = _gather(
-            client,
-            client.map(
-                _targets.label_totals, y_blocks, sw_blocks, targets=targets, pure=False
-            ),
-            timeout,
-            "the class counts",
-        )
-        totals = {key: sum(part[key] for part in parts) for key in parts[0]}
-        if sw is not None:
-            _targets.check_positive_classes(totals, targets)
-        per_class = _targets.class_weights(estimator.class_weight, targets, totals)
-    targets = dataclasses.replace(targets, class_weights=per_class)
-
-    dtype = X.dtype
-    Y_blocks = client.map(
-        _targets.target_matrix, y_blocks, targets=targets, dtype=dtype, pure=False
+        ),
+        strict=True,
     )
-    if per_class is None and sw is None:
-        s_blocks, weight_sum = [None] * len(X_blocks), float(X.shape[0])
+    _check_X(estimator, X_facts, dtype)
+    summary = summaries[0].merge(*summaries[1:])
+    if summary.labels.dtype.kind == "f":  # validate_data's check of y, its message
+        _assert_all_finite(
+            summary.labels, input_name="y", estimator_name=type(estimator).__name__
+        )
+    if validation:
+        _targets.check_validation_labels(
+            summary.labels_like_y(per_column=True), targets
+        )
+        _targets.check_validation_weights(summary, dtype)
     else:
-        s_blocks = client.map(
-            _targets.row_weights,
-            y_blocks,
-            sw_blocks,
-            targets=targets,
-            per_class=per_class,
-            dtype=dtype,
-            pure=False,
+        targets = _targets.describe_targets(
+            summary.labels_like_y(), estimator.class_weight
         )
-        sums = client.map(_targets.weight_sum, s_blocks, pure=False)
-        weight_sum = float(
-            sum(_gather(client, sums, timeout, "the sum of the weights"))
+        targets = _targets.finish_targets(
+            targets, summary, estimator.class_weight, dtype
         )
+
+    encoded = [
+        dask.delayed(_block_encoding, nout=3, pure=False)(
+            y_block, sw_block, targets=targets, dtype=dtype
+        )
+        for y_block, sw_block in zip(y_blocks, sw_blocks, strict=True)
+    ]
+    (encoded,) = dask.persist(encoded)
+    weight_sum = float(X.shape[0])
+    if sw is not None or targets.class_weights is not None:
+        weight_sum = 0.0
+        for part in _compute(*(sums for _, _, sums in encoded)):  # block order
+            weight_sum += part
         _targets.check_weight_sum(weight_sum, dtype, validation)
 
     layout = ParameterLayout(X.shape[1], n_hidden, targets.n_outputs)
     rows = DaskRows(
-        client,
-        list(zip(X_blocks, Y_blocks, s_blocks, strict=True)),
+        [(X_block, Y, s) for X_block, (Y, s, _) in zip(X_blocks, encoded, strict=True)],
         [int(size) for size in X.chunks[0]],
         X.shape[1],
         dtype,
@@ -659,50 +461,17 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
     return targets, rows
 
 
-def _columns_with_values(values_per_column):
-    """Rows whose column j takes exactly the values ``values_per_column[j]``.
-
-    For a 2-D ``y``: ``type_of_target`` and the per-column checks of
-    :func:`~sklearn_twolayer._targets.check_validation_labels` read it as they
-    read the whole ``y``.
-    """
-    n_rows = max(len(values) for values in values_per_column)
-    return np.column_stack(
-        [
-            values[np.minimum(np.arange(n_rows), len(values) - 1)]
-            for values in values_per_column
-        ]
-    )
-
-
-def _check_summaries(estimator, summaries, dtype, weighted):
-    """Raise the in-memory path's error for bad data seen in the block summaries.
-
-    Each check runs scikit-learn's (or the in-memory backend's) own function on a
-    one-value array that has the offending property, so the message is the same.
-    """
-    if any(summary["X_nonfinite"] for summary in summaries):
-        bad = np.nan if any(summary["X_nan"] for summary in summaries) else np.inf
+def _check_X(estimator, X_facts, dtype):
+    """Raise the in-memory path's error for X's faults seen in the blocks: its own
+    checks, on a one-value array that has the fault, for the same message."""
+    if any(nonfinite for nonfinite, _, _ in X_facts):
+        bad = np.nan if any(nan for _, nan, _ in X_facts) else np.inf
         _assert_all_finite(
             np.array([bad], dtype=dtype),
             input_name="X",
             estimator_name=type(estimator).__name__,
         )
-    check_magnitude(
-        np.array([max(summary["X_largest"] for summary in summaries)], dtype=dtype)
-    )
-    if weighted:
-        if any(summary["sw_nonfinite"] for summary in summaries):
-            bad = np.nan if any(summary["sw_nan"] for summary in summaries) else np.inf
-            _check_sample_weight(np.array([bad]), np.empty((1, 0)))
-        extremes = np.array(
-            [
-                min(summary["sw_min"] for summary in summaries),
-                max(summary["sw_max"] for summary in summaries),
-            ]
-        )
-        _check_sample_weight(extremes, np.empty((2, 0)), ensure_non_negative=True)
-        _targets.check_any_weight_positive(extremes)
+    check_magnitude(np.array([max(largest for _, _, largest in X_facts)], dtype=dtype))
 
 
 def prediction_input(estimator, X, method):

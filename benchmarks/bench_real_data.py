@@ -11,7 +11,10 @@ for the categorical ones. Each model is scored by stratified K-fold cross-valida
 (the mean squared error of the predicted probabilities against the one-hot target,
 over samples and classes: for two classes, ``brier_score_loss``'s value), accuracy
 (each the mean over the folds) and the fit's wall time (of the whole pipeline,
-median over the folds and total)::
+median over the folds and total). Within each fold the models take turns, so that
+their times are measured side by side; with both tuned models, the table of
+``ours-CV``'s time over ``ours-GridSearchCV``'s gives the median over the folds of
+the ratio of the same fold's two fits::
 
     pip install -e ".[benchmarks]"
     python benchmarks/bench_real_data.py                  # every set and model
@@ -231,37 +234,43 @@ def brier(y_true, proba, classes):
     return float(np.mean((proba - one_hot) ** 2))
 
 
-def cross_validate(X, y, estimator, n_folds):
-    """Per test fold: log-loss, Brier, accuracy, fit seconds, warnings, alpha."""
+def cross_validate(X, y, estimators, n_folds):
+    """Per model, per test fold: log-loss, Brier, accuracy, fit seconds, warnings,
+    alpha.
+
+    The models take turns within each fold (interleaved), so that a change in the
+    machine's load while the set runs reaches every model's times alike.
+    """
     classes = np.unique(y)
     folds = StratifiedKFold(n_folds, shuffle=True, random_state=RANDOM_STATE)
-    records = []
+    records = {name: [] for name in estimators}
     for train, test in folds.split(X, y):
-        model = make_pipeline(preprocessing(), clone(estimator))
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            start = time.perf_counter()
-            model.fit(X.iloc[train], y[train])
-            fit_seconds = time.perf_counter() - start
-        proba = model.predict_proba(X.iloc[test])
-        # predict_proba's columns are model.classes_, which every fold holds whole
-        # (stratified, and every class has at least n_folds rows here).
-        assert np.array_equal(model.classes_, classes)
-        records.append(
-            {
-                "log_loss": float(log_loss(y[test], proba, labels=classes)),
-                "brier": brier(y[test], proba, classes),
-                "accuracy": float(
-                    accuracy_score(y[test], classes[np.argmax(proba, axis=1)])
-                ),
-                "fit_seconds": fit_seconds,
-                "convergence_warnings": sum(
-                    issubclass(w.category, ConvergenceWarning) for w in caught
-                ),
-                "alpha": _chosen_alpha(model[-1]),
-            }
-        )
+        for name, estimator in estimators.items():
+            records[name].append(_fold_record(X, y, train, test, estimator, classes))
     return records
+
+
+def _fold_record(X, y, train, test, estimator, classes):
+    model = make_pipeline(preprocessing(), clone(estimator))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        start = time.perf_counter()
+        model.fit(X.iloc[train], y[train])
+        fit_seconds = time.perf_counter() - start
+    proba = model.predict_proba(X.iloc[test])
+    # predict_proba's columns are model.classes_, which every fold holds whole
+    # (stratified, and every class has at least n_folds rows here).
+    assert np.array_equal(model.classes_, classes)
+    return {
+        "log_loss": float(log_loss(y[test], proba, labels=classes)),
+        "brier": brier(y[test], proba, classes),
+        "accuracy": float(accuracy_score(y[test], classes[np.argmax(proba, axis=1)])),
+        "fit_seconds": fit_seconds,
+        "convergence_warnings": sum(
+            issubclass(w.category, ConvergenceWarning) for w in caught
+        ),
+        "alpha": _chosen_alpha(model[-1]),
+    }
 
 
 def summary(records):
@@ -292,13 +301,10 @@ def run(set_names, models, n_folds, label=""):
             "classes": len(np.unique(y)),
             "models": {},
         }
-        for name, estimator in models.items():
-            print(
-                f"  ... {label}{set_name} {name} ({time.strftime('%H:%M:%S')})",
-                file=sys.stderr,
-            )
-            records = cross_validate(X, y, estimator, n_folds)
-            entry["models"][name] = {**summary(records), "folds": records}
+        print(f"  ... {label}{set_name} ({time.strftime('%H:%M:%S')})", file=sys.stderr)
+        records = cross_validate(X, y, models, n_folds)
+        for name in models:
+            entry["models"][name] = {**summary(records[name]), "folds": records[name]}
         results[set_name] = entry
     return results
 
@@ -348,6 +354,29 @@ def print_log_loss_grid(results):
     for set_name, entry in results.items():
         cells = [f"{entry['models'][n]['fit_total_s']:.2f}" for n in names]
         print(f"| {set_name} ({entry['rows']}) | " + " | ".join(cells) + " |")
+
+
+def print_tuning_time_ratio(results, tuned="ours-CV", grid="ours-GridSearchCV"):
+    """ours-CV's fit time over GridSearchCV's, per set: the median over the outer
+    folds of the two fits of the same fold (run in turn), and of the totals."""
+    if not all(
+        name in next(iter(results.values()))["models"] for name in (tuned, grid)
+    ):
+        return
+    print(f"\n### Fit time of {tuned} over {grid}'s\n")
+    print("| data set (rows) | median over the folds | totals | log-loss ratio |")
+    print("|---|---|---|---|")
+    for set_name, entry in results.items():
+        cv, gs = entry["models"][tuned], entry["models"][grid]
+        per_fold = statistics.median(
+            a["fit_seconds"] / b["fit_seconds"]
+            for a, b in zip(cv["folds"], gs["folds"], strict=True)
+        )
+        print(
+            f"| {set_name} ({entry['rows']}) | {per_fold:.3f} | "
+            f"{cv['fit_total_s'] / gs['fit_total_s']:.3f} | "
+            f"{cv['log_loss'] / gs['log_loss']:.4f} |"
+        )
 
 
 def ratio_summary(results, names):
@@ -459,6 +488,7 @@ def main(argv=None):
         print_log_loss_grid(results)
         if BASELINE in models:
             print_ratio_summary(ratio_summary(results, list(models)))
+        print_tuning_time_ratio(results)
         print_table(results)
     total = time.perf_counter() - started
     print(

@@ -10,12 +10,15 @@ The figure: one panel per data set; in each, one marker per model at its median 
 time over the folds (log scale) and its test log-loss (the mean over the folds).
 ``--rst`` also prints the page's tables (log-loss, Brier score, accuracy, fit time;
 the lowest log-loss of each set in bold), one column per model of ``COLUMNS`` in
-that order: a model the JSON lacks gets a column of "not run".
+that order: a model the JSON lacks gets a column of "not run"; then the log-loss
+over ``LogisticRegression()``'s per model, and the table of
+``TwoLayerSigmoidClassifierCV`` against ``GridSearchCV`` of ours.
 """
 
 import argparse
 import json
 import math
+import statistics
 
 import matplotlib
 
@@ -125,7 +128,60 @@ def rst_tables(document):
                 cells.append(f"**{text}**" if text == lowest else text)
             lines.append(f'   "{set_name} ({entry["rows"]})", ' + ", ".join(cells))
         blocks.append("\n".join(lines))
+    blocks.append(baseline_ratio_table(document, names))
+    if all(n in present for n in ("ours-CV", "ours-GridSearchCV")):
+        blocks.append(tuning_table(document))
     return "\n\n".join(blocks)
+
+
+def baseline_ratio_table(document, names, baseline="LogisticRegression"):
+    """Per model: median and worst log-loss over ``baseline``'s, sets within 10 %
+    of it and below it."""
+    results = document["results"]
+    lines = [
+        f".. csv-table:: Test log-loss over {baseline}()'s",
+        '   :header: "model", "median ratio", "worst ratio", "sets within 10 %", '
+        '"sets below"',
+        "",
+    ]
+    for name in names:
+        if name == baseline or not all(name in e["models"] for e in results.values()):
+            continue
+        ratios = [
+            e["models"][name]["log_loss"] / e["models"][baseline]["log_loss"]
+            for e in results.values()
+        ]
+        lines.append(
+            f'   "{COLUMNS.get(name, name)}", {statistics.median(ratios):.3f}, '
+            f"{max(ratios):.2f}, {sum(r <= 1.1 for r in ratios)}, "
+            f"{sum(r < 1.0 for r in ratios)}"
+        )
+    return "\n".join(lines)
+
+
+def tuning_table(document, tuned="ours-CV", grid="ours-GridSearchCV"):
+    """The CV estimator against the grid search: total fit time over the outer
+    folds, log-loss, and the alpha each chose on every outer fold."""
+    lines = [
+        ".. csv-table:: TwoLayerSigmoidClassifierCV against GridSearchCV of ours "
+        f"(same {len(document['alphas'])} alphas, same {document['inner_cv']} "
+        "inner folds)",
+        '   :header: "data set (rows)", "fit time, CV / grid search", '
+        '"log-loss, CV / grid search", "``alpha_`` per outer fold (CV)", '
+        '"best alpha per outer fold (grid)"',
+        "",
+    ]
+    for set_name, entry in document["results"].items():
+        cv, gs = entry["models"][tuned], entry["models"][grid]
+        change = 100 * (cv["log_loss"] / gs["log_loss"] - 1)
+        lines.append(
+            f'   "{set_name} ({entry["rows"]})", '
+            f"{cv['fit_total_s'] / gs['fit_total_s']:.2f}, "
+            f'"{cv["log_loss"]:.4f} / {gs["log_loss"]:.4f} ({change:+.1f} %)", '
+            f'"{" ".join(f"{a:g}" for a in cv["alphas"])}", '
+            f'"{" ".join(f"{a:g}" for a in gs["alphas"])}"'
+        )
+    return "\n".join(lines)
 
 
 def main(argv=None):

@@ -2,9 +2,10 @@
 
 ``LogisticRegressionCV``'s idea for the network: per fold, one regularization path
 from the strongest ``alpha`` to the weakest, each fit warm-started from the previous
-one's solution, ended once the validation score has stopped improving; the folds run
-in parallel through joblib; ``alpha_`` is the best mean validation score over the
-folds, and the network is refitted on all the data at ``alpha_``. Every fit is a
+one's solution; the folds fit each alpha in parallel through joblib, and their paths
+end together once one fold's validation score has stopped improving;
+``alpha_`` is the best mean validation score over the folds, and the network is
+refitted on all the data at ``alpha_``. Every fit is a
 :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier` fit, so the CV estimator takes
 every input the estimator takes (in memory, sparse, Dask, array API) and its fitted
 network is the estimator's, with every prediction method.
@@ -177,14 +178,18 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
     :class:`~sklearn.linear_model.LogisticRegressionCV`. In each fold of ``cv`` the
     network is fitted at every ``alpha`` of the path, from the strongest to the
     weakest, each fit starting from the previous alpha's solution (the first from
-    the estimator's random start), and scored on the fold's validation rows. A
-    strongly regularized network is nearly linear and converges in few
-    iterations; each weaker alpha starts close to its solution, so the path costs
-    far less than fitting every alpha from scratch, as
-    ``GridSearchCV(TwoLayerSigmoidClassifier(), {"alpha": alphas})`` does. The path
-    ends early once the validation score has not improved for
-    ``n_alphas_no_change`` alphas: past its best, a weaker penalty only lets the
-    network overfit more, and those fits are the most expensive. ``alpha_`` is the
+    the estimator's random start), and scored on the fold's validation rows.
+    Each weaker alpha starts close to its solution, so the path costs far less
+    than fitting every alpha from scratch, as
+    ``GridSearchCV(TwoLayerSigmoidClassifier(), {"alpha": alphas})`` does. Its
+    first fit is the grid search's fit at the strongest alpha (the same random
+    start), and often its most expensive one: strongly regularized, the network
+    is nearly linear, its optimum nearly flat, and L-BFGS approaches it slowly.
+    The folds move along the path together, each fitting an alpha before any
+    fits the next, and the paths end early once one fold's validation score has
+    not improved for ``n_alphas_no_change`` alphas: past its best, a weaker
+    penalty only lets the network overfit more, those fits can be expensive too,
+    and an alpha that one fold did not fit cannot be chosen. ``alpha_`` is the
     alpha of the best mean validation score over the folds, and with
     ``refit=True`` the network is fitted on all the data at ``alpha_``.
 
@@ -218,9 +223,10 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
         (``"neg_log_loss"``; for multilabel targets, of every label, summed over
         the labels). Also what :meth:`score` returns.
     n_alphas_no_change : int or None, default=1
-        A fold's path ends after this many alphas in a row without a better
-        validation score than the best so far (by default at the first alpha
-        that scores worse). None: every alpha of every fold is fitted.
+        The paths end once a fold has had this many alphas in a row without a
+        better validation score than its best so far (by default at the first
+        alpha that scores worse in some fold), every fold's at that alpha. None:
+        every alpha of every fold is fitted.
     refit : bool, default=True
         If True, the network is fitted on all the data at ``alpha_``, from the
         random start of the paths: the same fit as
@@ -275,9 +281,9 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
     alphas_ : ndarray of shape (n_alphas,)
         The alphas of the path, strongest first.
     scores_ : ndarray of shape (n_folds, n_alphas)
-        The validation score of each fold at each alpha. An alpha that a fold's
-        path did not reach (it ended earlier) scores ``-inf``, so that its mean
-        is ``-inf`` and it is never chosen.
+        The validation score of each fold at each alpha. The alphas that the
+        paths did not reach (they ended earlier) score ``-inf`` in every fold,
+        so that their mean is ``-inf`` and they are never chosen.
     path_n_iter_ : ndarray of shape (n_folds, n_alphas)
         Solver iterations of each fold's fit at each alpha (what
         ``LogisticRegressionCV`` calls ``n_iter_``); -1 where the path did not
@@ -444,25 +450,19 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
             n_jobs=self.n_jobs,
             prefer="threads" if backend.__name__.endswith(".dask") else "processes",
         )
-        paths = parallel(
-            delayed(_fold_path)(
-                network,
-                X,
-                y,
-                train,
-                test,
-                alphas,
-                scorer,
-                fit_params,
-                routed.scorer.score,
-                self.n_alphas_no_change,
-                caller=self,
-                context=fold_context,
-                fold=fold,
-            )
-            for fold, ((train, test), fold_context) in enumerate(
-                zip(folds, fold_contexts, strict=True)
-            )
+        paths = _lockstep_paths(
+            parallel,
+            network,
+            X,
+            y,
+            folds,
+            alphas,
+            scorer,
+            fit_params,
+            routed.scorer.score,
+            self.n_alphas_no_change,
+            caller=self,
+            contexts=fold_contexts,
         )
         scores = np.array([path.scores for path in paths])
         mean_scores = np.where(np.isnan(scores), -np.inf, scores).mean(axis=0)
@@ -624,12 +624,12 @@ class _FoldPath:
         self.networks = [None] * n_alphas
 
 
-def _fold_path(
+def _lockstep_paths(
+    parallel,
     network,
     X,
     y,
-    train,
-    test,
+    folds,
     alphas,
     scorer,
     fit_params,
@@ -637,73 +637,128 @@ def _fold_path(
     n_alphas_no_change,
     *,
     caller,
+    contexts,
+):
+    """Every fold's path, one alpha at a time across the folds, warm-started.
+
+    All the folds fit an alpha before any fits the next, so that the paths end
+    together, once one fold's validation score has not improved on its best for
+    ``n_alphas_no_change`` alphas, or when a callback asks a fold to stop. Ended
+    so, no fold fits an alpha that could not be chosen: an alpha that one fold
+    did not reach has a mean of ``-inf``. ``alpha_`` is the one a path of each
+    fold ended on its own would choose.
+    """
+    paths = [_FoldPath(len(alphas)) for _ in folds]
+    networks = [clone(network) for _ in folds]
+    best, since_best = [-np.inf] * len(folds), [0] * len(folds)
+    for index, alpha in enumerate(alphas):
+        points = parallel(
+            delayed(_path_point)(
+                networks[fold],
+                X,
+                y,
+                train,
+                test,
+                float(alpha),
+                index,
+                scorer,
+                fit_params,
+                score_params,
+                caller=caller,
+                context=context,
+                fold=fold,
+            )
+            for fold, ((train, test), context) in enumerate(
+                zip(folds, contexts, strict=True)
+            )
+        )
+        stop = False
+        for fold, (fitted, score, stop_asked) in enumerate(points):
+            networks[fold] = fitted
+            path = paths[fold]
+            path.scores[index] = score
+            path.n_iter[index] = fitted.n_iter_
+            path.networks[index] = copy.copy(fitted)  # a fit assigns a new state
+            stop = stop or stop_asked
+        for fold, path in enumerate(paths):
+            if path.scores[index] > best[fold]:
+                best[fold], since_best[fold] = path.scores[index], 0
+            else:
+                since_best[fold] += 1
+        patience_over = n_alphas_no_change is not None and any(
+            since >= n_alphas_no_change for since in since_best
+        )
+        if stop or patience_over:
+            break
+    for (train, _), context in zip(folds, contexts, strict=True):
+        if context is not None:
+            X_train, y_train = _safe_split(network, X, y, train)
+            context.call_on_fit_task_end(
+                estimator=caller,
+                X=X_train,
+                y=y_train,
+                metadata=_check_method_params(X, params=fit_params, indices=train)
+                or None,
+            )
+    for path in paths:  # no callbacks travel back with the networks
+        for network_at in path.networks:
+            if network_at is not None:
+                network_at.__dict__.pop("_skl_callbacks", None)
+    return paths
+
+
+def _path_point(
+    network,
+    X,
+    y,
+    train,
+    test,
+    alpha,
+    index,
+    scorer,
+    fit_params,
+    score_params,
+    *,
+    caller,
     context,
     fold,
 ):
-    """Fit ``network`` along ``alphas`` on the fold's training rows, warm-started.
-
-    Each fit starts from the previous alpha's solution; the path ends after
-    ``n_alphas_no_change`` alphas without a better validation score than the best
-    so far, or when a callback asks to stop.
-    """
+    """One fold's fit at ``alpha`` (from the previous alpha's solution after the
+    first), and its validation score; with whether a callback asks to stop."""
     X_train, y_train = _safe_split(network, X, y, train)
     X_test, y_test = _safe_split(network, X, y, test, train)
     fit_params = _check_method_params(X, params=fit_params, indices=train)
     score_params = _check_method_params(X, params=score_params, indices=test)
     metadata = fit_params or None
-    network = clone(network)
-    path = _FoldPath(len(alphas))
-    best, since_best = -np.inf, 0
-    if context is not None:
-        context.call_on_fit_task_begin(
-            estimator=caller, X=X_train, y=y_train, metadata=metadata
-        )
-    for index, alpha in enumerate(alphas):
-        network.set_params(alpha=float(alpha), warm_start=index > 0)
-        stop = False
-        if context is None:
+    network.set_params(alpha=alpha, warm_start=index > 0)
+    stop = False
+    if context is None:
+        network.fit(X_train, y_train, **fit_params)
+    else:
+        if index == 0:
+            context.call_on_fit_task_begin(
+                estimator=caller, X=X_train, y=y_train, metadata=metadata
+            )
+        point = context.subcontext(task_name="alpha")
+        with point.propagate_callback_context(network):
+            point.call_on_fit_task_begin(
+                estimator=caller, X=X_train, y=y_train, metadata=metadata
+            )
             network.fit(X_train, y_train, **fit_params)
-        else:
-            point = context.subcontext(task_name="alpha")
-            with point.propagate_callback_context(network):
-                point.call_on_fit_task_begin(
-                    estimator=caller, X=X_train, y=y_train, metadata=metadata
-                )
-                network.fit(X_train, y_train, **fit_params)
-            fitted = _fitted_attributes_of(network)
-            stop = point.call_on_fit_task_end(
-                estimator=caller,
-                X=X_train,
-                y=y_train,
-                metadata=metadata,
-                reconstruction_attributes=fitted,
-            )
-        score = float(scorer(network, X_test, y_test, **score_params))
-        path.scores[index] = score
-        path.n_iter[index] = network.n_iter_
-        path.networks[index] = copy.copy(network)  # a fit assigns a new state
-        if network.verbose > 0:
-            print(
-                f"[fold {fold}] alpha={alpha:.4g}: validation score {score:.6g} "
-                f"({network.n_iter_} iterations)"
-            )
-        if score > best:
-            best, since_best = score, 0
-        else:
-            since_best += 1
-        patience_over = (
-            n_alphas_no_change is not None and since_best >= n_alphas_no_change
+        stop = point.call_on_fit_task_end(
+            estimator=caller,
+            X=X_train,
+            y=y_train,
+            metadata=metadata,
+            reconstruction_attributes=_fitted_attributes_of(network),
         )
-        if stop or patience_over:
-            break
-    if context is not None:
-        context.call_on_fit_task_end(
-            estimator=caller, X=X_train, y=y_train, metadata=metadata
+    score = float(scorer(network, X_test, y_test, **score_params))
+    if network.verbose > 0:
+        print(
+            f"[fold {fold}] alpha={alpha:.4g}: validation score {score:.6g} "
+            f"({network.n_iter_} iterations)"
         )
-    for network_at in path.networks:  # no callbacks travel back with the networks
-        if network_at is not None:
-            network_at.__dict__.pop("_skl_callbacks", None)
-    return path
+    return network, score, bool(stop)
 
 
 def _fitted_attributes_of(network):

@@ -104,7 +104,7 @@ def test_alpha_is_the_best_mean_score_and_the_refit_is_the_estimator_there(cance
     assert names[0] == "twolayersigmoidclassifiercv0" and len(names) == 3
 
 
-def test_a_path_ends_after_n_alphas_without_a_better_score(cancer):
+def test_the_paths_end_together_when_a_fold_runs_out_of_patience(cancer):
     X, y = cancer
     alphas = alpha_grid(11)
     folds = _folds(X, y)
@@ -117,6 +117,7 @@ def test_a_path_ends_after_n_alphas_without_a_better_score(cancer):
         early = TwoLayerSigmoidClassifierCV(
             **PARAMS, alphas=alphas, cv=folds, n_alphas_no_change=patience
         ).fit(X, y)
+        ends = []
         for fold in range(3):
             scores = full.scores_[fold]
             best_so_far = np.maximum.accumulate(scores)
@@ -129,17 +130,33 @@ def test_a_path_ends_after_n_alphas_without_a_better_score(cancer):
                 if run == patience:
                     last = index
                     break
-            reached = early.scores_[fold]
-            assert_array_equal(reached[: last + 1], scores[: last + 1])
-            assert np.all(reached[last + 1 :] == -np.inf)
-            assert np.all(early.path_n_iter_[fold, last + 1 :] == -1)
-            assert_array_equal(
-                early.path_n_iter_[fold, : last + 1],
-                full.path_n_iter_[fold, : last + 1],
-            )
-        mean = early.scores_.mean(axis=0)
+            ends.append(last)
+        # every fold ends at the first fold's end: the alphas past it, which
+        # that fold did not reach, could not be chosen
+        last = min(ends)
+        assert_array_equal(early.scores_[:, : last + 1], full.scores_[:, : last + 1])
+        assert np.all(early.scores_[:, last + 1 :] == -np.inf)
+        assert np.all(early.path_n_iter_[:, last + 1 :] == -1)
+        assert_array_equal(
+            early.path_n_iter_[:, : last + 1], full.path_n_iter_[:, : last + 1]
+        )
+        mean = full.scores_[:, : last + 1].mean(axis=0)
         assert early.alpha_ == alphas[np.argmax(mean)]
-        assert np.isfinite(mean[np.argmax(mean)])
+
+
+def test_no_fold_fits_an_alpha_that_cannot_be_chosen(cancer):
+    # A fold whose path had not yet run out of patience used to go on alone once
+    # another's had ended: its fits past that end scored alphas whose mean is
+    # -inf. The folds end together, at the same alpha.
+    X, y = cancer
+    alphas = alpha_grid(11)
+    for patience in (1, 2, 3):
+        cv = TwoLayerSigmoidClassifierCV(
+            **PARAMS, alphas=alphas, cv=_folds(X, y), n_alphas_no_change=patience
+        ).fit(X, y)
+        reached = np.isfinite(cv.scores_)
+        assert np.all(reached == reached[0]), patience
+        assert np.all((cv.path_n_iter_ >= 0) == reached)
 
 
 def test_a_sequence_of_alphas_is_tried_strongest_first(iris):

@@ -181,9 +181,10 @@ def test_evaluations_that_could_not_use_threads_are_not_recorded(monkeypatch):
 
 def test_threads_are_used_where_evaluations_on_them_took_less():
     """The policy's own record, with the seconds given: per size of work, the
-    recent evaluations on threads against those on one thread, each way tried
-    again every EXPLORE_EVERY evaluations so that a change is seen; sizes apart
-    have records apart."""
+    recent evaluations on threads against those on one thread; the way not chosen
+    tried again after EXPLORE_EVERY evaluations, then twice as many after each
+    trial that changed nothing (up to EXPLORE_AT_MOST), so that a change is seen
+    and a way that keeps losing costs ever less; sizes apart have records apart."""
     payoff = _execution._ThreadPayoff()
     work = 20 * _execution.MIN_SECONDS_PER_WORKER  # worth 20 threads at the minimum
 
@@ -195,14 +196,23 @@ def test_threads_are_used_where_evaluations_on_them_took_less():
             used.append(2 if threaded else 1)
         return used
 
+    def one_thread_runs(used):
+        runs = "".join(map(str, used)).split("2")
+        return [len(run) for run in runs if run]
+
     # first on threads, then on one thread; as long on threads: one thread from
-    # then on, but for two evaluations on threads every EXPLORE_EVERY
-    explore = _execution.EXPLORE_EVERY
-    used = evaluate(2 + 2 * explore, seconds_on_threads=1.0)
-    assert used[:2] == [2, 1] and used.count(2) == 1 + 2 * 2
-    # the threads now take half as long: once tried again, they are kept
-    used = evaluate(2 * explore, seconds_on_threads=0.5)
-    assert used[-explore:].count(1) <= 1
+    # then on, but for trials of two evaluations on threads, ever further apart
+    every, most = _execution.EXPLORE_EVERY, _execution.EXPLORE_AT_MOST
+    gaps = [every, 2 * every, 4 * every, 8 * every, most, most]
+    # the first, then per gap its one-thread run and a trial of two, then one more
+    used = evaluate(1 + sum(gap + 1 for gap in gaps) + 1, seconds_on_threads=1.0)
+    assert used[:2] == [2, 1]
+    assert one_thread_runs(used) == [gap - 1 for gap in gaps] + [1]
+    assert "".join(map(str, used)).count("22") == len(gaps)  # trials of two
+    # the threads now take half as long: once tried again, they are kept, and
+    # one thread is tried after EXPLORE_EVERY again
+    used = evaluate(most + 2 * every, seconds_on_threads=0.5)
+    assert used[-every:].count(1) <= 1
     # far larger work has its own record; too little work is never threaded
     assert payoff.n_workers(40 * work, most=2) == 2
     assert payoff.n_workers(1.5 * _execution.MIN_SECONDS_PER_WORKER, most=2) == 1

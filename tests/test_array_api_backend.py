@@ -589,6 +589,97 @@ def test_probability_functions_from_logits(namespace):
     np.testing.assert_allclose(results["softmax"], np.exp(log_softmax), rtol=1e-15)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_hidden_layer_takes_torchs_own_sigmoid_in_float64_only(dtype, monkeypatch):
+    """On torch float64 the hidden σ is torch's ``sigmoid``, one pass instead of the
+    exp form's four; in float32 it is the exp form NumPy computes, whose rounding
+    a float32 fit on torch tensors follows. Either is within 2 ulps of 1 of σ.
+    ``a1`` (``−a1`` for the exp form) is one ``addmm``: the bias added by BLAS."""
+    rng = np.random.default_rng(3)
+    z = np.concatenate([np.linspace(-40.0, 40.0, 4001), [-800.0, 800.0]])
+    X, W1, b1 = (rng.normal(size=shape) for shape in [(50, 7), (4, 7), (4,)])
+    X, W1, b1, z = (array.astype(dtype) for array in (X, W1, b1, z))
+    z_torch = torch.asarray(z)
+    X_t, W1_t, b1_t = map(torch.asarray, (X, W1, b1))
+    with config_context(array_api_dispatch=True), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        xp = get_namespace(z_torch)[0]
+        addmm_calls = []
+        monkeypatch.setattr(
+            xp, "addmm", lambda *a, **k: addmm_calls.append(a) or torch.addmm(*a, **k)
+        )
+        hidden = network.hidden_sigmoid_(z_torch.clone(), xp)
+        layer = network.hidden_layer(X_t, W1_t, b1_t, xp)
+    assert len(addmm_calls) == 1 and addmm_calls[0][1] is X_t
+    if dtype == "float64":
+        A1 = torch.addmm(b1_t, X_t, W1_t.T)
+        expected_hidden, expected_layer = torch.sigmoid(z_torch), torch.sigmoid(A1)
+    else:
+        negated_A1 = torch.addmm(-b1_t, X_t, W1_t.T, alpha=-1.0)
+        expected_hidden = (torch.exp(-z_torch) + 1.0) ** -1.0
+        expected_layer = (torch.exp(negated_A1) + 1.0) ** -1.0
+    assert torch.equal(hidden, expected_hidden)
+    assert torch.equal(layer, expected_layer)
+    np.testing.assert_allclose(
+        layer.numpy(),
+        special.expit(X.astype(float) @ W1.T.astype(float) + b1),
+        rtol=0,
+        atol=8 * np.finfo(dtype).eps,
+    )
+    ulp_of_one = np.finfo(dtype).eps
+    np.testing.assert_allclose(
+        hidden.numpy(), special.expit(z.astype(np.float64)), rtol=0, atol=2 * ulp_of_one
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_every_first_layer_product_on_torch_is_one_addmm(dtype, monkeypatch):
+    """The gradient, the Hessian product (``a1`` and ``R{a1} = V1 x + c1``) and the
+    input gradient each form their first-layer products as torch's ``addmm``, the
+    bias added by BLAS, and give the NumPy kernels' values."""
+    rng = np.random.default_rng(5)
+    layout = ParameterLayout(6, 5, 1)
+    X = rng.normal(size=(40, 6)).astype(dtype)
+    Y = rng.integers(0, 2, size=(40, 1)).astype(dtype)
+    theta, v = rng.normal(size=(2, layout.size)).astype(dtype)
+    weights, direction = layout.unpack(theta), layout.unpack(v)
+    on_torch = [tuple(map(torch.asarray, part)) for part in (weights, direction)]
+    X_t, Y_t = torch.asarray(X), torch.asarray(Y)
+    calls = []
+    with config_context(array_api_dispatch=True):
+        xp = get_namespace(X_t)[0]
+        monkeypatch.setattr(
+            xp, "addmm", lambda *a, **k: calls.append(a[1]) or torch.addmm(*a, **k)
+        )
+        kernels = {
+            "gradient": lambda xp, w, d, X, Y: network.loss_gradient_block(
+                layout, "sigmoid", w, X, Y, None, xp
+            )[1],
+            "hessian product": lambda xp, w, d, X, Y: network.hessian_product_block(
+                layout, "sigmoid", w, d, X, Y, None, xp
+            ),
+            "input gradient": lambda xp, w, d, X, Y: network.input_gradient_block(
+                layout, "sigmoid", w, X, False, xp, out=np.empty((40, 1, 6), dtype)
+            ),
+        }
+        for name, products in [
+            ("gradient", 1),
+            ("hessian product", 2),
+            ("input gradient", 1),
+        ]:
+            calls.clear()
+            on_device = kernels[name](xp, *on_torch, X_t, Y_t)
+            assert len(calls) == products and all(x is X_t for x in calls), name
+            expected = kernels[name](None, weights, direction, X, Y)
+            scale = np.abs(expected).max()  # to rounding: some entries cancel
+            np.testing.assert_allclose(
+                on_device.numpy(),
+                expected,
+                rtol=0,
+                atol=50 * np.finfo(dtype).eps * scale,
+            )
+
+
 # -- the network's kernels in every namespace (issue 19) -------------------------------
 NAMESPACES = list(yield_namespace_device_dtype_combinations())
 

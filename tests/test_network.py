@@ -161,19 +161,21 @@ def test_each_dtype_multiplies_by_W2_where_it_should(dtype, tanh_is_simd, monkey
 
     if dtype == np.float64:
         H1 = network.hidden_layer(X, W1, b1)
-        G2 = network.hidden_sigmoid_(H1 @ W2.T + b2) - Y
+        G2 = network.output_error(H1 @ W2.T + b2, Y, "sigmoid")
         G1 = (1.0 - H1) * H1 * W2 * G2
         expected_W1, expected_b1 = G1.T @ X, G1.sum(axis=0)
         expected_W2 = G2.T @ H1
     elif not tanh_is_simd:
         H1 = network.hidden_layer(X, W1, b1)
-        G2 = network.hidden_sigmoid_(H1 @ W2.T + b2) - Y
+        G2 = network.output_error(H1 @ W2.T + b2, Y, "sigmoid")
         G1 = (1.0 - H1) * H1 * G2
         expected_W1, expected_b1 = (G1.T @ X) * W2.T, G1.sum(axis=0) * W2[0]
         expected_W2 = G2.T @ H1
     else:
         T = np.tanh(X @ (0.5 * W1).T + 0.5 * b1)
-        G2 = network.hidden_sigmoid_(T @ (0.5 * W2).T + (b2 + 0.5 * W2.sum(1))) - Y
+        G2 = network.output_error(
+            T @ (0.5 * W2).T + (b2 + 0.5 * W2.sum(1)), Y, "sigmoid"
+        )
         G1 = (1.0 - T * T) * G2
         expected_W1 = (G1.T @ X) * (0.25 * W2.T)
         expected_b1 = G1.sum(axis=0) * (0.25 * W2[0])
@@ -363,9 +365,11 @@ def test_hidden_sigmoid_works_in_place_and_saturates_without_warnings():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_sigmoid_cross_entropy_is_logaddexp_of_the_logit_to_a_few_ulps(dtype):
-    """per_sample_loss's log(1 + e^a) − y a, from logits saturated either way,
-    in the logits' dtype and without warnings, against np.logaddexp in float64."""
+def test_sigmoid_cross_entropy_is_exact_to_a_few_ulps_of_itself(dtype):
+    """per_sample_loss's log(1 + e^a) − y a, from logits saturated either way, in
+    the logits' dtype and without warnings, to a few roundings of the loss itself:
+    a confidently right row (y = 1, a large) has the loss log(1 + e^-a), which
+    log(1 + e^a) − a computed in that order would cancel to 0."""
     a = np.concatenate(
         [[-1e4, -800.0, -90.0, 90.0, 800.0, 1e4], np.linspace(-40, 40, 801)]
     ).astype(dtype)
@@ -375,13 +379,37 @@ def test_sigmoid_cross_entropy_is_logaddexp_of_the_logit_to_a_few_ulps(dtype):
         losses = per_sample_loss(a[:, None], Y, "sigmoid")
     assert losses.dtype == dtype
     a64 = a.astype(np.float64)
-    exact = np.logaddexp(0.0, a64) - Y[:, 0] * a64
-    # A few roundings of the computation's dtype, of the larger of the two terms;
-    # below the smallest normal number (e^-90 in float32), its absolute spacing.
+    # -log σ(a) for y = 1, -log(1 − σ(a)) for y = 0: each one term, no cancellation
+    exact = np.where(Y[:, 0] == 1, np.logaddexp(0.0, -a64), np.logaddexp(0.0, a64))
+    # a few roundings of the computation's dtype; below the smallest normal
+    # number (e^-90 in float32), its absolute spacing
     info = np.finfo(dtype)
-    scale = np.maximum(np.abs(exact), np.logaddexp(0.0, a64))
-    bound = 4 * info.eps * scale + info.smallest_subnormal
+    bound = 4 * info.eps * exact + info.smallest_subnormal
     assert np.all(np.abs(losses - exact) <= bound)
+
+
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_float32_gradient_of_confidently_right_rows_is_exact_to_a_few_ulps(n_outputs):
+    """A row whose probability of its class is 1 − 1e-6: h2 − y (eq. 1.2) is
+    −1e-6, which h2 − 1 in float32 has only to 6e-8 (6 %); formed from the
+    logits it is as exact as float32 is, like the float64 gradient."""
+    layout = ParameterLayout(2, 3, n_outputs)
+    rng = np.random.default_rng(0)
+    W1, b1 = rng.normal(size=(3, 2)), rng.normal(size=3)
+    W2 = rng.normal(size=(n_outputs, 3))
+    b2 = np.full(n_outputs, 14.0) if n_outputs == 1 else np.array([14.0, 0.0, -1.0])
+    theta = layout.pack(W1, b1, W2, b2)
+    X = rng.normal(size=(4, 2)) * 0.01
+    Y = np.zeros((4, n_outputs))
+    Y[:, 0] = 1.0  # every row confidently right
+    loss = TwoLayerLoss(layout, "sigmoid" if n_outputs == 1 else "softmax")
+    _, exact = loss.loss_gradient(theta, X, Y)
+    _, gradient = loss.loss_gradient(
+        theta.astype(np.float32), X.astype(np.float32), Y.astype(np.float32)
+    )
+    assert gradient.dtype == np.float32
+    assert 1e-7 < np.abs(exact).max() < 1e-4  # tiny, well inside float32's range
+    assert reference.relative_error(gradient, exact) < 1e-5
 
 
 def test_hidden_sigmoid_matches_expit_in_absolute_terms():

@@ -401,7 +401,7 @@ def sigmoid_forms(repeats):
         print(f"| {np.dtype(dtype).name:<8} | {cells} |")
     try:
         from sklearn_twolayer.network import float32_tanh_is_simd
-    except ImportError:  # a checkout from before the choice
+    except ImportError:  # one float32 form: before the choice, or from issue 32 on
         return
     form = "t = tanh(a1/2)" if float32_tanh_is_simd() else "h1, the exp form"
     print(f"\nfloat32 loss and gradient with one output, on this CPU: {form}")

@@ -29,8 +29,6 @@ so ``theta`` has ``n_hidden * (n_features + 1) + n_outputs * (n_hidden + 1)`` en
 :class:`ParameterLayout` packs and unpacks it without copying.
 """
 
-import functools
-import platform
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -132,43 +130,38 @@ def sigmoid(z, out=None, xp=None):
     return xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def _sigmoid_of_negated_(z, xp=None):
-    """σ(a) = 1 / (1 + exp(z)) from ``z = −a``, in place where the namespace allows.
+def _into(xp, name, *args, out=None, **kwargs):
+    """``xp.name(*args)``, written into ``out`` where one is given.
 
-    ``exp(z)`` may overflow to ``inf``, which gives exactly σ = 1 / inf = 0, so the
-    overflow is not a warning here. NumPy evaluates float32 ``exp`` in SIMD on AVX2
-    and AVX-512 machines, float64 ``exp`` only on AVX-512 (on AVX2 it calls the C
-    library's, still faster than its float64 ``tanh``): in float64 this form costs
-    least on both (float32's loss and gradient with one output work in ``tanh``
-    instead, :func:`half_tanh_layer`; benchmarks/README.md has the measurements). Other
-    namespaces have no ``out=``: ``exp`` makes the one new array, and the rest is
-    in place (``**= -1`` rather than ``1.0 / z``, which costs torch a block-sized
-    array and two passes: a reciprocal, then a product with 1).
+    Only NumPy's kernels are given scratch arrays (``out``); every other namespace
+    makes a new array, with the same arithmetic (scikit-learn's
+    ``_modify_in_place_if_numpy``).
     """
-    if _is_numpy(xp):
-        with np.errstate(over="ignore"):
-            np.exp(z, out=z)
-        z += 1.0
-        # 1 / z as a division: NumPy's divide loop is vectorised, its reciprocal
-        # loop is not (float32 evaluation 1.47 -> 1.39 times the GEMMs, 2026-12-03).
-        return np.divide(1.0, z, out=z)
+    function = getattr(xp, name)
+    if out is None:
+        return function(*args, **kwargs)
+    return function(*args, out=out, **kwargs)
+
+
+def _sigmoid_of_negated_(z, xp):
+    """σ(a) = 1 / (1 + exp(z)) from ``z = −a``, overwriting z where NumPy allows.
+
+    ``exp(z)`` may overflow to ``inf``, which gives exactly σ = 1 / inf = 0, so
+    the overflow is not a warning here.
+    """
+    numpy_out = z if xp is np else None
     with np.errstate(over="ignore"):  # array-api-strict computes with NumPy
-        z = xp.exp(z)
+        z = _into(xp, "exp", z, out=numpy_out)
     z += 1.0
-    z **= -1.0
-    return z
+    return _into(xp, "divide", 1.0, z, out=numpy_out)
 
 
 def hidden_sigmoid_(z, xp=None):
-    """σ(z) for the hidden layer, in place where the namespace allows it.
+    """σ(z) = 1 / (1 + exp(−z)) for the hidden layer, in place where NumPy allows.
 
     h1 only enters sums and products with weights, never a logarithm, so an
     absolute error of a few ulps of 1 is all it needs (the outputs use
-    :func:`sigmoid`). NumPy, and every namespace in float32, compute
-    ``1 / (1 + exp(−z))``, the form fast on every vector unit
-    (:func:`_sigmoid_of_negated_`); a float64 array of a namespace with its own
-    σ takes that one (:func:`_own_float64_sigmoid`). ``exp(−z)`` may overflow to
-    ``inf``, which gives exactly 0.
+    :func:`sigmoid`). ``exp(−z)`` may overflow to ``inf``, which gives exactly 0.
 
     Examples
     --------
@@ -177,32 +170,13 @@ def hidden_sigmoid_(z, xp=None):
     >>> hidden_sigmoid_(np.array([-1e4, 0.0, 1e4]))
     array([0. , 0.5, 1. ])
     """
-    if _is_numpy(xp):
-        return _sigmoid_of_negated_(np.negative(z, out=z))
-    own_sigmoid = _own_float64_sigmoid(xp, z.dtype)
-    if own_sigmoid is not None:
-        return own_sigmoid(z)
-    return _sigmoid_of_negated_(-z, xp)
+    xp = np if _is_numpy(xp) else xp
+    return _sigmoid_of_negated_(_into(xp, "negative", z, out=_scratch(xp, z)), xp)
 
 
-def _own_float64_sigmoid(xp, dtype):
-    """The namespace's own σ, one pass, for float64 arrays (torch's); else None.
-
-    The exp form is four passes where the array library has no ``out=``:
-    ``exp``, ``+ 1``, ``** −1`` and the negation. On a 1,024-row float64 block of
-    64 hidden units torch's ``sigmoid`` takes 97 µs, the exp form 182 µs
-    (one thread, 2026-12-03), and a loss-and-gradient evaluation on torch CPU
-    tensors went from 1.39 to 1.18 times NumPy's at one thread, from 1.49 to 1.26
-    at two (benchmarks/README.md). In float64 the two forms differ by an ulp or
-    two, and the fits on torch tensors still give the NumPy fit's model to the
-    behaviour suite's tolerances (tests/test_backends.py). Not in float32: there
-    a fit on torch tensors with torch's ``sigmoid`` parted from NumPy's float32
-    fit by 19 times the float32-float64 gap (tests/test_array_api.py allows 10),
-    and follows it with the exp form that NumPy computes. The array API standard
-    has no σ, nor have NumPy's and array-api-strict's namespaces.
-    """
-    own_sigmoid = getattr(xp, "sigmoid", None)
-    return own_sigmoid if own_sigmoid is not None and dtype == xp.float64 else None
+def _scratch(xp, array):
+    """``array`` as the ``out`` of an operation that overwrites it: NumPy only."""
+    return array if xp is np else None
 
 
 def log_sigmoid(z, xp=None):
@@ -305,110 +279,17 @@ def _sum_in_float64(values, xp):
     return xp.reshape(xp.sum(values), (1,))
 
 
-# -- the forward pass ------------------------------------------------------------------
-def preactivation(X, W1, b1, out=None, xp=None):
-    """a1 = b1 + W1 x for every row of X (into ``out``, NumPy's scratch, if given).
-
-    One call where the namespace adds a bias to a product itself (torch's
-    ``addmm``, :func:`_fused_bias_product`).
-    """
-    fused = _fused_bias_product(xp)
-    if fused is not None:
-        return fused(b1, X, W1.T)
-    A1 = _matmul(X, W1.T, out)
-    A1 += b1
-    return A1
-
-
-def _fused_bias_product(xp):
-    """The namespace's own ``c + α A B`` in one call (torch's ``addmm``), or None.
-
-    It writes the broadcast bias and lets BLAS add the product to it (GEMM's
-    β = 1) instead of a product and then a pass over it to add the bias. The
-    array API standard has no such function, nor have NumPy's, CuPy's and
-    array-api-strict's namespaces. (NumPy could reach β through SciPy's BLAS
-    wrappers, 3 % faster at one thread, but they hold the GIL: the evaluation's
-    worker threads then ran one at a time, at two threads 37 -> 55 ms.)
-    """
-    return None if _is_numpy(xp) else getattr(xp, "addmm", None)
-
-
+# -- the forward pass (eqs. 1.1-1.2) ---------------------------------------------------
 def hidden_layer(X, W1, b1, xp=None, out=None):
-    """h1 = σ(b1 + W1 x) for every row of X (the document's ``h1``)."""
-    # −a1 = −b1 − W1 x with no pass of its own to negate, then σ from it.
-    if _is_numpy(xp):
-        negated = _matmul(X, W1.T, out)
-        np.subtract(-b1, negated, out=negated)
-    elif _own_float64_sigmoid(xp, X.dtype) is not None:  # σ in one pass, from a1
-        return hidden_sigmoid_(preactivation(X, W1, b1, xp=xp), xp)
-    elif (fused := _fused_bias_product(xp)) is not None:
-        negated = fused(-b1, X, W1.T, alpha=-1.0)  # −b1 − W1 x, one call
-    else:
-        # No out= here: the product with −W1 (exactly −(W1 x), bit for bit) is the
-        # one new array, and b1 is subtracted in place.
-        negated = X @ (-W1).T
-        negated -= b1
+    """h1 = σ(b1 + W1 x) for every row of X (the document's ``h1``), into ``out``.
+
+    ``−a1 = −b1 − W1 x`` is formed in the pass that adds the bias, and σ from it
+    (:func:`_sigmoid_of_negated_`): four element-wise passes after the product.
+    """
+    xp = np if _is_numpy(xp) else xp
+    negated = _matmul(X, W1.T, out)
+    negated = _into(xp, "subtract", -b1, negated, out=_scratch(xp, negated))
     return _sigmoid_of_negated_(negated, xp)
-
-
-def half_tanh_layer(X, W1, b1, xp=None, out=None):
-    """t = tanh(a1 / 2) for every row of X, so that h1 = σ(a1) = (1 + t) / 2.
-
-    The float32 loss-and-gradient kernel works with ``t`` in place of h1
-    (:func:`loss_gradient_block`): one pass of ``tanh`` instead of the exp form's
-    three, and none to turn ``t`` into h1, since h1 only enters products and sums
-    that take ``(1 + t) / 2`` as easily. NumPy's float32 ``tanh`` is SIMD from
-    AVX2 + FMA3 on (as fast as ``exp`` on AVX2, faster on AVX-512) and on ARM, but
-    not on an x86 CPU with SSE only, where the exp form is kept
-    (:func:`float32_tanh_is_simd`, benchmarks/README.md); float64 keeps the exp
-    form everywhere. ``a1 / 2 = (W1 / 2) x + b1 / 2``: halving is exact, and
-    ``tanh`` saturates to ±1 without overflow.
-    """
-    half_a1 = preactivation(X, 0.5 * W1, 0.5 * b1, out=out, xp=xp)
-    if _is_numpy(xp):
-        return np.tanh(half_a1, out=half_a1)
-    return xp.tanh(half_a1)
-
-
-# The dispatch targets of NumPy's SIMD tanh loops on x86, whatever NumPy's version
-# names them (X86_V3, X86_V4 from 2.4 on; FMA3__AVX2, AVX512F, AVX512_SKX before;
-# a baseline built with AVX2 names it too).
-_SIMD_TANH_TARGETS = ("AVX2", "AVX512", "X86_V3", "X86_V4")
-# Machines whose NumPy baseline has fused multiply-add, so a SIMD tanh loop.
-_SIMD_TANH_MACHINES = ("aarch64", "arm64", "ppc64le", "s390x")
-
-
-@functools.cache
-def float32_tanh_is_simd():
-    """Whether NumPy's float32 ``tanh`` runs a SIMD loop on this machine's CPU.
-
-    The float32 loss and gradient work in ``t = tanh(a1 / 2)`` only where it does
-    (:func:`loss_gradient_block`). NumPy's ``tanh`` loops are SIMD only where the
-    CPU has fused multiply-add: on x86 from AVX2 + FMA3 on, read from the target
-    NumPy dispatches ``tanh`` to (``numpy.lib.introspect.opt_func_info``); on
-    aarch64, ppc64le and s390x in NumPy's baseline. Without it (an x86 CPU with
-    SSE only) ``tanh`` is the C library's, one value at a time: 15.7 ns per
-    float32 value against 2.2 for ``exp``, and the t-form's evaluation took 2.3
-    times the exp form's (2026-12-04, SSE dispatch forced). The answer is the
-    CPU's and NumPy's, so it is the same for every fit on one machine.
-
-    Examples
-    --------
-    >>> from sklearn_twolayer.network import float32_tanh_is_simd
-    >>> isinstance(float32_tanh_is_simd(), bool)
-    True
-    """
-    machine = platform.machine().lower()
-    if machine not in ("x86_64", "amd64", "i386", "i686", "x86"):
-        return machine in _SIMD_TANH_MACHINES
-    from numpy.lib.introspect import opt_func_info  # NumPy >= 2.0
-
-    loops = opt_func_info(func_name="^tanh$", signature="^float32$").get("tanh", {})
-    return any(
-        target in loop["current"]
-        for loop in loops.values()
-        for target in _SIMD_TANH_TARGETS
-    )
 
 
 def output_logits(H1, W2, b2, out=None):
@@ -418,33 +299,90 @@ def output_logits(H1, W2, b2, out=None):
     return A2
 
 
+def forward(weights, X, xp, H1=None):
+    """The forward pass over one block of rows: ``(h1, a2)`` (eqs. 1.1-1.2).
+
+    ``h1`` is written into ``H1`` where given (NumPy's scratch). h2 is left to
+    its callers, from the logits a2: :func:`output_proba` to full relative
+    precision, and ``h2 − y`` as :func:`output_error`.
+    """
+    W1, b1, W2, b2 = weights
+    H1 = hidden_layer(X, W1, b1, xp, H1)
+    return H1, output_logits(H1, W2, b2)
+
+
+# -- the network's Jacobian, both ways -------------------------------------------------
+def _slope(H1, xp, out=None):
+    """h1(1 − h1) = σ'(a1) (eq. 1.2's σ' = σ(1 − σ)), into ``out``; never divided by."""
+    slope = _into(xp, "subtract", 1.0, H1, out=out)
+    slope *= H1
+    return slope
+
+
+def _through_hidden_(G2, W2, slope, out=None):
+    """eqs. 1.5-1.6: ``∇a1 = W2ᵀ g2 ⊙ h1(1 − h1)`` of each row, in ``slope``'s array.
+
+    ``slope`` holds h1(1 − h1) and is overwritten; ``out`` is NumPy's scratch for
+    the product ``g2 W2``. With one output that product is an outer product, taken
+    as two broadcast products (BLAS computes a matrix product of inner dimension 1
+    several times slower).
+    """
+    if W2.shape[0] == 1:
+        slope *= W2
+        slope *= G2
+    else:
+        slope *= _matmul(G2, W2, out)
+    return slope
+
+
+def output_jvp_(A2, H2, R, output, xp):
+    """``J_h2(a2) R``: the output unit's Jacobian times ``R``, overwriting ``R``.
+
+    ``R`` holds one vector of logit derivatives per row, on its axis 1 (shape
+    ``(rows, n_outputs)``, or ``(rows, n_outputs, m)`` for m of them); ``A2`` and
+    ``H2 = h2(a2)`` are the rows' logits and outputs. Sigmoid outputs:
+    ``σ'(a2) ⊙ R`` with σ'(a2) = h2(1 − h2) taken as ``h2 σ(−a2)`` (eq. 1.2's σ'),
+    to full relative precision where an output saturates (``1 − h2`` would cancel
+    to a few bits, or to 0, for a confident prediction); it is ``(rows,
+    n_outputs)``, one σ per output. Softmax, whose Jacobian is
+    ``diag(h2) − h2 h2ᵀ``: ``h2 ⊙ (R − h2ᵀ R)``. The Hessian product's R{h2} and
+    the input gradient's ∂h2/∂x.
+    """
+    if output == "sigmoid":
+        slope = sigmoid(-A2, xp=xp)
+        slope *= H2
+        R *= xp.expand_dims(slope, axis=2) if R.ndim == 3 else slope
+        return R
+    if R.ndim == 3:
+        H2 = xp.expand_dims(H2, axis=2)
+    R -= xp.sum(H2 * R, axis=1, keepdims=True)
+    R *= H2
+    return R
+
+
 # -- eqs. 1.1-1.6 on one block of rows -------------------------------------------------
 class BlockScratch:
     """NumPy scratch arrays for blocks of at most ``rows`` rows, reused block by block.
 
-    ``n_arrays`` arrays of ``(rows, n_hidden)`` in ``dtype``, a vector of ones (for
-    column sums as BLAS products) and one parameter-sized vector (a block's sums),
-    with its four parameter blocks as views (``parts``), cut once rather than per
-    block of rows.
+    ``n_arrays`` arrays of ``(rows, n_hidden)`` in ``dtype`` and one
+    parameter-sized vector (a block's sums), with its four parameter blocks as
+    views (``parts``), cut once rather than per block of rows.
     """
 
     def __init__(self, rows, layout, dtype, n_arrays):
         shape = (rows, layout.n_hidden)
         self.arrays = [np.empty(shape, dtype=dtype) for _ in range(n_arrays)]
-        self.ones = np.ones(rows, dtype=dtype)
         self.vector = np.empty(layout.size, dtype=dtype)
         self.parts = layout.unpack(self.vector)
 
     def take(self, n_rows):
-        """The scratch arrays cut to ``n_rows`` rows, and the ones."""
-        return [array[:n_rows] for array in self.arrays], self.ones[:n_rows]
+        """The scratch arrays cut to ``n_rows`` rows."""
+        return [array[:n_rows] for array in self.arrays]
 
 
-def _column_sums(G, ones, xp, out=None):
-    """Σ_i G_i: with NumPy a BLAS product with a vector of ones, into ``out``."""
-    if ones is None:
-        return xp.sum(G, axis=0)
-    return np.matmul(ones, G, out=out)
+def _arrays(scratch, n_rows, n_arrays):
+    """NumPy's ``n_arrays`` scratch arrays of ``n_rows`` rows, or Nones."""
+    return [None] * n_arrays if scratch is None else scratch.take(n_rows)[:n_arrays]
 
 
 def _input_transposed_product(G, X, out=None):
@@ -458,18 +396,42 @@ def _input_transposed_product(G, X, out=None):
     return _matmul(G.T, X, out)
 
 
-def _gradient_parts(layout, scratch):
-    """Where a block's four gradient blocks go: NumPy's scratch vector, or None."""
-    if scratch is None:
-        return None, [None] * 4
-    return scratch.vector, list(scratch.parts)
+def _part(scratch, index):
+    """Where NumPy's block sums of parameter block ``index`` go, or None."""
+    return None if scratch is None else scratch.parts[index]
 
 
-def _flat(parts, vector, xp):
-    """The four parameter blocks as one vector in :class:`ParameterLayout` order."""
-    if vector is not None:
-        return vector
+def _sums(G1, G2, X, W2_block, xp, scratch):
+    """The block's sums in :class:`ParameterLayout` order, from ∇a1 (G1) and ∇a2 (G2).
+
+    ``∇W1 = Σ_i g1 h0ᵀ`` and ``∇b1 = Σ_i g1`` (eq. 1.6), the W2 block as given
+    (eq. 1.4, already in ``_part(scratch, 2)``) and ``∇b2 = Σ_i g2`` (eq. 1.3),
+    written into NumPy's scratch vector (overwritten by the next block).
+    """
+    parts = (
+        _input_transposed_product(G1, X, _part(scratch, 0)),
+        _into(xp, "sum", G1, axis=0, out=_part(scratch, 1)),
+        W2_block,
+        _into(xp, "sum", G2, axis=0, out=_part(scratch, 3)),
+    )
+    if scratch is not None:
+        return scratch.vector
     return xp.concat([xp.reshape(part, (-1,)) for part in parts])
+
+
+def _weighted(G, s):
+    """Each row of G times its sample weight (None: all 1)."""
+    if s is not None:
+        G *= s[:, None]
+    return G
+
+
+def _block_loss(A2, Y, s, output, xp):
+    """Σ s_i loss_i over the block, from the logits (eq. 1.1), in float64."""
+    losses = per_sample_loss(A2, Y, output, xp)
+    if s is not None:
+        losses *= s
+    return _sum_in_float64(losses, xp)
 
 
 def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None):
@@ -478,21 +440,13 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
     Back-propagation through the document's equations, for all rows at once:
 
     - eq. 1.2 / 1.3: ``∇a2 J = ∇b2 J = h2 − y`` (weighted by ``s_i``). The same
-      form holds for softmax with cross-entropy. It is computed as a difference,
-      never through the intermediate form of eq. 1.1, which divides by h2(1 − h2).
+      form holds for softmax with cross-entropy. It is formed from the logits
+      (:func:`output_error`), never through the intermediate form of eq. 1.1,
+      which divides by h2(1 − h2).
     - eq. 1.4: ``∇W2 J = (h2 − y) h1ᵀ``
     - eq. 1.5: ``∇h1 J = W2ᵀ (h2 − y)``
     - eq. 1.6: ``∇b1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1)`` and
       ``∇W1 J = [W2ᵀ(h2 − y) ⊙ h1(1 − h1)] h0ᵀ`` with ``h0 = x``.
-
-    With one output in float32, W2's factor in eq. 1.6 multiplies the sums over
-    the rows rather than each row, and where NumPy's float32 ``tanh`` is SIMD
-    (:func:`float32_tanh_is_simd`) the same equations are written in
-    ``t = tanh(a1 / 2)`` (:func:`half_tanh_layer`), with ``h1 = (1 + t) / 2``:
-    ``a2 = (b2 + ½ Σ_j W2_j) + ½ W2 t``, ``∇W2 J = ½ (h2 − y)(1 + t)ᵀ`` and
-    ``h1(1 − h1) = (1 − t²) / 4``, whose ``¼`` joins W2's factor after the sums:
-    five passes over each ``(rows, n_hidden)`` block instead of seven, ``tanh`` in
-    ``exp``'s place.
 
     Parameters
     ----------
@@ -515,72 +469,13 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
     gradient : array of shape (layout.size,)
     """
     xp = np if _is_numpy(xp) else xp
-    W1, b1, W2, b2 = weights
-    n_rows = X.shape[0]
-    arrays, ones = scratch.take(n_rows) if scratch is not None else ([None] * 2, None)
-    H1, derivative = arrays[:2]
-    vector, (grad_W1, grad_b1, grad_W2, grad_b2) = _gradient_parts(layout, scratch)
-
-    # float32 with one output: W2's factor multiplies the sums over the rows, and
-    # the layer is t = tanh(a1 / 2), h1 = (1 + t) / 2, where tanh is SIMD.
-    W2_after_sums = layout.n_outputs == 1 and X.dtype == xp.float32
-    in_t = W2_after_sums and float32_tanh_is_simd()
-    if in_t:
-        H1 = half_tanh_layer(X, W1, b1, xp, H1)  # t, in h1's place
-        A2 = output_logits(H1, 0.5 * W2, b2 + 0.5 * xp.sum(W2, axis=1))
-    else:
-        H1 = hidden_layer(X, W1, b1, xp, H1)  # h1 = σ(b1 + W1 x)
-        A2 = output_logits(H1, W2, b2)  # a2 = b2 + W2 h1
-    losses = per_sample_loss(A2, Y, output, xp)  # eq. 1.1
-    if s is not None:
-        losses *= s
-    data_loss = _sum_in_float64(losses, xp)
-
-    G2 = output_error(A2, Y, output, xp)  # eq. 1.2: ∇a2 J = h2 − y
-    if s is not None:
-        G2 *= s[:, None]
-    grad_b2 = _column_sums(G2, None, xp) if vector is None else G2.sum(0, out=grad_b2)
-    grad_W2 = _matmul(G2.T, H1, out=grad_W2)  # eq. 1.4
-    if in_t:  # Σ_i g_i h1_iᵀ = ½ (Σ_i g_i + Σ_i g_i t_iᵀ)
-        grad_W2 += grad_b2[:, None]
-        grad_W2 *= 0.5
-
-    # eq. 1.5 then 1.6: ∇a1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1), built in `derivative`.
-    if in_t:
-        # 4 h1(1 − h1) = 1 − t², in t's own array (t is not read again).
-        H1 *= H1
-        if vector is None:
-            derivative = 1.0 - H1
-        else:
-            derivative = np.subtract(1.0, H1, out=H1)
-        derivative *= G2
-    else:
-        if derivative is None:
-            derivative = 1.0 - H1
-        else:
-            np.subtract(1.0, H1, out=derivative)
-        derivative *= H1
-        if layout.n_outputs == 1:
-            # W2ᵀ(h2 − y) is an outer product: broadcast products are several
-            # times faster than a matrix product with an inner dimension of 1.
-            if not W2_after_sums:
-                derivative *= W2
-            derivative *= G2
-        else:
-            derivative *= _matmul(G2, W2, out=None if vector is None else H1)
-    G1 = derivative
-    grad_b1 = _column_sums(G1, ones, xp, out=grad_b1)  # eq. 1.6: Σ_i G1
-    grad_W1 = _input_transposed_product(G1, X, out=grad_W1)  # eq. 1.6: G1ᵀ h0
-    if W2_after_sums:
-        # Σ_i W2_j g_ij h1_ij(1 − h1_ij) x_i = W2_j Σ_i g_ij h1_ij(1 − h1_ij) x_i
-        # (with ¼ (1 − t_ij²) in t): one product per hidden unit after the sums
-        # instead of one per row and unit before them. float64 keeps h1 and the
-        # per-row product, and so the gradients' rounding and the models earlier
-        # releases fitted, bit for bit.
-        factor = 0.25 * W2 if in_t else W2
-        grad_b1 *= factor[0, :]
-        grad_W1 *= factor.T
-    return data_loss, _flat((grad_W1, grad_b1, grad_W2, grad_b2), vector, xp)
+    H1, buffer = _arrays(scratch, X.shape[0], 2)
+    H1, A2 = forward(weights, X, xp, H1)
+    data_loss = _block_loss(A2, Y, s, output, xp)  # eq. 1.1
+    G2 = _weighted(output_error(A2, Y, output, xp), s)  # eq. 1.2: ∇a2 J = h2 − y
+    W2_block = _matmul(G2.T, H1, _part(scratch, 2))  # eq. 1.4: Σ_i g2 h1ᵀ
+    G1 = _through_hidden_(G2, weights[2], _slope(H1, xp, buffer), _scratch(xp, H1))
+    return data_loss, _sums(G1, G2, X, W2_block, xp, scratch)
 
 
 def output_error(A2, Y, output, xp=None):
@@ -603,7 +498,7 @@ def output_error(A2, Y, output, xp=None):
         sign = 1.0 - 2.0 * Y
         if xp is np:
             A2 *= sign
-            G2 = _sigmoid_of_negated_(np.negative(A2, out=A2))
+            G2 = _sigmoid_of_negated_(np.negative(A2, out=A2), np)
         else:
             G2 = hidden_sigmoid_(A2 * sign, xp)
         G2 *= sign
@@ -618,13 +513,10 @@ def output_error(A2, Y, output, xp=None):
 
 def data_loss_block(layout, output, weights, X, Y, s, xp=None, scratch=None):
     """Σ s_i loss_i over one block of rows (eq. 1.1), summed in float64."""
-    W1, b1, W2, b2 = weights
-    H1 = None if scratch is None else scratch.take(X.shape[0])[0][0]
-    A2 = output_logits(hidden_layer(X, W1, b1, xp, H1), W2, b2)
-    losses = per_sample_loss(A2, Y, output, xp)
-    if s is not None:
-        losses *= s
-    return _sum_in_float64(losses, xp)
+    xp = np if _is_numpy(xp) else xp
+    (H1,) = _arrays(scratch, X.shape[0], 1)
+    _, A2 = forward(weights, X, xp, H1)
+    return _block_loss(A2, Y, s, output, xp)
 
 
 def hessian_product_block(
@@ -635,9 +527,8 @@ def hessian_product_block(
     Pearlmutter's R-operator ``R{·} = d/dr (·)(theta + r v) at r = 0`` applied to
     the document's network, one forward and one backward pass; no finite
     differences, and the ``(size, size)`` Hessian is never formed. The block's
-    forward pass (eqs. 1.1-1.2) is recomputed here, so nothing of size
-    ``(n_samples, n_hidden)`` is kept between products: the product reads X three
-    times (``X W1ᵀ``, ``X V1ᵀ``, ``R{g1}ᵀ X``), the gradient twice.
+    forward pass (:func:`forward`) is recomputed here, so nothing of size
+    ``(n_samples, n_hidden)`` is kept between products.
 
     Derivation, per sample, for a direction ``v = (V1, c1, V2, c2)`` laid out
     like ``theta`` (``R{W1} = V1``, ``R{b1} = c1``, ``R{W2} = V2``,
@@ -649,9 +540,7 @@ def hessian_product_block(
     - ``R{a1} = V1 x + c1``
     - ``R{h1} = h1(1 − h1) ⊙ R{a1}`` (σ' = σ(1 − σ), eq. 1.2)
     - ``R{a2} = V2 h1 + W2 R{h1} + c2``
-    - ``R{h2} = h2(1 − h2) ⊙ R{a2}`` for sigmoid outputs, and
-      ``R{h2} = h2 ⊙ (R{a2} − h2ᵀ R{a2})`` for softmax (its Jacobian is
-      ``diag(h2) − h2 h2ᵀ``).
+    - ``R{h2} = J_h2(a2) R{a2}`` (:func:`output_jvp_`).
 
     Backward pass, the R-operator applied to eqs. 1.2–1.6 with
     ``g2 = ∇a2 J = h2 − y`` and ``g1 = ∇a1 J = W2ᵀ g2 ⊙ h1(1 − h1)``:
@@ -672,71 +561,37 @@ def hessian_product_block(
     array of shape (layout.size,)
     """
     xp = np if _is_numpy(xp) else xp
-    W1, b1, W2, b2 = weights
+    W2 = weights[2]
     V1, c1, V2, c2 = direction
-    n_rows = X.shape[0]
-    several = layout.n_outputs > 1
-    if scratch is not None:
-        arrays, ones = scratch.take(n_rows)
-        H1, RH1, slope = arrays[:3]
-        back = arrays[3] if several else None
-    else:
-        H1 = RH1 = slope = back = ones = None
-    vector, (H_W1, H_b1, H_W2, H_b2) = _gradient_parts(layout, scratch)
-
-    # The forward pass and g2 = s ⊙ (h2 − y), as in loss_gradient_block.
-    H1 = hidden_layer(X, W1, b1, xp, H1)
-    A2 = output_logits(H1, W2, b2)
+    n_arrays = 3 if layout.n_outputs == 1 else 4
+    H1, RH1, slope, back = [*_arrays(scratch, X.shape[0], n_arrays), None][:4]
+    H1, A2 = forward(weights, X, xp, H1)
     H2 = output_proba(A2, output, xp)
-    G2 = output_error(A2, Y, output, xp)  # eq. 1.2
-    if s is not None:
-        G2 *= s[:, None]
-    if slope is None:
-        slope = 1.0 - H1
-    else:
-        np.subtract(1.0, H1, out=slope)
-    slope *= H1  # h1(1 − h1), never divided by
+    slope = _slope(H1, xp, slope)
 
     # Forward R-pass.
-    RH1 = preactivation(X, V1, c1, out=RH1, xp=xp)  # R{a1} = V1 x + c1
+    RH1 = _matmul(X, V1.T, RH1)  # R{a1} = V1 x + c1
+    RH1 += c1
     RH1 *= slope  # R{h1} = h1(1 − h1) ⊙ R{a1}
     RA2 = H1 @ V2.T  # R{a2} = V2 h1 + W2 R{h1} + c2
     RA2 += RH1 @ W2.T
     RA2 += c2
-    if output == "sigmoid":
-        RG2 = 1.0 - H2
-        RG2 *= H2
-        RG2 *= RA2  # R{h2} = h2(1 − h2) ⊙ R{a2}
-    else:
-        RA2 -= xp.sum(H2 * RA2, axis=1, keepdims=True)
-        RG2 = H2 * RA2  # R{h2} = h2 ⊙ (R{a2} − h2ᵀ R{a2})
-    if s is not None:
-        RG2 *= s[:, None]  # R{g2}
+    RG2 = _weighted(output_jvp_(A2, H2, RA2, output, xp), s)  # R{g2} = R{h2}
+    G2 = _weighted(output_error(A2, Y, output, xp), s)  # eq. 1.2, a2 not read again
 
     # Backward R-pass.
-    H_b2 = _column_sums(RG2, None, xp) if vector is None else RG2.sum(0, out=H_b2)
-    H_W2 = _matmul(RG2.T, H1, out=H_W2)  # R{∇W2 J} = R{g2} h1ᵀ + g2 R{h1}ᵀ
+    H_W2 = _matmul(RG2.T, H1, _part(scratch, 2))  # R{g2} h1ᵀ + g2 R{h1}ᵀ
     H_W2 += G2.T @ RH1
-    # W2ᵀ g2 ⊙ (1 − 2 h1) ⊙ R{h1}, in RH1, with h1 turned into 1 − 2 h1 in place.
-    H1 *= -2.0
+    H1 *= -2.0  # 1 − 2 h1, in h1's array
     H1 += 1.0
-    if several:
-        RH1 *= _matmul(G2, W2, out=back)  # eq. 1.5: W2ᵀ g2, one row per sample
-    else:
-        RH1 *= W2  # W2ᵀ g2 as an outer product (see loss_gradient_block)
-        RH1 *= G2
     RH1 *= H1
-    # R{∇h1 J} = V2ᵀ g2 + W2ᵀ R{g2} as one product: [g2, R{g2}] [V2; W2].
-    RG1 = _matmul(
-        xp.concat([G2, RG2], axis=1),
-        xp.concat([V2, W2]),
-        out=None if scratch is None else H1,
+    RH1 = _through_hidden_(G2, W2, RH1, back)  # W2ᵀ g2 ⊙ (1 − 2 h1) ⊙ R{h1}
+    # R{∇h1 J} ⊙ h1(1 − h1), with R{∇h1 J} = [g2, R{g2}] [V2; W2] as one product.
+    RG1 = _through_hidden_(
+        xp.concat([G2, RG2], axis=1), xp.concat([V2, W2]), slope, _scratch(xp, H1)
     )
-    RG1 *= slope
     RG1 += RH1  # R{g1}
-    H_b1 = _column_sums(RG1, ones, xp, out=H_b1)  # R{∇b1 J} = R{g1}
-    H_W1 = _input_transposed_product(RG1, X, out=H_W1)  # R{∇W1 J} = R{g1} h0ᵀ
-    return _flat((H_W1, H_b1, H_W2, H_b2), vector, xp)
+    return _sums(RG1, RG2, X, H_W2, xp, scratch)
 
 
 def input_gradient_block(
@@ -749,45 +604,19 @@ def input_gradient_block(
     NumPy's ``scratch`` holds two ``(rows, n_hidden)`` arrays.
     """
     xp = np if _is_numpy(xp) else xp
-    W1, b1, W2, b2 = weights
-    numpy = xp is np
-    A1_out, h1_out = (None, None) if scratch is None else scratch.take(X.shape[0])[0]
-    A1 = preactivation(X, W1, b1, out=A1_out, xp=xp)
-    h1 = sigmoid(A1, out=h1_out, xp=xp)  # h1 = σ(a1)
-    if proba:
-        A2 = output_logits(h1, W2, b2)  # a2 = b2 + W2 h1
-    # h1(1 − h1) = σ(a1) σ(−a1), as 2.2.2's factor: to full relative precision
-    # where a unit saturates (1 − h1 would cancel).
-    slope = sigmoid(np.negative(A1, out=A1), out=A1) if numpy else sigmoid(-A1, xp=xp)
-    slope *= h1
+    W1, _, W2, _ = weights
+    H1, buffer = _arrays(scratch, X.shape[0], 2)
+    H1, A2 = forward(weights, X, xp, H1)
+    slope = _slope(H1, xp, buffer)  # h1(1 − h1), 2.2.2's σ'
     columns = []
     for k in range(layout.n_outputs):
-        # ∂a2_k/∂x = (h1(1 − h1) ⊙ W2[k]) W1, one row per sample.
-        if numpy:  # into h1's array, free once slope holds h1
-            np.multiply(slope, W2[k], out=h1)
-            np.matmul(h1, W1, out=out[:, k, :])
-        else:
-            columns.append((slope * W2[k, :]) @ W1)
-    G = out if numpy else xp.stack(columns, axis=1)
-    if proba:
-        G = _through_output(A2, G, output, xp)
-    return G
-
-
-def _through_output(A2, G, output, xp):
-    """∂a2/∂x (``G``, rows × outputs × features) into ∂h2/∂x, in place."""
-    if output == "sigmoid":
-        # ∂h2_k/∂x = σ'(a2_k) ∂a2_k/∂x with σ'(a) = σ(a) σ(−a) (eq. 1.2's σ').
-        slope = sigmoid(A2, xp=xp)
-        slope *= sigmoid(-A2, xp=xp)
-        G *= xp.expand_dims(slope, axis=2)
+        # ∂a2_k/∂x = (h1(1 − h1) ⊙ W2[k]) W1, one row per sample; into h1's array.
+        row = _into(xp, "multiply", slope, W2[k, :], out=_scratch(xp, H1))
+        columns.append(_matmul(row, W1, None if out is None else out[:, k, :]))
+    G = out if out is not None else xp.stack(columns, axis=1)
+    if not proba:
         return G
-    # Softmax: ∂h2_k/∂x = h2_k (∂a2_k/∂x − Σ_l h2_l ∂a2_l/∂x), as a batched
-    # product (rows × 1 × outputs) @ (rows × outputs × features).
-    H2 = xp.exp(log_softmax(A2, xp))
-    G -= xp.matmul(xp.expand_dims(H2, axis=1), G)
-    G *= xp.expand_dims(H2, axis=2)
-    return G
+    return output_jvp_(A2, output_proba(A2, output, xp), G, output, xp)
 
 
 # -- the parameters -------------------------------------------------------------------
@@ -1135,9 +964,11 @@ class TwoLayerLoss:
         - a softmax output, whose Jacobian is ``diag(h2) − h2 h2ᵀ``:
           ``∂h2_k/∂x = h2_k (∂a2_k/∂x − Σ_l h2_l ∂a2_l/∂x)``.
 
-        ``h1(1 − h1)`` and ``h2_k(1 − h2_k)`` are evaluated as ``σ(a) σ(−a)`` from
-        the pre-activation, as :func:`~sklearn_twolayer.sigmoid_unit_gradient`
-        does, so they keep their relative precision where a unit saturates. The
+        ``h2_k(1 − h2_k)`` is evaluated as ``h2_k σ(−a2_k)`` from the logit, as
+        :func:`~sklearn_twolayer.sigmoid_unit_gradient` evaluates σ', so it keeps
+        its relative precision where an output saturates; ``h1(1 − h1)`` is the
+        gradient's (:func:`loss_gradient_block`), from h1: a saturated hidden unit
+        adds at most an ulp of 1 times ``|W2[k, j] W1[j]|`` to the sum. The
         rows of X are taken block by block (as :meth:`logits` does): the scratch
         memory is two ``(block rows, n_hidden)`` arrays, never an array of
         ``n_samples · n_hidden · n_features`` numbers; the result itself is

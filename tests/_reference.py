@@ -273,8 +273,8 @@ def assert_same_model(fit32, fit64, X, y, labels32):
     same objective to float32 accuracy summed over the rows (1e-4, about 1,000
     epsilons), and the same labels wherever the float64 logits are not within 0.05
     of a tie. Not where two float32 L-BFGS paths happen to be after their
-    iterations: those part by CPU-dependent roundings (float32's hidden-layer form
-    follows NumPy's SIMD dispatch) and land a few 1e-3 apart in probability.
+    iterations: those part by CPU-dependent roundings (NumPy's float32 ``exp``
+    loop follows the CPU's SIMD level) and land a few 1e-3 apart in probability.
     """
     objective64, gradient64 = float64_objective(fit64, X, y)
     objective32, gradient32 = float64_objective(fit32, X, y)

@@ -80,7 +80,14 @@ def test_unscaled_features_fit_and_predict_without_warnings(data, dtype):
     scale = np.array([1e3, 1e4, 1e6])  # unscaled features of very different sizes
     X_big = (X * scale).astype(dtype)
     with warnings.catch_warnings():
+        # Every warning is an error (overflow, invalid values, a lost dtype) except
+        # L-BFGS's ConvergenceWarning: on these features even the float64 fit of the
+        # same numbers needs more than 200 iterations, and whether a float32 path
+        # meets tol within them is decided by its roundings (a stall on a plateau
+        # passes, a path that keeps descending does not), not by the numerics this
+        # test is about.
         warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
         clf = TwoLayerSigmoidClassifier(n_hidden=4, random_state=0).fit(X_big, y)
         proba = clf.predict_proba(X_big * 10)
         log_proba = clf.predict_log_proba(X_big * 10)

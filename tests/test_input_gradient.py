@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy import sparse
+from scipy import sparse, special
 from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
@@ -273,7 +273,7 @@ def test_saturated_units_give_zero_gradient_without_warnings(target, dtype):
     X = rng.normal(size=(20, 3)).astype(dtype)
     for output in ("proba", "logit"):
         # Pre-activations of about 1e6: every hidden unit saturated, its σ'(a1) =
-        # σ(a1)σ(−a1) is exactly 0 and so is the gradient.
+        # h1(1 − h1) is exactly 0 and so is the gradient.
         gradient = clf.input_gradient(100 * X, output=output)
         assert gradient.dtype == dtype
         np.testing.assert_array_equal(gradient, 0.0)
@@ -284,6 +284,30 @@ def test_saturated_units_give_zero_gradient_without_warnings(target, dtype):
     np.testing.assert_array_equal(clf.input_gradient(X, output="proba"), 0.0)
     logit_gradient = clf.input_gradient(X, output="logit")
     assert np.all(np.isfinite(logit_gradient)) and np.abs(logit_gradient).max() > 1e5
+
+
+@pytest.mark.parametrize(
+    "dtype, logits, rtol",
+    [(np.float64, [10, 20, 30, 36], 1e-13), (np.float32, [5, 10, 15], 1e-5)],
+)
+def test_confident_probabilities_keep_their_gradients_relative_precision(
+    dtype, logits, rtol
+):
+    # ∂σ(a2)/∂x = σ(a2)σ(−a2) ∂a2/∂x: where σ(a2) rounds near 1, 1 − σ(a2) keeps a
+    # few bits (float64 at a2 = 30: about 1e-3 relative) or none (0 from a2 = 37);
+    # σ(−a2) keeps them all, as sigmoid_unit_gradient computes σ'.
+    layout = ParameterLayout(n_features=2, n_hidden=1, n_outputs=1)
+    loss = TwoLayerLoss(layout, output="sigmoid")
+    X = np.array([[0.3, -0.2], [-0.5, 0.4]], dtype=dtype)
+    for logit in logits:
+        theta = layout.pack([[1.0, -2.0]], [0.1], [[1.5]], [logit], dtype=dtype)
+        a2 = loss.logits(theta, X).astype(np.float64)
+        expected = (special.expit(a2) * special.expit(-a2))[:, :, None] * (
+            loss.input_gradient(theta, X, "logit").astype(np.float64)
+        )
+        proba_gradient = loss.input_gradient(theta, X, "proba")
+        assert proba_gradient.dtype == dtype
+        np.testing.assert_allclose(proba_gradient, expected, rtol=rtol, atol=0)
 
 
 # -- bad input: as predict_proba -------------------------------------------------------

@@ -22,6 +22,7 @@ from sklearn_twolayer.network import (
     ParameterLayout,
     TwoLayerLoss,
     hidden_sigmoid_,
+    input_gradient_block,
     log_sigmoid,
     per_sample_loss,
     sigmoid,
@@ -110,10 +111,9 @@ def test_loss_gradient_equals_the_documents_equations_per_sample(n_outputs):
 def test_float32_gradient_is_the_documents_equations_to_float32_precision(
     n_outputs, block_bytes
 ):
-    """float32 orders its products its own way (with one output, W2 after the sums
-    of eq. 1.6 rather than per row): it is still eqs. 1.1-1.6, to float32's
-    precision, against the per-sample transcription in float64 on the same
-    float32 numbers, weighted, over several blocks of rows."""
+    """float32 is eqs. 1.1-1.6 to float32's precision, against the per-sample
+    transcription in float64 on the same float32 numbers, weighted, over several
+    blocks of rows."""
     rng = np.random.default_rng(4)
     n, d, h = 300, 6, 5
     X = rng.normal(size=(n, d)).astype(np.float32)
@@ -140,110 +140,23 @@ def test_float32_gradient_is_the_documents_equations_to_float32_precision(
     assert_allclose(gradient, expected, rtol=1e-5, atol=1e-6 * scale)
 
 
-@pytest.mark.parametrize("tanh_is_simd", [True, False])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_each_dtype_multiplies_by_W2_where_it_should(dtype, tanh_is_simd, monkeypatch):
-    """With one output, float64 computes h1 and multiplies each row by W2 before
-    the sums (the order of earlier releases, so float64 models keep their bits);
-    float32 multiplies the sums by W2 (a pass fewer), and works in t = tanh(a1 / 2)
-    with ¼ W2 where NumPy's float32 tanh is SIMD, in h1 where it is not: each is bit
-    for bit its own order, over one block."""
-    from sklearn_twolayer import network
-
-    monkeypatch.setattr(network, "float32_tanh_is_simd", lambda: tanh_is_simd)
-    rng = np.random.default_rng(22)
-    layout = ParameterLayout(7, 16, 1)
-    X = rng.normal(size=(50, 7)).astype(dtype)
-    Y = rng.integers(0, 2, size=(50, 1)).astype(dtype)
-    W1, b1, W2, b2 = weights = layout.unpack(rng.normal(size=layout.size).astype(dtype))
-    _, gradient = network.loss_gradient_block(layout, "sigmoid", weights, X, Y, None)
-    grad_W1, grad_b1, grad_W2, _ = layout.unpack(gradient)
-
-    if dtype == np.float64:
-        H1 = network.hidden_layer(X, W1, b1)
-        G2 = network.output_error(H1 @ W2.T + b2, Y, "sigmoid")
-        G1 = (1.0 - H1) * H1 * W2 * G2
-        expected_W1, expected_b1 = G1.T @ X, G1.sum(axis=0)
-        expected_W2 = G2.T @ H1
-    elif not tanh_is_simd:
-        H1 = network.hidden_layer(X, W1, b1)
-        G2 = network.output_error(H1 @ W2.T + b2, Y, "sigmoid")
-        G1 = (1.0 - H1) * H1 * G2
-        expected_W1, expected_b1 = (G1.T @ X) * W2.T, G1.sum(axis=0) * W2[0]
-        expected_W2 = G2.T @ H1
-    else:
-        T = np.tanh(X @ (0.5 * W1).T + 0.5 * b1)
-        G2 = network.output_error(
-            T @ (0.5 * W2).T + (b2 + 0.5 * W2.sum(1)), Y, "sigmoid"
-        )
-        G1 = (1.0 - T * T) * G2
-        expected_W1 = (G1.T @ X) * (0.25 * W2.T)
-        expected_b1 = G1.sum(axis=0) * (0.25 * W2[0])
-        expected_W2 = (G2.T @ T + G2.sum(axis=0)[:, None]) * 0.5
-    np.testing.assert_array_equal(grad_W1, expected_W1)
-    np.testing.assert_array_equal(grad_b1, expected_b1)
-    np.testing.assert_array_equal(grad_W2, expected_W2)
-
-
-@pytest.mark.parametrize(
-    "machine, current, simd",
-    [
-        ("x86_64", "X86_V4", True),  # NumPy >= 2.4's names
-        ("x86_64", "X86_V3", True),
-        ("x86_64", "baseline(X86_V2)", False),
-        ("AMD64", "AVX512_SKX", True),  # and before 2.4
-        ("x86_64", "FMA3__AVX2", True),
-        ("x86_64", "baseline(SSE SSE2 SSE3)", False),
-        (
-            "x86_64",
-            "baseline(SSE SSE2 SSE3 SSE41 POPCNT SSE42 AVX F16C FMA3 AVX2)",
-            True,
-        ),
-        ("i686", "FMA3__AVX2", True),  # 32-bit x86, as Linux and Windows name it
-        ("i386", "AVX512F", True),
-        ("x86", "FMA3__AVX2", True),
-        ("i686", "baseline(SSE SSE2 SSE3)", False),
-        ("aarch64", "baseline(NEON NEON_FP16 NEON_VFPV4 ASIMD)", True),
-        ("arm64", "baseline(NEON NEON_FP16 NEON_VFPV4 ASIMD)", True),  # macOS
-        ("ppc64le", "baseline(VSX VSX2)", True),
-        ("s390x", "baseline(VX VXE)", True),
-        ("riscv64", "baseline()", False),
-    ],
-)
-def test_float32_tanh_is_simd_reads_where_numpy_dispatches_tanh(
-    machine, current, simd, monkeypatch
+@pytest.mark.parametrize("output, n_outputs", [("sigmoid", 1), ("softmax", 3)])
+def test_input_gradient_block_needs_no_buffer_of_the_execution_layer(
+    dtype, output, n_outputs
 ):
-    """x86: SIMD where NumPy dispatches float32 tanh to an AVX2 + FMA3 target or
-    above (or builds it into its baseline); other machines by their baseline."""
-    import platform
-
-    import numpy.lib.introspect
-
-    from sklearn_twolayer import network
-
-    asked = []
-
-    def opt_func_info(func_name=None, signature=None):
-        asked.append((func_name, signature))
-        # What NumPy offers is not what this CPU runs: only "current" decides.
-        available = f"X86_V4 X86_V3 AVX512_SKX FMA3__AVX2 {current}"
-        return {"tanh": {"ff": {"current": current, "available": available}}}
-
-    monkeypatch.setattr(platform, "machine", lambda: machine)
-    monkeypatch.setattr(numpy.lib.introspect, "opt_func_info", opt_func_info)
-    assert network.float32_tanh_is_simd.__wrapped__() is simd
-    x86 = machine in ("x86_64", "AMD64", "i686", "i386", "x86")
-    assert asked == ([("^tanh$", "^float32$")] if x86 else [])
-
-
-def test_the_float32_form_is_decided_once_per_process():
-    """The same form for every fit in a process, whatever NumPy is asked later."""
-    from sklearn_twolayer import network
-
-    first = network.float32_tanh_is_simd()
-    assert isinstance(first, bool)
-    assert network.float32_tanh_is_simd() is first
-    assert network.float32_tanh_is_simd.cache_info().hits >= 1
+    # The kernel alone (no `out`, no scratch) gives the blocked driver's result;
+    # it raised TypeError ('NoneType' object is not subscriptable) on NumPy.
+    rng = np.random.default_rng(7)
+    layout = ParameterLayout(4, 5, n_outputs)
+    theta = rng.normal(size=layout.size).astype(dtype)
+    X = rng.normal(size=(9, 4)).astype(dtype)
+    loss = TwoLayerLoss(layout, output)
+    for proba in (False, True):
+        alone = input_gradient_block(layout, output, layout.unpack(theta), X, proba)
+        assert alone.dtype == dtype and alone.shape == (9, n_outputs, 4)
+        expected = loss.input_gradient(theta, X, "proba" if proba else "logit")
+        np.testing.assert_array_equal(alone, expected)
 
 
 def test_softmax_output_gradient_has_the_form_h2_minus_y():

@@ -543,13 +543,16 @@ def _trust_region_newton_cg(objective, theta, *, max_iter, tol, after_iteration)
     """
     value, gradient = objective.fun(theta)
     gradient_norm = float(np.linalg.norm(gradient))
-    # scipy's strict 2-norm test before the first iteration; after each one,
-    # after_iteration applies the max-norm test, which it implies.
-    if gradient_norm < tol:
+    # scipy's strict 2-norm test before the first iteration (and a stationary
+    # start, where tol = 0 would leave the subproblem no direction); after each
+    # iteration, after_iteration applies the max-norm test, which it implies.
+    if gradient_norm < tol or gradient_norm == 0:
         return theta, value, 0, "converged"
     radius = _INITIAL_RADIUS
     n_iter = 0
     epsilon = np.finfo(np.float64).eps
+    # (Below it, radius² underflows and the boundary crossings are undefined.)
+    smallest_radius = np.sqrt(np.finfo(np.float64).tiny)
     while True:
         step, predicted, on_boundary = _steihaug_step(
             gradient, functools.partial(objective.hessp, theta), radius
@@ -582,7 +585,7 @@ def _trust_region_newton_cg(objective, theta, *, max_iter, tol, after_iteration)
             return theta, value, n_iter, reason
         if n_iter >= max_iter:
             return theta, value, n_iter, "max_iter"
-        if radius <= epsilon * np.linalg.norm(theta):
+        if radius <= max(epsilon * np.linalg.norm(theta), smallest_radius):
             # No step can move theta by more than its rounding: f and the model
             # have disagreed down to that scale.
             return theta, value, n_iter, _BAD_APPROXIMATION

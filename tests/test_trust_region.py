@@ -123,3 +123,16 @@ def test_steihaug_step_and_its_predicted_decrease(case):
     else:
         assert on_boundary
         assert np.linalg.norm(step) == pytest.approx(radius, rel=1e-12)
+
+
+def test_trust_ncg_started_at_a_stationary_point_with_tol_0_converges():
+    """A zero gradient meets tol = 0 (|g|_max <= tol): no iteration, no subproblem
+    (whose every direction would be zero)."""
+
+    def bowl(theta):
+        return 0.5 * float(theta @ theta), theta.copy(), lambda v: v
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        result = minimize_trust_ncg(bowl, np.zeros(2), max_iter=10, max_fun=100, tol=0)
+    assert result.converged and result.n_iter == 0

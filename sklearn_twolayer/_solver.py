@@ -1,4 +1,4 @@
-"""Solver glue: run ``scipy.optimize.minimize`` on a loss object's flat objective.
+"""Solver glue: minimise a loss object's flat objective.
 
 The second of the package's three layers. It knows nothing about labels or
 estimators: it takes a function returning ``(objective, gradient)`` and a start
@@ -6,14 +6,17 @@ vector, and returns the minimiser with the per-iteration record and the warnings
 user needs, in the manner of ``sklearn.utils.optimize._check_optimize_result``.
 
 Two solvers share one result type and one per-iteration hook: :func:`minimize_lbfgs`
-(L-BFGS-B, first order) and :func:`minimize_trust_ncg` (Steihaug's truncated
-conjugate-gradient trust-region method, with exact Hessian-vector products).
+(``scipy.optimize.minimize``'s L-BFGS-B, first order) and :func:`minimize_trust_ncg`
+(Steihaug's truncated conjugate-gradient trust-region method, with exact
+Hessian-vector products: scipy's trust-ncg, with its loop here so that its ratio
+test is safe from rounding).
 :class:`ValidationMonitor` is the early-stopping hook either solver calls after each
 iteration; ``callback`` (an :class:`IterationCallback`, the bridge to scikit-learn's
 callback API in :mod:`sklearn_twolayer._callbacks`) is the second. Either can ask to
 stop: the first request ends the run after that iteration.
 """
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 
@@ -434,6 +437,160 @@ class _SecondOrderObjective:
         return np.asarray(hessp(direction), dtype=np.float64)
 
 
+# The trust-region constants of scipy's trust-ncg (and of Nocedal & Wright,
+# Numerical Optimization, 2nd ed., chapter 4): the first radius, its cap, and the
+# ratio of actual to predicted decrease above which a step is taken.
+_INITIAL_RADIUS = 1.0
+_MAX_RADIUS = 1000.0
+_ACCEPT_RATIO = 0.15
+_BAD_APPROXIMATION = "A bad approximation caused failure to predict improvement"
+
+
+def _steihaug_step(gradient, hessp, radius):
+    """Steihaug's truncated conjugate gradient on the trust-region subproblem.
+
+    Minimises the model ``g·p + ½ p·Hp`` over ``‖p‖ ≤ radius`` (Nocedal & Wright,
+    algorithm 7.2), stopping when the residual falls below
+    ``min(0.5, √‖g‖) ‖g‖``, on the boundary, or, along a direction of non-positive
+    curvature, at the boundary point of lower model value.
+
+    Returns
+    -------
+    step : ndarray
+    model_decrease : float
+        ``-(g·p + ½ p·Hp)``, summed from the conjugate-gradient steps: each interior
+        step lowers the model by ``½ α r·r > 0``, so the sum has no cancellation
+        and stays accurate where the decrease is far below the rounding of the
+        objective (computed as ``f - (f + g·p + ½ p·Hp)``, as scipy does, it rounds
+        to a few spacings of ``f`` or to zero).
+    on_boundary : bool
+    """
+    gradient_norm = float(np.linalg.norm(gradient))
+    tolerance = min(0.5, np.sqrt(gradient_norm)) * gradient_norm
+    step = np.zeros_like(gradient)
+    residual = gradient  # of the model's gradient g + Hp, at p = step
+    direction = -residual
+    residual_squared = float(residual @ residual)
+    model_decrease = 0.0
+    while True:
+        product = hessp(direction)
+        curvature = float(direction @ product)
+        if curvature > 0:
+            length = residual_squared / curvature
+            interior = step + length * direction
+            if np.linalg.norm(interior) < radius:
+                model_decrease += 0.5 * length * residual_squared
+                step = interior
+                residual = residual + length * product
+                next_squared = float(residual @ residual)
+                if np.sqrt(next_squared) < tolerance:
+                    return step, model_decrease, False
+                direction = -residual + (next_squared / residual_squared) * direction
+                residual_squared = next_squared
+                continue
+        # To the boundary along the direction: its model change there, from the
+        # step reached, is t (r·d) + ½ t² (d·Hd).
+        slope = float(residual @ direction)
+        roots = _boundary_crossings(step, direction, radius)
+        if curvature > 0:
+            roots = roots[1:]  # forward only: the model falls all the way
+        changes = [t * slope + 0.5 * t * t * curvature for t in roots]
+        best = int(np.argmin(changes))
+        return (
+            step + roots[best] * direction,
+            model_decrease - changes[best],
+            True,
+        )
+
+
+def _boundary_crossings(start, direction, radius):
+    """The two t, ascending, where ``‖start + t direction‖ = radius`` (start
+    inside): the quadratic's roots in the form that does not cancel."""
+    a = float(direction @ direction)
+    b = 2.0 * float(start @ direction)
+    c = float(start @ start) - radius * radius
+    q = -0.5 * (b + np.copysign(np.sqrt(b * b - 4.0 * a * c), b))
+    return sorted((q / a, c / q))
+
+
+def _trust_region_newton_cg(objective, theta, *, max_iter, tol, after_iteration):
+    """The trust-region loop of scipy's trust-ncg, with a ratio test that rounding
+    cannot decide.
+
+    scipy (``scipy.optimize._trustregion``) compares ``f - f_trial`` with
+    ``f - m(p)``; near a minimum both are a few spacings of ``f`` or zero, so one
+    rounding of the objective rejects a good Newton step, the radius shrinks, and
+    the run ends with "bad approximation" while the gradient is still above
+    ``tol``. Here the predicted decrease is summed from the conjugate-gradient
+    steps (:func:`_steihaug_step`), both reductions get the slack ``δ = 10 ε |f|``
+    (Conn, Gould & Toint, Trust-Region Methods, 2000, section 17.4.2, who take
+    ``max(1, |f|)``: the network's objective is a sum of non-negative terms, each
+    computed to relative precision, so its rounding scales with ``|f|`` and a fit
+    with ``f`` near 0 keeps the plain ratio test), and where ``f`` cannot tell
+    (both reductions within ``δ``) the step is taken only if it lowers the
+    gradient's norm. A rejected step shrinks the radius; once it is below the
+    spacing of ``theta`` the run gives up.
+
+    ``after_iteration(theta, value, gradient)`` is called after every iteration,
+    rejected steps included, and returns a reason to stop or None.
+
+    Returns
+    -------
+    theta, value, n_iter, reason
+        ``reason`` is what ``after_iteration`` returned, "converged" when the start
+        already meets scipy's test ``‖g‖₂ < tol``, "max_iter", or scipy's message
+        of failure to predict a decrease.
+    """
+    value, gradient = objective.fun(theta)
+    gradient_norm = float(np.linalg.norm(gradient))
+    # scipy's strict 2-norm test before the first iteration (and a stationary
+    # start, where tol = 0 would leave the subproblem no direction); after each
+    # iteration, after_iteration applies the max-norm test, which it implies.
+    if gradient_norm < tol or gradient_norm == 0:
+        return theta, value, 0, "converged"
+    radius = _INITIAL_RADIUS
+    n_iter = 0
+    epsilon = np.finfo(np.float64).eps
+    # (Below it, radius² underflows and the boundary crossings are undefined.)
+    smallest_radius = np.sqrt(np.finfo(np.float64).tiny)
+    while True:
+        step, predicted, on_boundary = _steihaug_step(
+            gradient, functools.partial(objective.hessp, theta), radius
+        )
+        # (A NaN product, or a radius that underflowed to zero.)
+        if not predicted > 0:
+            return theta, value, n_iter, _BAD_APPROXIMATION
+        trial = theta + step
+        trial_value, trial_gradient = objective.fun(trial)
+        trial_gradient_norm = float(np.linalg.norm(trial_gradient))
+        actual = value - trial_value
+        slack = 10.0 * epsilon * abs(value)
+        ratio = (actual + slack) / (predicted + slack)
+        accepted = ratio > _ACCEPT_RATIO
+        if predicted <= slack and abs(actual) <= slack:
+            # f cannot judge the step: the gradient, which near a minimum the
+            # Newton step reduces by orders of magnitude, does.
+            accepted = trial_gradient_norm < gradient_norm
+        # (not >=: a NaN ratio, from a non-finite trial value, shrinks too.)
+        if not accepted or not ratio >= 0.25:
+            radius *= 0.25
+        elif ratio > 0.75 and on_boundary:
+            radius = min(2.0 * radius, _MAX_RADIUS)
+        if accepted:
+            theta, value = trial, trial_value
+            gradient, gradient_norm = trial_gradient, trial_gradient_norm
+        n_iter += 1
+        reason = after_iteration(theta, value, gradient)
+        if reason is not None:
+            return theta, value, n_iter, reason
+        if n_iter >= max_iter:
+            return theta, value, n_iter, "max_iter"
+        if radius <= max(epsilon * np.linalg.norm(theta), smallest_radius):
+            # No step can move theta by more than its rounding: f and the model
+            # have disagreed down to that scale.
+            return theta, value, n_iter, _BAD_APPROXIMATION
+
+
 def minimize_trust_ncg(
     fun_grad_hessp,
     theta0,
@@ -445,14 +602,15 @@ def minimize_trust_ncg(
     monitor=None,
     callback=None,
 ):
-    """Minimise with scipy's ``trust-ncg`` and exact Hessian-vector products.
+    """Minimise with a Newton-CG trust-region method and exact Hessian products.
 
-    Each iteration solves the trust-region subproblem with Steihaug's truncated
-    conjugate gradient, which needs only products ``H v``; it follows directions
-    of negative curvature to the trust-region boundary, so it is sound on the
-    network's non-convex objective, and it does no line search: one evaluation of
-    the objective and gradient per iteration plus the products of the inner
-    conjugate-gradient loop.
+    The method of scipy's ``trust-ncg``, run by :func:`_trust_region_newton_cg`
+    with its ratio test guarded against rounding. Each iteration solves the
+    trust-region subproblem with Steihaug's truncated conjugate gradient, which
+    needs only products ``H v``; it follows directions of negative curvature to
+    the trust-region boundary, so it is sound on the network's non-convex
+    objective, and it does no line search: one evaluation of the objective and
+    gradient per iteration plus one product per inner conjugate-gradient step.
 
     Parameters
     ----------
@@ -485,16 +643,26 @@ def minimize_trust_ncg(
         A :class:`ConvergenceWarning` is issued when a budget stops the run, and when
         the trust-region method fails to predict a decrease; not when the monitor
         or the callback stops it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.optimize import rosen, rosen_der, rosen_hess_prod
+    >>> from sklearn_twolayer._solver import minimize_trust_ncg
+    >>> def fun_grad_hessp(theta):
+    ...     return rosen(theta), rosen_der(theta), lambda v: rosen_hess_prod(theta, v)
+    >>> result = minimize_trust_ncg(
+    ...     fun_grad_hessp, np.full(4, -1.2), max_iter=200, max_fun=10**4, tol=1e-8
+    ... )
+    >>> result.converged, bool(np.allclose(result.theta, 1.0))
+    (True, True)
     """
     tracker = None if callback is None else _IterationTracker(callback)
     objective = _SecondOrderObjective(fun_grad_hessp, tracker)
     loss_curve = []
-    stop_reason = []
 
-    def scipy_callback(intermediate_result):
-        loss_curve.append(float(intermediate_result.fun))
-        # The accepted point: the latest evaluation (hessp marks it current).
-        gradient = objective.evaluation(intermediate_result.x)[2]
+    def after_iteration(theta, value, gradient):
+        loss_curve.append(float(value))
         gradient_norm = float(np.max(np.abs(gradient)))
         if verbose > 0:
             print(
@@ -503,52 +671,46 @@ def minimize_trust_ncg(
                 f"Hessian products = {objective.n_hessp}"
             )
         by_monitor, by_callback = _stop_requests(
-            intermediate_result.x, loss_curve[-1], verbose, monitor, tracker
+            theta, loss_curve[-1], verbose, monitor, tracker
         )
         if by_monitor:
-            stop_reason.append("monitor")
-        elif by_callback:
-            stop_reason.append("callback")
-        elif gradient_norm <= tol:
-            stop_reason.append("converged")
-        elif objective.n_fun + objective.n_hessp >= max_fun:
-            stop_reason.append("max_fun")
-        if stop_reason:
-            raise StopIteration
+            return "monitor"
+        if by_callback:
+            return "callback"
+        if gradient_norm <= tol:
+            return "converged"
+        if objective.n_fun + objective.n_hessp >= max_fun:
+            return "max_fun"
+        return None
 
-    theta0 = np.asarray(theta0, dtype=np.float64)  # pragma: no mutate
-    # trust-ncg's own gtol tests the 2-norm, which bounds the max-norm from above:
-    # it can only stop the run where the callback's max-norm test would.
+    # A copy: the result's theta must not be the caller's array.
+    theta0 = np.array(theta0, dtype=np.float64, copy=True)
     with blas_single_threaded():  # as in minimize_lbfgs
-        result = scipy.optimize.minimize(
-            objective.fun,
+        theta, value, n_iter, reason = _trust_region_newton_cg(
+            objective,
             theta0,
-            method="trust-ncg",  # pragma: no mutate: scipy ignores the case
-            jac=True,
-            hessp=objective.hessp,
-            callback=scipy_callback,
-            options={"maxiter": max_iter, "gtol": tol},
+            max_iter=max_iter,
+            tol=tol,
+            after_iteration=after_iteration,
         )
     if tracker is not None:
         tracker.close()
-    reason = stop_reason[0] if stop_reason else None
-    converged = reason == "converged" or (reason is None and result.status == 0)
-    if reason is None and not converged:
-        if result.status == 1:
-            reason = f"the number of iterations reached max_iter={max_iter}"
-        else:
-            reason = f"trust-ncg stopped: {result.message.rstrip(' .:')}"
+    converged = reason == "converged"
+    if reason == "max_iter":
+        message = f"the number of iterations reached max_iter={max_iter}"
     elif reason == "max_fun":
-        reason = (
+        message = (
             f"the number of evaluations and Hessian products reached max_fun={max_fun}"
         )
+    else:
+        message = f"trust-ncg stopped: {reason}"
     if not converged and reason not in ("monitor", "callback"):
-        _warn_not_converged("trust-ncg", int(result.nit), reason)
+        _warn_not_converged("trust-ncg", n_iter, message)
     return _result_with_best_iterate(
         SolverResult(
-            theta=result.x,
-            loss=float(result.fun),
-            n_iter=int(result.nit),
+            theta=theta,
+            loss=float(value),
+            n_iter=n_iter,
             n_fun=objective.n_fun,
             loss_curve=loss_curve,
             converged=converged,

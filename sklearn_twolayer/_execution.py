@@ -7,8 +7,12 @@ is the package's only user of threadpoolctl.
 
 Rows in this process (NumPy arrays, SciPy CSR/CSC matrices)
     :func:`row_blocks` cuts the rows into blocks whose ``(rows, n_hidden)`` scratch
-    arrays (:data:`BLOCK_BYTES` each) stay in the CPU cache across the element-wise
-    passes; :func:`evaluate_groups` cuts the blocks into at most :data:`N_GROUPS`
+    arrays (:data:`BLOCK_BYTES` each, a :class:`BlockScratch` per worker) stay in
+    the CPU cache across the element-wise passes. Sums over the rows
+    (:func:`sum_over_row_blocks`: the loss, its gradient, the Hessian product) and
+    results of one row each (:func:`map_rows`: the forward pass, the input
+    gradient; a prediction of one block runs on the caller's thread alone) run
+    the same way: :func:`evaluate_groups` cuts the blocks into at most :data:`N_GROUPS`
     contiguous groups, with every BLAS single-threaded
     (:func:`blas_single_threaded`), computes the first on the calling thread and
     the rest on as many threads as that work pays for (the process's worker
@@ -19,7 +23,8 @@ Rows in this process (NumPy arrays, SciPy CSR/CSC matrices)
 Rows on an array-API device (torch, CuPy, array-api-strict)
     :func:`device_row_blocks` cuts them into blocks sized for the device (an
     accelerator gets large ones; a CPU computing each operation on one thread the
-    in-process blocks) and :func:`sum_device_blocks` adds the blocks' sums in a
+    in-process blocks); :func:`map_rows` computes one result per row over them,
+    and :func:`sum_device_blocks` adds the blocks' sums in a
     :class:`DeviceSum`, in float64, or in compensated float32 on a device without
     float64. On torch's CPU device with several threads the groups of blocks run
     on worker threads, each computing on one thread, as in-process blocks do
@@ -40,7 +45,10 @@ from scipy import sparse
 
 __all__ = [
     "BLOCK_BYTES",
+    "NO_VECTOR",
     "N_GROUPS",
+    "TINY_PRODUCT",
+    "BlockScratch",
     "DeviceSum",
     "blas_single_threaded",
     "block_groups",
@@ -48,6 +56,7 @@ __all__ = [
     "device_row_blocks",
     "evaluate_groups",
     "for_each_row_block",
+    "map_rows",
     "operation_threads",
     "row_blocks",
     "rows_of",
@@ -497,21 +506,48 @@ class _WorkerThreads:
 _worker_threads = _WorkerThreads()
 
 
-def sum_over_row_blocks(kernel, X, row_arrays, *, n_hidden, dtype, new_scratch):
+class BlockScratch:
+    """NumPy scratch arrays for blocks of at most ``rows`` rows, reused block by block.
+
+    ``n_arrays`` arrays of ``(rows, n_hidden)`` in ``dtype`` and one
+    parameter-sized vector (a block's sums), with its four parameter blocks as
+    views (``parts``), cut once rather than per block of rows. The network's
+    kernels take one as their ``scratch``.
+    """
+
+    def __init__(self, rows, layout, dtype, n_arrays):
+        shape = (rows, layout.n_hidden)
+        self.arrays = [np.empty(shape, dtype=dtype) for _ in range(n_arrays)]
+        self.vector = np.empty(layout.size, dtype=dtype)
+        self.parts = layout.unpack(self.vector)
+
+    def take(self, n_rows):
+        """The scratch arrays cut to ``n_rows`` rows."""
+        return [array[:n_rows] for array in self.arrays]
+
+
+# The vector part of a sum that has none (the loss alone): adds nothing.
+NO_VECTOR = np.zeros(0)
+
+
+def sum_over_row_blocks(kernel, X, row_arrays, *, layout, dtype, n_arrays):
     """``Σ_blocks kernel(X_block, *row_array_blocks, scratch)``, in fixed order.
 
     ``kernel`` returns ``(value, vector)`` for one block (a Python float and a
-    vector); each group adds its blocks' parts into a float64 accumulator, so float32
-    data loses nothing when many blocks are added up. ``row_arrays`` are cut like
-    the rows of X (None stays None). ``new_scratch(rows)`` makes one worker's scratch
-    for blocks of at most ``rows`` rows, reused by every block that worker computes.
+    vector, :data:`NO_VECTOR` for none); each group adds its blocks' parts into a
+    float64 accumulator, so float32 data loses nothing when many blocks are added
+    up. ``row_arrays`` are cut like the rows of X (None stays None). Each worker
+    has its own :class:`BlockScratch` of ``n_arrays`` arrays in ``dtype`` for
+    blocks of at most the first block's rows, reused by every block it computes.
 
-    Returns ``(value, float64 vector)``, or None when X has no rows.
+    Returns ``(value, vector)`` with the vector in ``dtype``; ``(0.0, zeros)``
+    when X has no rows.
     """
-    blocks = row_blocks(X, n_hidden, np.dtype(dtype).itemsize)
+    blocks = row_blocks(X, layout.n_hidden, np.dtype(dtype).itemsize)
 
     def new_worker():
-        scratch = new_scratch(blocks[0].stop)  # the first block is the largest
+        # the first block is the largest
+        scratch = BlockScratch(blocks[0].stop, layout, dtype, n_arrays)
 
         def compute(group):
             value, total = 0.0, None
@@ -533,7 +569,11 @@ def sum_over_row_blocks(kernel, X, row_arrays, *, n_hidden, dtype, new_scratch):
         total[1][...] += partial[1]  # in place: the first group's accumulator
         return total[0] + partial[0], total[1]
 
-    return evaluate_groups(new_worker, len(blocks), combine)
+    total = evaluate_groups(new_worker, len(blocks), combine)
+    if total is None:  # no rows: nothing to add
+        return 0.0, np.zeros(layout.size, dtype=dtype)
+    value, vector = total
+    return value, vector.astype(dtype, copy=False)
 
 
 def for_each_row_block(kernel, X, *, n_hidden, dtype, new_scratch):
@@ -541,6 +581,8 @@ def for_each_row_block(kernel, X, *, n_hidden, dtype, new_scratch):
 
     For results of one row each (logits, input gradients): ``kernel`` writes its
     block's rows of the result itself, so there is nothing to add up.
+    ``new_scratch(rows)`` makes one worker's scratch for blocks of at most
+    ``rows`` rows.
     """
     blocks = row_blocks(X, n_hidden, np.dtype(dtype).itemsize)
 
@@ -554,6 +596,71 @@ def for_each_row_block(kernel, X, *, n_hidden, dtype, new_scratch):
         return compute
 
     evaluate_groups(new_worker, len(blocks), lambda total, partial: None)
+
+
+def map_rows(
+    rows_function,
+    X,
+    xp,
+    device,
+    *,
+    row_shape,
+    dtype,
+    n_hidden,
+    widest,
+    new_scratch,
+    numbers_per_row=None,
+    csc_to_csr=False,
+):
+    """``rows_function(X_rows, scratch, out)`` over X's rows: one result per row.
+
+    The result has shape ``(n_samples, *row_shape)``. ``rows_function`` computes
+    the rows it is given; a row's result comes from its own block alone, so
+    nothing is added up and the bits of a row do not depend on the blocks.
+
+    On an array-API device (``xp`` not NumPy): over :func:`device_row_blocks`
+    sized for ``numbers_per_row`` numbers of X's dtype (default ``n_hidden``),
+    each call given ``scratch`` and ``out`` None and returning its rows, which
+    are concatenated.
+
+    In this process, in ``dtype``: one block is computed directly on the caller's
+    thread (workers and per-worker scratch would cost more than the arithmetic,
+    a prediction's latency), with BLAS single-threaded as in every evaluation,
+    except for products of at most :data:`TINY_PRODUCT` multiply-adds (``rows ·
+    n_hidden · widest``), which no BLAS splits across threads. More blocks run on
+    the evaluation's workers (:func:`for_each_row_block`), each with its own
+    ``new_scratch(rows)`` for blocks of at most ``rows`` rows (the function cuts
+    it to its rows), writing into ``out``, its rows of the result. A CSC matrix,
+    which cannot give a block of rows without a copy per block, is one block,
+    or, with ``csc_to_csr``, converted to CSR once (a copy of its nonzeros) to be
+    cut into blocks like any other.
+    """
+    if xp is not np:
+        itemsize = 4 if X.dtype == xp.float32 else 8
+        row_bytes = (
+            n_hidden if numbers_per_row is None else numbers_per_row
+        ) * itemsize
+        blocks = device_row_blocks(X.shape[0], row_bytes, device)
+        return xp.concat([rows_function(X[b, :], None, None) for b in blocks])
+    if csc_to_csr and sparse.issparse(X):
+        X = X.tocsr()  # a CSR matrix is its own tocsr()
+    result = np.empty((X.shape[0], *row_shape), dtype=dtype)
+    if X.shape[0] * n_hidden * np.dtype(dtype).itemsize <= BLOCK_BYTES:
+        scratch = new_scratch(X.shape[0])
+        if X.shape[0] * n_hidden * widest <= TINY_PRODUCT:
+            rows_function(X, scratch, result)
+            return result
+        with blas_single_threaded():
+            rows_function(X, scratch, result)
+        return result
+
+    def block_rows(block, X_block, scratch):
+        rows_function(X_block, scratch, result[block])
+
+    for_each_row_block(
+        block_rows, X, n_hidden=n_hidden, dtype=dtype, new_scratch=new_scratch
+    )
+    return result
 
 
 # -- blocks of rows on an array-API device -------------------------------------------

@@ -7,11 +7,13 @@ into the objective the solvers minimise, in one place::
     J(theta) = [Σ_i s_i · loss_i + ½ · alpha · (‖W1‖² + ‖W2‖²)] / Σ_i s_i
 
 Its gradient adds ``alpha · (W1, 0, W2, 0)`` to the data gradient and its Hessian
-adds ``alpha`` on the weights (0 on the biases), before the same division. Of the
-package it imports only :mod:`sklearn_twolayer._execution` (the L2 term's dot
-products run with BLAS on one thread): the layout
-(:class:`~sklearn_twolayer.network.ParameterLayout`) and the rows
-(:mod:`sklearn_twolayer._backends`) are passed in.
+adds ``alpha`` on the weights (0 on the biases), before the same division.
+:class:`Objective` is the one composition of these, for ``fit`` over a backend's
+rows and for :class:`~sklearn_twolayer.network.TwoLayerLoss` over arrays
+(:class:`ArrayRows`). Of the package it imports only
+:mod:`sklearn_twolayer._execution` (the L2 term's dot products run with BLAS on
+one thread): the layout (:class:`~sklearn_twolayer.network.ParameterLayout`) and
+the rows (:mod:`sklearn_twolayer._backends`) are passed in.
 """
 
 import numpy as np
@@ -19,6 +21,8 @@ import numpy as np
 from ._execution import blas_single_threaded
 
 __all__ = [
+    "ArrayRows",
+    "HessianVectorProduct",
     "Objective",
     "add_penalty_and_normalize",
     "add_penalty_and_normalize_product",
@@ -81,10 +85,16 @@ def add_penalty_and_normalize_product(layout, v, data_product, weight_sum, alpha
 class Objective:
     """``J``, its gradient and its Hessian products over one set of rows.
 
+    The one composition of the objective: ``fit`` builds it over a backend's
+    training rows, :class:`~sklearn_twolayer.network.TwoLayerLoss`'s ``loss``,
+    ``loss_gradient`` and ``gradient_hessian_product`` over :class:`ArrayRows`.
+    Everything is computed in the dtype the rows compute in.
+
     Parameters
     ----------
     rows : backend rows
-        The training rows (see :mod:`sklearn_twolayer._backends`).
+        The rows (see :mod:`sklearn_twolayer._backends`): ``loss`` (its
+        ``layout``), ``weight_sum`` and the ``data_*`` sums.
     alpha : float
         L2 penalty strength on ``W1`` and ``W2``.
     """
@@ -93,8 +103,15 @@ class Objective:
         self.rows, self.alpha = rows, float(alpha)
         self.layout = rows.loss.layout
 
+    def loss(self, theta):
+        """``J(theta)``, a Python float."""
+        data_loss = self.rows.data_loss(theta)
+        return (data_loss + penalty(self.layout, theta, self.alpha)) / (
+            self.rows.weight_sum
+        )
+
     def loss_gradient(self, theta):
-        """``(J(theta), ∇J(theta))`` for L-BFGS-B; ``theta`` is float64."""
+        """``(J(theta), ∇J(theta))``: L-BFGS-B's objective."""
         data_loss, gradient = self.rows.data_loss_gradient(theta)
         return add_penalty_and_normalize(
             self.layout, theta, data_loss, gradient, self.rows.weight_sum, self.alpha
@@ -117,3 +134,63 @@ class Objective:
     def data_term(self, theta):
         """``Σ s_i loss_i / Σ s_i``, no L2 term: early stopping's held-out loss."""
         return self.rows.data_loss(theta) / self.rows.weight_sum
+
+
+def check_weight_sum(weight_sum):
+    """The objective divides by Σ s_i: refuse 0 (no rows, or weights all 0)."""
+    if not weight_sum > 0:
+        raise ValueError(
+            "The objective is divided by the sum of the sample weights, which is "
+            f"{weight_sum:g} (no rows, or weights summing to 0): it has no value "
+            "there. data_loss and data_loss_gradient give the unnormalised sums "
+            "(0 for no rows)."
+        )
+
+
+class ArrayRows:
+    """Rows given as arrays, summed by a loss's ``data_*`` methods in theta's dtype.
+
+    The rows of :class:`~sklearn_twolayer.network.TwoLayerLoss`'s objective
+    methods (``loss``, ``loss_gradient``, ``gradient_hessian_product``), which take
+    ``X``, ``Y`` and the sample weights with each call. Refuses rows whose weights
+    sum to 0, which the objective would divide by.
+    """
+
+    def __init__(self, loss, X, Y, sample_weight):
+        self.loss, self.X, self.Y, self.sample_weight = loss, X, Y, sample_weight
+        if sample_weight is None:
+            self.weight_sum = float(X.shape[0])
+        else:
+            self.weight_sum = float(np.sum(sample_weight, dtype=np.float64))
+        check_weight_sum(self.weight_sum)
+
+    def data_loss(self, theta):
+        return self.loss.data_loss(theta, self.X, self.Y, self.sample_weight)
+
+    def data_loss_gradient(self, theta):
+        return self.loss.data_loss_gradient(theta, self.X, self.Y, self.sample_weight)
+
+    def data_hessian_product(self, theta):
+        return self.loss.data_gradient_hessian_product(
+            theta, self.X, self.Y, self.sample_weight
+        )
+
+
+class HessianVectorProduct:
+    """``hessp(v) = Σ_i s_i H_i v`` at one point, over in-memory rows.
+
+    Returned by :meth:`TwoLayerLoss.data_gradient_hessian_product
+    <sklearn_twolayer.network.TwoLayerLoss.data_gradient_hessian_product>`. An
+    object, not a closure, so that it pickles by reference to this class. It keeps
+    references to the rows and theta only: each call recomputes the forward pass
+    block by block (``TwoLayerLoss.data_hessian_product``).
+    """
+
+    def __init__(self, loss, theta, X, Y, sample_weight):
+        self.loss, self.theta, self.X, self.Y = loss, theta, X, Y
+        self.sample_weight = sample_weight
+
+    def __call__(self, v):
+        return self.loss.data_hessian_product(
+            self.theta, v, self.X, self.Y, self.sample_weight
+        )

@@ -43,9 +43,12 @@ from sklearn.utils._array_api import (
 
 from . import _execution
 from ._objective import (
+    ArrayRows,
+    HessianVectorProduct,
+    Objective,
     add_penalty_and_normalize,
     add_penalty_and_normalize_product,
-    penalty,
+    check_weight_sum,
 )
 from ._sklearn_compat import move_to
 
@@ -361,27 +364,13 @@ def output_jvp_(A2, H2, R, output, xp):
 
 
 # -- eqs. 1.1-1.6 on one block of rows -------------------------------------------------
-class BlockScratch:
-    """NumPy scratch arrays for blocks of at most ``rows`` rows, reused block by block.
-
-    ``n_arrays`` arrays of ``(rows, n_hidden)`` in ``dtype`` and one
-    parameter-sized vector (a block's sums), with its four parameter blocks as
-    views (``parts``), cut once rather than per block of rows.
-    """
-
-    def __init__(self, rows, layout, dtype, n_arrays):
-        shape = (rows, layout.n_hidden)
-        self.arrays = [np.empty(shape, dtype=dtype) for _ in range(n_arrays)]
-        self.vector = np.empty(layout.size, dtype=dtype)
-        self.parts = layout.unpack(self.vector)
-
-    def take(self, n_rows):
-        """The scratch arrays cut to ``n_rows`` rows."""
-        return [array[:n_rows] for array in self.arrays]
-
-
 def _arrays(scratch, n_rows, n_arrays):
-    """NumPy's ``n_arrays`` scratch arrays of ``n_rows`` rows, or Nones."""
+    """NumPy's ``n_arrays`` scratch arrays of ``n_rows`` rows, or Nones.
+
+    ``scratch`` is an :class:`~sklearn_twolayer._execution.BlockScratch`: its
+    ``(rows, n_hidden)`` arrays, and a parameter-sized ``vector`` whose four
+    blocks are its ``parts``.
+    """
     return [None] * n_arrays if scratch is None else scratch.take(n_rows)[:n_arrays]
 
 
@@ -861,89 +850,60 @@ class TwoLayerLoss:
             theta = move_to(theta.astype(host_dtype, copy=False), xp=xp, device=device)
         return xp, device, self.layout.unpack(theta, xp)
 
-    def _device_blocks(self, X, xp, device, per_hidden_unit=1):
-        """Blocks of the rows of X on its device: per row, a block's scratch holds
-        ``n_hidden * per_hidden_unit`` numbers of X's dtype."""
-        itemsize = 4 if X.dtype == xp.float32 else 8
-        row_bytes = self.layout.n_hidden * per_hidden_unit * itemsize
-        return _execution.device_row_blocks(X.shape[0], row_bytes, device)
+    def _map_rows(self, rows_function, theta, X, row_shape, **options):
+        """``rows_function(X_rows, xp, weights, scratch, out)`` over X's rows: the
+        ``(n_samples, *row_shape)`` result in theta's dtype (X's on a device), in
+        X's namespace, as :func:`~sklearn_twolayer._execution.map_rows` runs it
+        (``new_scratch`` by default a ``(rows, n_hidden)`` array for h1)."""
+        xp, device, weights = self._weights(theta, X)
+        n_hidden, dtype = self.layout.n_hidden, weights[0].dtype
+        options.setdefault(
+            "new_scratch", lambda rows: np.empty((rows, n_hidden), dtype)
+        )
+        return _execution.map_rows(
+            lambda X_rows, scratch, out: rows_function(
+                X_rows, xp, weights, scratch, out
+            ),
+            X,
+            xp,
+            device,
+            row_shape=row_shape,
+            dtype=dtype,
+            n_hidden=n_hidden,
+            widest=max(self.layout.n_features, self.layout.n_outputs),
+            **options,
+        )
 
     # -- forward pass ------------------------------------------------------------
     def hidden(self, theta, X):
-        """h1 = σ(b1 + W1 x) for every row of X (the document's ``h1``, eq. 1.1).
+        """h1 = σ(b1 + W1 x) for every row of X (the document's ``h1``).
 
         Returns an ``(n_samples, n_hidden)`` array in the dtype of ``theta`` (of X
-        on a device), in X's namespace, computed as :meth:`_forward_rows` runs.
+        on a device), in X's namespace, computed block of rows by block of rows.
         """
 
-        def rows_hidden(X, weights, xp, H1, out):
+        def rows_hidden(X, xp, weights, _, out):
             W1, b1, _, _ = weights
             return hidden_layer(X, W1, b1, xp, out)
 
         # h1 is computed into `out`, its rows of the result: no scratch needed.
-        return self._forward_rows(
-            theta, X, self.layout.n_hidden, rows_hidden, needs_scratch=False
+        return self._map_rows(
+            rows_hidden, theta, X, (self.layout.n_hidden,), new_scratch=lambda _: None
         )
 
     def logits(self, theta, X):
         """Output logits a2 = b2 + W2 h1, shape ``(n_samples, n_outputs)``.
 
-        Computed block of rows by block of rows (:meth:`_forward_rows`), so h1 is
-        never held for all rows; in X's namespace and on its device.
+        Computed block of rows by block of rows, so h1 is never held for all rows
+        (except for a CSC matrix, one block); in X's namespace and on its device.
         """
 
-        def rows_logits(X, weights, xp, H1, out):
+        def rows_logits(X, xp, weights, H1, out):
             W1, b1, W2, b2 = weights
+            H1 = None if H1 is None else H1[: X.shape[0]]
             return output_logits(hidden_layer(X, W1, b1, xp, H1), W2, b2, out=out)
 
-        return self._forward_rows(theta, X, self.layout.n_outputs, rows_logits)
-
-    def _forward_rows(self, theta, X, width, rows_function, needs_scratch=True):
-        """``rows_function(rows, weights, xp, H1, out)`` for every row of X.
-
-        ``width`` numbers per row, in the dtype of ``theta`` (of X on a device). On a
-        device: block by block in X's namespace (``H1`` and ``out`` None). In this
-        process: one block computed directly, without the workers and scratch arrays
-        that would cost more than the arithmetic (a prediction's latency); more
-        blocks on the evaluation's workers, each with its own ``(rows, n_hidden)``
-        scratch ``H1`` (None where ``needs_scratch`` is false), writing into
-        ``out``, its rows of the result. BLAS single-threaded either way, as in every
-        evaluation, so a row's result has the same bits whatever the threads; except
-        for products too small for any BLAS to split across threads.
-        """
-        xp, device, weights = self._weights(theta, X)
-        if xp is not np:
-            blocks = self._device_blocks(X, xp, device)
-            return xp.concat(
-                [rows_function(X[b, :], weights, xp, None, None) for b in blocks]
-            )
-        n_hidden, dtype = self.layout.n_hidden, theta.dtype
-        result = np.empty((X.shape[0], width), dtype=dtype)
-
-        def new_scratch(rows):
-            return np.empty((rows, n_hidden), dtype=dtype) if needs_scratch else None
-
-        if X.shape[0] * n_hidden * dtype.itemsize <= _execution.BLOCK_BYTES:
-            H1 = new_scratch(X.shape[0])
-            widest = max(self.layout.n_features, self.layout.n_outputs)
-            if X.shape[0] * n_hidden * widest <= _execution.TINY_PRODUCT:
-                return rows_function(X, weights, np, H1, result)
-            with _execution.blas_single_threaded():
-                return rows_function(X, weights, np, H1, result)
-
-        def block_rows(block, X_block, H1):
-            H1 = None if H1 is None else H1[: block.stop - block.start]
-            rows_function(X_block, weights, np, H1, result[block])
-
-        # Each row's result comes from its own block alone: nothing to combine.
-        _execution.for_each_row_block(
-            block_rows,
-            X,
-            n_hidden=n_hidden,
-            dtype=dtype,
-            new_scratch=new_scratch,
-        )
-        return result
+        return self._map_rows(rows_logits, theta, X, (self.layout.n_outputs,))
 
     # -- sensitivity to the input (section 2.2.2 through the network) -------------
     def input_gradient(self, theta, X, output="logit"):
@@ -1004,45 +964,24 @@ class TwoLayerLoss:
         """
         if output not in ("logit", "proba"):
             raise ValueError(f"output must be 'logit' or 'proba', got {output!r}.")
-        proba = output == "proba"
-        xp, device, weights = self._weights(theta, X)
-        layout = self.layout
-        if xp is not np:
-            blocks = self._device_blocks(X, xp, device, layout.n_features)
-            parts = [
-                input_gradient_block(layout, self.output, weights, X[b, :], proba, xp)
-                for b in blocks
-            ]
-            return xp.concat(parts)
-        if sparse.issparse(X):
-            # CSC cannot give a block of rows without a copy per block; one CSR copy
-            # (the size of X's nonzeros) keeps the scratch to blocks of rows. A CSR
-            # matrix is its own tocsr().
-            X = X.tocsr()
-        gradient = np.empty(
-            (X.shape[0], layout.n_outputs, layout.n_features), theta.dtype
-        )
+        layout, proba = self.layout, output == "proba"
 
-        def block_gradient(block, X_block, scratch):
-            input_gradient_block(
-                layout,
-                self.output,
-                weights,
-                X_block,
-                proba,
-                out=gradient[block],
-                scratch=scratch,
+        def rows_gradient(X, xp, weights, scratch, out):
+            return input_gradient_block(
+                layout, self.output, weights, X, proba, xp, out, scratch
             )
 
-        # Each row's derivatives come from its own block alone: nothing to combine.
-        _execution.for_each_row_block(
-            block_gradient,
+        return self._map_rows(
+            rows_gradient,
+            theta,
             X,
-            n_hidden=layout.n_hidden,
-            dtype=theta.dtype,
-            new_scratch=lambda rows: BlockScratch(rows, layout, theta.dtype, 2),
+            (layout.n_outputs, layout.n_features),
+            new_scratch=lambda rows: _execution.BlockScratch(
+                rows, layout, theta.dtype, 2
+            ),
+            numbers_per_row=layout.n_hidden * layout.n_features,
+            csc_to_csr=True,
         )
-        return gradient
 
     # -- outputs from the logits ----------------------------------------------------
     def output_proba(self, A2):
@@ -1061,20 +1000,16 @@ class TwoLayerLoss:
 
     # -- sums over the rows -----------------------------------------------------------
     def _sum_blocks(self, kernel, theta, X, row_arrays, n_arrays):
-        """Σ over the blocks of X's rows of ``kernel(X, *rows, scratch)``."""
-        layout = self.layout
-        total = _execution.sum_over_row_blocks(
+        """Σ over the blocks of X's rows of ``kernel(X, *rows, scratch)``, in
+        theta's dtype (:func:`~sklearn_twolayer._execution.sum_over_row_blocks`)."""
+        return _execution.sum_over_row_blocks(
             kernel,
             X,
             row_arrays,
-            n_hidden=layout.n_hidden,
+            layout=self.layout,
             dtype=theta.dtype,
-            new_scratch=lambda rows: BlockScratch(rows, layout, theta.dtype, n_arrays),
+            n_arrays=n_arrays,
         )
-        if total is None:  # no rows: nothing to add
-            return 0.0, np.zeros_like(theta)
-        value, vector = total
-        return value, vector.astype(theta.dtype, copy=False)
 
     def data_loss(self, theta, X, Y, sample_weight=None):
         """Σ_i s_i · loss_i (eq. 1.1 per row), summed in float64, as a Python float.
@@ -1090,7 +1025,7 @@ class TwoLayerLoss:
             loss = data_loss_block(
                 self.layout, self.output, weights, X, Y, s, np, scratch
             )
-            return loss, _NO_VECTOR
+            return loss, _execution.NO_VECTOR
 
         return self._sum_blocks(kernel, theta, X, (Y, sample_weight), 1)[0]
 
@@ -1150,14 +1085,10 @@ class TwoLayerLoss:
             HessianVectorProduct(self, theta, X, Y, sample_weight),
         )
 
-    # -- the objective -----------------------------------------------------------
-    def _weight_sum(self, X, sample_weight):
-        if sample_weight is None:
-            weight_sum = float(X.shape[0])
-        else:
-            weight_sum = float(np.sum(sample_weight, dtype=np.float64))
-        _check_weight_sum(weight_sum)
-        return weight_sum
+    # -- the objective (sklearn_twolayer._objective's composition) ---------------
+    def _objective(self, X, Y, sample_weight, l2_reg_strength):
+        self._check_rows(X, Y, sample_weight, with_targets=True)
+        return Objective(ArrayRows(self, X, Y, sample_weight), l2_reg_strength)
 
     def loss(self, theta, X, Y, sample_weight=None, l2_reg_strength=0.0):
         """The objective J(theta) (see the class docstring), as a Python float.
@@ -1172,46 +1103,39 @@ class TwoLayerLoss:
         sample_weight : ndarray of shape (n_samples,), optional
         l2_reg_strength : float, default=0
         """
-        data_loss = self.data_loss(theta, X, Y, sample_weight)
-        weight_sum = self._weight_sum(X, sample_weight)
-        return (data_loss + penalty(self.layout, theta, l2_reg_strength)) / weight_sum
+        return self._objective(X, Y, sample_weight, l2_reg_strength).loss(theta)
 
     def loss_gradient(self, theta, X, Y, sample_weight=None, l2_reg_strength=0.0):
         """The objective J(theta) and its exact gradient with respect to ``theta``.
 
         Combines :meth:`data_loss_gradient` (the weighted sums over the rows of X)
-        with the L2 term and the division by Σ s_i
-        (:func:`~sklearn_twolayer._objective.add_penalty_and_normalize`).
+        with the L2 term and the division by Σ s_i, as ``fit`` does
+        (:class:`~sklearn_twolayer._objective.Objective`).
 
         Returns
         -------
         loss : float
         gradient : ndarray of shape (layout.size,), same dtype as ``theta``
         """
-        data_loss, gradient = self.data_loss_gradient(theta, X, Y, sample_weight)
-        return self.add_penalty_and_normalize(
-            theta,
-            data_loss,
-            gradient,
-            self._weight_sum(X, sample_weight),
-            l2_reg_strength,
-        )
+        objective = self._objective(X, Y, sample_weight, l2_reg_strength)
+        return objective.loss_gradient(theta)
 
     def add_penalty_and_normalize(
         self, theta, data_loss, data_gradient, sw_sum, l2_reg_strength
     ):
         """(Σ s_i loss_i + ½ α ‖W‖²) / Σ s_i and its gradient, from the data sums.
 
-        ``data_gradient`` is updated in place and returned.
+        ``data_gradient`` is updated in place and returned
+        (:func:`~sklearn_twolayer._objective.add_penalty_and_normalize`).
         """
-        _check_weight_sum(sw_sum)
+        check_weight_sum(sw_sum)
         return add_penalty_and_normalize(
             self.layout, theta, data_loss, data_gradient, sw_sum, l2_reg_strength
         )
 
     def add_penalty_and_normalize_product(self, v, data_product, sw_sum, l2_reg):
         """(Σ_i s_i H_i v + l2_reg · (V1, 0, V2, 0)) / Σ s_i, from the data product."""
-        _check_weight_sum(sw_sum)
+        check_weight_sum(sw_sum)
         return add_penalty_and_normalize_product(
             self.layout, v, data_product, sw_sum, l2_reg
         )
@@ -1264,52 +1188,5 @@ class TwoLayerLoss:
         >>> bool(np.allclose(hessp(v), numeric, rtol=1e-6, atol=1e-8))
         True
         """
-        self._check_rows(X, Y, sample_weight, with_targets=True)
-        sw_sum = self._weight_sum(X, sample_weight)
-        data_loss, gradient, data_hessp = self.data_gradient_hessian_product(
-            theta, X, Y, sample_weight
-        )
-        loss, gradient = self.add_penalty_and_normalize(
-            theta, data_loss, gradient, sw_sum, l2_reg_strength
-        )
-
-        def hessp(v):
-            return self.add_penalty_and_normalize_product(
-                v, data_hessp(v), sw_sum, l2_reg_strength
-            )
-
-        return loss, gradient, hessp
-
-
-# The vector part of a sum that has none (the loss alone): adds nothing.
-_NO_VECTOR = np.zeros(0)
-
-
-def _check_weight_sum(weight_sum):
-    """The objective divides by Σ s_i: refuse 0 (no rows, or weights all 0)."""
-    if not weight_sum > 0:
-        raise ValueError(
-            "The objective is divided by the sum of the sample weights, which is "
-            f"{weight_sum:g} (no rows, or weights summing to 0): it has no value "
-            "there. data_loss and data_loss_gradient give the unnormalised sums "
-            "(0 for no rows)."
-        )
-
-
-class HessianVectorProduct:
-    """``hessp(v) = Σ_i s_i H_i v`` at one point, over in-memory rows.
-
-    Returned by :meth:`TwoLayerLoss.data_gradient_hessian_product`. An object, not
-    a closure, so that it pickles by reference to this class. It keeps references
-    to the rows and theta only: each call recomputes the forward pass block by
-    block (:meth:`TwoLayerLoss.data_hessian_product`).
-    """
-
-    def __init__(self, loss, theta, X, Y, sample_weight):
-        self.loss, self.theta, self.X, self.Y = loss, theta, X, Y
-        self.sample_weight = sample_weight
-
-    def __call__(self, v):
-        return self.loss.data_hessian_product(
-            self.theta, v, self.X, self.Y, self.sample_weight
-        )
+        objective = self._objective(X, Y, sample_weight, l2_reg_strength)
+        return objective.loss_gradient_hessp(theta)

@@ -192,6 +192,66 @@ def test_only_the_execution_module_imports_threadpoolctl():
     assert importers == ["_execution.py"]
 
 
+# -- the mathematics apart from the machinery (issue 32, point 2) -------------------
+# What network.py may ask of _execution: to run its kernels over the rows. How the
+# rows are cut, which thread computes them and how BLAS is set are decided there.
+RUNNING_THE_KERNELS = {"map_rows", "sum_over_row_blocks", "BlockScratch", "NO_VECTOR"}
+
+
+def _attributes_of(path, module):
+    """The names a module reads from ``module`` (``module.name``) or imports."""
+    tree = ast.parse(path.read_text())
+    names = {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == module
+    }
+    return names | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == module
+        for alias in node.names
+    }
+
+
+def test_the_network_decides_no_block_thread_or_blas_setting():
+    """network.py hands its kernels to _execution: it reads none of its block
+    sizes, thresholds, thread or BLAS controls."""
+    assert _attributes_of(PACKAGE / "network.py", "_execution") <= RUNNING_THE_KERNELS
+
+
+def test_the_execution_module_imports_nothing_of_the_package():
+    tree = ast.parse((PACKAGE / "_execution.py").read_text())
+    relative = [
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level > 0
+    ]
+    absolute = [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+        if "sklearn_twolayer" in (getattr(node, "module", None) or alias.name)
+    ]
+    assert relative == absolute == []
+
+
+def test_the_objective_is_composed_in_one_module():
+    """The L2 term and the normalisation are added in _objective.py alone: the
+    network's objective methods are its Objective over their arrays."""
+    callers = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in _modules()
+        if {"penalty", "Objective"} & _called_names(path)
+    )
+    assert callers == ["_classifier.py", "_objective.py", "network.py"]
+    assert "penalty" not in _called_names(PACKAGE / "network.py")
+    assert "penalty" not in _called_names(PACKAGE / "_classifier.py")
+
+
 # -- one interface, met by every backend ------------------------------------------
 def _documented_interface():
     """``{function: [parameter names]}`` from the ``_backends`` docstring's list."""

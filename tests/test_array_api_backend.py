@@ -647,7 +647,7 @@ def test_the_kernels_are_the_same_in_every_namespace(
             else np.float64(array)
             for key, array in results.items()
         }
-    scratch = network.BlockScratch(N_SAMPLES, layout, np.dtype(dtype), 4)
+    scratch = _execution.BlockScratch(N_SAMPLES, layout, np.dtype(dtype), 4)
     numpy_weights, numpy_direction = layout.unpack(theta), layout.unpack(v)
     expected_value, expected_gradient = network.loss_gradient_block(
         layout, output, numpy_weights, X, Y, weights, np, scratch

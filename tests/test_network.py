@@ -612,7 +612,7 @@ def test_block_kernels_default_to_numpy_and_write_into_the_scratch_vector(
 ):
     """``xp=None`` is NumPy; with a scratch, the gradient and the Hessian product
     are written into its parameter-sized vector (no vector per block)."""
-    from sklearn_twolayer import network
+    from sklearn_twolayer import _execution, network
 
     rng = np.random.default_rng(21)
     layout = ParameterLayout(4, 6, n_outputs)
@@ -637,7 +637,7 @@ def test_block_kernels_default_to_numpy_and_write_into_the_scratch_vector(
     slopes_np = np.empty_like(proba_slopes)
     network.input_gradient_block(layout, output, weights, X, True, np, slopes_np)
     np.testing.assert_array_equal(proba_slopes, slopes_np)
-    scratch = network.BlockScratch(9, layout, np.dtype(np.float64), 4)
+    scratch = _execution.BlockScratch(9, layout, np.dtype(np.float64), 4)
     _, into_scratch = network.loss_gradient_block(
         layout, output, weights, X, Y, s, np, scratch
     )
@@ -663,14 +663,14 @@ def test_float32_block_sums_are_float32_and_no_rows_sum_to_zero():
     """A float32 scratch vector receives float32 products (in float64 they would be
     computed in float64: slower, and not the float32 evaluation); no rows give a
     zero loss and a zero gradient of theta's shape and dtype (an empty Dask chunk)."""
-    from sklearn_twolayer import network
+    from sklearn_twolayer import _execution, network
 
     rng = np.random.default_rng(23)
     layout = ParameterLayout(3, 5, 1)
     X = rng.normal(size=(6, 3)).astype(np.float32)
     Y = rng.integers(0, 2, size=(6, 1)).astype(np.float32)
     theta = rng.normal(size=layout.size).astype(np.float32)
-    scratch = network.BlockScratch(6, layout, np.dtype(np.float32), 3)
+    scratch = _execution.BlockScratch(6, layout, np.dtype(np.float32), 3)
     weights = layout.unpack(theta)
     _, gradient = network.loss_gradient_block(
         layout, "sigmoid", weights, X, Y, None, np, scratch

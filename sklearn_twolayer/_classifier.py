@@ -6,7 +6,9 @@ in memory, Dask, ...), which validates the data and encodes the targets and weig
 (:mod:`sklearn_twolayer._targets`), draws the start vector, runs the solver
 (:mod:`sklearn_twolayer._solver`) on the objective over the backend's rows
 (:mod:`sklearn_twolayer._objective`), and assigns every fitted attribute at once.
-All mathematics is delegated to :mod:`sklearn_twolayer.network`.
+Each prediction method reads the fitted state once and hands a function of
+:mod:`sklearn_twolayer._prediction` over that fitted network to the backend of its
+``X``. All mathematics is delegated to :mod:`sklearn_twolayer.network`.
 """
 
 import functools

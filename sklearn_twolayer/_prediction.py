@@ -132,9 +132,13 @@ def fitted_network(estimator, X):
     output = "softmax" if estimator.out_activation_ == "softmax" else "sigmoid"
     classes = estimator.classes_
     if is_device_array(X):
-        xp, _ = array_namespace(X)
+        xp, device = array_namespace(X)
         parts = [xp.reshape(getattr(estimator, name), (-1,)) for name in _WEIGHTS]
         theta = xp.astype(xp.concat(parts), X.dtype, copy=False)
+        if is_device_array(classes) and array_namespace(classes) != (xp, device):
+            # y of another namespace than X's (mixed inputs): labels_at takes them
+            # from the host to the rows' device.
+            classes = fitted_classes_on_host(estimator)
     else:
         theta = fitted_theta_on_host(estimator, X.dtype)
         classes = fitted_classes_on_host(estimator)

@@ -6,12 +6,13 @@ in memory, Dask, ...), which validates the data and encodes the targets and weig
 (:mod:`sklearn_twolayer._targets`), draws the start vector, runs the solver
 (:mod:`sklearn_twolayer._solver`) on the objective over the backend's rows
 (:mod:`sklearn_twolayer._objective`), and assigns every fitted attribute at once.
-All mathematics is delegated to :mod:`sklearn_twolayer.network`.
+Each prediction method reads the fitted state once and hands a function of
+:mod:`sklearn_twolayer._prediction` over that fitted network to the backend of its
+``X``. All mathematics is delegated to :mod:`sklearn_twolayer.network`.
 """
 
 import functools
 import warnings
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -27,28 +28,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import _get_feature_names, check_is_fitted
 
+from . import _prediction
 from ._backends import backend_for
 from ._callbacks import CallbackSupportMixin, FitCallbacks, parameters_as_attributes
 from ._objective import Objective
 from ._persistence import VersionedStateMixin
-from ._sklearn_compat import (
-    ARRAY_API_VERSION,
-    move_to,
-    require_sklearn,
-    sklearn_at_least,
-)
+from ._sklearn_compat import ARRAY_API_VERSION, sklearn_at_least
 from ._solver import ValidationMonitor, minimize_lbfgs, minimize_trust_ncg
-from ._targets import VALIDATION_SET, labels_at
-from .network import (
-    ParameterLayout,
-    TwoLayerLoss,
-    array_namespace,
-    log_output_proba,
-    log_sigmoid,
-    output_proba,
-    sigmoid,
-    widest_float,
-)
+from ._targets import VALIDATION_SET
 
 # The API page of a class in the documentation built from docs/ (autosummary's
 # generated/<module>.<name>.html), as hosted.
@@ -56,100 +43,6 @@ _DOC_LINK_TEMPLATE = (
     "https://sklearn-twolayer.readthedocs.io/en/stable/generated/"
     "{estimator_module}.{estimator_name}.html"
 )
-
-
-@dataclass(frozen=True)
-class _FittedNetwork:
-    """What a prediction reads of the fitted estimator, taken when it is called.
-
-    A snapshot: a lazy (Dask) prediction computed after a refit still computes the
-    network it was asked for. Its functions below are the prediction methods over
-    validated rows, in the rows' namespace: the same for every backend, which only
-    decides where and when they run (``map_rows``).
-    """
-
-    loss: TwoLayerLoss
-    theta: np.ndarray  # host vector, in the dtype of the rows
-    classes: np.ndarray
-    binary: bool
-    kind: str  # "binary", "softmax" or "multilabel"
-
-    def __dask_tokenize__(self):
-        layout = self.loss.layout
-        return (
-            type(self).__name__,
-            (layout.n_features, layout.n_hidden, layout.n_outputs, self.loss.output),
-            self.theta,
-            self.classes,
-            self.kind,
-        )
-
-    def result(self, method, dtype):
-        """``(dtype, shape per row)`` of ``method``'s result for rows of ``dtype``."""
-        n_outputs = self.loss.layout.n_outputs
-        if method == "decision_function":
-            return dtype, () if self.binary else (n_outputs,)
-        if method == "transform":
-            return dtype, (self.loss.layout.n_hidden,)
-        if method in ("predict_proba", "predict_log_proba"):
-            return np.dtype(np.float64), (2,) if self.binary else (n_outputs,)
-        if method == "predict":
-            if self.kind == "multilabel":
-                return np.dtype(np.int64), (n_outputs,)
-            return self.classes.dtype, ()
-        n_features = self.loss.layout.n_features  # input_gradient
-        return dtype, (n_features,) if self.binary else (n_outputs, n_features)
-
-
-def _decision_function(fitted, X):
-    A2 = fitted.loss.logits(fitted.theta, X)
-    if fitted.binary:
-        xp, _ = array_namespace(A2)
-        return xp.reshape(A2, (-1,))
-    return A2
-
-
-def _output_logits_widest(fitted, X):
-    """The logits in the widest float of X's device (float64 but on MPS...)."""
-    A2 = fitted.loss.logits(fitted.theta, X)
-    xp, device = array_namespace(A2)
-    return xp.astype(A2, widest_float(xp, device), copy=False), xp
-
-
-def _predict_proba(fitted, X):
-    A2, xp = _output_logits_widest(fitted, X)
-    if fitted.binary:
-        # [σ(−a2), σ(a2)] in one pass (one-row latency counts numpy calls).
-        return sigmoid(xp.concat([-A2, A2], axis=1), xp=xp)
-    return output_proba(A2, fitted.loss.output, xp)
-
-
-def _predict_log_proba(fitted, X):
-    A2, xp = _output_logits_widest(fitted, X)
-    if fitted.binary:
-        return log_sigmoid(xp.concat([-A2, A2], axis=1), xp)
-    return log_output_proba(A2, fitted.loss.output, xp)
-
-
-def _predict(fitted, X):
-    scores = _decision_function(fitted, X)
-    xp, _ = array_namespace(scores)
-    if fitted.kind == "multilabel":
-        return xp.astype(scores > 0, xp.int64)
-    index = (
-        xp.astype(scores > 0, xp.int64) if fitted.binary else xp.argmax(scores, axis=1)
-    )
-    return labels_at(fitted.classes, index)
-
-
-def _transform(fitted, X):
-    return fitted.loss.hidden(fitted.theta, X)
-
-
-def _input_gradient(fitted, X, *, output):
-    gradient = fitted.loss.input_gradient(fitted.theta, X, output)
-    # Binary: one output unit, the logit (and probability) of classes_[1].
-    return gradient[:, 0, :] if fitted.binary else gradient
 
 
 # Set by validation (``validate_data`` with ``reset=True``): a fit computes them on
@@ -715,7 +608,7 @@ default=None
 
     def _warm_start_vector(self, targets, layout):
         """The previous solution as a start vector; its network must not change."""
-        previous = self._host_classes()
+        previous = _prediction.fitted_classes_on_host(self)
         fitted_kind = _target_kind(self.out_activation_, self.n_outputs_)
         given_kind = _target_kind(targets.out_activation, targets.n_outputs)
         if fitted_kind != given_kind or not np.array_equal(previous, targets.classes):
@@ -730,21 +623,7 @@ default=None
                 "warm_start=True needs the same n_hidden as the previous fit "
                 f"({self.W1_.shape[0]}), got n_hidden={layout.n_hidden}."
             )
-        return self._host_theta(layout, np.float64)
-
-    def _host_classes(self):
-        """``classes_`` on the host (an array-API fit keeps them in y's namespace)."""
-        if isinstance(self.classes_, np.ndarray):
-            return self.classes_
-        return move_to(self.classes_, xp=np, device="cpu")
-
-    def _host_theta(self, layout, dtype):
-        """The fitted weights as one host NumPy vector (from a device if need be)."""
-        weights = [self.W1_, self.b1_, self.W2_, self.b2_]
-        if not isinstance(self.W1_, np.ndarray):
-            require_sklearn(ARRAY_API_VERSION, "A model fitted on an array API device")
-            weights = [move_to(w, xp=np, device="cpu") for w in weights]
-        return layout.pack(*weights, dtype)
+        return _prediction.fitted_theta_on_host(self, np.float64)
 
     def _fitted_attributes(self, targets, layout, result, dtype, monitor):
         """Every fitted attribute of a solver result, or an error for a bad one."""
@@ -779,21 +658,6 @@ default=None
         return rows.X, rows.Y, rows.sample_weight, rows.loss
 
     # -- prediction --------------------------------------------------------------
-    def _fitted_network(self, dtype):
-        """The snapshot a prediction reads (:class:`_FittedNetwork`)."""
-        layout = ParameterLayout(self.W1_.shape[1], self.W1_.shape[0], self.n_outputs_)
-        output = "softmax" if self.out_activation_ == "softmax" else "sigmoid"
-        # In X's dtype for NumPy, SciPy and Dask X; on a device the network casts.
-        dtype = dtype if isinstance(dtype, np.dtype) else np.dtype(np.float64)
-        kind = "binary" if self._is_binary() else self.out_activation_
-        return _FittedNetwork(
-            TwoLayerLoss(layout, output=output),
-            self._host_theta(layout, dtype),
-            self._host_classes(),
-            self._is_binary(),
-            "multilabel" if kind == "logistic" else kind,
-        )
-
     def _predict_rows(self, X, function, method, **kwargs):
         """``function(fitted network, validated X)`` wherever X lives.
 
@@ -807,17 +671,10 @@ default=None
         check_is_fitted(state)
         backend = backend_for(X)
         X = backend.prediction_input(state, X, method)
-        fitted = state._fitted_network(X.dtype)
+        fitted = _prediction.fitted_network(state, X)
         dtype, shape = fitted.result(method, X.dtype)
         return backend.map_rows(
             functools.partial(function, fitted, **kwargs), X, dtype=dtype, shape=shape
-        )
-
-    def _is_binary(self):
-        return (
-            self.out_activation_ == "logistic"
-            and self.classes_.shape[0] == 2
-            and (self.n_outputs_ == 1)
         )
 
     def decision_function(self, X):
@@ -832,7 +689,7 @@ default=None
         ndarray of shape (n_samples,) for binary targets, else (n_samples, n_outputs)
             Positive values favour ``classes_[1]`` in the binary case.
         """
-        return self._predict_rows(X, _decision_function, "decision_function")
+        return self._predict_rows(X, _prediction.decision_function, "decision_function")
 
     def predict_proba(self, X):
         """Class probabilities (per-label probabilities for multilabel targets).
@@ -848,7 +705,7 @@ default=None
             for float32 input, so that small probabilities do not underflow to 0
             (σ(−104) is 0 in float32).
         """
-        return self._predict_rows(X, _predict_proba, "predict_proba")
+        return self._predict_rows(X, _prediction.predict_proba, "predict_proba")
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed from the logits.
@@ -865,7 +722,7 @@ default=None
         ndarray of shape (n_samples, n_classes)
             float64, as :meth:`predict_proba`.
         """
-        return self._predict_rows(X, _predict_log_proba, "predict_log_proba")
+        return self._predict_rows(X, _prediction.predict_log_proba, "predict_log_proba")
 
     def predict(self, X):
         """Predicted class labels (a 0/1 indicator matrix for multilabel targets).
@@ -878,7 +735,7 @@ default=None
         -------
         ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
-        return self._predict_rows(X, _predict, "predict")
+        return self._predict_rows(X, _prediction.predict, "predict")
 
     # -- the hidden layer as features -----------------------------------------------
     def transform(self, X):
@@ -915,7 +772,7 @@ default=None
         array(['twolayersigmoidclassifier0', 'twolayersigmoidclassifier1'],
               dtype=object)
         """
-        return self._predict_rows(X, _transform, "transform")
+        return self._predict_rows(X, _prediction.transform, "transform")
 
     @property
     def _n_features_out(self):
@@ -973,7 +830,9 @@ default=None
                 "The 'output' parameter of input_gradient must be 'proba' or "
                 f"'logit'; got {output!r}."
             )
-        return self._predict_rows(X, _input_gradient, "input_gradient", output=output)
+        return self._predict_rows(
+            X, _prediction.input_gradient, "input_gradient", output=output
+        )
 
 
 _INTEGER_PARAMETERS = ("n_hidden", "max_iter", "max_fun", "n_iter_no_change", "verbose")

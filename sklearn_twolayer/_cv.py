@@ -42,7 +42,8 @@ from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params, indexable
 
-from ._backends import backend_for
+from ._backends import backend_for, is_dask_collection
+from ._backends._kinds import is_device_array
 from ._classifier import TwoLayerSigmoidClassifier
 from ._sklearn_compat import CALLBACK_API_VERSION, move_to, sklearn_at_least
 from .network import per_sample_loss, widest_float
@@ -91,11 +92,11 @@ def _label_log_loss(Y, A2, sample_weight=None):
 
 def _host(array):
     """A Dask or array-API array as a host NumPy array; others as they are."""
-    if hasattr(array, "compute"):
+    if is_dask_collection(array):
         return array.compute()
-    if isinstance(array, np.ndarray) or not hasattr(array, "__array_namespace__"):
-        return array
-    return move_to(array, xp=np, device="cpu")
+    if is_device_array(array):
+        return move_to(array, xp=np, device="cpu")
+    return array
 
 
 def _negative_log_loss(estimator, X, y, sample_weight=None):
@@ -803,7 +804,7 @@ def _averaged_network(networks, backend):
 def _like(reference, array):
     """``array`` (host NumPy) in the namespace and on the device of ``reference``;
     floats in the widest float there (float32 on a device without float64)."""
-    if isinstance(reference, np.ndarray):
+    if not is_device_array(reference):
         return array
     from sklearn.utils._array_api import get_namespace_and_device
 

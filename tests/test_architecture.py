@@ -324,7 +324,6 @@ ONE_PATH = {
     "predict",
     "input_gradient",
     "transform",
-    "_fitted_network",
 }
 
 
@@ -381,3 +380,152 @@ def test_fit_and_prediction_do_not_branch_on_the_kind_of_backend_or_array():
                     isinstance(first, ast.Name)
                     and first.id in {"X", "y", "backend", "rows", "A2", "scores"}
                 ), name
+
+
+# -- no branch on the kind of array in the estimators (issue 32, point 2) ------------
+# The modules whose code must not ask what kind of array it holds: where the rows
+# or the fitted arrays live is the backends' question (and _prediction's, which
+# puts the fitted network where the rows are).
+ARRAY_BLIND = ("_classifier.py", "_cv.py")
+# Libraries whose types are kinds of array (or of array elements and dtypes).
+ARRAY_LIBRARIES = {
+    "numpy",
+    "scipy",
+    "dask",
+    "torch",
+    "cupy",
+    "jax",
+    "array_api_strict",
+    "array_api_compat",
+}
+# Names of array types, whatever they were imported from.
+ARRAY_TYPE_NAMES = {
+    "ndarray",
+    "dtype",
+    "generic",
+    "matrix",
+    "spmatrix",
+    "sparray",
+    "csr_matrix",
+    "csc_matrix",
+    "coo_matrix",
+    "csr_array",
+    "csc_array",
+    "Array",
+    "Tensor",
+}
+
+
+def _imported_as(tree):
+    """``{local name: dotted name}`` of a module's imports (``np`` -> ``numpy``,
+    ``sparse`` -> ``scipy.sparse``, ``ndarray`` -> ``numpy.ndarray``)."""
+    names = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    names[alias.asname] = alias.name
+                else:  # `import a.b` binds `a`
+                    root = alias.name.split(".")[0]
+                    names[root] = root
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            for alias in node.names:
+                names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return names
+
+
+def _dotted(node, imported):
+    """``np.ndarray`` -> ``"numpy.ndarray"``; None for what is not a dotted name."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(imported.get(node.id, node.id))
+    return ".".join(reversed(parts))
+
+
+def _names_an_array_type(node, imported):
+    """Whether a type expression (a name, ``a.b``, or a tuple or ``|`` of them)
+    names a type of an array library."""
+    if isinstance(node, ast.Tuple):
+        return any(_names_an_array_type(item, imported) for item in node.elts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _names_an_array_type(node.left, imported) or _names_an_array_type(
+            node.right, imported
+        )
+    dotted = _dotted(node, imported)
+    if dotted is None:
+        return False
+    return (
+        dotted.split(".")[0] in ARRAY_LIBRARIES
+        or dotted.split(".")[-1] in ARRAY_TYPE_NAMES
+    )
+
+
+def _array_kind_branches(source):
+    """``(line, code)`` of each ``isinstance``/``issubclass`` against an array type
+    and each ``type(...) is``/``==`` one in ``source``."""
+    tree = ast.parse(source)
+    imported = _imported_as(tree)
+    found = []
+    for node in ast.walk(tree):
+        types = []
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in {"isinstance", "issubclass"}
+            and len(node.args) == 2
+        ):
+            types = [node.args[1]]
+        elif isinstance(node, ast.Compare) and any(
+            isinstance(side, ast.Call)
+            and isinstance(side.func, ast.Name)
+            and side.func.id == "type"
+            for side in [node.left, *node.comparators]
+        ):
+            types = [node.left, *node.comparators]
+        if any(_names_an_array_type(t, imported) for t in types):
+            found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+def test_the_array_kind_check_finds_branches():
+    """The check itself, on code that branches on arrays in each way it looks for,
+    and on code that asks only about Python values."""
+    branching = """
+import numpy as np
+import scipy.sparse as sp
+import torch
+from dask.array import Array
+from numpy import ndarray
+
+isinstance(a, np.ndarray)
+isinstance(dtype, np.dtype)
+isinstance(a, (int, np.generic))
+isinstance(a, sp.csr_matrix)
+isinstance(a, Array)
+isinstance(a, ndarray)
+isinstance(a, torch.Tensor)
+isinstance(a, str | np.ndarray)
+type(a) is np.ndarray
+"""
+    assert len(_array_kind_branches(branching)) == 9
+    plain = """
+import numbers
+from numbers import Integral
+isinstance(a, Integral)
+isinstance(a, (str, bool)) or isinstance(a, numbers.Number)
+isinstance(a, float)
+type(a) is int
+"""
+    assert _array_kind_branches(plain) == []
+
+
+@pytest.mark.parametrize("module", ARRAY_BLIND)
+def test_the_estimators_do_not_branch_on_the_kind_of_array(module):
+    """No ``isinstance(..., np.ndarray)``, ``np.dtype``, a sparse, Dask or torch
+    type, anywhere in the estimator modules: not only in the one path's methods
+    and not only for variables of given names."""
+    assert _array_kind_branches((PACKAGE / module).read_text()) == []

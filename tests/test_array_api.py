@@ -205,6 +205,108 @@ def test_per_evaluation_one_vector_each_way(monkeypatch, solver, early_stopping)
         }
 
 
+# -- predictions of a device fit (issue 32, point 2) ----------------------------------
+class NamespaceCrossings:
+    """Every array that leaves a namespace's arrays for NumPy, or enters them from
+    outside, with its shape: torch's or array-api-strict's.
+
+    Out: ``__dlpack__`` (how ``np.from_dlpack`` and scikit-learn's ``move_to``
+    read an array), ``__array__`` and ``numpy()`` (how ``np.asarray`` does). In:
+    the namespace's ``from_dlpack`` and ``asarray`` of another kind of array.
+    Operations between arrays of the namespace go through none of these.
+    """
+
+    def __init__(self, monkeypatch, X):
+        self.log = []
+        xp, _, _ = get_namespace_and_device(X)
+        Array = type(X)
+        for name in ("__dlpack__", "__array__", "numpy"):
+            if hasattr(Array, name):
+                monkeypatch.setattr(Array, name, self._out(getattr(Array, name)))
+        for name in ("from_dlpack", "asarray"):
+            monkeypatch.setattr(xp, name, self._in(getattr(xp, name), Array))
+
+    def _out(self, original):
+        def spy(array, *args, **kwargs):
+            self.log.append(("out", tuple(array.shape)))
+            return original(array, *args, **kwargs)
+
+        return spy
+
+    def _in(self, original, Array):
+        def spy(source, *args, **kwargs):
+            if not isinstance(source, Array):
+                self.log.append(("in", tuple(np.shape(source))))
+            return original(source, *args, **kwargs)
+
+        return spy
+
+
+PREDICTIONS = [*METHODS, "transform", "input_gradient"]
+
+
+@pytest.mark.parametrize(
+    "to_namespace", [torch.asarray, _strict], ids=["torch-cpu", "array_api_strict"]
+)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_predictions_of_a_device_fit_leave_its_weights_on_the_device(
+    monkeypatch, to_namespace, dtype, n_classes
+):
+    """A prediction on the fit's device moves nothing of the model between host
+    and device: neither the weights nor the classes (the fit put them there), in
+    X's dtype or another."""
+    X, y = _data(n_classes, n_samples=60)
+    X_there = to_namespace(X.astype(dtype))
+    with config_context(array_api_dispatch=True):
+        clf = TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0)
+        clf.fit(to_namespace(X), to_namespace(y))  # float64 weights
+        crossings = NamespaceCrossings(monkeypatch, X_there)
+        for method in PREDICTIONS:
+            getattr(clf, method)(X_there)
+    model = {tuple(getattr(clf, name).shape) for name in (*WEIGHTS, "classes_")}
+    assert not [entry for entry in crossings.log if entry[1] in model]
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_device_predictions_are_those_of_the_host_round_trip(n_classes):
+    """The fitted network of a torch fit holds torch weights on X's device and in
+    X's dtype, and predicts what the same network did from a host copy of its
+    weights (moved back to the device by the network, as every prediction did
+    before), to 1e-12."""
+    import dataclasses
+
+    from sklearn_twolayer import _prediction
+
+    X, y = _data(n_classes, n_samples=80)
+    with config_context(array_api_dispatch=True):
+        clf = TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0)
+        clf.fit(torch.asarray(X), torch.asarray(y))
+        for dtype in (torch.float64, torch.float32):
+            X_torch = torch.asarray(X).to(dtype)
+            fitted = _prediction.fitted_network(clf, X_torch)
+            assert isinstance(fitted.theta, torch.Tensor)
+            assert fitted.theta.device == X_torch.device
+            assert fitted.theta.dtype == dtype
+            round_trip = dataclasses.replace(
+                fitted,
+                theta=_prediction.fitted_theta_on_host(clf, np.float64),
+                classes=_prediction.fitted_classes_on_host(clf),
+            )
+            for method in PREDICTIONS:
+                kwargs = {"output": "proba"} if method == "input_gradient" else {}
+                expected = getattr(_prediction, method)(round_trip, X_torch, **kwargs)
+                got = getattr(clf, method)(X_torch)
+                assert got.dtype == expected.dtype and got.shape == expected.shape
+                np.testing.assert_allclose(
+                    reference.on_host(got),
+                    reference.on_host(expected),
+                    rtol=1e-12,
+                    atol=1e-12,
+                    err_msg=method,
+                )
+
+
 def test_numpy_and_sparse_input_keep_the_numpy_backend_under_dispatch():
     X, y = _data(2)
     with config_context(array_api_dispatch=True):

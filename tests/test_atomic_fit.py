@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from sklearn_twolayer import TwoLayerSigmoidClassifier, _classifier
+from sklearn_twolayer import TwoLayerSigmoidClassifier, _classifier, _prediction
 from sklearn_twolayer._backends.in_memory import InMemoryRows
 from sklearn_twolayer._solver import ValidationMonitor
 
@@ -186,7 +186,7 @@ def test_a_failed_transform_of_fit_transform_changes_nothing(
         clf.fit(X, y)
         before, proba = _fitted(clf), clf.predict_proba(X)
     state = _state(clf)
-    _fail_on_call(monkeypatch, _classifier, "_transform", 1, exception)
+    _fail_on_call(monkeypatch, _prediction, "transform", 1, exception)
     with pytest.raises(type(exception)):
         clf.set_params(n_hidden=5).fit_transform(X[:, :3], y == 1)
     clf.set_params(n_hidden=3)
@@ -386,7 +386,7 @@ def test_fit_transform_of_a_subclass_is_its_fit_then_transform(
     np.testing.assert_array_equal(hidden, reference.fit(X, y, weights).transform(X))
     before, proba = _fitted(clf), clf.predict_proba(X)
     state = _state(clf)
-    _fail_on_call(monkeypatch, _classifier, "_transform", 1, exception)
+    _fail_on_call(monkeypatch, _prediction, "transform", 1, exception)
     with pytest.raises(type(exception)):
         clf.fit_transform(X[:, :3], y == 1)
     assert _state(clf) == state  # own_fit_calls included: as it was

@@ -27,8 +27,8 @@ applies ``function``, a function of validated rows to one result per row (of
 ``dtype``, ``shape`` per row: ``()``, ``(n,)`` or ``(n, m)``), to X: at once in
 memory and on a device, where ``function`` computes in X's namespace; block by
 block and lazily on Dask. The estimator's prediction methods and ``transform`` are
-such functions over the network (:mod:`sklearn_twolayer.network`), the same for
-every backend; a new one needs no new entry point.
+such functions over the fitted network (:mod:`sklearn_twolayer._prediction`), the
+same for every backend; a new one needs no new entry point.
 ``fitted_array`` puts a fitted attribute (host NumPy) where the fit's rows live
 (an array-API device), or leaves it as it is. ``fitted_classes`` puts the classes
 (host NumPy) in ``y``'s namespace and on its device under array API dispatch, as

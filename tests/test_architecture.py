@@ -104,6 +104,7 @@ OTHER_PRODUCTS = {
     "_objective.py",  # ‖W1‖² + ‖W2‖² of the L2 term
     "gradients.py",  # wᵀx of 2.2.2's single unit, the document's worked example
     "_targets.py",  # the weighted class totals of class_weight="balanced"
+    "_solver.py",  # inner products of parameter-sized vectors in trust-ncg's loop
 }
 
 

@@ -146,8 +146,9 @@ def _into(xp, name, *args, out=None, **kwargs):
     return function(*args, out=out, **kwargs)
 
 
-def _sigmoid_of_negated_(z, xp):
-    """σ(a) = 1 / (1 + exp(z)) from ``z = −a``, overwriting z where NumPy allows.
+def _sigmoid_of_negated_(z, xp, scale=1.0):
+    """``scale · σ(a) = scale / (1 + exp(z))`` from ``z = −a``, overwriting z where
+    NumPy allows.
 
     ``exp(z)`` may overflow to ``inf``, which gives exactly σ = 1 / inf = 0, so
     the overflow is not a warning here.
@@ -156,7 +157,7 @@ def _sigmoid_of_negated_(z, xp):
     with np.errstate(over="ignore"):  # array-api-strict computes with NumPy
         z = _into(xp, "exp", z, out=numpy_out)
     z += 1.0
-    return _into(xp, "divide", 1.0, z, out=numpy_out)
+    return _into(xp, "divide", scale, z, out=numpy_out)
 
 
 def hidden_sigmoid_(z, xp=None):
@@ -198,10 +199,10 @@ def log_sigmoid(z, xp=None):
 
 
 def log_softmax(A2, xp=None):
-    """Row-wise log-softmax of the logits, shifted by the row maximum (log-sum-exp)."""
+    """Row-wise log-softmax of the logits, ``a − max a − log S`` (log-sum-exp)."""
     xp = np if _is_numpy(xp) else xp
-    shifted = A2 - xp.max(A2, axis=1, keepdims=True)
-    shifted -= xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+    shifted, _, total = _softmax_parts(A2, xp)
+    shifted -= xp.log(total)
     return shifted
 
 
@@ -221,52 +222,87 @@ def log_output_proba(A2, output, xp=None):
 
 
 def per_sample_loss(A2, Y, output, xp=None):
-    """Cross-entropy of each row, from the logits.
+    """Cross-entropy of each row, from the logits (A2 is not changed).
 
     Sigmoid (eq. 1.1 summed over outputs): ``-y log σ(a) - (1 - y) log(1 - σ(a))``
-    equals ``log(1 + exp(a)) - y a``, i.e. ``logaddexp(0, a) - y a``.
-    Softmax: ``logsumexp(a) - Σ_k y_k a_k``.
+    is ``log(1 + exp(s a))`` with ``s = 1 − 2y`` (:func:`_signed_logits`,
+    :func:`_softplus`). Softmax (one 1 per row): ``log Σ_k exp(a_k) − Σ_k y_k a_k``
+    (:func:`_softmax_parts`).
     """
     xp = np if _is_numpy(xp) else xp
     if output == "sigmoid":
-        per_entry = _binary_cross_entropy(A2, Y, xp)
-        if per_entry.shape[1] == 1:  # a sum of one term is the term: no reduction
-            return per_entry[:, 0]
-        return xp.sum(per_entry, axis=1)
-    return -xp.sum(Y * log_softmax(A2, xp), axis=1)
+        return _sigmoid_losses(_softplus(_signed_logits(A2, Y, xp)[1], xp), xp)
+    shifted, _, total = _softmax_parts(A2, xp)
+    return _softmax_losses(shifted, total, Y, xp)
 
 
-def _binary_cross_entropy(a, y, xp):
-    """``log(1 + exp(a)) − y a`` for 0/1 targets y, as
-    ``(max(a, 0) − y a) + log1p(exp(−|a|))``: the first term is 0 exactly for a
-    confidently right row (y = 1, a > 0, or y = 0, a < 0), whose loss is the
-    small second term, where ``log(1 + exp(a)) − a`` would cancel it to 0."""
-    if xp is not np:
-        return (xp.maximum(a, xp.zeros_like(a)) - y * a) + xp.log1p(xp.exp(-xp.abs(a)))
-    small = np.abs(a)
-    np.negative(small, out=small)
-    np.exp(small, out=small)  # in (0, 1]: never overflows
-    np.log1p(small, out=small)
-    result = np.maximum(a, 0)
-    result -= y * a
-    result += small
-    return result
+def _loss_and_error(A2, Y, output, xp):
+    """Each row's loss (eq. 1.1) and ``h2 − y`` (eq. 1.2), from the logits, which
+    are overwritten where NumPy allows.
 
-
-def _softplus(a, xp):
-    """log(1 + exp(a)), as ``logaddexp(0, a)`` = ``max(a, 0) + log1p(exp(−|a|))``.
-
-    NumPy's ``logaddexp`` loop is not vectorised: the second form, six vectorised
-    operations, takes 4 µs per 1,024 float32 values against its 11 (2026-12-03).
-    Other namespaces have ``logaddexp`` as one operation, cheaper than six.
+    ``h2 − y`` is formed to a few roundings of itself: a confidently right row
+    has h2 within an ulp of y, where the difference would keep only h2's rounding
+    (in float32, 6e-8 of a difference of 1e-6). Sigmoid, with ``v = s a`` and
+    ``s = 1 − 2y``: ``σ(a) − y = s σ(v)``, σ to full relative precision. Softmax,
+    with ``e = exp(a − max a)`` and ``S = Σ e``: ``h2 − y = (e ⊙ (1 − y) −
+    y Σ_j (1 − y_j) e_j) / S``, the true class's ``h2 − 1`` being minus the
+    others' sum. The loss shares v, or e and S.
     """
-    if xp is not np:
-        return xp.logaddexp(xp.zeros_like(a), a)
-    result = np.abs(a)
-    np.negative(result, out=result)
-    np.exp(result, out=result)  # in (0, 1]: never overflows
-    np.log1p(result, out=result)
-    result += np.maximum(a, 0)
+    if output == "sigmoid":
+        sign, signed = _signed_logits(A2, Y, xp, out=_scratch(xp, A2))
+        losses = _sigmoid_losses(_softplus(signed, xp), xp)
+        negated = _into(xp, "negative", signed, out=_scratch(xp, signed))
+        return losses, _sigmoid_of_negated_(negated, xp, sign)
+    shifted, e, total = _softmax_parts(A2, xp)
+    losses = _softmax_losses(shifted, total, Y, xp)
+    e *= 1.0 - Y  # the other classes' terms, 0 in the true class's place
+    G2 = e - Y * xp.sum(e, axis=1, keepdims=True)
+    G2 /= total
+    return losses, G2
+
+
+def _signed_logits(A2, Y, xp, out=None):
+    """``(s, s a2)`` with ``s = 1 − 2y``, ±1 for 0/1 targets (both exact).
+
+    A sigmoid unit's loss is ``log(1 + exp(s a))`` and its ``h2 − y`` is
+    ``s σ(s a)``: ``s a > 0`` for a wrong prediction, ``≪ 0`` for a confidently
+    right one. ``out`` may be A2 itself.
+    """
+    sign = 1.0 - 2.0 * Y
+    return sign, _into(xp, "multiply", A2, sign, out=out)
+
+
+def _sigmoid_losses(per_entry, xp):
+    """Each row's loss, the sum of its outputs' (one output: the column itself)."""
+    if per_entry.shape[1] == 1:  # a sum of one term is the term: no reduction
+        return per_entry[:, 0]
+    return xp.sum(per_entry, axis=1)
+
+
+def _softmax_parts(A2, xp):
+    """``(a − max a, e = exp(a − max a), S = Σ e)`` of each row: no overflow."""
+    shifted = A2 - xp.max(A2, axis=1, keepdims=True)
+    e = xp.exp(shifted)
+    return shifted, e, xp.sum(e, axis=1, keepdims=True)
+
+
+def _softmax_losses(shifted, total, Y, xp):
+    """``log S − Σ_k y_k (a_k − max a)``: the cross-entropy of one-hot rows."""
+    return xp.log(total[:, 0]) - xp.sum(Y * shifted, axis=1)
+
+
+def _softplus(v, xp):
+    """log(1 + exp(v)) as ``max(v, 0) + log1p(exp(−|v|))``: the exponential of a
+    non-positive number never overflows, and a confidently right row (``v ≪ 0``)
+    keeps its small loss to full relative precision (``log(1 + exp(v)) − v`` of the
+    other sign would cancel it)."""
+    small = xp.abs(v)
+    inplace = _scratch(xp, small)
+    small = _into(xp, "negative", small, out=inplace)
+    small = _into(xp, "exp", small, out=inplace)  # in (0, 1]
+    small = _into(xp, "log1p", small, out=inplace)
+    result = xp.maximum(v, xp.zeros_like(v))
+    result += small
     return result
 
 
@@ -397,15 +433,23 @@ def _sums(G1, G2, X, W2_block, xp, scratch):
     (eq. 1.4, already in ``_part(scratch, 2)``) and ``∇b2 = Σ_i g2`` (eq. 1.3),
     written into NumPy's scratch vector (overwritten by the next block).
     """
+    ones = None if scratch is None else scratch.ones[: X.shape[0]]
     parts = (
         _input_transposed_product(G1, X, _part(scratch, 0)),
-        _into(xp, "sum", G1, axis=0, out=_part(scratch, 1)),
+        _column_sums(G1, xp, ones, _part(scratch, 1)),
         W2_block,
-        _into(xp, "sum", G2, axis=0, out=_part(scratch, 3)),
+        _column_sums(G2, xp, ones, _part(scratch, 3)),
     )
     if scratch is not None:
         return scratch.vector
     return xp.concat([xp.reshape(part, (-1,)) for part in parts])
+
+
+def _column_sums(G, xp, ones=None, out=None):
+    """Σ_i G_i over the rows, as the product ``1ᵀ G`` (NumPy's ``ones`` given):
+    one BLAS call, where a reduction down the rows of a C array costs a loop per
+    row."""
+    return _matmul(xp.ones_like(G[:, 0]) if ones is None else ones, G, out)
 
 
 def _weighted(G, s):
@@ -415,9 +459,8 @@ def _weighted(G, s):
     return G
 
 
-def _block_loss(A2, Y, s, output, xp):
-    """Σ s_i loss_i over the block, from the logits (eq. 1.1), in float64."""
-    losses = per_sample_loss(A2, Y, output, xp)
+def _weighted_sum(losses, s, xp):
+    """Σ s_i loss_i over the block, in float64."""
     if s is not None:
         losses *= s
     return _sum_in_float64(losses, xp)
@@ -460,44 +503,22 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
     xp = np if _is_numpy(xp) else xp
     H1, buffer = _arrays(scratch, X.shape[0], 2)
     H1, A2 = forward(weights, X, xp, H1)
-    data_loss = _block_loss(A2, Y, s, output, xp)  # eq. 1.1
-    G2 = _weighted(output_error(A2, Y, output, xp), s)  # eq. 1.2: ∇a2 J = h2 − y
+    losses, G2 = _loss_and_error(A2, Y, output, xp)  # eq. 1.1; eq. 1.2: h2 − y
+    data_loss, G2 = _weighted_sum(losses, s, xp), _weighted(G2, s)
     W2_block = _matmul(G2.T, H1, _part(scratch, 2))  # eq. 1.4: Σ_i g2 h1ᵀ
     G1 = _through_hidden_(G2, weights[2], _slope(H1, xp, buffer), _scratch(xp, H1))
     return data_loss, _sums(G1, G2, X, W2_block, xp, scratch)
 
 
 def output_error(A2, Y, output, xp=None):
-    """``h2 − y`` (eq. 1.2) for 0/1 targets, from logits not read again, to a few
-    roundings of itself.
-
-    A confidently right row has h2 within an ulp of y, where ``h2 − y`` computed
-    as a difference keeps only the rounding of h2 (in float32, 6e-8 of a
-    difference of 1e-6). So each unit's small side is formed directly:
-
-    - sigmoid: ``σ(a) − y = (1 − 2y) σ((1 − 2y) a)``, i.e. ``σ(a)`` for y = 0 and
-      ``−σ(−a)`` for y = 1, σ to full relative precision
-      (:func:`_sigmoid_of_negated_`);
-    - softmax (one 1 per row): with ``e = exp(a − max a)`` and ``S = Σ e``,
-      ``h2 − y = (e ⊙ (1 − y) − y Σ_j (1 − y_j) e_j) / S``, the true class's
-      ``h2 − 1`` being minus the others' sum.
-    """
+    """``h2 − y`` (eq. 1.2) for 0/1 targets, from logits not read again
+    (:func:`_loss_and_error`)."""
     xp = np if _is_numpy(xp) else xp
     if output == "sigmoid":
-        sign = 1.0 - 2.0 * Y
-        if xp is np:
-            A2 *= sign
-            G2 = _sigmoid_of_negated_(np.negative(A2, out=A2), np)
-        else:
-            G2 = hidden_sigmoid_(A2 * sign, xp)
-        G2 *= sign
-        return G2
-    e = xp.exp(A2 - xp.max(A2, axis=1, keepdims=True))
-    total = xp.sum(e, axis=1, keepdims=True)
-    e *= 1.0 - Y  # the other classes' terms, 0 in the true class's place
-    G2 = e - Y * xp.sum(e, axis=1, keepdims=True)
-    G2 /= total
-    return G2
+        sign, signed = _signed_logits(A2, Y, xp, out=_scratch(xp, A2))
+        negated = _into(xp, "negative", signed, out=_scratch(xp, signed))
+        return _sigmoid_of_negated_(negated, xp, sign)
+    return _loss_and_error(A2, Y, output, xp)[1]
 
 
 def data_loss_block(layout, output, weights, X, Y, s, xp=None, scratch=None):
@@ -505,7 +526,7 @@ def data_loss_block(layout, output, weights, X, Y, s, xp=None, scratch=None):
     xp = np if _is_numpy(xp) else xp
     (H1,) = _arrays(scratch, X.shape[0], 1)
     _, A2 = forward(weights, X, xp, H1)
-    return _block_loss(A2, Y, s, output, xp)
+    return _weighted_sum(per_sample_loss(A2, Y, output, xp), s, xp)
 
 
 def hessian_product_block(

@@ -871,20 +871,16 @@ class TwoLayerLoss:
             theta = move_to(theta.astype(host_dtype, copy=False), xp=xp, device=device)
         return xp, device, self.layout.unpack(theta, xp)
 
-    def _map_rows(self, rows_function, theta, X, row_shape, **options):
-        """``rows_function(X_rows, xp, weights, scratch, out)`` over X's rows: the
-        ``(n_samples, *row_shape)`` result in theta's dtype (X's on a device), in
-        X's namespace, as :func:`~sklearn_twolayer._execution.map_rows` runs it
-        (``new_scratch`` by default a ``(rows, n_hidden)`` array for h1)."""
-        xp, device, weights = self._weights(theta, X)
-        n_hidden, dtype = self.layout.n_hidden, weights[0].dtype
-        options.setdefault(
-            "new_scratch", lambda rows: np.empty((rows, n_hidden), dtype)
-        )
+    def _map_rows(self, rows_function, X, xp, device, dtype, row_shape, **options):
+        """``rows_function(X_rows, scratch, out)`` over X's rows: the
+        ``(n_samples, *row_shape)`` result in ``dtype``, in X's namespace, as
+        :func:`~sklearn_twolayer._execution.map_rows` runs it (``new_scratch`` by
+        default a ``(rows, n_hidden)`` array for h1)."""
+        n_hidden = self.layout.n_hidden
+        if "new_scratch" not in options:
+            options["new_scratch"] = lambda rows: np.empty((rows, n_hidden), dtype)
         return _execution.map_rows(
-            lambda X_rows, scratch, out: rows_function(
-                X_rows, xp, weights, scratch, out
-            ),
+            rows_function,
             X,
             xp,
             device,
@@ -903,13 +899,20 @@ class TwoLayerLoss:
         on a device), in X's namespace, computed block of rows by block of rows.
         """
 
-        def rows_hidden(X, xp, weights, _, out):
-            W1, b1, _, _ = weights
+        xp, device, (W1, b1, _, _) = self._weights(theta, X)
+
+        def rows_hidden(X, _, out):
             return hidden_layer(X, W1, b1, xp, out)
 
         # h1 is computed into `out`, its rows of the result: no scratch needed.
         return self._map_rows(
-            rows_hidden, theta, X, (self.layout.n_hidden,), new_scratch=lambda _: None
+            rows_hidden,
+            X,
+            xp,
+            device,
+            W1.dtype,
+            (self.layout.n_hidden,),
+            new_scratch=lambda _: None,
         )
 
     def logits(self, theta, X):
@@ -919,12 +922,15 @@ class TwoLayerLoss:
         (except for a CSC matrix, one block); in X's namespace and on its device.
         """
 
-        def rows_logits(X, xp, weights, H1, out):
-            W1, b1, W2, b2 = weights
+        xp, device, (W1, b1, W2, b2) = self._weights(theta, X)
+
+        def rows_logits(X, H1, out):
             H1 = None if H1 is None else H1[: X.shape[0]]
             return output_logits(hidden_layer(X, W1, b1, xp, H1), W2, b2, out=out)
 
-        return self._map_rows(rows_logits, theta, X, (self.layout.n_outputs,))
+        return self._map_rows(
+            rows_logits, X, xp, device, W1.dtype, (self.layout.n_outputs,)
+        )
 
     # -- sensitivity to the input (section 2.2.2 through the network) -------------
     def input_gradient(self, theta, X, output="logit"):
@@ -986,20 +992,22 @@ class TwoLayerLoss:
         if output not in ("logit", "proba"):
             raise ValueError(f"output must be 'logit' or 'proba', got {output!r}.")
         layout, proba = self.layout, output == "proba"
+        xp, device, weights = self._weights(theta, X)
+        dtype = weights[0].dtype
 
-        def rows_gradient(X, xp, weights, scratch, out):
+        def rows_gradient(X, scratch, out):
             return input_gradient_block(
                 layout, self.output, weights, X, proba, xp, out, scratch
             )
 
         return self._map_rows(
             rows_gradient,
-            theta,
             X,
+            xp,
+            device,
+            dtype,
             (layout.n_outputs, layout.n_features),
-            new_scratch=lambda rows: _execution.BlockScratch(
-                rows, layout, theta.dtype, 2
-            ),
+            new_scratch=lambda rows: _execution.BlockScratch(rows, layout, dtype, 2),
             numbers_per_row=layout.n_hidden * layout.n_features,
             csc_to_csr=True,
         )

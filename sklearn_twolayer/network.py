@@ -254,11 +254,15 @@ def _loss_and_error(A2, Y, output, xp):
         negated = _into(xp, "negative", signed, out=_scratch(xp, signed))
         return losses, _sigmoid_of_negated_(negated, xp, sign)
     shifted, e, total = _softmax_parts(A2, xp)
-    losses = _softmax_losses(shifted, total, Y, xp)
+    return _softmax_losses(shifted, total, Y, xp), _softmax_error(e, total, Y, xp)
+
+
+def _softmax_error(e, total, Y, xp):
+    """``h2 − y`` of a softmax, from ``e`` (overwritten) and ``S``."""
     e *= 1.0 - Y  # the other classes' terms, 0 in the true class's place
     G2 = e - Y * xp.sum(e, axis=1, keepdims=True)
     G2 /= total
-    return losses, G2
+    return G2
 
 
 def _signed_logits(A2, Y, xp, out=None):
@@ -426,20 +430,24 @@ def _part(scratch, index):
     return None if scratch is None else scratch.parts[index]
 
 
-def _sums(G1, G2, X, W2_block, xp, scratch):
+def _sums(G1, G2, X, W2_block, xp, scratch, hidden_factor=None):
     """The block's sums in :class:`ParameterLayout` order, from ∇a1 (G1) and ∇a2 (G2).
 
-    ``∇W1 = Σ_i g1 h0ᵀ`` and ``∇b1 = Σ_i g1`` (eq. 1.6), the W2 block as given
-    (eq. 1.4, already in ``_part(scratch, 2)``) and ``∇b2 = Σ_i g2`` (eq. 1.3),
-    written into NumPy's scratch vector (overwritten by the next block).
+    ``∇W1 = Σ_i g1 h0ᵀ`` and ``∇b1 = Σ_i g1`` (eq. 1.6), each hidden unit's times
+    ``hidden_factor`` where given, the W2 block as given (eq. 1.4, already in
+    ``_part(scratch, 2)``) and ``∇b2 = Σ_i g2`` (eq. 1.3), written into NumPy's
+    scratch vector (overwritten by the next block).
     """
     ones = None if scratch is None else scratch.ones[: X.shape[0]]
-    parts = (
+    parts = [
         _input_transposed_product(G1, X, _part(scratch, 0)),
         _column_sums(G1, xp, ones, _part(scratch, 1)),
         W2_block,
         _column_sums(G2, xp, ones, _part(scratch, 3)),
-    )
+    ]
+    if hidden_factor is not None:
+        parts[0] *= hidden_factor[:, None]
+        parts[1] *= hidden_factor
     if scratch is not None:
         return scratch.vector
     return xp.concat([xp.reshape(part, (-1,)) for part in parts])
@@ -506,8 +514,14 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
     losses, G2 = _loss_and_error(A2, Y, output, xp)  # eq. 1.1; eq. 1.2: h2 − y
     data_loss, G2 = _weighted_sum(losses, s, xp), _weighted(G2, s)
     W2_block = _matmul(G2.T, H1, _part(scratch, 2))  # eq. 1.4: Σ_i g2 h1ᵀ
-    G1 = _through_hidden_(G2, weights[2], _slope(H1, xp, buffer), _scratch(xp, H1))
-    return data_loss, _sums(G1, G2, X, W2_block, xp, scratch)
+    slope, W2 = _slope(H1, xp, buffer), weights[2]
+    if layout.n_outputs > 1:
+        G1 = _through_hidden_(G2, W2, slope, _scratch(xp, H1))
+        return data_loss, _sums(G1, G2, X, W2_block, xp, scratch)
+    # One output: ∇a1 J = W2 ⊙ g2 h1(1 − h1), whose W2, one number per hidden
+    # unit, multiplies the unit's sums over the rows instead of each row.
+    slope *= G2
+    return data_loss, _sums(slope, G2, X, W2_block, xp, scratch, W2[0, :])
 
 
 def output_error(A2, Y, output, xp=None):
@@ -518,7 +532,8 @@ def output_error(A2, Y, output, xp=None):
         sign, signed = _signed_logits(A2, Y, xp, out=_scratch(xp, A2))
         negated = _into(xp, "negative", signed, out=_scratch(xp, signed))
         return _sigmoid_of_negated_(negated, xp, sign)
-    return _loss_and_error(A2, Y, output, xp)[1]
+    e, total = _softmax_parts(A2, xp)[1:]  # a − max a is not kept
+    return _softmax_error(e, total, Y, xp)
 
 
 def data_loss_block(layout, output, weights, X, Y, s, xp=None, scratch=None):

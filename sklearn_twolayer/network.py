@@ -193,9 +193,8 @@ def log_sigmoid(z, xp=None):
     >>> log_sigmoid(np.array([-1e4, 0.0]))
     array([-1.00000000e+04, -6.93147181e-01])
     """
-    if _is_numpy(xp):
-        return -_softplus(-np.asarray(z), np)
-    return -_softplus(-z, xp)
+    xp = np if _is_numpy(xp) else xp
+    return -_softplus(-xp.asarray(z), xp)
 
 
 def log_softmax(A2, xp=None):
@@ -405,12 +404,8 @@ def output_jvp_(A2, H2, R, output, xp):
 
 # -- eqs. 1.1-1.6 on one block of rows -------------------------------------------------
 def _arrays(scratch, n_rows, n_arrays):
-    """NumPy's ``n_arrays`` scratch arrays of ``n_rows`` rows, or Nones.
-
-    ``scratch`` is an :class:`~sklearn_twolayer._execution.BlockScratch`: its
-    ``(rows, n_hidden)`` arrays, and a parameter-sized ``vector`` whose four
-    blocks are its ``parts``.
-    """
+    """NumPy's ``n_arrays`` scratch arrays of ``n_rows`` rows, or Nones
+    (``scratch``: an :class:`~sklearn_twolayer._execution.BlockScratch`)."""
     return [None] * n_arrays if scratch is None else scratch.take(n_rows)[:n_arrays]
 
 
@@ -791,15 +786,10 @@ class TwoLayerLoss:
     softmax output. Biases are not penalised. The L2 term and the division are
     :mod:`sklearn_twolayer._objective`'s.
 
-    The methods check the shapes of what they are given, which costs nothing next
-    to the arithmetic: ``X`` of ``n_features`` columns, ``Y`` of one row per row of
-    ``X`` and one column per output unit, one sample weight per row, ``theta`` of
-    the layout's size; and the objective (``loss``, ``loss_gradient``,
-    ``gradient_hessian_product``) refuses rows whose weights sum to 0, which it
-    would divide by. The values are not scanned (``Y`` is taken to be 0/1, the
-    weights non-negative: the estimator's validation sees to both), nor is
-    anything checked in the block kernels, the module's functions, which the
-    backends call per block of rows.
+    The methods check the shapes of ``X``, ``Y``, the sample weights and
+    ``theta``, and the objective refuses weights summing to 0, which it divides
+    by; values are not scanned (0/1 ``Y``, non-negative weights: the estimator's
+    validation sees to both), nor is anything checked in the block kernels.
 
     Parameters
     ----------
@@ -1038,18 +1028,17 @@ class TwoLayerLoss:
         self._check_logits(A2)
         return log_output_proba(A2, self.output, array_namespace(A2)[0])
 
-    def _per_sample_loss(self, A2, Y):
-        """Cross-entropy of each row, from the logits (:func:`per_sample_loss`)."""
-        return per_sample_loss(A2, Y, self.output)
-
     # -- sums over the rows -----------------------------------------------------------
-    def _sum_blocks(self, kernel, theta, X, row_arrays, n_arrays):
-        """Σ over the blocks of X's rows of ``kernel(X, *rows, scratch)``, in
-        theta's dtype (:func:`~sklearn_twolayer._execution.sum_over_row_blocks`)."""
+    def _sum_blocks(self, block_sums, theta, X, Y, sample_weight, n_arrays):
+        """Σ over the blocks of X's rows of ``block_sums(weights, X, Y, s,
+        scratch) -> (value, vector)``, in theta's dtype
+        (:func:`~sklearn_twolayer._execution.sum_over_row_blocks`)."""
+        self._check_rows(X, Y, sample_weight, with_targets=True)
+        weights = self.layout.unpack(theta)
         return _execution.sum_over_row_blocks(
-            kernel,
+            lambda *rows: block_sums(weights, *rows),
             X,
-            row_arrays,
+            (Y, sample_weight),
             layout=self.layout,
             dtype=theta.dtype,
             n_arrays=n_arrays,
@@ -1062,16 +1051,13 @@ class TwoLayerLoss:
         sums over blocks of rows add up (early stopping's held-out loss is this
         divided by Σ s_i).
         """
-        self._check_rows(X, Y, sample_weight, with_targets=True)
-        weights = self.layout.unpack(theta)
+        layout, output = self.layout, self.output
 
-        def kernel(X, Y, s, scratch):
-            loss = data_loss_block(
-                self.layout, self.output, weights, X, Y, s, np, scratch
-            )
+        def block_sums(weights, X, Y, s, scratch):
+            loss = data_loss_block(layout, output, weights, X, Y, s, np, scratch)
             return loss, _execution.NO_VECTOR
 
-        return self._sum_blocks(kernel, theta, X, (Y, sample_weight), 1)[0]
+        return self._sum_blocks(block_sums, theta, X, Y, sample_weight, 1)[0]
 
     def data_loss_gradient(self, theta, X, Y, sample_weight=None):
         """Σ_i s_i · loss_i and its exact gradient: the rows' part of the objective.
@@ -1085,15 +1071,12 @@ class TwoLayerLoss:
             Σ_i s_i · loss_i (s_i = 1 when ``sample_weight`` is None).
         gradient : ndarray of shape (layout.size,), same dtype as ``theta``
         """
-        self._check_rows(X, Y, sample_weight, with_targets=True)
-        weights = self.layout.unpack(theta)
+        layout, output = self.layout, self.output
 
-        def kernel(X, Y, s, scratch):
-            return loss_gradient_block(
-                self.layout, self.output, weights, X, Y, s, np, scratch
-            )
+        def block_sums(weights, X, Y, s, scratch):
+            return loss_gradient_block(layout, output, weights, X, Y, s, np, scratch)
 
-        return self._sum_blocks(kernel, theta, X, (Y, sample_weight), 2)
+        return self._sum_blocks(block_sums, theta, X, Y, sample_weight, 2)
 
     def data_hessian_product(self, theta, v, X, Y, sample_weight=None):
         """``Σ_i s_i H_i v``: the rows' part of the Hessian-vector product.
@@ -1102,17 +1085,16 @@ class TwoLayerLoss:
         :func:`hessian_product_block`. ``v`` is cast to theta's dtype (SciPy hands
         float64); the product comes back in theta's dtype.
         """
-        self._check_rows(X, Y, sample_weight, with_targets=True)
-        weights = self.layout.unpack(theta)
-        direction = self.layout.unpack(np.asarray(v, dtype=theta.dtype))
-        n_arrays = 4 if self.layout.n_outputs > 1 else 3
+        layout, output = self.layout, self.output
+        direction = layout.unpack(np.asarray(v, dtype=theta.dtype))
 
-        def kernel(X, Y, s, scratch):
+        def block_sums(weights, X, Y, s, scratch):
             return 0.0, hessian_product_block(
-                self.layout, self.output, weights, direction, X, Y, s, np, scratch
+                layout, output, weights, direction, X, Y, s, np, scratch
             )
 
-        return self._sum_blocks(kernel, theta, X, (Y, sample_weight), n_arrays)[1]
+        n_arrays = 4 if layout.n_outputs > 1 else 3
+        return self._sum_blocks(block_sums, theta, X, Y, sample_weight, n_arrays)[1]
 
     def data_gradient_hessian_product(self, theta, X, Y, sample_weight=None):
         """Σ_i s_i loss_i, its gradient, and ``hessp(v) = Σ_i s_i H_i v``.

@@ -236,16 +236,14 @@ def per_sample_loss(A2, Y, output, xp=None):
 
 
 def _loss_and_error(A2, Y, output, xp):
-    """Each row's loss (eq. 1.1) and ``h2 − y`` (eq. 1.2), from the logits, which
-    are overwritten where NumPy allows.
+    """Each row's loss (eq. 1.1) and ``h2 − y`` (eq. 1.2) from the logits, which
+    are overwritten where NumPy allows; the loss shares v, or e and S.
 
-    ``h2 − y`` is formed to a few roundings of itself: a confidently right row
-    has h2 within an ulp of y, where the difference would keep only h2's rounding
-    (in float32, 6e-8 of a difference of 1e-6). Sigmoid, with ``v = s a`` and
-    ``s = 1 − 2y``: ``σ(a) − y = s σ(v)``, σ to full relative precision. Softmax,
-    with ``e = exp(a − max a)`` and ``S = Σ e``: ``h2 − y = (e ⊙ (1 − y) −
-    y Σ_j (1 − y_j) e_j) / S``, the true class's ``h2 − 1`` being minus the
-    others' sum. The loss shares v, or e and S.
+    ``h2 − y`` to a few roundings of itself, where a confidently right row has h2
+    within an ulp of y (the difference would keep only h2's rounding): sigmoid,
+    ``σ(a) − y = s σ(v)`` with ``v = s a``, ``s = 1 − 2y``; softmax, with
+    ``e = exp(a − max a)`` and ``S = Σ e``, ``(e ⊙ (1 − y) − y Σ_j (1 − y_j) e_j)
+    / S``, the true class's ``h2 − 1`` being minus the others' sum.
     """
     if output == "sigmoid":
         sign, signed = _signed_logits(A2, Y, xp, out=_scratch(xp, A2))
@@ -265,12 +263,8 @@ def _softmax_error(e, total, Y, xp):
 
 
 def _signed_logits(A2, Y, xp, out=None):
-    """``(s, s a2)`` with ``s = 1 − 2y``, ±1 for 0/1 targets (both exact).
-
-    A sigmoid unit's loss is ``log(1 + exp(s a))`` and its ``h2 − y`` is
-    ``s σ(s a)``: ``s a > 0`` for a wrong prediction, ``≪ 0`` for a confidently
-    right one. ``out`` may be A2 itself.
-    """
+    """``(s, s a2)`` with ``s = 1 − 2y``, ±1 for 0/1 targets (both exact): a
+    sigmoid unit's loss is ``log(1 + exp(s a))``, its ``h2 − y`` is ``s σ(s a)``."""
     sign = 1.0 - 2.0 * Y
     return sign, _into(xp, "multiply", A2, sign, out=out)
 
@@ -295,10 +289,8 @@ def _softmax_losses(shifted, total, Y, xp):
 
 
 def _softplus(v, xp):
-    """log(1 + exp(v)) as ``max(v, 0) + log1p(exp(−|v|))``: the exponential of a
-    non-positive number never overflows, and a confidently right row (``v ≪ 0``)
-    keeps its small loss to full relative precision (``log(1 + exp(v)) − v`` of the
-    other sign would cancel it)."""
+    """log(1 + exp(v)) as ``max(v, 0) + log1p(exp(−|v|))``: no overflow, and a
+    confidently right row (``v ≪ 0``) keeps its small loss to full precision."""
     small = xp.abs(v)
     inplace = _scratch(xp, small)
     small = _into(xp, "negative", small, out=inplace)
@@ -476,7 +468,7 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
 
     - eq. 1.2 / 1.3: ``∇a2 J = ∇b2 J = h2 − y`` (weighted by ``s_i``). The same
       form holds for softmax with cross-entropy. It is formed from the logits
-      (:func:`output_error`), never through the intermediate form of eq. 1.1,
+      (:func:`_loss_and_error`), never through the intermediate form of eq. 1.1,
       which divides by h2(1 − h2).
     - eq. 1.4: ``∇W2 J = (h2 − y) h1ᵀ``
     - eq. 1.5: ``∇h1 J = W2ᵀ (h2 − y)``
@@ -722,10 +714,8 @@ class ParameterLayout:
         shapes = ((self.n_hidden, self.n_features), (self.n_outputs, self.n_hidden))
         if _is_numpy(xp):
             if not theta.flags.aligned:
-                # A theta unpickled from a Dask message can start at any byte.
-                # NumPy's SIMD loops skip unaligned arrays, and the scalar loops
-                # round differently in the last bit: a gradient of the same data
-                # would depend on where theta landed (seen on AVX-512).
+                # A theta unpickled from a Dask message can start at any byte, and
+                # NumPy's scalar loops (SIMD skips unaligned arrays) round otherwise.
                 theta = theta.copy()
             W1, W2 = (
                 theta[:end_W1].reshape(shapes[0]),
@@ -956,16 +946,11 @@ class TwoLayerLoss:
         - a softmax output, whose Jacobian is ``diag(h2) − h2 h2ᵀ``:
           ``∂h2_k/∂x = h2_k (∂a2_k/∂x − Σ_l h2_l ∂a2_l/∂x)``.
 
-        ``h2_k(1 − h2_k)`` is evaluated as ``h2_k σ(−a2_k)`` from the logit, as
-        :func:`~sklearn_twolayer.sigmoid_unit_gradient` evaluates σ', so it keeps
-        its relative precision where an output saturates; ``h1(1 − h1)`` is the
-        gradient's (:func:`loss_gradient_block`), from h1: a saturated hidden unit
-        adds at most an ulp of 1 times ``|W2[k, j] W1[j]|`` to the sum. The
-        rows of X are taken block by block (as :meth:`logits` does): the scratch
-        memory is two ``(block rows, n_hidden)`` arrays, never an array of
-        ``n_samples · n_hidden · n_features`` numbers; the result itself is
-        ``(n_samples, n_outputs, n_features)``. A CSC matrix is converted to CSR
-        once, to be cut into blocks of rows. Rows on a device are computed there.
+        ``h2_k(1 − h2_k)`` is ``h2_k σ(−a2_k)`` from the logit (:func:`output_jvp_`),
+        precise where an output saturates. The rows of X are taken block by block
+        (as :meth:`logits` does): two ``(block rows, n_hidden)`` scratch arrays,
+        never ``n_samples · n_hidden · n_features`` numbers beside the result. A
+        CSC matrix is converted to CSR once. Rows on a device are computed there.
 
         Parameters
         ----------
@@ -1171,13 +1156,9 @@ class TwoLayerLoss:
     ):
         """J(theta), its gradient, and a function computing exact products H v.
 
-        ``H`` is the Hessian of the objective J (class docstring) at ``theta``. Each
-        product is exact (:func:`hessian_product_block`, whose docstring derives it
-        from eqs. 1.2-1.6 with Pearlmutter's R-operator), computed block of rows by
-        block of rows: no finite differences, the ``(size, size)`` Hessian never
-        formed, and nothing of ``(n_samples, n_hidden)`` kept between products. The
-        L2 term adds ``l2_reg_strength · (V1, 0, V2, 0)`` and the sum is divided by
-        ``Σ_i s_i``, exactly as the gradient is.
+        ``H`` is the Hessian of the objective J (class docstring) at ``theta``; each
+        product is exact (:func:`hessian_product_block`), the L2 term adds
+        ``l2_reg_strength · (V1, 0, V2, 0)`` and the sum is divided by ``Σ_i s_i``.
 
         Parameters
         ----------

@@ -104,21 +104,9 @@ def sigmoid(z, out=None, xp=None):
     Used for output probabilities, where small values matter relatively
     (``predict_log_proba`` must agree with ``log(predict_proba)``). NumPy's goes
     through scipy's ``expit``, which neither overflows nor warns for large ``|z|``;
-    other namespaces through ``exp(-|z|)``, which cannot overflow.
-
-    Parameters
-    ----------
-    z : array
-        Pre-activations.
-    out : ndarray, optional
-        NumPy only: where to write the result; may be ``z`` itself.
-    xp : namespace, optional
-        The namespace of ``z``; None for NumPy.
-
-    Returns
-    -------
-    array
-        σ(z), same shape and floating dtype as ``z``.
+    other namespaces through ``exp(-|z|)``, which cannot overflow. ``out``
+    (NumPy only, may be ``z``) receives the result; ``xp`` is z's namespace (None
+    for NumPy); the result has z's shape and floating dtype.
 
     Examples
     --------
@@ -1159,16 +1147,7 @@ class TwoLayerLoss:
         ``H`` is the Hessian of the objective J (class docstring) at ``theta``; each
         product is exact (:func:`hessian_product_block`), the L2 term adds
         ``l2_reg_strength · (V1, 0, V2, 0)`` and the sum is divided by ``Σ_i s_i``.
-
-        Parameters
-        ----------
-        theta : ndarray of shape (layout.size,)
-            Flat parameters; its dtype is the dtype of the computation.
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Y : ndarray of shape (n_samples, n_outputs)
-            0/1 target matrix (one-hot rows for softmax).
-        sample_weight : ndarray of shape (n_samples,), optional
-        l2_reg_strength : float, default=0
+        Parameters as :meth:`loss`.
 
         Returns
         -------

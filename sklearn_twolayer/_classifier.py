@@ -165,8 +165,8 @@ class TwoLayerSigmoidClassifier(
         for ``"trust-ncg"``).
     max_fun : int, default=15000
         Maximum number of objective-and-gradient evaluations; for ``"trust-ncg"``,
-        of evaluations plus Hessian-vector products (each costs about one gradient
-        evaluation), checked after each iteration.
+        of evaluations plus Hessian-vector products (each a forward and a backward
+        pass over the rows, as an evaluation is), checked after each iteration.
     solver : {"lbfgs", "trust-ncg"}, default="lbfgs"
         ``"lbfgs"``: L-BFGS-B, a quasi-Newton method using gradients only, the
         solver of ``MLPClassifier(solver="lbfgs")``. ``"trust-ncg"``: a Newton

@@ -626,8 +626,9 @@ def minimize_trust_ncg(
     max_iter : int
         Iteration budget (rejected trust-region steps count, as in scipy).
     max_fun : int
-        Budget of objective evaluations plus Hessian products (each costs about one
-        gradient evaluation), checked after each iteration.
+        Budget of objective evaluations plus Hessian products (each a forward and
+        a backward pass over the rows, as an evaluation is), checked after each
+        iteration.
     tol : float
         The run converges when the gradient's max-norm is at most ``tol``, the test
         L-BFGS-B applies with ``gtol``.

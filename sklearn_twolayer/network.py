@@ -1170,7 +1170,8 @@ class TwoLayerLoss:
         gradient : ndarray of shape (layout.size,), same dtype as ``theta``
         hessp : callable
             ``hessp(v) -> H v``, an ndarray of shape (layout.size,) in the dtype of
-            ``theta``. Each call costs about one and a half gradient evaluations.
+            ``theta``. Each call is a forward and a backward pass over the rows,
+            with three products with ``X`` where the gradient has two.
 
         Examples
         --------

@@ -76,8 +76,9 @@ class Trace:
         self.done.append(self.work)
 
 
-# A demonstration, not a fast solver: ``hessp`` here repeats the forward pass for
-# every product; the estimator's solver keeps it across the products of one point.
+# A demonstration, not a fast solver: ``hessp`` here evaluates the objective and
+# gradient again for every product; the estimator's solver makes one evaluation per
+# point and takes all of that point's products from it.
 traces = {"lbfgs": Trace(), "trust-ncg": Trace()}
 scipy.optimize.minimize(
     traces["lbfgs"].fun,

@@ -25,7 +25,11 @@ from sklearn_twolayer._solver import (
 from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
 
 
-@pytest.mark.parametrize("loader", [standardized_breast_cancer, standardized_iris])
+@pytest.mark.parametrize(
+    "loader",
+    [standardized_breast_cancer, standardized_iris],
+    ids=["breast_cancer", "iris"],
+)
 def test_both_solvers_reach_the_same_optimum(loader):
     """A small, strongly penalised network (convex-ish): one minimum, both find it.
 

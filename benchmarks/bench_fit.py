@@ -43,7 +43,6 @@ import contextlib
 import gc
 import io
 import json
-import math
 import platform
 import statistics
 import sys
@@ -473,18 +472,21 @@ def plot(results, path):
 
     panels = results["threads"]
     figure, axes = plt.subplots(
-        1, len(panels), figsize=(4 * len(panels) + 1, 4), sharey=True,
+        1, len(panels), figsize=(9, 4), sharey=True,
         layout="constrained", squeeze=False,
     )  # fmt: skip
-    contenders = [("ours", "ours"), ("mlp", "MLPClassifier"), ("torch", "torch")]
+    contenders = [
+        ("ours", "ours"),
+        ("mlp", "MLPClassifier"),
+        ("torch", "torch autograd"),
+    ]
     width = 0.8 / len(contenders)
     for axis, (threads, panel) in zip(axes[0], panels.items(), strict=True):
         per_eval = panel["ms per evaluation"]
         for i, (name, label) in enumerate(contenders):
-            ratios = [
-                per_eval.get(f"{name}{dtype}", math.nan) / per_eval[f"gemm{dtype}"]
-                for dtype in (64, 32)
-            ]
+            if f"{name}64" not in per_eval:  # torch left out
+                continue
+            ratios = [per_eval[f"{name}{d}"] / per_eval[f"gemm{d}"] for d in (64, 32)]
             offset = (i - (len(contenders) - 1) / 2) * width
             bars = axis.bar(
                 [g + offset for g in range(2)], ratios, width, color=f"C{i}",

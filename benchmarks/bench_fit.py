@@ -449,12 +449,10 @@ def machine_report():
 
 def machine_line():
     """CPU model, NumPy's SIMD extensions found, OpenBLAS versions: the figure's."""
-    try:  # what np.show_runtime() prints as "found"
-        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    # what np.show_runtime() prints as "found" (numpy._core: NumPy >= 2.0, required)
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 
-        found = " ".join(f for f in __cpu_dispatch__ if __cpu_features__[f])
-    except ImportError:
-        found = "?"
+    found = " ".join(f for f in __cpu_dispatch__ if __cpu_features__[f])
     blas = {
         f"OpenBLAS {lib['version']} {lib.get('architecture')}"
         for lib in threadpool_info()

@@ -6,6 +6,8 @@ thread count::
 
     python benchmarks/bench_fit.py            # the full run (several minutes)
     python benchmarks/bench_fit.py --quick    # tiny sizes: a smoke test for CI
+    python benchmarks/bench_fit.py --json fit.json --plot docs/_static/evaluation.png
+    python benchmarks/bench_fit.py --from-json fit.json --plot fig.png  # no timing
 
 Every contender runs in the same repeat loop, in an order that rotates from one
 repeat to the next, and each figure is the median over the repeats: on a busy
@@ -16,7 +18,7 @@ machine the ratios stay meaningful when the absolute times do not. The contender
 - ``ours``: ``TwoLayerSigmoidClassifier`` (L-BFGS), float64 and float32, and the
   float64 fit on torch CPU tensors under scikit-learn's array API dispatch;
 - ``MLPClassifier(activation="logistic", solver="lbfgs")`` from the same
-  random_state, so both follow the same L-BFGS path;
+  random_state, so both follow the same L-BFGS path, float64 and float32;
 - ``torch``: one loss-and-gradient evaluation of the same network by torch's
   autograd, float64 and float32.
 
@@ -40,6 +42,7 @@ import argparse
 import contextlib
 import gc
 import io
+import json
 import platform
 import statistics
 import sys
@@ -202,6 +205,9 @@ def comparison(config, X64, y, threads, torch):
         "mlp64": lambda: fit_per_evaluation(
             peer(config), X64, y, MLPClassifier, "_loss_grad_lbfgs"
         ),
+        "mlp32": lambda: fit_per_evaluation(
+            peer(config), X32, y, MLPClassifier, "_loss_grad_lbfgs"
+        ),
     }
     if torch is not None:
         contenders["torch64"] = lambda: (
@@ -251,11 +257,12 @@ def print_comparison(threads, fit, per_eval):
             per_eval[f"ours{dtype}"] / per_eval[gemm],
             goal if threads == 1 else "",
         )
-    row(
-        "MLPClassifier, evaluation in fit / two GEMMs, float64",
-        f"{ms('mlp64')} / {ms('gemm64')}",
-        per_eval["mlp64"] / per_eval["gemm64"],
-    )
+    for dtype in (64, 32):
+        row(
+            f"MLPClassifier, evaluation in fit / two GEMMs, float{dtype}",
+            f"{ms(f'mlp{dtype}')} / {ms(f'gemm{dtype}')}",
+            per_eval[f"mlp{dtype}"] / per_eval[f"gemm{dtype}"],
+        )
     if "torch64" in per_eval:
         for dtype in (64, 32):
             row(
@@ -346,6 +353,10 @@ def hessian_comparison(sizes, repeats):
         f"{f'{hessian_error:.2g} / {gradient_error:.2g}':<28} | "
         f"{hessian_error / max(gradient_error, 1e-300):>6.2f} | {'~1':<7} |"
     )
+    return {
+        "product ms": round(product_time * 1e3, 3),
+        "gradient ms": round(gradient_time * 1e3, 3),
+    }
 
 
 def sigmoid_forms(repeats):
@@ -436,6 +447,61 @@ def machine_report():
     return "\n".join(lines)
 
 
+def machine_line():
+    """CPU model, NumPy's SIMD extensions found, OpenBLAS versions: the figure's."""
+    # what np.show_runtime() prints as "found" (numpy._core: NumPy >= 2.0, required)
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    found = " ".join(f for f in __cpu_dispatch__ if __cpu_features__[f])
+    blas = {
+        f"OpenBLAS {lib['version']} {lib.get('architecture')}"
+        for lib in threadpool_info()
+        if lib["internal_api"] == "openblas"
+    }
+    return f"{_cpu_name()}; NumPy SIMD found: {found}; {', '.join(sorted(blas))}"
+
+
+def plot(results, path):
+    """One panel per thread count: per-evaluation time over the two GEMMs'."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = results["threads"]
+    figure, axes = plt.subplots(
+        1, len(panels), figsize=(9, 4), sharey=True,
+        layout="constrained", squeeze=False,
+    )  # fmt: skip
+    contenders = [
+        ("ours", "ours"),
+        ("mlp", "MLPClassifier"),
+        ("torch", "torch autograd"),
+    ]
+    width = 0.8 / len(contenders)
+    for axis, (threads, panel) in zip(axes[0], panels.items(), strict=True):
+        per_eval = panel["ms per evaluation"]
+        for i, (name, label) in enumerate(contenders):
+            if f"{name}64" not in per_eval:  # torch left out
+                continue
+            ratios = [per_eval[f"{name}{d}"] / per_eval[f"gemm{d}"] for d in (64, 32)]
+            offset = (i - (len(contenders) - 1) / 2) * width
+            bars = axis.bar(
+                [g + offset for g in range(2)], ratios, width, color=f"C{i}",
+                label=label,
+            )  # fmt: skip
+            axis.bar_label(bars, fmt="%.2f", fontsize=7)
+        axis.axhline(1, color="k", linestyle="--", linewidth=1, label="the two GEMMs")
+        axis.set_xticks([0, 1], ["float64", "float32"])
+        axis.set_title(f"{threads} thread{'s' if threads != '1' else ''}")
+    axes[0][0].set_ylabel("time per evaluation / the two GEMMs'")
+    axes[0][0].legend(fontsize=8, loc="upper left")
+    figure.suptitle(f"One loss-and-gradient evaluation: {results['data']}")
+    figure.supxlabel(results["machine"][-1], fontsize=7)
+    figure.savefig(path, dpi=110)
+    print(f"wrote {path}")
+
+
 def _cpu_name():
     with contextlib.suppress(OSError):
         with open("/proc/cpuinfo") as cpuinfo:
@@ -454,7 +520,14 @@ def main(argv=None):
         "--threads", type=int, nargs="+", default=[1, 2], help="thread counts"
     )
     parser.add_argument("--no-torch", action="store_true", help="leave torch out")
+    parser.add_argument("--json", help="write the tables' figures to this JSON file")
+    parser.add_argument("--plot", help="draw the per-evaluation figure here")
+    parser.add_argument("--from-json", help="plot this JSON file, measure nothing")
     args = parser.parse_args(argv)
+    if args.from_json:
+        with open(args.from_json) as file:
+            plot(json.load(file), args.plot)
+        return
     config = dict(QUICK if args.quick else FULL)
     if args.repeats:
         config["repeats"] = args.repeats
@@ -464,7 +537,14 @@ def main(argv=None):
     torch = None if args.no_torch else _torch()
     started = time.perf_counter()
     print("sklearn-twolayer bench_fit:", " ".join(sys.argv[1:]) or "(full)")
-    print(machine_report())
+    machine = machine_report()
+    print(machine)
+    results = {
+        "machine": [*machine.splitlines()[:2], machine_line()],
+        "data": f"{config['n']:,} × {config['n_features']}, "
+        f"{config['n_hidden']} hidden units, {config['max_iter']} L-BFGS iterations",
+        "threads": {},
+    }
     print(
         f"data: make_classification({config['n']}, {config['n_features']}, "
         f"random_state=0), n_hidden={config['n_hidden']}, "
@@ -482,16 +562,25 @@ def main(argv=None):
         )
         fit, per_eval = comparison(config, X, y, threads, torch)
         print_comparison(threads, fit, per_eval)
+        results["threads"][str(threads)] = {
+            "ms per evaluation": {k: round(t * 1e3, 3) for k, t in per_eval.items()},
+            "fit s": {k: round(fit[k], 3) for k in ("ours64", "mlp64")},
+        }
     # A product and a gradient take milliseconds each: five times the repeats
     # cost well under a second, and a median of five such short timings on a
     # shared machine moved between 1.16 and 1.99 from run to run.
-    hessian_comparison(
+    results["trust-ncg"] = hessian_comparison(
         HESSIAN_QUICK if args.quick else HESSIAN, max(3, 5 * config["repeats"])
     )
     print(
         f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
         f"total {time.perf_counter() - started:.0f} s"
     )
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(results, file, indent=1)
+    if args.plot:
+        plot(results, args.plot)
 
 
 if __name__ == "__main__":

@@ -165,16 +165,24 @@ class TwoLayerSigmoidClassifier(
         for ``"trust-ncg"``).
     max_fun : int, default=15000
         Maximum number of objective-and-gradient evaluations; for ``"trust-ncg"``,
-        of evaluations plus Hessian-vector products (each costs about one gradient
-        evaluation), checked after each iteration.
+        of evaluations plus Hessian-vector products (each a forward and a backward
+        pass over the rows, as an evaluation is), checked after each iteration.
     solver : {"lbfgs", "trust-ncg"}, default="lbfgs"
         ``"lbfgs"``: L-BFGS-B, a quasi-Newton method using gradients only, the
-        solver of ``MLPClassifier(solver="lbfgs")``. ``"trust-ncg"``: scipy's
-        Newton conjugate-gradient trust-region method with the exact Hessian-vector
-        product (computed analytically, never by finite differences, the Hessian
-        never formed). It handles the directions of negative curvature of this
-        non-convex objective by following them to the trust-region boundary, where
-        ``"newton-cg"`` would truncate its step and fall back on a line search.
+        solver of ``MLPClassifier(solver="lbfgs")``. ``"trust-ncg"``: a Newton
+        conjugate-gradient trust-region method (the method and constants of
+        scipy's ``trust-ncg``, run by the package's own loop) with the exact
+        Hessian-vector product (computed analytically, never by finite
+        differences, the Hessian never formed). Each iteration solves the
+        trust-region subproblem with Steihaug's truncated conjugate gradient,
+        which follows the directions of negative curvature of this non-convex
+        objective to the trust-region boundary, where ``"newton-cg"`` would
+        truncate its step and fall back on a line search. Its ratio test is
+        guarded against the rounding of the objective near a minimum (a slack of
+        ``10 ε |f|`` on both reductions; where the objective cannot judge a
+        step, the gradient's norm does); it gives up on rejected steps, with a
+        ``ConvergenceWarning``, only once the trust region is smaller than the
+        spacing of the weights.
         It needs far fewer iterations but usually more gradient-equivalent work
         than L-BFGS; it pays off on ill-conditioned problems where L-BFGS needs
         thousands of iterations, and at tight tolerances (see the solvers page).

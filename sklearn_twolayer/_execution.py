@@ -188,8 +188,8 @@ def _set_num_threads(lib, num_threads):
     OpenBLAS limit while alive, change OpenBLAS's process-wide thread count, and
     ignores the others silently: after a fit or a ``threadpool_limits`` in the
     main thread, a fit in another thread could not make BLAS single-threaded, and
-    two threads then ran OpenBLAS's shared thread pool against each other (fits
-    50 times slower). :class:`_SingleThreadedBlas` is the one place that changes
+    two threads then ran OpenBLAS's shared thread pool against each other.
+    :class:`_SingleThreadedBlas` is the one place that changes
     the count, under its lock, so for OpenBLAS on its own threads it calls
     OpenBLAS's own setter; every other library (and OpenBLAS on OpenMP, whose
     limits are per thread) through threadpoolctl's.

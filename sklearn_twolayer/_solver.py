@@ -8,8 +8,9 @@ user needs, in the manner of ``sklearn.utils.optimize._check_optimize_result``.
 Two solvers share one result type and one per-iteration hook: :func:`minimize_lbfgs`
 (``scipy.optimize.minimize``'s L-BFGS-B, first order) and :func:`minimize_trust_ncg`
 (Steihaug's truncated conjugate-gradient trust-region method, with exact
-Hessian-vector products: scipy's trust-ncg, with its loop here so that its ratio
-test is safe from rounding).
+Hessian-vector products: the method and constants of scipy's trust-ncg, run by
+its own loop here, :func:`_trust_region_newton_cg`, so that its ratio test is safe
+from rounding).
 :class:`ValidationMonitor` is the early-stopping hook either solver calls after each
 iteration; ``callback`` (an :class:`IterationCallback`, the bridge to scikit-learn's
 callback API in :mod:`sklearn_twolayer._callbacks`) is the second. Either can ask to
@@ -384,7 +385,8 @@ def _result_with_best_iterate(result, monitor, fun):
 
 
 class _SecondOrderObjective:
-    """Wraps fun_grad_hessp(theta) -> (f, g, hessp) into scipy's fun and hessp.
+    """Wraps fun_grad_hessp(theta) -> (f, g, hessp) into the trust-region loop's
+    ``fun`` and ``hessp``.
 
     The trust-region method evaluates the objective at a trial point, then asks for
     Hessian products at the current point, which is either that trial point
@@ -514,8 +516,8 @@ def _boundary_crossings(start, direction, radius):
 
 
 def _trust_region_newton_cg(objective, theta, *, max_iter, tol, after_iteration):
-    """The trust-region loop of scipy's trust-ncg, with a ratio test that rounding
-    cannot decide.
+    """The trust-region Newton-CG loop (scipy's trust-ncg's method and constants),
+    with a ratio test that rounding cannot decide.
 
     scipy (``scipy.optimize._trustregion``) compares ``f - f_trial`` with
     ``f - m(p)``; near a minimum both are a few spacings of ``f`` or zero, so one
@@ -529,7 +531,8 @@ def _trust_region_newton_cg(objective, theta, *, max_iter, tol, after_iteration)
     with ``f`` near 0 keeps the plain ratio test), and where ``f`` cannot tell
     (both reductions within ``δ``) the step is taken only if it lowers the
     gradient's norm. A rejected step shrinks the radius; once it is below the
-    spacing of ``theta`` the run gives up.
+    spacing of ``theta`` (or below ``√tiny``, where its square underflows) the run
+    gives up.
 
     ``after_iteration(theta, value, gradient)`` is called after every iteration,
     rejected steps included, and returns a reason to stop or None.
@@ -623,8 +626,9 @@ def minimize_trust_ncg(
     max_iter : int
         Iteration budget (rejected trust-region steps count, as in scipy).
     max_fun : int
-        Budget of objective evaluations plus Hessian products (each costs about one
-        gradient evaluation), checked after each iteration.
+        Budget of objective evaluations plus Hessian products (each a forward and
+        a backward pass over the rows, as an evaluation is), checked after each
+        iteration.
     tol : float
         The run converges when the gradient's max-norm is at most ``tol``, the test
         L-BFGS-B applies with ``gtol``.

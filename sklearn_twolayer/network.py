@@ -296,7 +296,7 @@ def _sum_in_float64(values, xp):
     """
     if _is_numpy(xp):
         return float(values.sum(dtype=np.float64))
-    if values.dtype != xp.float64:  # asking the device costs ~8 µs per block
+    if values.dtype != xp.float64:  # the device is asked only when it must be
         values = xp.astype(values, _max_precision_float_dtype(xp, values.device))
     return xp.reshape(xp.sum(values), (1,))
 
@@ -1156,7 +1156,8 @@ class TwoLayerLoss:
         gradient : ndarray of shape (layout.size,), same dtype as ``theta``
         hessp : callable
             ``hessp(v) -> H v``, an ndarray of shape (layout.size,) in the dtype of
-            ``theta``. Each call costs about one and a half gradient evaluations.
+            ``theta``. Each call is a forward and a backward pass over the rows,
+            with three products with ``X`` where the gradient has two.
 
         Examples
         --------

@@ -48,6 +48,14 @@ def iris():
     return standardized_iris()
 
 
+@pytest.fixture(scope="module")
+def breast_cancer():
+    """(X, y): the 569 breast-cancer rows standardised, integer classes 0, 1."""
+    from _problems import standardized_breast_cancer
+
+    return standardized_breast_cancer()
+
+
 @pytest.fixture
 def ignore_convergence_warnings():
     """ConvergenceWarning ignored for the test (for a module whose fits stop early

@@ -9,6 +9,7 @@ host and device, where the outputs live, the errors, and pipelines with search.
 import _reference as reference
 import numpy as np
 import pytest
+from _problems import standardized_classification
 
 from sklearn_twolayer._sklearn_compat import ARRAY_API_VERSION
 
@@ -16,7 +17,6 @@ from sklearn_twolayer._sklearn_compat import ARRAY_API_VERSION
 pytest.importorskip("sklearn", minversion=ARRAY_API_VERSION)
 from scipy import sparse
 from sklearn import config_context
-from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import (
     FixedThresholdClassifier,
@@ -43,14 +43,13 @@ METHODS = ["decision_function", "predict", "predict_proba", "predict_log_proba"]
 
 
 def _data(n_classes=3, n_samples=240, seed=0):
-    X, y = make_classification(
+    return standardized_classification(
         n_samples=n_samples,
         n_features=6,
         n_informative=4,
         n_classes=n_classes,
         random_state=seed,
     )
-    return StandardScaler().fit_transform(X), y
 
 
 def _strict(array, device="device1"):

@@ -15,12 +15,12 @@ import warnings
 import numpy as np
 import pytest
 from _fitting import fit_ignoring_convergence_warnings
+from _problems import standardized_breast_cancer
 from numpy.testing import assert_array_equal
 
 # The callback API is scikit-learn 1.9's (refused before: test_sklearn_compat.py).
 pytest.importorskip("sklearn.callback")
 from sklearn.callback import ProgressBar, ScoringMonitor
-from sklearn.datasets import load_breast_cancer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import GridSearchCV
@@ -44,8 +44,7 @@ SCORING = ["accuracy", "neg_log_loss"]
 
 @pytest.fixture(scope="module")
 def data():
-    X, y = load_breast_cancer(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
+    X, y = standardized_breast_cancer()
     return X[::2], y[::2]  # 285 rows: fits of a few dozen milliseconds
 
 

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 import sklearn
 from _fitting import fit_expecting_convergence_warning
+from _problems import standardized_classification
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.datasets import (
-    make_classification,
     make_multilabel_classification,
 )
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -33,8 +33,7 @@ from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
 
 @pytest.fixture(scope="module")
 def binary_data():
-    X, y = make_classification(n_samples=200, n_features=8, random_state=0)
-    return StandardScaler().fit_transform(X), y
+    return standardized_classification(n_samples=200, n_features=8, random_state=0)
 
 
 def _peer(n_hidden, **params):

@@ -6,12 +6,12 @@ import re
 import _reference
 import numpy as np
 import pytest
+from _problems import standardized_breast_cancer
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.datasets import (
-    load_breast_cancer,
     make_multilabel_classification,
 )
 from sklearn.exceptions import NotFittedError
@@ -37,8 +37,7 @@ pytestmark = pytest.mark.usefixtures("ignore_convergence_warnings")
 
 @pytest.fixture(scope="module")
 def cancer():
-    X, y = load_breast_cancer(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
+    X, y = standardized_breast_cancer()
     return X[::3], y[::3]  # 190 rows
 
 

@@ -44,18 +44,6 @@ da = pytest.importorskip("dask.array")
 RTOL = 1e-6  # the bound on predict_proba, relative
 
 
-@pytest.fixture(scope="module")
-def breast_cancer():
-    X, y = load_breast_cancer(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
 def _assert_same_fit(fitted_on_dask, fitted_in_memory, X):
     proba = fitted_on_dask.predict_proba(da.from_array(X, chunks=100)).compute()
     np.testing.assert_allclose(

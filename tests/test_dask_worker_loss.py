@@ -16,8 +16,6 @@ import time
 import numpy as np
 import pytest
 from packaging.version import Version
-from sklearn.datasets import load_iris
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier, _classifier
 
@@ -44,12 +42,6 @@ def cluster(local_cluster):
         # connection: closing waits for none longer than a second, not 30.
         with dask.config.set({"distributed.comm.timeouts.connect": "1 s"}):
             cluster.close()
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def _after_first_evaluation(monkeypatch, action):

@@ -7,10 +7,11 @@ import warnings
 import numpy as np
 import pytest
 from _fitting import fit_ignoring_convergence_warnings
+from _problems import standardized_classification
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy import sparse
-from sklearn.datasets import make_classification, make_multilabel_classification
+from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV
@@ -33,7 +34,7 @@ SOLVERS = ["lbfgs", "trust-ncg"]
 @pytest.fixture(scope="module")
 def noisy_data():
     """Label noise and a wide network: fitted to convergence it overfits."""
-    X, y = make_classification(
+    return standardized_classification(
         n_samples=300,
         n_features=12,
         n_informative=4,
@@ -41,7 +42,6 @@ def noisy_data():
         class_sep=0.8,
         random_state=0,
     )
-    return StandardScaler().fit_transform(X), y
 
 
 def _overfitting_net(**params):
@@ -544,8 +544,7 @@ def _start_of(net, X, y):
 
 
 def _noisy():
-    X, y = make_classification(n_samples=200, flip_y=0.3, random_state=1)
-    return StandardScaler().fit_transform(X), y
+    return standardized_classification(n_samples=200, flip_y=0.3, random_state=1)
 
 
 def test_fingerprints_do_not_depend_on_the_chunk_size():

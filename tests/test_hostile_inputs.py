@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from _fitting import fit_ignoring_convergence_warnings
+from _problems import unscaled_iris
 from scipy import sparse
-from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -29,12 +30,6 @@ def data():
     X = rng.normal(size=(40, 3))
     y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
     return X, y
-
-
-def _fit_quietly(clf, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return clf.fit(*args, **kwargs)
 
 
 # -- extreme magnitudes ---------------------------------------------------------------
@@ -130,7 +125,9 @@ def test_nan_or_inf_in_X_is_named(data, value, as_sparse):
     expected = "NaN" if np.isnan(value) else "infinity"
     with pytest.raises(ValueError, match=f"Input X contains {expected}"):
         TwoLayerSigmoidClassifier(n_hidden=2).fit(X_bad, y)
-    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y)
+    clf = fit_ignoring_convergence_warnings(
+        TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y
+    )
     for method in (clf.predict, clf.predict_proba, clf.decision_function):
         with pytest.raises(ValueError, match=f"Input X contains {expected}"):
             method(X_bad)
@@ -299,9 +296,11 @@ def test_fractional_sample_weights_are_weights(data):
     term and its normaliser alike, so the fit is the unweighted one."""
     X, y = data
     clf = TwoLayerSigmoidClassifier(n_hidden=2, alpha=0.0, max_iter=15, random_state=0)
-    unweighted = _fit_quietly(clf, X, y).loss_curve_
+    unweighted = fit_ignoring_convergence_warnings(clf, X, y).loss_curve_
     # 1/64: exact in binary, and the weights sum to less than 1
-    weighted = _fit_quietly(clf, X, y, sample_weight=np.full(len(y), 1 / 64))
+    weighted = fit_ignoring_convergence_warnings(
+        clf, X, y, sample_weight=np.full(len(y), 1 / 64)
+    )
     np.testing.assert_allclose(weighted.loss_curve_, unweighted, rtol=1e-12)
 
 
@@ -360,8 +359,8 @@ def test_class_weight_is_the_equivalent_sample_weight(target, class_weight):
     params = {"n_hidden": 2, "max_iter": 10, "random_state": 0}
     by_class = TwoLayerSigmoidClassifier(class_weight=class_weight, **params)
     by_sample = TwoLayerSigmoidClassifier(**params)
-    _fit_quietly(by_class, X, y)
-    _fit_quietly(by_sample, X, y, sample_weight=expected)
+    fit_ignoring_convergence_warnings(by_class, X, y)
+    fit_ignoring_convergence_warnings(by_sample, X, y, sample_weight=expected)
     np.testing.assert_allclose(by_class.loss_curve_, by_sample.loss_curve_, rtol=1e-12)
     np.testing.assert_allclose(by_class.W1_, by_sample.W1_, rtol=1e-9, atol=1e-12)
 
@@ -405,8 +404,8 @@ def test_balanced_gives_a_class_without_weight_the_class_weight_0(target, solver
     balanced = TwoLayerSigmoidClassifier(class_weight="balanced", **params)
     *_, weights, _ = balanced._training_problem(X, y, sample_weight)
     np.testing.assert_array_equal(weights, class_factor * sample_weight)
-    _fit_quietly(balanced, X, y, sample_weight=sample_weight)
-    by_sample = _fit_quietly(
+    fit_ignoring_convergence_warnings(balanced, X, y, sample_weight=sample_weight)
+    by_sample = fit_ignoring_convergence_warnings(
         TwoLayerSigmoidClassifier(**params), X, y, sample_weight=weights
     )
     assert balanced.loss_curve_ == by_sample.loss_curve_
@@ -427,9 +426,11 @@ def test_balanced_validation_rows_of_a_class_without_weight_weigh_0():
         clf.fit(X, y, sample_weight=sample_weight, **only_class_2)
     mixed = {"X_val": X[40:], "y_val": y[40:]}
     without_class_2 = {"X_val": X[40:][y[40:] != 2], "y_val": y[40:][y[40:] != 2]}
-    _fit_quietly(clf, X, y, sample_weight=sample_weight, **mixed)
+    fit_ignoring_convergence_warnings(clf, X, y, sample_weight=sample_weight, **mixed)
     curve = clf.validation_loss_curve_
-    _fit_quietly(clf, X, y, sample_weight=sample_weight, **without_class_2)
+    fit_ignoring_convergence_warnings(
+        clf, X, y, sample_weight=sample_weight, **without_class_2
+    )
     assert clf.validation_loss_curve_ == pytest.approx(curve, rel=1e-12)
 
 
@@ -485,7 +486,9 @@ def test_empty_X_is_named(data):
         TwoLayerSigmoidClassifier(n_hidden=2).fit(np.empty((0, 3)), [])
     with pytest.raises(ValueError, match=re.escape("0 feature(s)")):
         TwoLayerSigmoidClassifier(n_hidden=2).fit(np.empty((40, 0)), y)
-    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y)
+    clf = fit_ignoring_convergence_warnings(
+        TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y
+    )
     with pytest.raises(ValueError, match=re.escape("0 sample(s)")):
         clf.predict(np.empty((0, 3)))
 
@@ -553,7 +556,7 @@ def test_a_thousand_classes_with_few_samples_each():
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(1000), 2)
     X = rng.normal(size=(2000, 4))
-    clf = _fit_quietly(
+    clf = fit_ignoring_convergence_warnings(
         TwoLayerSigmoidClassifier(n_hidden=3, max_iter=10, random_state=0), X, y
     )
     proba = clf.predict_proba(X[:5])
@@ -565,7 +568,9 @@ def test_a_thousand_classes_with_few_samples_each():
 
 def test_wrong_number_of_features_at_predict_is_named(data):
     X, y = data
-    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y)
+    clf = fit_ignoring_convergence_warnings(
+        TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y
+    )
     message = "X has 2 features, but TwoLayerSigmoidClassifier is expecting 3"
     for method in (
         clf.predict,
@@ -782,7 +787,7 @@ def test_class_weight_dict_is_rejected_for_multilabel_targets(data):
 
 def test_warm_start_with_changed_problem_is_named(data):
     X, y = data
-    clf = _fit_quietly(
+    clf = fit_ignoring_convergence_warnings(
         TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3, warm_start=True), X, y
     )
     message = r"same n_hidden as the previous fit \(2\), got n_hidden=3\."
@@ -801,11 +806,11 @@ def test_warm_start_with_changed_problem_is_named(data):
 def test_warm_start_from_multiclass_to_multilabel_names_both_kinds(backend):
     """The issue's "fitted on [0, 1, 2], now given [0, 1, 2]": the classes are the
     same numbers, the kind of target is not, and the message must say so."""
-    X, y = load_iris(return_X_y=True)
+    X, y = unscaled_iris()
     X = sparse.csr_matrix(X) if backend == "csr" else X
     Y = np.eye(3, dtype=int)[y]
     Y[::7, 0] = 1  # two labels on some rows: multilabel, not one-hot
-    clf = _fit_quietly(
+    clf = fit_ignoring_convergence_warnings(
         TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3, warm_start=True), X, y
     )
     message = (
@@ -815,14 +820,14 @@ def test_warm_start_from_multiclass_to_multilabel_names_both_kinds(backend):
     )
     with pytest.raises(ValueError, match=message):
         clf.fit(X, Y)
-    binary = _fit_quietly(
+    binary = fit_ignoring_convergence_warnings(
         TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3, warm_start=True),
         X,
         y == 1,
     )
     with pytest.raises(ValueError, match="fitted on binary targets with classes"):
         binary.fit(X, Y[:, :2])  # labels [0, 1] as the classes [False, True] are
-    multilabel = _fit_quietly(
+    multilabel = fit_ignoring_convergence_warnings(
         TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3, warm_start=True), X, Y
     )
     with pytest.raises(ValueError, match="fitted on multilabel targets"):
@@ -856,7 +861,7 @@ def test_l2_term_just_within_the_limit_fits_to_zero_weights(data, solver):
     """At alpha / Σ s_i = 1e100 (the limit) the fit runs, cleanly (no overflow
     warning, an error here), to weights of 0."""
     X, y = data
-    clf = _fit_quietly(
+    clf = fit_ignoring_convergence_warnings(
         TwoLayerSigmoidClassifier(n_hidden=2, alpha=1e100 * y.size, solver=solver),
         X,
         y,
@@ -950,7 +955,12 @@ def test_multilabel_y_other_than_0_and_1_is_named(data):
                     clf.fit(X, y)
     # 0/1 in any dtype (bool, float, unsigned) is an indicator matrix.
     for y in (Y.astype(bool), Y.astype(float), Y.astype(np.uint8)):
-        assert _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2), X, y).loss_ > 0
+        assert (
+            fit_ignoring_convergence_warnings(
+                TwoLayerSigmoidClassifier(n_hidden=2), X, y
+            ).loss_
+            > 0
+        )
 
 
 @pytest.mark.parametrize("as_sparse", [False, True])
@@ -972,8 +982,12 @@ def test_features_too_large_to_multiply_are_named(data, as_sparse):
     # the limit itself is still accepted
     at_limit = X.copy()
     at_limit[0, 0] = np.sqrt(np.finfo(np.float64).max)
-    _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3), at_limit, y)
-    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y)
+    fit_ignoring_convergence_warnings(
+        TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3), at_limit, y
+    )
+    clf = fit_ignoring_convergence_warnings(
+        TwoLayerSigmoidClassifier(n_hidden=2, max_iter=5), X, y
+    )
     with pytest.raises(ValueError, match=message):
         clf.predict_proba(X_huge)
     # float32's limit is its own (1.8e19), and values below it are accepted
@@ -1041,7 +1055,9 @@ def test_gradient_helpers_misuse_is_named(data):
     with pytest.raises(ValueError, match="same length, got shapes"):
         sigmoid_unit_gradient([1.0, 2.0], [1.0, 2.0, 3.0])
     X, y = data
-    clf = _fit_quietly(TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3), X, y)
+    clf = fit_ignoring_convergence_warnings(
+        TwoLayerSigmoidClassifier(n_hidden=2, max_iter=3), X, y
+    )
     with pytest.raises(ValueError, match="The fitted estimator does not match X and y"):
         check_gradient(clf, X[:, :2], y)
 

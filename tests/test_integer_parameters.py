@@ -10,7 +10,8 @@ failed in numpy's random draw).
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris, make_classification
+from _problems import unscaled_iris
+from sklearn.datasets import make_classification
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier
@@ -39,7 +40,7 @@ def _same_weights(a, b):
 
 
 def test_issue_reproducer_int8_hidden_units():
-    X, y = load_iris(return_X_y=True)
+    X, y = unscaled_iris()
     clf = TwoLayerSigmoidClassifier(n_hidden=np.int8(3), random_state=0, max_iter=50)
     clf.fit(X, y)
     reference = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0, max_iter=50)
@@ -65,7 +66,7 @@ def test_issue_reproducer_many_hidden_units_times_many_features(dtype):
     "name", ["n_hidden", "max_iter", "max_fun", "n_iter_no_change", "verbose"]
 )
 def test_every_integer_parameter_takes_numpy_integers(name, dtype, capsys):
-    X, y = load_iris(return_X_y=True)
+    X, y = unscaled_iris()
     reference = TwoLayerSigmoidClassifier(**SETTINGS).fit(X, y)
     value = dtype(SETTINGS[name])
     clf = TwoLayerSigmoidClassifier(**{**SETTINGS, name: value})
@@ -81,7 +82,7 @@ def test_every_integer_parameter_takes_numpy_integers(name, dtype, capsys):
 def test_fit_leaves_every_parameter_as_given():
     """scikit-learn's ``check_dont_overwrite_parameters`` in spirit, with numpy
     integers: get_params() after fit is before fit, object for object."""
-    X, y = load_iris(return_X_y=True)
+    X, y = unscaled_iris()
     clf = TwoLayerSigmoidClassifier(
         n_hidden=np.int8(3),
         max_iter=np.uint8(20),
@@ -103,7 +104,7 @@ def test_fit_leaves_every_parameter_as_given():
     "name", ["n_hidden", "max_iter", "max_fun", "n_iter_no_change"]
 )
 def test_a_bool_for_a_count_is_rejected(name, value):
-    X, y = load_iris(return_X_y=True)
+    X, y = unscaled_iris()
     clf = TwoLayerSigmoidClassifier(**{**SETTINGS, name: value})
     with pytest.raises(
         InvalidParameterError,
@@ -117,7 +118,7 @@ def test_a_bool_for_a_count_is_rejected(name, value):
 
 def test_verbose_keeps_accepting_bools(capsys):
     """scikit-learn's "verbose" constraint accepts bools: True prints, False not."""
-    X, y = load_iris(return_X_y=True)
+    X, y = unscaled_iris()
     TwoLayerSigmoidClassifier(n_hidden=3, max_iter=2, verbose=True).fit(X, y)
     assert "Iteration 1: objective =" in capsys.readouterr().out
     TwoLayerSigmoidClassifier(n_hidden=3, max_iter=2, verbose=False).fit(X, y)

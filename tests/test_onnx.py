@@ -17,7 +17,12 @@ import sys
 import numpy as np
 import pytest
 from _fitting import fit_ignoring_convergence_warnings
-from _problems import IRIS_SPECIES, iris_with_species_names, standardized_iris
+from _problems import (
+    IRIS_SPECIES,
+    iris_with_species_names,
+    standardized_iris,
+    unscaled_iris,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.calibration import CalibratedClassifierCV
@@ -25,7 +30,6 @@ from sklearn.compose import ColumnTransformer
 from sklearn.datasets import (
     load_breast_cancer,
     load_digits,
-    load_iris,
     make_multilabel_classification,
 )
 from sklearn.decomposition import PCA
@@ -309,7 +313,7 @@ LABELS = {
 def test_labels_are_predicts_in_its_dtype(kind, n_classes, dtype):
     # The graph returned bool and float labels as int64, and uint64 labels of
     # 2**63 and more wrapped to negative int64.
-    X, y = load_iris(return_X_y=True)
+    X, y = unscaled_iris()
     y = np.minimum(y, n_classes - 1)
     classes = LABELS[kind][-n_classes:] if kind != "bool" else LABELS[kind][:2]
     labels = classes[np.minimum(y, classes.size - 1)]
@@ -325,7 +329,7 @@ def test_labels_are_predicts_in_its_dtype(kind, n_classes, dtype):
 def test_zipmap_labels_are_int64_keys_of_predicts_values(kind, zipmap):
     # ZipMap's dictionaries are keyed by int64 (or strings), and skl2onnx casts
     # the labels beside them to int64: the values are predict's.
-    X, y = load_iris(return_X_y=True)
+    X, y = unscaled_iris()
     X = X.astype(np.float32)  # ZipMap takes float probabilities only
     clf = fitted_pipeline(X, LABELS[kind][np.minimum(y, 1)], n_hidden=4)
     outputs = run(skl2onnx.to_onnx(clf, X[:1], options={"zipmap": zipmap}), X=X)
@@ -334,7 +338,7 @@ def test_zipmap_labels_are_int64_keys_of_predicts_values(kind, zipmap):
 
 
 def test_zipmap_refuses_uint64_labels_beyond_int64():
-    X, y = load_iris(return_X_y=True)
+    X, y = unscaled_iris()
     X = X.astype(np.float32)
     clf = fitted_pipeline(X, LABELS["uint64 beyond int64"][y], n_hidden=4)
     with pytest.raises(ValueError, match=r"options=\{'zipmap': False\}"):
@@ -352,7 +356,7 @@ def test_a_fit_on_torch_tensors_converts_as_a_numpy_fit(zipmap, n_classes):
     torch = pytest.importorskip("torch")
     from sklearn import config_context
 
-    X, y = load_iris(return_X_y=True)
+    X, y = unscaled_iris()
     X, y = X.astype(np.float32), np.minimum(y, n_classes - 1)
     with config_context(array_api_dispatch=True):
         clf = TwoLayerSigmoidClassifier(n_hidden=3, alpha=1.0, random_state=0)
@@ -439,7 +443,7 @@ def test_every_option_gives_logistic_regressions_outputs(options, n_classes):
     # Each combination of the options of skl2onnx's classifiers: the outputs of
     # LogisticRegression's graph (names and types), or its refusal; the values
     # are the network's labels (class indices with nocl) and scores.
-    X, y = load_iris(return_X_y=True)
+    X, y = unscaled_iris()
     X = X.astype(np.float32)  # ZipMap takes float scores only
     y = IRIS_SPECIES[np.minimum(y, n_classes - 1)]
     clf = TwoLayerSigmoidClassifier(n_hidden=3, random_state=0)
@@ -489,7 +493,7 @@ def test_an_unknown_option_is_refused_by_name():
 
 CALIBRATION_DATA = {
     "binary": lambda: load_breast_cancer(return_X_y=True),
-    "multiclass": lambda: load_iris(return_X_y=True),
+    "multiclass": unscaled_iris,
 }
 
 
@@ -561,7 +565,7 @@ def _network():
 
 
 def _iris_targets(kind):
-    X, y = load_iris(return_X_y=True)
+    X, y = unscaled_iris()
     if kind == "binary":
         return X, (y == 2).astype(int)
     if kind == "multilabel":

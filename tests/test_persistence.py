@@ -18,8 +18,9 @@ import pytest
 import sklearn
 import sklearn.exceptions
 from _fitting import fit_ignoring_convergence_warnings
+from _problems import unscaled_iris
 from sklearn.base import BaseEstimator
-from sklearn.datasets import load_iris, make_multilabel_classification
+from sklearn.datasets import make_multilabel_classification
 
 import sklearn_twolayer
 from sklearn_twolayer import InconsistentVersionWarning, TwoLayerSigmoidClassifier
@@ -36,7 +37,7 @@ PUBLIC_NAME = "sklearn_twolayer.TwoLayerSigmoidClassifier"
 
 
 def _fitted(kind, dtype=np.float64, **params):
-    X, y = load_iris(return_X_y=True)
+    X, y = unscaled_iris()
     if kind == "binary":
         y = np.array(["no", "yes"])[(y == 2).astype(int)]
     elif kind == "multilabel":

@@ -6,10 +6,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.optimize
+from _problems import standardized_breast_cancer, standardized_iris
 from scipy import sparse
-from sklearn.datasets import load_breast_cancer, load_iris, make_classification
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_twolayer import TwoLayerSigmoidClassifier
 from sklearn_twolayer._classifier import _glorot_start
@@ -25,12 +25,11 @@ from sklearn_twolayer._solver import (
 from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
 
 
-def _scaled(loader):
-    X, y = loader(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.mark.parametrize("loader", [load_breast_cancer, load_iris])
+@pytest.mark.parametrize(
+    "loader",
+    [standardized_breast_cancer, standardized_iris],
+    ids=["breast_cancer", "iris"],
+)
 def test_both_solvers_reach_the_same_optimum(loader):
     """A small, strongly penalised network (convex-ish): one minimum, both find it.
 
@@ -38,7 +37,7 @@ def test_both_solvers_reach_the_same_optimum(loader):
     reduces the objective by less than about 2e-9 relatively (scipy's ``ftol``), so
     the optimum is pinned by an oracle run of L-BFGS-B with that test switched off.
     """
-    X, y = _scaled(loader)
+    X, y = loader()
     params = {"n_hidden": 3, "alpha": 3.0, "tol": 1e-10, "max_iter": 5000}
     lbfgs = TwoLayerSigmoidClassifier(**params, random_state=0).fit(X, y)
     trust = TwoLayerSigmoidClassifier(**params, solver="trust-ncg", random_state=0)
@@ -65,7 +64,7 @@ def test_both_solvers_reach_the_same_optimum(loader):
 
 def test_trust_ncg_sample_weights_act_as_repeated_rows():
     """The second-order solver sees the weighted objective (weight k = k copies)."""
-    X, y = _scaled(load_iris)
+    X, y = standardized_iris()
     weights = np.random.default_rng(0).integers(0, 4, size=y.size)
     params = {"n_hidden": 3, "alpha": 3.0, "tol": 1e-10, "max_iter": 5000}
     net = TwoLayerSigmoidClassifier(**params, solver="trust-ncg", random_state=0)
@@ -77,7 +76,7 @@ def test_trust_ncg_sample_weights_act_as_repeated_rows():
 
 
 def _small_problem(output="sigmoid"):
-    X, y = _scaled(load_iris)
+    X, y = standardized_iris()
     Y = np.eye(3)[y] if output == "softmax" else (y[:, None] == 2).astype(float)
     loss = TwoLayerLoss(ParameterLayout(4, 5, Y.shape[1]), output)
     theta0 = np.random.default_rng(0).normal(scale=0.5, size=loss.layout.size)
@@ -139,7 +138,7 @@ def test_lbfgs_result_unchanged_without_monitor():
 
 
 def test_trust_ncg_estimator_float32_and_sparse():
-    X, y = _scaled(load_breast_cancer)
+    X, y = standardized_breast_cancer()
     dense = TwoLayerSigmoidClassifier(4, solver="trust-ncg", random_state=0).fit(X, y)
     from_sparse = TwoLayerSigmoidClassifier(4, solver="trust-ncg", random_state=0)
     from_sparse.fit(sparse.csr_matrix(X), y)
@@ -151,7 +150,7 @@ def test_trust_ncg_estimator_float32_and_sparse():
 
 
 def test_trust_ncg_verbose_reports_hessian_products(capsys):
-    X, y = _scaled(load_iris)
+    X, y = standardized_iris()
     TwoLayerSigmoidClassifier(3, solver="trust-ncg", verbose=1, random_state=0).fit(
         X, y
     )

@@ -11,7 +11,7 @@ and the mathematics (:mod:`sklearn_twolayer.network`) never sees a backend.
 
 The interface
 -------------
-A backend is a module with these four functions (``tests/test_architecture.py``
+A backend is a module with these five functions (``tests/test_architecture.py``
 checks each backend against this list)::
 
     training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=None)

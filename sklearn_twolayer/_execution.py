@@ -509,15 +509,16 @@ _worker_threads = _WorkerThreads()
 class BlockScratch:
     """NumPy scratch arrays for blocks of at most ``rows`` rows, reused block by block.
 
-    ``n_arrays`` arrays of ``(rows, n_hidden)`` in ``dtype`` and one
-    parameter-sized vector (a block's sums), with its four parameter blocks as
-    views (``parts``), cut once rather than per block of rows. The network's
-    kernels take one as their ``scratch``.
+    ``n_arrays`` arrays of ``(rows, n_hidden)`` in ``dtype``, a vector of ones
+    (sums over the rows as products) and one parameter-sized vector (a block's
+    sums), with its four parameter blocks as views (``parts``), cut once rather
+    than per block of rows. The network's kernels take one as their ``scratch``.
     """
 
     def __init__(self, rows, layout, dtype, n_arrays):
         shape = (rows, layout.n_hidden)
         self.arrays = [np.empty(shape, dtype=dtype) for _ in range(n_arrays)]
+        self.ones = np.ones(rows, dtype=dtype)
         self.vector = np.empty(layout.size, dtype=dtype)
         self.parts = layout.unpack(self.vector)
 

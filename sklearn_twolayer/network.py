@@ -104,21 +104,9 @@ def sigmoid(z, out=None, xp=None):
     Used for output probabilities, where small values matter relatively
     (``predict_log_proba`` must agree with ``log(predict_proba)``). NumPy's goes
     through scipy's ``expit``, which neither overflows nor warns for large ``|z|``;
-    other namespaces through ``exp(-|z|)``, which cannot overflow.
-
-    Parameters
-    ----------
-    z : array
-        Pre-activations.
-    out : ndarray, optional
-        NumPy only: where to write the result; may be ``z`` itself.
-    xp : namespace, optional
-        The namespace of ``z``; None for NumPy.
-
-    Returns
-    -------
-    array
-        σ(z), same shape and floating dtype as ``z``.
+    other namespaces through ``exp(-|z|)``, which cannot overflow. ``out``
+    (NumPy only, may be ``z``) receives the result; ``xp`` is z's namespace (None
+    for NumPy); the result has z's shape and floating dtype.
 
     Examples
     --------
@@ -146,8 +134,9 @@ def _into(xp, name, *args, out=None, **kwargs):
     return function(*args, out=out, **kwargs)
 
 
-def _sigmoid_of_negated_(z, xp):
-    """σ(a) = 1 / (1 + exp(z)) from ``z = −a``, overwriting z where NumPy allows.
+def _sigmoid_of_negated_(z, xp, scale=1.0):
+    """``scale · σ(a) = scale / (1 + exp(z))`` from ``z = −a``, overwriting z where
+    NumPy allows.
 
     ``exp(z)`` may overflow to ``inf``, which gives exactly σ = 1 / inf = 0, so
     the overflow is not a warning here.
@@ -156,7 +145,7 @@ def _sigmoid_of_negated_(z, xp):
     with np.errstate(over="ignore"):  # array-api-strict computes with NumPy
         z = _into(xp, "exp", z, out=numpy_out)
     z += 1.0
-    return _into(xp, "divide", 1.0, z, out=numpy_out)
+    return _into(xp, "divide", scale, z, out=numpy_out)
 
 
 def hidden_sigmoid_(z, xp=None):
@@ -192,16 +181,15 @@ def log_sigmoid(z, xp=None):
     >>> log_sigmoid(np.array([-1e4, 0.0]))
     array([-1.00000000e+04, -6.93147181e-01])
     """
-    if _is_numpy(xp):
-        return -_softplus(-np.asarray(z), np)
-    return -_softplus(-z, xp)
+    xp = np if _is_numpy(xp) else xp
+    return -_softplus(-xp.asarray(z), xp)
 
 
 def log_softmax(A2, xp=None):
-    """Row-wise log-softmax of the logits, shifted by the row maximum (log-sum-exp)."""
+    """Row-wise log-softmax of the logits, ``a − max a − log S`` (log-sum-exp)."""
     xp = np if _is_numpy(xp) else xp
-    shifted = A2 - xp.max(A2, axis=1, keepdims=True)
-    shifted -= xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+    shifted, _, total = _softmax_parts(A2, xp)
+    shifted -= xp.log(total)
     return shifted
 
 
@@ -221,52 +209,83 @@ def log_output_proba(A2, output, xp=None):
 
 
 def per_sample_loss(A2, Y, output, xp=None):
-    """Cross-entropy of each row, from the logits.
+    """Cross-entropy of each row, from the logits (A2 is not changed).
 
     Sigmoid (eq. 1.1 summed over outputs): ``-y log σ(a) - (1 - y) log(1 - σ(a))``
-    equals ``log(1 + exp(a)) - y a``, i.e. ``logaddexp(0, a) - y a``.
-    Softmax: ``logsumexp(a) - Σ_k y_k a_k``.
+    is ``log(1 + exp(s a))`` with ``s = 1 − 2y`` (:func:`_signed_logits`,
+    :func:`_softplus`). Softmax (one 1 per row): ``log Σ_k exp(a_k) − Σ_k y_k a_k``
+    (:func:`_softmax_parts`).
     """
     xp = np if _is_numpy(xp) else xp
     if output == "sigmoid":
-        per_entry = _binary_cross_entropy(A2, Y, xp)
-        if per_entry.shape[1] == 1:  # a sum of one term is the term: no reduction
-            return per_entry[:, 0]
-        return xp.sum(per_entry, axis=1)
-    return -xp.sum(Y * log_softmax(A2, xp), axis=1)
+        return _sigmoid_losses(_softplus(_signed_logits(A2, Y, xp)[1], xp), xp)
+    shifted, _, total = _softmax_parts(A2, xp)
+    return _softmax_losses(shifted, total, Y, xp)
 
 
-def _binary_cross_entropy(a, y, xp):
-    """``log(1 + exp(a)) − y a`` for 0/1 targets y, as
-    ``(max(a, 0) − y a) + log1p(exp(−|a|))``: the first term is 0 exactly for a
-    confidently right row (y = 1, a > 0, or y = 0, a < 0), whose loss is the
-    small second term, where ``log(1 + exp(a)) − a`` would cancel it to 0."""
-    if xp is not np:
-        return (xp.maximum(a, xp.zeros_like(a)) - y * a) + xp.log1p(xp.exp(-xp.abs(a)))
-    small = np.abs(a)
-    np.negative(small, out=small)
-    np.exp(small, out=small)  # in (0, 1]: never overflows
-    np.log1p(small, out=small)
-    result = np.maximum(a, 0)
-    result -= y * a
-    result += small
-    return result
+def _loss_and_error(A2, Y, output, xp):
+    """Each row's loss (eq. 1.1) and ``h2 − y`` (eq. 1.2) from the logits, which
+    are overwritten where NumPy allows; the loss shares v, or e and S.
 
-
-def _softplus(a, xp):
-    """log(1 + exp(a)), as ``logaddexp(0, a)`` = ``max(a, 0) + log1p(exp(−|a|))``.
-
-    NumPy's ``logaddexp`` loop is not vectorised; the second form is six
-    vectorised operations, which together cost less than that one loop.
-    Other namespaces have ``logaddexp`` as one operation, cheaper than six.
+    ``h2 − y`` to a few roundings of itself, where a confidently right row has h2
+    within an ulp of y (the difference would keep only h2's rounding): sigmoid,
+    ``σ(a) − y = s σ(v)`` with ``v = s a``, ``s = 1 − 2y``; softmax, with
+    ``e = exp(a − max a)`` and ``S = Σ e``, ``(e ⊙ (1 − y) − y Σ_j (1 − y_j) e_j)
+    / S``, the true class's ``h2 − 1`` being minus the others' sum.
     """
-    if xp is not np:
-        return xp.logaddexp(xp.zeros_like(a), a)
-    result = np.abs(a)
-    np.negative(result, out=result)
-    np.exp(result, out=result)  # in (0, 1]: never overflows
-    np.log1p(result, out=result)
-    result += np.maximum(a, 0)
+    if output == "sigmoid":
+        sign, signed = _signed_logits(A2, Y, xp, out=_scratch(xp, A2))
+        losses = _sigmoid_losses(_softplus(signed, xp), xp)
+        negated = _into(xp, "negative", signed, out=_scratch(xp, signed))
+        return losses, _sigmoid_of_negated_(negated, xp, sign)
+    shifted, e, total = _softmax_parts(A2, xp)
+    return _softmax_losses(shifted, total, Y, xp), _softmax_error(e, total, Y, xp)
+
+
+def _softmax_error(e, total, Y, xp):
+    """``h2 − y`` of a softmax, from ``e`` (overwritten) and ``S``."""
+    e *= 1.0 - Y  # the other classes' terms, 0 in the true class's place
+    G2 = e - Y * xp.sum(e, axis=1, keepdims=True)
+    G2 /= total
+    return G2
+
+
+def _signed_logits(A2, Y, xp, out=None):
+    """``(s, s a2)`` with ``s = 1 − 2y``, ±1 for 0/1 targets (both exact): a
+    sigmoid unit's loss is ``log(1 + exp(s a))``, its ``h2 − y`` is ``s σ(s a)``."""
+    sign = 1.0 - 2.0 * Y
+    return sign, _into(xp, "multiply", A2, sign, out=out)
+
+
+def _sigmoid_losses(per_entry, xp):
+    """Each row's loss, the sum of its outputs' (one output: the column itself)."""
+    if per_entry.shape[1] == 1:  # a sum of one term is the term: no reduction
+        return per_entry[:, 0]
+    return xp.sum(per_entry, axis=1)
+
+
+def _softmax_parts(A2, xp):
+    """``(a − max a, e = exp(a − max a), S = Σ e)`` of each row: no overflow."""
+    shifted = A2 - xp.max(A2, axis=1, keepdims=True)
+    e = xp.exp(shifted)
+    return shifted, e, xp.sum(e, axis=1, keepdims=True)
+
+
+def _softmax_losses(shifted, total, Y, xp):
+    """``log S − Σ_k y_k (a_k − max a)``: the cross-entropy of one-hot rows."""
+    return xp.log(total[:, 0]) - xp.sum(Y * shifted, axis=1)
+
+
+def _softplus(v, xp):
+    """log(1 + exp(v)) as ``max(v, 0) + log1p(exp(−|v|))``: no overflow, and a
+    confidently right row (``v ≪ 0``) keeps its small loss to full precision."""
+    small = xp.abs(v)
+    inplace = _scratch(xp, small)
+    small = _into(xp, "negative", small, out=inplace)
+    small = _into(xp, "exp", small, out=inplace)  # in (0, 1]
+    small = _into(xp, "log1p", small, out=inplace)
+    result = xp.maximum(v, xp.zeros_like(v))
+    result += small
     return result
 
 
@@ -365,12 +384,8 @@ def output_jvp_(A2, H2, R, output, xp):
 
 # -- eqs. 1.1-1.6 on one block of rows -------------------------------------------------
 def _arrays(scratch, n_rows, n_arrays):
-    """NumPy's ``n_arrays`` scratch arrays of ``n_rows`` rows, or Nones.
-
-    ``scratch`` is an :class:`~sklearn_twolayer._execution.BlockScratch`: its
-    ``(rows, n_hidden)`` arrays, and a parameter-sized ``vector`` whose four
-    blocks are its ``parts``.
-    """
+    """NumPy's ``n_arrays`` scratch arrays of ``n_rows`` rows, or Nones
+    (``scratch``: an :class:`~sklearn_twolayer._execution.BlockScratch`)."""
     return [None] * n_arrays if scratch is None else scratch.take(n_rows)[:n_arrays]
 
 
@@ -390,22 +405,34 @@ def _part(scratch, index):
     return None if scratch is None else scratch.parts[index]
 
 
-def _sums(G1, G2, X, W2_block, xp, scratch):
+def _sums(G1, G2, X, W2_block, xp, scratch, hidden_factor=None):
     """The block's sums in :class:`ParameterLayout` order, from ∇a1 (G1) and ∇a2 (G2).
 
-    ``∇W1 = Σ_i g1 h0ᵀ`` and ``∇b1 = Σ_i g1`` (eq. 1.6), the W2 block as given
-    (eq. 1.4, already in ``_part(scratch, 2)``) and ``∇b2 = Σ_i g2`` (eq. 1.3),
-    written into NumPy's scratch vector (overwritten by the next block).
+    ``∇W1 = Σ_i g1 h0ᵀ`` and ``∇b1 = Σ_i g1`` (eq. 1.6), each hidden unit's times
+    ``hidden_factor`` where given, the W2 block as given (eq. 1.4, already in
+    ``_part(scratch, 2)``) and ``∇b2 = Σ_i g2`` (eq. 1.3), written into NumPy's
+    scratch vector (overwritten by the next block).
     """
-    parts = (
+    ones = None if scratch is None else scratch.ones[: X.shape[0]]
+    parts = [
         _input_transposed_product(G1, X, _part(scratch, 0)),
-        _into(xp, "sum", G1, axis=0, out=_part(scratch, 1)),
+        _column_sums(G1, xp, ones, _part(scratch, 1)),
         W2_block,
-        _into(xp, "sum", G2, axis=0, out=_part(scratch, 3)),
-    )
+        _column_sums(G2, xp, ones, _part(scratch, 3)),
+    ]
+    if hidden_factor is not None:
+        parts[0] *= hidden_factor[:, None]
+        parts[1] *= hidden_factor
     if scratch is not None:
         return scratch.vector
     return xp.concat([xp.reshape(part, (-1,)) for part in parts])
+
+
+def _column_sums(G, xp, ones=None, out=None):
+    """Σ_i G_i over the rows, as the product ``1ᵀ G`` (NumPy's ``ones`` given):
+    one BLAS call, where a reduction down the rows of a C array costs a loop per
+    row."""
+    return _matmul(xp.ones_like(G[:, 0]) if ones is None else ones, G, out)
 
 
 def _weighted(G, s):
@@ -415,9 +442,8 @@ def _weighted(G, s):
     return G
 
 
-def _block_loss(A2, Y, s, output, xp):
-    """Σ s_i loss_i over the block, from the logits (eq. 1.1), in float64."""
-    losses = per_sample_loss(A2, Y, output, xp)
+def _weighted_sum(losses, s, xp):
+    """Σ s_i loss_i over the block, in float64."""
     if s is not None:
         losses *= s
     return _sum_in_float64(losses, xp)
@@ -430,7 +456,7 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
 
     - eq. 1.2 / 1.3: ``∇a2 J = ∇b2 J = h2 − y`` (weighted by ``s_i``). The same
       form holds for softmax with cross-entropy. It is formed from the logits
-      (:func:`output_error`), never through the intermediate form of eq. 1.1,
+      (:func:`_loss_and_error`), never through the intermediate form of eq. 1.1,
       which divides by h2(1 − h2).
     - eq. 1.4: ``∇W2 J = (h2 − y) h1ᵀ``
     - eq. 1.5: ``∇h1 J = W2ᵀ (h2 − y)``
@@ -460,44 +486,29 @@ def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None)
     xp = np if _is_numpy(xp) else xp
     H1, buffer = _arrays(scratch, X.shape[0], 2)
     H1, A2 = forward(weights, X, xp, H1)
-    data_loss = _block_loss(A2, Y, s, output, xp)  # eq. 1.1
-    G2 = _weighted(output_error(A2, Y, output, xp), s)  # eq. 1.2: ∇a2 J = h2 − y
+    losses, G2 = _loss_and_error(A2, Y, output, xp)  # eq. 1.1; eq. 1.2: h2 − y
+    data_loss, G2 = _weighted_sum(losses, s, xp), _weighted(G2, s)
     W2_block = _matmul(G2.T, H1, _part(scratch, 2))  # eq. 1.4: Σ_i g2 h1ᵀ
-    G1 = _through_hidden_(G2, weights[2], _slope(H1, xp, buffer), _scratch(xp, H1))
-    return data_loss, _sums(G1, G2, X, W2_block, xp, scratch)
+    slope, W2 = _slope(H1, xp, buffer), weights[2]
+    if layout.n_outputs > 1:
+        G1 = _through_hidden_(G2, W2, slope, _scratch(xp, H1))
+        return data_loss, _sums(G1, G2, X, W2_block, xp, scratch)
+    # One output: ∇a1 J = W2 ⊙ g2 h1(1 − h1), whose W2, one number per hidden
+    # unit, multiplies the unit's sums over the rows instead of each row.
+    slope *= G2
+    return data_loss, _sums(slope, G2, X, W2_block, xp, scratch, W2[0, :])
 
 
 def output_error(A2, Y, output, xp=None):
-    """``h2 − y`` (eq. 1.2) for 0/1 targets, from logits not read again, to a few
-    roundings of itself.
-
-    A confidently right row has h2 within an ulp of y, where ``h2 − y`` computed
-    as a difference keeps only the rounding of h2 (in float32, 6e-8 of a
-    difference of 1e-6). So each unit's small side is formed directly:
-
-    - sigmoid: ``σ(a) − y = (1 − 2y) σ((1 − 2y) a)``, i.e. ``σ(a)`` for y = 0 and
-      ``−σ(−a)`` for y = 1, σ to full relative precision
-      (:func:`_sigmoid_of_negated_`);
-    - softmax (one 1 per row): with ``e = exp(a − max a)`` and ``S = Σ e``,
-      ``h2 − y = (e ⊙ (1 − y) − y Σ_j (1 − y_j) e_j) / S``, the true class's
-      ``h2 − 1`` being minus the others' sum.
-    """
+    """``h2 − y`` (eq. 1.2) for 0/1 targets, from logits not read again
+    (:func:`_loss_and_error`)."""
     xp = np if _is_numpy(xp) else xp
     if output == "sigmoid":
-        sign = 1.0 - 2.0 * Y
-        if xp is np:
-            A2 *= sign
-            G2 = _sigmoid_of_negated_(np.negative(A2, out=A2), np)
-        else:
-            G2 = hidden_sigmoid_(A2 * sign, xp)
-        G2 *= sign
-        return G2
-    e = xp.exp(A2 - xp.max(A2, axis=1, keepdims=True))
-    total = xp.sum(e, axis=1, keepdims=True)
-    e *= 1.0 - Y  # the other classes' terms, 0 in the true class's place
-    G2 = e - Y * xp.sum(e, axis=1, keepdims=True)
-    G2 /= total
-    return G2
+        sign, signed = _signed_logits(A2, Y, xp, out=_scratch(xp, A2))
+        negated = _into(xp, "negative", signed, out=_scratch(xp, signed))
+        return _sigmoid_of_negated_(negated, xp, sign)
+    e, total = _softmax_parts(A2, xp)[1:]  # a − max a is not kept
+    return _softmax_error(e, total, Y, xp)
 
 
 def data_loss_block(layout, output, weights, X, Y, s, xp=None, scratch=None):
@@ -505,7 +516,7 @@ def data_loss_block(layout, output, weights, X, Y, s, xp=None, scratch=None):
     xp = np if _is_numpy(xp) else xp
     (H1,) = _arrays(scratch, X.shape[0], 1)
     _, A2 = forward(weights, X, xp, H1)
-    return _block_loss(A2, Y, s, output, xp)
+    return _weighted_sum(per_sample_loss(A2, Y, output, xp), s, xp)
 
 
 def hessian_product_block(
@@ -691,10 +702,8 @@ class ParameterLayout:
         shapes = ((self.n_hidden, self.n_features), (self.n_outputs, self.n_hidden))
         if _is_numpy(xp):
             if not theta.flags.aligned:
-                # A theta unpickled from a Dask message can start at any byte.
-                # NumPy's SIMD loops skip unaligned arrays, and the scalar loops
-                # round differently in the last bit: a gradient of the same data
-                # would depend on where theta landed (seen on AVX-512).
+                # A theta unpickled from a Dask message can start at any byte, and
+                # NumPy's scalar loops (SIMD skips unaligned arrays) round otherwise.
                 theta = theta.copy()
             W1, W2 = (
                 theta[:end_W1].reshape(shapes[0]),
@@ -755,15 +764,10 @@ class TwoLayerLoss:
     softmax output. Biases are not penalised. The L2 term and the division are
     :mod:`sklearn_twolayer._objective`'s.
 
-    The methods check the shapes of what they are given, which costs nothing next
-    to the arithmetic: ``X`` of ``n_features`` columns, ``Y`` of one row per row of
-    ``X`` and one column per output unit, one sample weight per row, ``theta`` of
-    the layout's size; and the objective (``loss``, ``loss_gradient``,
-    ``gradient_hessian_product``) refuses rows whose weights sum to 0, which it
-    would divide by. The values are not scanned (``Y`` is taken to be 0/1, the
-    weights non-negative: the estimator's validation sees to both), nor is
-    anything checked in the block kernels, the module's functions, which the
-    backends call per block of rows.
+    The methods check the shapes of ``X``, ``Y``, the sample weights and
+    ``theta``, and the objective refuses weights summing to 0, which it divides
+    by; values are not scanned (0/1 ``Y``, non-negative weights: the estimator's
+    validation sees to both), nor is anything checked in the block kernels.
 
     Parameters
     ----------
@@ -850,20 +854,16 @@ class TwoLayerLoss:
             theta = move_to(theta.astype(host_dtype, copy=False), xp=xp, device=device)
         return xp, device, self.layout.unpack(theta, xp)
 
-    def _map_rows(self, rows_function, theta, X, row_shape, **options):
-        """``rows_function(X_rows, xp, weights, scratch, out)`` over X's rows: the
-        ``(n_samples, *row_shape)`` result in theta's dtype (X's on a device), in
-        X's namespace, as :func:`~sklearn_twolayer._execution.map_rows` runs it
-        (``new_scratch`` by default a ``(rows, n_hidden)`` array for h1)."""
-        xp, device, weights = self._weights(theta, X)
-        n_hidden, dtype = self.layout.n_hidden, weights[0].dtype
-        options.setdefault(
-            "new_scratch", lambda rows: np.empty((rows, n_hidden), dtype)
-        )
+    def _map_rows(self, rows_function, X, xp, device, dtype, row_shape, **options):
+        """``rows_function(X_rows, scratch, out)`` over X's rows: the
+        ``(n_samples, *row_shape)`` result in ``dtype``, in X's namespace, as
+        :func:`~sklearn_twolayer._execution.map_rows` runs it (``new_scratch`` by
+        default a ``(rows, n_hidden)`` array for h1)."""
+        n_hidden = self.layout.n_hidden
+        if "new_scratch" not in options:
+            options["new_scratch"] = lambda rows: np.empty((rows, n_hidden), dtype)
         return _execution.map_rows(
-            lambda X_rows, scratch, out: rows_function(
-                X_rows, xp, weights, scratch, out
-            ),
+            rows_function,
             X,
             xp,
             device,
@@ -882,13 +882,20 @@ class TwoLayerLoss:
         on a device), in X's namespace, computed block of rows by block of rows.
         """
 
-        def rows_hidden(X, xp, weights, _, out):
-            W1, b1, _, _ = weights
+        xp, device, (W1, b1, _, _) = self._weights(theta, X)
+
+        def rows_hidden(X, _, out):
             return hidden_layer(X, W1, b1, xp, out)
 
         # h1 is computed into `out`, its rows of the result: no scratch needed.
         return self._map_rows(
-            rows_hidden, theta, X, (self.layout.n_hidden,), new_scratch=lambda _: None
+            rows_hidden,
+            X,
+            xp,
+            device,
+            W1.dtype,
+            (self.layout.n_hidden,),
+            new_scratch=lambda _: None,
         )
 
     def logits(self, theta, X):
@@ -898,12 +905,15 @@ class TwoLayerLoss:
         (except for a CSC matrix, one block); in X's namespace and on its device.
         """
 
-        def rows_logits(X, xp, weights, H1, out):
-            W1, b1, W2, b2 = weights
+        xp, device, (W1, b1, W2, b2) = self._weights(theta, X)
+
+        def rows_logits(X, H1, out):
             H1 = None if H1 is None else H1[: X.shape[0]]
             return output_logits(hidden_layer(X, W1, b1, xp, H1), W2, b2, out=out)
 
-        return self._map_rows(rows_logits, theta, X, (self.layout.n_outputs,))
+        return self._map_rows(
+            rows_logits, X, xp, device, W1.dtype, (self.layout.n_outputs,)
+        )
 
     # -- sensitivity to the input (section 2.2.2 through the network) -------------
     def input_gradient(self, theta, X, output="logit"):
@@ -924,16 +934,11 @@ class TwoLayerLoss:
         - a softmax output, whose Jacobian is ``diag(h2) − h2 h2ᵀ``:
           ``∂h2_k/∂x = h2_k (∂a2_k/∂x − Σ_l h2_l ∂a2_l/∂x)``.
 
-        ``h2_k(1 − h2_k)`` is evaluated as ``h2_k σ(−a2_k)`` from the logit, as
-        :func:`~sklearn_twolayer.sigmoid_unit_gradient` evaluates σ', so it keeps
-        its relative precision where an output saturates; ``h1(1 − h1)`` is the
-        gradient's (:func:`loss_gradient_block`), from h1: a saturated hidden unit
-        adds at most an ulp of 1 times ``|W2[k, j] W1[j]|`` to the sum. The
-        rows of X are taken block by block (as :meth:`logits` does): the scratch
-        memory is two ``(block rows, n_hidden)`` arrays, never an array of
-        ``n_samples · n_hidden · n_features`` numbers; the result itself is
-        ``(n_samples, n_outputs, n_features)``. A CSC matrix is converted to CSR
-        once, to be cut into blocks of rows. Rows on a device are computed there.
+        ``h2_k(1 − h2_k)`` is ``h2_k σ(−a2_k)`` from the logit (:func:`output_jvp_`),
+        precise where an output saturates. The rows of X are taken block by block
+        (as :meth:`logits` does): two ``(block rows, n_hidden)`` scratch arrays,
+        never ``n_samples · n_hidden · n_features`` numbers beside the result. A
+        CSC matrix is converted to CSR once. Rows on a device are computed there.
 
         Parameters
         ----------
@@ -965,20 +970,22 @@ class TwoLayerLoss:
         if output not in ("logit", "proba"):
             raise ValueError(f"output must be 'logit' or 'proba', got {output!r}.")
         layout, proba = self.layout, output == "proba"
+        xp, device, weights = self._weights(theta, X)
+        dtype = weights[0].dtype
 
-        def rows_gradient(X, xp, weights, scratch, out):
+        def rows_gradient(X, scratch, out):
             return input_gradient_block(
                 layout, self.output, weights, X, proba, xp, out, scratch
             )
 
         return self._map_rows(
             rows_gradient,
-            theta,
             X,
+            xp,
+            device,
+            dtype,
             (layout.n_outputs, layout.n_features),
-            new_scratch=lambda rows: _execution.BlockScratch(
-                rows, layout, theta.dtype, 2
-            ),
+            new_scratch=lambda rows: _execution.BlockScratch(rows, layout, dtype, 2),
             numbers_per_row=layout.n_hidden * layout.n_features,
             csc_to_csr=True,
         )
@@ -994,18 +1001,17 @@ class TwoLayerLoss:
         self._check_logits(A2)
         return log_output_proba(A2, self.output, array_namespace(A2)[0])
 
-    def _per_sample_loss(self, A2, Y):
-        """Cross-entropy of each row, from the logits (:func:`per_sample_loss`)."""
-        return per_sample_loss(A2, Y, self.output)
-
     # -- sums over the rows -----------------------------------------------------------
-    def _sum_blocks(self, kernel, theta, X, row_arrays, n_arrays):
-        """Σ over the blocks of X's rows of ``kernel(X, *rows, scratch)``, in
-        theta's dtype (:func:`~sklearn_twolayer._execution.sum_over_row_blocks`)."""
+    def _sum_blocks(self, block_sums, theta, X, Y, sample_weight, n_arrays):
+        """Σ over the blocks of X's rows of ``block_sums(weights, X, Y, s,
+        scratch) -> (value, vector)``, in theta's dtype
+        (:func:`~sklearn_twolayer._execution.sum_over_row_blocks`)."""
+        self._check_rows(X, Y, sample_weight, with_targets=True)
+        weights = self.layout.unpack(theta)
         return _execution.sum_over_row_blocks(
-            kernel,
+            lambda *rows: block_sums(weights, *rows),
             X,
-            row_arrays,
+            (Y, sample_weight),
             layout=self.layout,
             dtype=theta.dtype,
             n_arrays=n_arrays,
@@ -1018,16 +1024,13 @@ class TwoLayerLoss:
         sums over blocks of rows add up (early stopping's held-out loss is this
         divided by Σ s_i).
         """
-        self._check_rows(X, Y, sample_weight, with_targets=True)
-        weights = self.layout.unpack(theta)
+        layout, output = self.layout, self.output
 
-        def kernel(X, Y, s, scratch):
-            loss = data_loss_block(
-                self.layout, self.output, weights, X, Y, s, np, scratch
-            )
+        def block_sums(weights, X, Y, s, scratch):
+            loss = data_loss_block(layout, output, weights, X, Y, s, np, scratch)
             return loss, _execution.NO_VECTOR
 
-        return self._sum_blocks(kernel, theta, X, (Y, sample_weight), 1)[0]
+        return self._sum_blocks(block_sums, theta, X, Y, sample_weight, 1)[0]
 
     def data_loss_gradient(self, theta, X, Y, sample_weight=None):
         """Σ_i s_i · loss_i and its exact gradient: the rows' part of the objective.
@@ -1041,15 +1044,12 @@ class TwoLayerLoss:
             Σ_i s_i · loss_i (s_i = 1 when ``sample_weight`` is None).
         gradient : ndarray of shape (layout.size,), same dtype as ``theta``
         """
-        self._check_rows(X, Y, sample_weight, with_targets=True)
-        weights = self.layout.unpack(theta)
+        layout, output = self.layout, self.output
 
-        def kernel(X, Y, s, scratch):
-            return loss_gradient_block(
-                self.layout, self.output, weights, X, Y, s, np, scratch
-            )
+        def block_sums(weights, X, Y, s, scratch):
+            return loss_gradient_block(layout, output, weights, X, Y, s, np, scratch)
 
-        return self._sum_blocks(kernel, theta, X, (Y, sample_weight), 2)
+        return self._sum_blocks(block_sums, theta, X, Y, sample_weight, 2)
 
     def data_hessian_product(self, theta, v, X, Y, sample_weight=None):
         """``Σ_i s_i H_i v``: the rows' part of the Hessian-vector product.
@@ -1058,17 +1058,16 @@ class TwoLayerLoss:
         :func:`hessian_product_block`. ``v`` is cast to theta's dtype (SciPy hands
         float64); the product comes back in theta's dtype.
         """
-        self._check_rows(X, Y, sample_weight, with_targets=True)
-        weights = self.layout.unpack(theta)
-        direction = self.layout.unpack(np.asarray(v, dtype=theta.dtype))
-        n_arrays = 4 if self.layout.n_outputs > 1 else 3
+        layout, output = self.layout, self.output
+        direction = layout.unpack(np.asarray(v, dtype=theta.dtype))
 
-        def kernel(X, Y, s, scratch):
+        def block_sums(weights, X, Y, s, scratch):
             return 0.0, hessian_product_block(
-                self.layout, self.output, weights, direction, X, Y, s, np, scratch
+                layout, output, weights, direction, X, Y, s, np, scratch
             )
 
-        return self._sum_blocks(kernel, theta, X, (Y, sample_weight), n_arrays)[1]
+        n_arrays = 4 if layout.n_outputs > 1 else 3
+        return self._sum_blocks(block_sums, theta, X, Y, sample_weight, n_arrays)[1]
 
     def data_gradient_hessian_product(self, theta, X, Y, sample_weight=None):
         """Σ_i s_i loss_i, its gradient, and ``hessp(v) = Σ_i s_i H_i v``.
@@ -1145,23 +1144,10 @@ class TwoLayerLoss:
     ):
         """J(theta), its gradient, and a function computing exact products H v.
 
-        ``H`` is the Hessian of the objective J (class docstring) at ``theta``. Each
-        product is exact (:func:`hessian_product_block`, whose docstring derives it
-        from eqs. 1.2-1.6 with Pearlmutter's R-operator), computed block of rows by
-        block of rows: no finite differences, the ``(size, size)`` Hessian never
-        formed, and nothing of ``(n_samples, n_hidden)`` kept between products. The
-        L2 term adds ``l2_reg_strength · (V1, 0, V2, 0)`` and the sum is divided by
-        ``Σ_i s_i``, exactly as the gradient is.
-
-        Parameters
-        ----------
-        theta : ndarray of shape (layout.size,)
-            Flat parameters; its dtype is the dtype of the computation.
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Y : ndarray of shape (n_samples, n_outputs)
-            0/1 target matrix (one-hot rows for softmax).
-        sample_weight : ndarray of shape (n_samples,), optional
-        l2_reg_strength : float, default=0
+        ``H`` is the Hessian of the objective J (class docstring) at ``theta``; each
+        product is exact (:func:`hessian_product_block`), the L2 term adds
+        ``l2_reg_strength · (V1, 0, V2, 0)`` and the sum is divided by ``Σ_i s_i``.
+        Parameters as :meth:`loss`.
 
         Returns
         -------

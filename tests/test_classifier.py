@@ -343,8 +343,10 @@ def test_sparse_input_is_never_densified():
 def test_float32_is_computed_in_float32(binary_data):
     X, y = binary_data
     # A well-regularised problem run to a tight tolerance, so both dtypes converge
-    # to the same minimum rather than parting on a long non-convex path.
-    params = dict(n_hidden=4, alpha=0.1, tol=1e-6, max_iter=2000, random_state=0)
+    # to the same minimum rather than parting on a long non-convex path; not
+    # tighter than float32's objective resolves: at tol=1e-6 the last line search
+    # rests on differences of f below its float32 roundings and may end abnormally.
+    params = dict(n_hidden=4, alpha=0.1, tol=1e-5, max_iter=2000, random_state=0)
     clf32 = TwoLayerSigmoidClassifier(**params).fit(X.astype(np.float32), y)
     clf64 = TwoLayerSigmoidClassifier(**params).fit(X, y)
     for name in ("W1_", "b1_", "W2_", "b2_"):

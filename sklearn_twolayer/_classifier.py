@@ -168,61 +168,28 @@ class TwoLayerSigmoidClassifier(
         of evaluations plus Hessian-vector products (each a forward and a backward
         pass over the rows, as an evaluation is), checked after each iteration.
     solver : {"lbfgs", "trust-ncg"}, default="lbfgs"
-        ``"lbfgs"``: L-BFGS-B, a quasi-Newton method using gradients only, the
-        solver of ``MLPClassifier(solver="lbfgs")``. ``"trust-ncg"``: a Newton
-        conjugate-gradient trust-region method (the method and constants of
-        scipy's ``trust-ncg``, run by the package's own loop) with the exact
-        Hessian-vector product (computed analytically, never by finite
-        differences, the Hessian never formed). Each iteration solves the
-        trust-region subproblem with Steihaug's truncated conjugate gradient,
-        which follows the directions of negative curvature of this non-convex
-        objective to the trust-region boundary, where ``"newton-cg"`` would
-        truncate its step and fall back on a line search. Its ratio test is
-        guarded against the rounding of the objective near a minimum (a slack of
-        ``10 ε |f|`` on both reductions; where the objective cannot judge a
-        step, the gradient's norm does); it gives up on rejected steps, with a
-        ``ConvergenceWarning``, only once the trust region is smaller than the
-        spacing of the weights.
+        ``"lbfgs"``: L-BFGS-B, the solver of ``MLPClassifier(solver="lbfgs")``.
+        ``"trust-ncg"``: a Newton conjugate-gradient trust-region method (scipy's
+        method and constants, run by the package's own loop) with the exact,
+        analytic Hessian-vector product; Steihaug's truncated conjugate gradient
+        follows directions of negative curvature to the trust-region boundary.
         It needs far fewer iterations but usually more gradient-equivalent work
-        than L-BFGS; it pays off on ill-conditioned problems where L-BFGS needs
-        thousands of iterations, and at tight tolerances (see the solvers page).
+        than L-BFGS; it pays off on ill-conditioned problems and at tight
+        tolerances. See :ref:`solvers`.
     early_stopping : bool, default=False
         If True, hold out ``validation_fraction`` of the data, compute the loss on
         it after every iteration, stop when it has not improved for
         ``n_iter_no_change`` iterations, and keep the parameters of the iteration
         with the lowest validation loss (not the last ones). The split, seeded by
         ``random_state``, is stratified by class (by label set for multilabel
-        targets; label sets, or classes, with a single distinct row are pooled
-        into one stratum) and measures the held-out fraction in sample weight.
-        It draws distinct rows: identical rows stay together, so a row of weight
-        k is split exactly as k copies of it, and no copy of a training row is
-        used for validation; every class keeps training rows. When the data has
-        so few distinct rows that none can be held out whole within the fraction
-        (each is a large share of its class), copies are held out instead, with a
-        warning: every distinct row then stays in training. When no iteration
-        lowers the validation loss below that of the random start, a
-        ``ConvergenceWarning`` says that the start was kept. The held-out rows'
-        sample and class weights weight
-        the validation loss, the objective's data term ``Σ s_i loss_i / Σ s_i``
-        over those rows (no L2 term). With ``warm_start=True`` every fit holds out
-        a split again (the same rows for an integer ``random_state`` and the same
-        data), starts from the previous parameters, whose validation loss is the
-        baseline to beat, and restarts the curves. A callback that stops the fit
-        (see :meth:`set_callbacks`) ends it as the patience would: the kept
-        parameters are still those of the lowest validation loss so far. With
-        validation rows of one's own (``fit(X, y, X_val=..., y_val=...)``, as
-        ``HistGradientBoostingClassifier`` takes them), nothing is held out:
-        every row of ``X`` trains and the validation loss is computed on
-        ``X_val``, weighted by ``sample_weight_val`` and the class weights; the
-        rest is as above (with ``warm_start``, the previous parameters' loss on
-        this fit's ``X_val`` is the baseline).
-    validation_fraction : float, default=0.1
-        Fraction of each stratum's weight held out when ``early_stopping=True``,
-        rounded to whole distinct rows, at least one row held out and one distinct
-        row kept per stratum. Unused when ``fit`` is given ``X_val`` and ``y_val``.
-    n_iter_no_change : int, default=10
-        Number of iterations without a lower validation loss after which
-        ``early_stopping`` stops the solver.
+        targets) and draws distinct rows, so a row of weight k is split as k
+        copies of it. The validation loss is the objective's data term on the
+        held-out rows, without the L2 term. With ``warm_start=True``, the
+        previous parameters' validation loss is the baseline to beat. With
+        ``fit(X, y, X_val=..., y_val=...)`` nothing is held out and the loss is
+        computed on ``X_val``. A callback that stops the fit (see
+        :meth:`set_callbacks`) also keeps the best parameters so far. See
+        :ref:`solvers` for the split's rules and warnings.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, as in ``LogisticRegression``. ``"balanced"`` uses
         ``n_samples / (n_classes * bincount(y))`` with the counts weighted by

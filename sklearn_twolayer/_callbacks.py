@@ -88,13 +88,11 @@ def parameters_as_attributes(layout, dtype, **fixed):
     """
 
     def attributes(theta):
-        W1, b1, W2, b2 = layout.unpack(np.array(theta, dtype=dtype))
+        weights = layout.unpack(np.array(theta, dtype=dtype))
+        names = ("W1_", "b1_", "W2_", "b2_")
         return {
             **fixed,
-            "W1_": W1,
-            "b1_": b1,
-            "W2_": W2,
-            "b2_": b2,
+            **dict(zip(names, weights, strict=True)),
             "n_outputs_": layout.n_outputs,
         }
 
@@ -157,9 +155,7 @@ class FitCallbacks:
         # (set_callbacks refuses) and no context: the fit runs without hooks.
         self.context = None
         if sklearn_at_least(CALLBACK_API_VERSION):
-            self.context = estimator._init_callback_context(
-                task_name="fit", max_subtasks=max_iter
-            )
+            self.context = estimator._init_callback_context(max_subtasks=max_iter)
 
     def begin(self):
         """``on_fit_task_begin`` for the fit task (the input is valid)."""
@@ -226,12 +222,7 @@ class _IterationBridge(IterationCallback):
 
     def _hook_arguments(self):
         fit = self.fit
-        return {
-            "estimator": fit.estimator,
-            "X": fit.X,
-            "y": fit.y,
-            "metadata": fit.metadata,
-        }
+        return dict(estimator=fit.estimator, X=fit.X, y=fit.y, metadata=fit.metadata)
 
     def _model_at(self, theta, n_iter):
         """Lazy reconstruction attributes: built only if a callback asks.

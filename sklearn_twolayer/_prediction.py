@@ -80,16 +80,18 @@ class FittedNetwork:
     classes : array of shape (n_classes,)
         ``classes_``: on the rows' device when the fit kept them there, else host
         NumPy.
-    binary : bool
-        One output unit for two classes.
     kind : {"binary", "softmax", "multilabel"}
+        ``"binary"``: one output unit for two classes.
     """
 
     loss: TwoLayerLoss
     theta: object
     classes: object
-    binary: bool
     kind: str
+
+    @property
+    def binary(self):
+        return self.kind == "binary"
 
     def __dask_tokenize__(self):
         layout = self.loss.layout
@@ -142,19 +144,11 @@ def fitted_network(estimator, X):
     else:
         theta = fitted_theta_on_host(estimator, X.dtype)
         classes = fitted_classes_on_host(estimator)
-    binary = (
-        estimator.out_activation_ == "logistic"
-        and estimator.classes_.shape[0] == 2
-        and estimator.n_outputs_ == 1
-    )
-    kind = "binary" if binary else estimator.out_activation_
-    return FittedNetwork(
-        TwoLayerLoss(layout, output=output),
-        theta,
-        classes,
-        binary,
-        "multilabel" if kind == "logistic" else kind,
-    )
+    kind = estimator.out_activation_
+    if kind == "logistic":
+        binary = estimator.classes_.shape[0] == 2 and estimator.n_outputs_ == 1
+        kind = "binary" if binary else "multilabel"
+    return FittedNetwork(TwoLayerLoss(layout, output=output), theta, classes, kind)
 
 
 def fitted_theta_on_host(estimator, dtype):

@@ -17,6 +17,7 @@ intermediate model to be built. Without callbacks the solver gets no hook at all
 
 import numpy as np
 
+from ._prediction import WEIGHTS
 from ._sklearn_compat import CALLBACK_API_VERSION, require_sklearn, sklearn_at_least
 from ._solver import IterationCallback
 
@@ -89,10 +90,9 @@ def parameters_as_attributes(layout, dtype, **fixed):
 
     def attributes(theta):
         weights = layout.unpack(np.array(theta, dtype=dtype))
-        names = ("W1_", "b1_", "W2_", "b2_")
         return {
             **fixed,
-            **dict(zip(names, weights, strict=True)),
+            **dict(zip(WEIGHTS, weights, strict=True)),
             "n_outputs_": layout.n_outputs,
         }
 

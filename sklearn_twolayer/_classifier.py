@@ -576,7 +576,7 @@ default=None
             )
         fitted = self._fitted_attributes(targets, layout, result, rows.dtype, monitor)
         fitted.update(validated)
-        for name in ("W1_", "b1_", "W2_", "b2_"):  # where the rows live
+        for name in _prediction.WEIGHTS:  # where the rows live
             fitted[name] = backend.fitted_array(rows, fitted[name])
         fitted["classes_"] = backend.fitted_classes(y, fitted["classes_"])
         return fitted
@@ -607,15 +607,12 @@ default=None
                 f"solver={self.solver!r} produced non-finite weights or loss; scale "
                 "the input features (e.g. with StandardScaler) or increase alpha."
             )
-        W1, b1, W2, b2 = layout.unpack(result.theta.astype(dtype))
+        weights = layout.unpack(result.theta.astype(dtype))
         return {
             "classes_": targets.classes,
             "out_activation_": targets.out_activation,
             "n_outputs_": layout.n_outputs,
-            "W1_": W1,
-            "b1_": b1,
-            "W2_": W2,
-            "b2_": b2,
+            **dict(zip(_prediction.WEIGHTS, weights, strict=True)),
             "n_iter_": result.n_iter,
             "loss_": result.loss,
             "loss_curve_": result.loss_curve,
@@ -816,17 +813,12 @@ _INTEGER_PARAMETERS = ("n_hidden", "max_iter", "max_fun", "n_iter_no_change", "v
 def _integer_parameters(estimator):
     """The integer parameters as Python ints; reject a bool given for a count.
 
-    Called first in ``fit``, after scikit-learn's parameter validation, which
-    accepts any ``numbers.Integral``: numpy's small integers and bools pass it. A
-    numpy integer stays numpy in the arithmetic of array sizes and overflows
-    (``n_hidden=np.int8(3)``: a block's ``rows * n_hidden`` does not fit in int8;
-    ``np.int16(200)`` hidden units times 300 features wrap around), so ``fit`` uses
-    the Python int of the same value. The parameters themselves are left as given:
-    ``fit`` never changes a parameter (scikit-learn's convention). A bool is an
-    ``Integral`` too but never a count: ``n_hidden=True`` raises
-    :class:`~sklearn.utils._param_validation.InvalidParameterError` as any other
-    invalid value does. ``verbose`` keeps accepting bools, as scikit-learn's
-    ``"verbose"`` constraint does.
+    scikit-learn's parameter validation accepts any ``numbers.Integral``, but a
+    NumPy integer stays NumPy in the arithmetic of array sizes and overflows there
+    (``n_hidden=np.int8(3)``: ``rows * n_hidden`` does not fit in int8), so ``fit``
+    uses the Python int of the same value and leaves the parameter as given. A
+    bool is never a count (``InvalidParameterError``), except for ``verbose``, as
+    scikit-learn's ``"verbose"`` constraint allows.
 
     Examples
     --------
@@ -856,16 +848,10 @@ _FLOAT_PARAMETERS = ("alpha", "tol", "validation_fraction")
 def _float_parameters(estimator):
     """The float parameters as Python floats of the same values.
 
-    Called first in ``fit``, with :func:`_integer_parameters`, after
-    scikit-learn's parameter validation, which accepts any ``numbers.Real``. A
-    NumPy float stays NumPy in the arithmetic it enters and takes the other
-    operand down to its own precision (NumPy's promotion of Python floats):
-    ``alpha=np.float32(1.0)`` made the L2 term, and so the objective L-BFGS
-    sees, a float32 scalar next to a float64 gradient (``np.float16``: the line
-    search failed), and the L2 guard's limit of 1e100 became ``inf`` in the
-    guard's comparison, which then let any ``alpha`` through. The Python float
-    computes in float64 whatever the parameter's type; the parameters
-    themselves are left as given.
+    scikit-learn's parameter validation accepts any ``numbers.Real``, but a NumPy
+    float takes the other operand down to its own precision (``alpha=np.float16``
+    would make the objective float16, and the L2 guard's limit of 1e100 ``inf``),
+    so ``fit`` computes with the Python float and leaves the parameter as given.
 
     Examples
     --------

@@ -47,6 +47,7 @@ from .network import (
 )
 
 __all__ = [
+    "WEIGHTS",
     "FittedNetwork",
     "decision_function",
     "fitted_classes_on_host",
@@ -59,7 +60,8 @@ __all__ = [
     "transform",
 ]
 
-_WEIGHTS = ("W1_", "b1_", "W2_", "b2_")
+# The fitted weights, in the order of the flat parameter vector.
+WEIGHTS = ("W1_", "b1_", "W2_", "b2_")
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def fitted_network(estimator, X):
     classes = estimator.classes_
     if is_device_array(X):
         xp, device = array_namespace(X)
-        parts = [xp.reshape(getattr(estimator, name), (-1,)) for name in _WEIGHTS]
+        parts = [xp.reshape(getattr(estimator, name), (-1,)) for name in WEIGHTS]
         theta = xp.astype(xp.concat(parts), X.dtype, copy=False)
         if is_device_array(classes) and array_namespace(classes) != (xp, device):
             # y of another namespace than X's (mixed inputs): labels_at takes them
@@ -154,7 +156,7 @@ def fitted_network(estimator, X):
 def fitted_theta_on_host(estimator, dtype):
     """The fitted weights as one host NumPy vector of ``dtype`` (from a device if
     need be): the start of a warm-started fit, the network of host rows."""
-    weights = [getattr(estimator, name) for name in _WEIGHTS]
+    weights = [getattr(estimator, name) for name in WEIGHTS]
     if is_device_array(weights[0]):
         require_sklearn(ARRAY_API_VERSION, "A model fitted on an array API device")
         weights = [move_to(w, xp=np, device="cpu") for w in weights]

@@ -187,7 +187,7 @@ def minimize_lbfgs(
         If positive, print the objective and the gradient's max-norm per iteration.
     monitor : ValidationMonitor, optional
         Called with the accepted iterate after each iteration; when it asks to stop,
-        the callback raises ``StopIteration`` (scipy >= 1.11) and the result carries
+        the callback raises ``StopIteration`` and the result carries
         the monitor's best iterate.
     ftol : float, optional
         L-BFGS-B's relative-reduction stop; None keeps scipy's default (about

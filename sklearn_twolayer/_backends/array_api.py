@@ -260,7 +260,7 @@ class TrainingRows:
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.host_Y, self.host_weight = host_Y, host_weight
         self.n_samples, self.n_features = X.shape
-        self.dtype = np.dtype("float32" if X.dtype == self.xp.float32 else "float64")
+        self.dtype = _numpy_dtype(self.xp, X)
         self.weight_sum = float(weight_sum)
         self._blocks = device_row_blocks(
             self.n_samples, self.layout.n_hidden * self.dtype.itemsize, self.device

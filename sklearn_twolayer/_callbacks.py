@@ -64,18 +64,10 @@ class CallbackSupportMixin:
             callbacks = ()
         return CallbackSupportMixin.set_callbacks(self, *callbacks)
 
-    def _init_callback_context(
-        self, task_name="fit", task_id=0, max_subtasks=0, sequential_subtasks=True
-    ):
+    def _init_callback_context(self, *args, **kwargs):
         from sklearn.callback import CallbackSupportMixin
 
-        return CallbackSupportMixin._init_callback_context(
-            self,
-            task_name=task_name,
-            task_id=task_id,
-            max_subtasks=max_subtasks,
-            sequential_subtasks=sequential_subtasks,
-        )
+        return CallbackSupportMixin._init_callback_context(self, *args, **kwargs)
 
 
 def parameters_as_attributes(layout, dtype, **fixed):

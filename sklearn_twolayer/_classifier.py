@@ -37,14 +37,6 @@ from ._sklearn_compat import ARRAY_API_VERSION, sklearn_at_least
 from ._solver import ValidationMonitor, minimize_lbfgs, minimize_trust_ncg
 from ._targets import VALIDATION_SET
 
-# The API page of a class in the documentation built from docs/ (autosummary's
-# generated/<module>.<name>.html), as hosted.
-_DOC_LINK_TEMPLATE = (
-    "https://sklearn-twolayer.readthedocs.io/en/stable/generated/"
-    "{estimator_module}.{estimator_name}.html"
-)
-
-
 # Set by validation (``validate_data`` with ``reset=True``): a fit computes them on
 # its working copy and assigns them with the weights.
 _VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
@@ -290,9 +282,13 @@ class TwoLayerSigmoidClassifier(
     True
     """
 
-    # The "?" of the estimator's HTML diagram links to this package's API page.
+    # The "?" of the estimator's HTML diagram links to this package's API page
+    # (autosummary's generated/<module>.<name>.html, as hosted).
     _doc_link_module = "sklearn_twolayer"
-    _doc_link_template = _DOC_LINK_TEMPLATE
+    _doc_link_template = (
+        "https://sklearn-twolayer.readthedocs.io/en/stable/generated/"
+        "{estimator_module}.{estimator_name}.html"
+    )
 
     _parameter_constraints: dict = {
         "n_hidden": [Interval(Integral, 1, None, closed="left")],

@@ -188,10 +188,8 @@ class TwoLayerSigmoidClassifier(
         ``sample_weight``. For multilabel targets only ``"balanced"`` is accepted:
         each label column is balanced and the per-column weights are multiplied.
         A class (or a label column's 0 or 1) whose rows all have sample weight 0
-        gets the class weight 0 from ``"balanced"`` (the formula's ``1 / 0``; its
-        rows weigh 0 either way): the fit, and its validation loss, learn nothing
-        of it, though it stays in ``classes_`` and among the ``n_classes`` of the
-        formula, as in ``compute_class_weight``.
+        gets the class weight 0 from ``"balanced"``, not the formula's ``1 / 0``,
+        but stays in ``classes_`` and among its ``n_classes``.
     warm_start : bool, default=False
         If True, ``fit`` starts from the previous solution instead of a fresh draw.
     random_state : int, RandomState instance or None, default=None

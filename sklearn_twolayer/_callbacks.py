@@ -17,6 +17,7 @@ intermediate model to be built. Without callbacks the solver gets no hook at all
 
 import numpy as np
 
+from ._prediction import WEIGHTS
 from ._sklearn_compat import CALLBACK_API_VERSION, require_sklearn, sklearn_at_least
 from ._solver import IterationCallback
 
@@ -63,18 +64,10 @@ class CallbackSupportMixin:
             callbacks = ()
         return CallbackSupportMixin.set_callbacks(self, *callbacks)
 
-    def _init_callback_context(
-        self, task_name="fit", task_id=0, max_subtasks=0, sequential_subtasks=True
-    ):
+    def _init_callback_context(self, *args, **kwargs):
         from sklearn.callback import CallbackSupportMixin
 
-        return CallbackSupportMixin._init_callback_context(
-            self,
-            task_name=task_name,
-            task_id=task_id,
-            max_subtasks=max_subtasks,
-            sequential_subtasks=sequential_subtasks,
-        )
+        return CallbackSupportMixin._init_callback_context(self, *args, **kwargs)
 
 
 def parameters_as_attributes(layout, dtype, **fixed):
@@ -88,13 +81,10 @@ def parameters_as_attributes(layout, dtype, **fixed):
     """
 
     def attributes(theta):
-        W1, b1, W2, b2 = layout.unpack(np.array(theta, dtype=dtype))
+        weights = layout.unpack(np.array(theta, dtype=dtype))
         return {
             **fixed,
-            "W1_": W1,
-            "b1_": b1,
-            "W2_": W2,
-            "b2_": b2,
+            **dict(zip(WEIGHTS, weights, strict=True)),
             "n_outputs_": layout.n_outputs,
         }
 
@@ -157,9 +147,7 @@ class FitCallbacks:
         # (set_callbacks refuses) and no context: the fit runs without hooks.
         self.context = None
         if sklearn_at_least(CALLBACK_API_VERSION):
-            self.context = estimator._init_callback_context(
-                task_name="fit", max_subtasks=max_iter
-            )
+            self.context = estimator._init_callback_context(max_subtasks=max_iter)
 
     def begin(self):
         """``on_fit_task_begin`` for the fit task (the input is valid)."""
@@ -226,12 +214,7 @@ class _IterationBridge(IterationCallback):
 
     def _hook_arguments(self):
         fit = self.fit
-        return {
-            "estimator": fit.estimator,
-            "X": fit.X,
-            "y": fit.y,
-            "metadata": fit.metadata,
-        }
+        return dict(estimator=fit.estimator, X=fit.X, y=fit.y, metadata=fit.metadata)
 
     def _model_at(self, theta, n_iter):
         """Lazy reconstruction attributes: built only if a callback asks.

@@ -37,14 +37,6 @@ from ._sklearn_compat import ARRAY_API_VERSION, sklearn_at_least
 from ._solver import ValidationMonitor, minimize_lbfgs, minimize_trust_ncg
 from ._targets import VALIDATION_SET
 
-# The API page of a class in the documentation built from docs/ (autosummary's
-# generated/<module>.<name>.html), as hosted.
-_DOC_LINK_TEMPLATE = (
-    "https://sklearn-twolayer.readthedocs.io/en/stable/generated/"
-    "{estimator_module}.{estimator_name}.html"
-)
-
-
 # Set by validation (``validate_data`` with ``reset=True``): a fit computes them on
 # its working copy and assigns them with the weights.
 _VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
@@ -168,71 +160,36 @@ class TwoLayerSigmoidClassifier(
         of evaluations plus Hessian-vector products (each a forward and a backward
         pass over the rows, as an evaluation is), checked after each iteration.
     solver : {"lbfgs", "trust-ncg"}, default="lbfgs"
-        ``"lbfgs"``: L-BFGS-B, a quasi-Newton method using gradients only, the
-        solver of ``MLPClassifier(solver="lbfgs")``. ``"trust-ncg"``: a Newton
-        conjugate-gradient trust-region method (the method and constants of
-        scipy's ``trust-ncg``, run by the package's own loop) with the exact
-        Hessian-vector product (computed analytically, never by finite
-        differences, the Hessian never formed). Each iteration solves the
-        trust-region subproblem with Steihaug's truncated conjugate gradient,
-        which follows the directions of negative curvature of this non-convex
-        objective to the trust-region boundary, where ``"newton-cg"`` would
-        truncate its step and fall back on a line search. Its ratio test is
-        guarded against the rounding of the objective near a minimum (a slack of
-        ``10 ε |f|`` on both reductions; where the objective cannot judge a
-        step, the gradient's norm does); it gives up on rejected steps, with a
-        ``ConvergenceWarning``, only once the trust region is smaller than the
-        spacing of the weights.
+        ``"lbfgs"``: L-BFGS-B, the solver of ``MLPClassifier(solver="lbfgs")``.
+        ``"trust-ncg"``: a Newton conjugate-gradient trust-region method (scipy's
+        method and constants, run by the package's own loop) with the exact,
+        analytic Hessian-vector product; Steihaug's truncated conjugate gradient
+        follows directions of negative curvature to the trust-region boundary.
         It needs far fewer iterations but usually more gradient-equivalent work
-        than L-BFGS; it pays off on ill-conditioned problems where L-BFGS needs
-        thousands of iterations, and at tight tolerances (see the solvers page).
+        than L-BFGS; it pays off on ill-conditioned problems and at tight
+        tolerances. See :ref:`solvers`.
     early_stopping : bool, default=False
         If True, hold out ``validation_fraction`` of the data, compute the loss on
         it after every iteration, stop when it has not improved for
         ``n_iter_no_change`` iterations, and keep the parameters of the iteration
         with the lowest validation loss (not the last ones). The split, seeded by
         ``random_state``, is stratified by class (by label set for multilabel
-        targets; label sets, or classes, with a single distinct row are pooled
-        into one stratum) and measures the held-out fraction in sample weight.
-        It draws distinct rows: identical rows stay together, so a row of weight
-        k is split exactly as k copies of it, and no copy of a training row is
-        used for validation; every class keeps training rows. When the data has
-        so few distinct rows that none can be held out whole within the fraction
-        (each is a large share of its class), copies are held out instead, with a
-        warning: every distinct row then stays in training. When no iteration
-        lowers the validation loss below that of the random start, a
-        ``ConvergenceWarning`` says that the start was kept. The held-out rows'
-        sample and class weights weight
-        the validation loss, the objective's data term ``Σ s_i loss_i / Σ s_i``
-        over those rows (no L2 term). With ``warm_start=True`` every fit holds out
-        a split again (the same rows for an integer ``random_state`` and the same
-        data), starts from the previous parameters, whose validation loss is the
-        baseline to beat, and restarts the curves. A callback that stops the fit
-        (see :meth:`set_callbacks`) ends it as the patience would: the kept
-        parameters are still those of the lowest validation loss so far. With
-        validation rows of one's own (``fit(X, y, X_val=..., y_val=...)``, as
-        ``HistGradientBoostingClassifier`` takes them), nothing is held out:
-        every row of ``X`` trains and the validation loss is computed on
-        ``X_val``, weighted by ``sample_weight_val`` and the class weights; the
-        rest is as above (with ``warm_start``, the previous parameters' loss on
-        this fit's ``X_val`` is the baseline).
-    validation_fraction : float, default=0.1
-        Fraction of each stratum's weight held out when ``early_stopping=True``,
-        rounded to whole distinct rows, at least one row held out and one distinct
-        row kept per stratum. Unused when ``fit`` is given ``X_val`` and ``y_val``.
-    n_iter_no_change : int, default=10
-        Number of iterations without a lower validation loss after which
-        ``early_stopping`` stops the solver.
+        targets) and draws distinct rows, so a row of weight k is split as k
+        copies of it. The validation loss is the objective's data term on the
+        held-out rows, without the L2 term. With ``warm_start=True``, the
+        previous parameters' validation loss is the baseline to beat. With
+        ``fit(X, y, X_val=..., y_val=...)`` nothing is held out and the loss is
+        computed on ``X_val``. A callback that stops the fit (see
+        :meth:`set_callbacks`) also keeps the best parameters so far. See
+        :ref:`solvers` for the split's rules and warnings.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, as in ``LogisticRegression``. ``"balanced"`` uses
         ``n_samples / (n_classes * bincount(y))`` with the counts weighted by
         ``sample_weight``. For multilabel targets only ``"balanced"`` is accepted:
         each label column is balanced and the per-column weights are multiplied.
         A class (or a label column's 0 or 1) whose rows all have sample weight 0
-        gets the class weight 0 from ``"balanced"`` (the formula's ``1 / 0``; its
-        rows weigh 0 either way): the fit, and its validation loss, learn nothing
-        of it, though it stays in ``classes_`` and among the ``n_classes`` of the
-        formula, as in ``compute_class_weight``.
+        gets the class weight 0 from ``"balanced"``, not the formula's ``1 / 0``,
+        but stays in ``classes_`` and among its ``n_classes``.
     warm_start : bool, default=False
         If True, ``fit`` starts from the previous solution instead of a fresh draw.
     random_state : int, RandomState instance or None, default=None
@@ -323,9 +280,13 @@ class TwoLayerSigmoidClassifier(
     True
     """
 
-    # The "?" of the estimator's HTML diagram links to this package's API page.
+    # The "?" of the estimator's HTML diagram links to this package's API page
+    # (autosummary's generated/<module>.<name>.html, as hosted).
     _doc_link_module = "sklearn_twolayer"
-    _doc_link_template = _DOC_LINK_TEMPLATE
+    _doc_link_template = (
+        "https://sklearn-twolayer.readthedocs.io/en/stable/generated/"
+        "{estimator_module}.{estimator_name}.html"
+    )
 
     _parameter_constraints: dict = {
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
@@ -609,7 +570,7 @@ default=None
             )
         fitted = self._fitted_attributes(targets, layout, result, rows.dtype, monitor)
         fitted.update(validated)
-        for name in ("W1_", "b1_", "W2_", "b2_"):  # where the rows live
+        for name in _prediction.WEIGHTS:  # where the rows live
             fitted[name] = backend.fitted_array(rows, fitted[name])
         fitted["classes_"] = backend.fitted_classes(y, fitted["classes_"])
         return fitted
@@ -640,15 +601,12 @@ default=None
                 f"solver={self.solver!r} produced non-finite weights or loss; scale "
                 "the input features (e.g. with StandardScaler) or increase alpha."
             )
-        W1, b1, W2, b2 = layout.unpack(result.theta.astype(dtype))
+        weights = layout.unpack(result.theta.astype(dtype))
         return {
             "classes_": targets.classes,
             "out_activation_": targets.out_activation,
             "n_outputs_": layout.n_outputs,
-            "W1_": W1,
-            "b1_": b1,
-            "W2_": W2,
-            "b2_": b2,
+            **dict(zip(_prediction.WEIGHTS, weights, strict=True)),
             "n_iter_": result.n_iter,
             "loss_": result.loss,
             "loss_curve_": result.loss_curve,
@@ -849,17 +807,12 @@ _INTEGER_PARAMETERS = ("n_hidden", "max_iter", "max_fun", "n_iter_no_change", "v
 def _integer_parameters(estimator):
     """The integer parameters as Python ints; reject a bool given for a count.
 
-    Called first in ``fit``, after scikit-learn's parameter validation, which
-    accepts any ``numbers.Integral``: numpy's small integers and bools pass it. A
-    numpy integer stays numpy in the arithmetic of array sizes and overflows
-    (``n_hidden=np.int8(3)``: a block's ``rows * n_hidden`` does not fit in int8;
-    ``np.int16(200)`` hidden units times 300 features wrap around), so ``fit`` uses
-    the Python int of the same value. The parameters themselves are left as given:
-    ``fit`` never changes a parameter (scikit-learn's convention). A bool is an
-    ``Integral`` too but never a count: ``n_hidden=True`` raises
-    :class:`~sklearn.utils._param_validation.InvalidParameterError` as any other
-    invalid value does. ``verbose`` keeps accepting bools, as scikit-learn's
-    ``"verbose"`` constraint does.
+    scikit-learn's parameter validation accepts any ``numbers.Integral``, but a
+    NumPy integer stays NumPy in the arithmetic of array sizes and overflows there
+    (``n_hidden=np.int8(3)``: ``rows * n_hidden`` does not fit in int8), so ``fit``
+    uses the Python int of the same value and leaves the parameter as given. A
+    bool is never a count (``InvalidParameterError``), except for ``verbose``, as
+    scikit-learn's ``"verbose"`` constraint allows.
 
     Examples
     --------
@@ -889,16 +842,10 @@ _FLOAT_PARAMETERS = ("alpha", "tol", "validation_fraction")
 def _float_parameters(estimator):
     """The float parameters as Python floats of the same values.
 
-    Called first in ``fit``, with :func:`_integer_parameters`, after
-    scikit-learn's parameter validation, which accepts any ``numbers.Real``. A
-    NumPy float stays NumPy in the arithmetic it enters and takes the other
-    operand down to its own precision (NumPy's promotion of Python floats):
-    ``alpha=np.float32(1.0)`` made the L2 term, and so the objective L-BFGS
-    sees, a float32 scalar next to a float64 gradient (``np.float16``: the line
-    search failed), and the L2 guard's limit of 1e100 became ``inf`` in the
-    guard's comparison, which then let any ``alpha`` through. The Python float
-    computes in float64 whatever the parameter's type; the parameters
-    themselves are left as given.
+    scikit-learn's parameter validation accepts any ``numbers.Real``, but a NumPy
+    float takes the other operand down to its own precision (``alpha=np.float16``
+    would make the objective float16, and the L2 guard's limit of 1e100 ``inf``),
+    so ``fit`` computes with the Python float and leaves the parameter as given.
 
     Examples
     --------

@@ -44,16 +44,13 @@ from sklearn.utils.validation import _check_method_params, indexable
 
 from ._backends import backend_for, is_dask_collection
 from ._backends._kinds import is_device_array
-from ._classifier import TwoLayerSigmoidClassifier
+from ._classifier import TwoLayerSigmoidClassifier, _target_kind
 from ._sklearn_compat import CALLBACK_API_VERSION, move_to, sklearn_at_least
 from .network import per_sample_loss, widest_float
 
-# The grid an integer ``alphas`` spans, strongest first. The L2 term is
-# alpha / (2 Σ s_i) · ||W||² beside the mean loss, so alpha=1 has the strength of
-# LogisticRegression(C=1). On real tabular data (issue 31: OJ, cells, HMDA,
-# credit_data, Caravan, Pima, biopsy) the best alpha lay between 1 and 10, and near
-# 1e-4 on nearly separable data: the grid covers both ends, half a decade apart
-# with the default 11 values.
+# The grid an integer ``alphas`` spans, strongest first: on real tabular data
+# (issue 31) the best alpha lay between 1 and 10, and near 1e-4 on nearly
+# separable data.
 STRONGEST_ALPHA = 10.0
 WEAKEST_ALPHA = 1e-4
 
@@ -62,7 +59,9 @@ WEAKEST_ALPHA = 1e-4
 # starts afresh), and early stopping with ``validation_fraction`` and
 # ``n_iter_no_change``: the validation folds already choose the regularization,
 # and stopping each path point on yet another held-out part would make its
-# solution depend on the iteration it stopped at instead of on alpha.
+# solution depend on the iteration it stopped at instead of on alpha. ``tol`` is
+# not loosened on the path: a warm start that already meets it takes no step, and
+# at 10 * tol whole paths stalled at the strong alpha they started from.
 _NETWORK_PARAMETERS = (
     "n_hidden",
     "max_iter",
@@ -174,25 +173,18 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
     """Two-layer sigmoid network whose L2 strength ``alpha`` is chosen by
     cross-validation along a warm-started regularization path.
 
-    The cross-validation estimator of
-    :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`, with the conventions of
-    :class:`~sklearn.linear_model.LogisticRegressionCV`. In each fold of ``cv`` the
-    network is fitted at every ``alpha`` of the path, from the strongest to the
-    weakest, each fit starting from the previous alpha's solution (the first from
-    the estimator's random start), and scored on the fold's validation rows.
-    Each weaker alpha starts close to its solution, so the path costs far less
-    than fitting every alpha from scratch, as
-    ``GridSearchCV(TwoLayerSigmoidClassifier(), {"alpha": alphas})`` does. Its
-    first fit is the grid search's fit at the strongest alpha (the same random
-    start), and often its most expensive one: strongly regularized, the network
-    is nearly linear, its optimum nearly flat, and L-BFGS approaches it slowly.
-    The folds move along the path together, each fitting an alpha before any
-    fits the next, and the paths end early once one fold's validation score has
-    not improved for ``n_alphas_no_change`` alphas: past its best, a weaker
-    penalty only lets the network overfit more, those fits can be expensive too,
-    and an alpha that one fold did not fit cannot be chosen. ``alpha_`` is the
-    alpha of the best mean validation score over the folds, and with
-    ``refit=True`` the network is fitted on all the data at ``alpha_``.
+    The conventions of :class:`~sklearn.linear_model.LogisticRegressionCV`. In
+    each fold of ``cv`` the network is fitted at every ``alpha`` of the path, from
+    the strongest to the weakest, each fit starting from the previous alpha's
+    solution (the first from the random start), and scored on the fold's
+    validation rows; this costs far less than
+    ``GridSearchCV(TwoLayerSigmoidClassifier(), {"alpha": alphas})``, whose fit
+    at the strongest alpha is the path's first. The folds move along the path
+    together, and the paths end once one fold's validation score has not
+    improved for ``n_alphas_no_change`` alphas (past its best, a weaker penalty
+    only overfits more). ``alpha_`` is the alpha of the best mean validation
+    score over the folds; with ``refit=True`` the network is then fitted on all
+    the data at ``alpha_``.
 
     The fitted estimator is that network: it has every fitted attribute and
     prediction method of :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`
@@ -206,12 +198,11 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
         Number of hidden sigmoid units.
     alphas : int or array-like of float, default=11
         The L2 strengths to try. An int ``n`` gives ``n`` values log-spaced from
-        10 down to 1e-4 (half a decade apart for ``n=11``): our L2 term is
-        ``alpha / (2 Σ s_i) · ‖W‖²`` beside the mean loss, so ``alpha=1`` is the
-        strength of ``LogisticRegression(C=1)``; on real tabular data the best
-        alpha usually lies between 1 and 10, and near 1e-4 on nearly separable
-        data. A sequence is tried from its largest value to its smallest
-        (duplicates once); ``alphas_`` holds the values in that order.
+        10 down to 1e-4; ``alpha=1`` is the strength of
+        ``LogisticRegression(C=1)``, and on real tabular data the best alpha
+        usually lies between 1 and 10 (near 1e-4 on nearly separable data). A
+        sequence is tried from its largest value to its smallest (duplicates
+        once); ``alphas_`` holds the values in that order.
     cv : int, cross-validation generator or iterable, default=5
         The folds, as in :class:`~sklearn.linear_model.LogisticRegressionCV`: an
         int is the number of folds of a
@@ -229,19 +220,15 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
         alpha that scores worse in some fold), every fold's at that alpha. None:
         every alpha of every fold is fitted.
     refit : bool, default=True
-        If True, the network is fitted on all the data at ``alpha_``, from the
+        If True, the network is fitted on all the data at ``alpha_`` from the
         random start of the paths: the same fit as
-        ``TwoLayerSigmoidClassifier(alpha=alpha_)`` with the same parameters
-        (warm-started from the path, networks generalised slightly worse on real
-        data). If False, there is no refit:
-        the fitted network averages the logits of the folds' networks at
-        ``alpha_``, as ``LogisticRegressionCV(refit=False)`` averages the folds'
-        coefficients (for a linear model, averaging the coefficients is
-        averaging the logits). That average is itself a two-layer network, the
-        folds' hidden layers side by side (``n_folds * n_hidden`` hidden units,
-        each fold's output weights divided by ``n_folds``), which
-        :meth:`transform` and :meth:`input_gradient` describe; it has no
-        ``loss_`` or ``loss_curve_``.
+        ``TwoLayerSigmoidClassifier(alpha=alpha_)`` with the same parameters. If
+        False, the fitted network averages the logits of the folds' networks at
+        ``alpha_`` (as ``LogisticRegressionCV(refit=False)`` averages the folds'
+        coefficients): a two-layer network with the folds' hidden layers side by
+        side (``n_folds * n_hidden`` hidden units, each fold's output weights
+        divided by ``n_folds``), which :meth:`transform` and
+        :meth:`input_gradient` describe; it has no ``loss_`` or ``loss_curve_``.
     n_jobs : int, default=None
         Number of folds fitted in parallel through joblib. None means 1 unless in
         a :obj:`joblib.parallel_backend` context; -1 means all processors. Folds
@@ -250,10 +237,7 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
     max_iter : int, default=200
         Maximum number of solver iterations of each fit.
     tol : float, default=1e-4
-        Tolerance on the gradient's max-norm of each fit. (Not looser on the
-        path: a warm-started fit whose start already meets its tolerance takes
-        no step, and at ``10 * tol`` whole paths stalled so, their weak alphas
-        scored as the strong alpha they never left.)
+        Tolerance on the gradient's max-norm of each fit, the path's included.
     max_fun : int, default=15000
         Maximum number of objective-and-gradient evaluations of each fit.
     solver : {"lbfgs", "trust-ncg"}, default="lbfgs"
@@ -420,7 +404,7 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
         targets, _ = backend.training_rows(
             checker, X, y, sample_weight, reset=True, n_hidden=int(self.n_hidden)
         )
-        target_kind = _target_kind(targets)
+        target_kind = _target_kind(targets.out_activation, targets.n_outputs)
         scorer = self._scorer(target_kind)
         routed = self._routed_params(sample_weight, params)
         X, y = indexable(X, y)
@@ -470,25 +454,14 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
         best = int(np.argmax(mean_scores))
         alpha = float(alphas[best])
 
-        fitted = {
-            "alphas_": alphas,
-            "scores_": scores,
-            "alpha_": alpha,
-        }
+        fitted = {"alphas_": alphas, "scores_": scores, "alpha_": alpha}
         if self.refit:
             final = self._refit(
-                network.set_params(alpha=alpha),
-                X,
-                y,
-                fit_params,
-                context,
-                metadata,
+                network.set_params(alpha=alpha), X, y, fit_params, context, metadata
             )
             fitted.update(_fitted_attributes_of(final))
         else:
-            fitted.update(
-                _averaged_network([path.networks[best] for path in paths], backend)
-            )
+            fitted.update(_averaged_network([path.networks[best] for path in paths]))
             fitted["n_iter_"] = max(int(path.n_iter[best]) for path in paths)
         # On an array-API device, in X's namespace as every fitted array is.
         for name, value in (
@@ -556,10 +529,7 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
         score = dict(params)
         if sample_weight is not None:
             score["sample_weight"] = sample_weight
-        return Bunch(
-            splitter=Bunch(split={}),
-            scorer=Bunch(score=score),
-        )
+        return Bunch(splitter=Bunch(split={}), scorer=Bunch(score=score))
 
     # -- scoring -----------------------------------------------------------------
     def score(self, X, y, sample_weight=None, **score_params):
@@ -585,7 +555,7 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
             score_params["sample_weight"] = sample_weight
         if _routing_enabled():
             score_params = process_routing(self, "score", **score_params).scorer.score
-        kind = _target_kind_of(self)
+        kind = _target_kind(self.out_activation_, self.n_outputs_)
         return self._scorer(kind)(self, X, y, **score_params)
 
     def get_metadata_routing(self):
@@ -771,7 +741,7 @@ def _fitted_attributes_of(network):
     }
 
 
-def _averaged_network(networks, backend):
+def _averaged_network(networks):
     """The network whose logits are the mean of ``networks``' logits.
 
     The hidden layers side by side; each output layer's weights divided by the
@@ -812,18 +782,6 @@ def _like(reference, array):
     if array.dtype.kind == "f":
         return xp.asarray(array, dtype=widest_float(xp, device), device=device)
     return xp.asarray(array, device=device)
-
-
-def _target_kind(targets):
-    if targets.out_activation == "softmax":
-        return "multiclass"
-    return "binary" if targets.n_outputs == 1 else "multilabel"
-
-
-def _target_kind_of(network):
-    if network.out_activation_ == "softmax":
-        return "multiclass"
-    return "binary" if network.n_outputs_ == 1 else "multilabel"
 
 
 # The public name, as for the network (sklearn_twolayer/__init__.py): what a saved

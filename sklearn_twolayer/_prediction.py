@@ -47,6 +47,7 @@ from .network import (
 )
 
 __all__ = [
+    "WEIGHTS",
     "FittedNetwork",
     "decision_function",
     "fitted_classes_on_host",
@@ -59,7 +60,8 @@ __all__ = [
     "transform",
 ]
 
-_WEIGHTS = ("W1_", "b1_", "W2_", "b2_")
+# The fitted weights, in the order of the flat parameter vector.
+WEIGHTS = ("W1_", "b1_", "W2_", "b2_")
 
 
 @dataclass(frozen=True)
@@ -80,16 +82,18 @@ class FittedNetwork:
     classes : array of shape (n_classes,)
         ``classes_``: on the rows' device when the fit kept them there, else host
         NumPy.
-    binary : bool
-        One output unit for two classes.
     kind : {"binary", "softmax", "multilabel"}
+        ``"binary"``: one output unit for two classes.
     """
 
     loss: TwoLayerLoss
     theta: object
     classes: object
-    binary: bool
     kind: str
+
+    @property
+    def binary(self):
+        return self.kind == "binary"
 
     def __dask_tokenize__(self):
         layout = self.loss.layout
@@ -133,7 +137,7 @@ def fitted_network(estimator, X):
     classes = estimator.classes_
     if is_device_array(X):
         xp, device = array_namespace(X)
-        parts = [xp.reshape(getattr(estimator, name), (-1,)) for name in _WEIGHTS]
+        parts = [xp.reshape(getattr(estimator, name), (-1,)) for name in WEIGHTS]
         theta = xp.astype(xp.concat(parts), X.dtype, copy=False)
         if is_device_array(classes) and array_namespace(classes) != (xp, device):
             # y of another namespace than X's (mixed inputs): labels_at takes them
@@ -142,25 +146,17 @@ def fitted_network(estimator, X):
     else:
         theta = fitted_theta_on_host(estimator, X.dtype)
         classes = fitted_classes_on_host(estimator)
-    binary = (
-        estimator.out_activation_ == "logistic"
-        and estimator.classes_.shape[0] == 2
-        and estimator.n_outputs_ == 1
-    )
-    kind = "binary" if binary else estimator.out_activation_
-    return FittedNetwork(
-        TwoLayerLoss(layout, output=output),
-        theta,
-        classes,
-        binary,
-        "multilabel" if kind == "logistic" else kind,
-    )
+    kind = estimator.out_activation_
+    if kind == "logistic":
+        binary = estimator.classes_.shape[0] == 2 and estimator.n_outputs_ == 1
+        kind = "binary" if binary else "multilabel"
+    return FittedNetwork(TwoLayerLoss(layout, output=output), theta, classes, kind)
 
 
 def fitted_theta_on_host(estimator, dtype):
     """The fitted weights as one host NumPy vector of ``dtype`` (from a device if
     need be): the start of a warm-started fit, the network of host rows."""
-    weights = [getattr(estimator, name) for name in _WEIGHTS]
+    weights = [getattr(estimator, name) for name in WEIGHTS]
     if is_device_array(weights[0]):
         require_sklearn(ARRAY_API_VERSION, "A model fitted on an array API device")
         weights = [move_to(w, xp=np, device="cpu") for w in weights]

@@ -80,18 +80,12 @@ def _optional_dependencies_info():
 def _simd_info():
     """NumPy's SIMD extensions: compiled in (baseline), and found or not found
     among those it dispatches to at run time, as ``np.show_runtime()`` reports."""
-    try:
-        from numpy._core._multiarray_umath import (
-            __cpu_baseline__,
-            __cpu_dispatch__,
-            __cpu_features__,
-        )
-    except ImportError:  # NumPy 1.x
-        from numpy.core._multiarray_umath import (
-            __cpu_baseline__,
-            __cpu_dispatch__,
-            __cpu_features__,
-        )
+    from numpy._core._multiarray_umath import (
+        __cpu_baseline__,
+        __cpu_dispatch__,
+        __cpu_features__,
+    )
+
     return {
         "baseline": ",".join(__cpu_baseline__),
         "found": ",".join(f for f in __cpu_dispatch__ if __cpu_features__[f]),

@@ -39,9 +39,8 @@ ARRAY_API_VERSION = "1.9"
 
 def sklearn_at_least(version):
     """Whether the installed scikit-learn is ``version`` or later."""
-    # Read at each call (tests set sklearn.__version__), compared once per pair:
-    # __sklearn_tags__ asks on every prediction, and parsing both versions was a
-    # fifth of a one-row predict_proba.
+    # Read at each call (tests set sklearn.__version__), parsed once per pair:
+    # __sklearn_tags__ asks on every prediction.
     return _version_at_least(sklearn.__version__, version)
 
 

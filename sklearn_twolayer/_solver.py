@@ -1,20 +1,14 @@
-"""Solver glue: minimise a loss object's flat objective.
+"""Solver glue: minimise a flat objective ``theta -> (f, g)`` from a start vector.
 
-The second of the package's three layers. It knows nothing about labels or
-estimators: it takes a function returning ``(objective, gradient)`` and a start
-vector, and returns the minimiser with the per-iteration record and the warnings a
-user needs, in the manner of ``sklearn.utils.optimize._check_optimize_result``.
-
-Two solvers share one result type and one per-iteration hook: :func:`minimize_lbfgs`
-(``scipy.optimize.minimize``'s L-BFGS-B, first order) and :func:`minimize_trust_ncg`
-(Steihaug's truncated conjugate-gradient trust-region method, with exact
-Hessian-vector products: the method and constants of scipy's trust-ncg, run by
-its own loop here, :func:`_trust_region_newton_cg`, so that its ratio test is safe
-from rounding).
-:class:`ValidationMonitor` is the early-stopping hook either solver calls after each
-iteration; ``callback`` (an :class:`IterationCallback`, the bridge to scikit-learn's
-callback API in :mod:`sklearn_twolayer._callbacks`) is the second. Either can ask to
-stop: the first request ends the run after that iteration.
+It knows nothing about labels or estimators, and returns the minimiser with the
+per-iteration record and the warnings a user needs, in the manner of
+``sklearn.utils.optimize._check_optimize_result``. :func:`minimize_lbfgs` (scipy's
+L-BFGS-B) and :func:`minimize_trust_ncg` (scipy's trust-ncg method, run by its own
+loop, :func:`_trust_region_newton_cg`, so that its ratio test is safe from
+rounding) share one result type and two per-iteration hooks, either of which can
+ask to stop after an iteration: the early-stopping :class:`ValidationMonitor` and
+an :class:`IterationCallback` (the bridge to scikit-learn's callback API in
+:mod:`sklearn_twolayer._callbacks`).
 """
 
 import functools
@@ -39,7 +33,7 @@ class SolverResult:
     loss : float
         The objective at ``theta``.
     n_iter : int
-        Number of L-BFGS iterations done.
+        Number of iterations done.
     n_fun : int
         Number of objective-and-gradient evaluations.
     loss_curve : list of float
@@ -193,7 +187,7 @@ def minimize_lbfgs(
         If positive, print the objective and the gradient's max-norm per iteration.
     monitor : ValidationMonitor, optional
         Called with the accepted iterate after each iteration; when it asks to stop,
-        the callback raises ``StopIteration`` (scipy >= 1.11) and the result carries
+        the callback raises ``StopIteration`` and the result carries
         the monitor's best iterate.
     ftol : float, optional
         L-BFGS-B's relative-reduction stop; None keeps scipy's default (about
@@ -607,13 +601,10 @@ def minimize_trust_ncg(
 ):
     """Minimise with a Newton-CG trust-region method and exact Hessian products.
 
-    The method of scipy's ``trust-ncg``, run by :func:`_trust_region_newton_cg`
-    with its ratio test guarded against rounding. Each iteration solves the
-    trust-region subproblem with Steihaug's truncated conjugate gradient, which
-    needs only products ``H v``; it follows directions of negative curvature to
-    the trust-region boundary, so it is sound on the network's non-convex
-    objective, and it does no line search: one evaluation of the objective and
-    gradient per iteration plus one product per inner conjugate-gradient step.
+    Steihaug's truncated conjugate gradient (:func:`_steihaug_step`) follows
+    directions of negative curvature to the trust-region boundary, so it is sound
+    on the network's non-convex objective; there is no line search: one
+    evaluation per iteration plus one product per conjugate-gradient step.
 
     Parameters
     ----------
@@ -626,8 +617,7 @@ def minimize_trust_ncg(
     max_iter : int
         Iteration budget (rejected trust-region steps count, as in scipy).
     max_fun : int
-        Budget of objective evaluations plus Hessian products (each a forward and
-        a backward pass over the rows, as an evaluation is), checked after each
+        Budget of objective evaluations plus Hessian products, checked after each
         iteration.
     tol : float
         The run converges when the gradient's max-norm is at most ``tol``, the test

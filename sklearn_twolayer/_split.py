@@ -22,17 +22,14 @@ identical features and targets) and measures the held-out fraction in weight:
    the pooled stratum, never taking the last training group of a class (of a
    label's 0 or 1 for multilabel targets): every class keeps training rows.
 
-Copies of a row then never sit on both sides, so the validation loss is never
-computed on rows the solver trains on. A stratum where no group can be held out
-whole (each is too heavy, or the last of its class: data of few distinct samples
-with many copies each, or a class of two or three rows) shares its groups'
-weight instead: ``validation_fraction`` of each group's weight is held out and
-the rest stays in training, so every distinct sample stays in training, with a
-``UserWarning``, since the validation loss then measures the fit to training
-samples. A share is of the group's weight, however it is spread over copies, so
-the split stays that of the weights alone and a row of weight k still acts as k
-copies. The split is therefore given as each row's held-out share of its weight
-(:func:`held_out_shares`): 1 (held out), 0 (in training) or shared.
+Copies of a row then never sit on both sides. A stratum where no group can be
+held out whole (each too heavy, or the last of its class) holds out
+``validation_fraction`` of each group's weight instead, so every distinct sample
+stays in training, with a ``UserWarning``: the validation loss then measures the
+fit to training samples. A share is of the group's weight, however it is spread
+over copies, so a row of weight k still acts as k copies. The split is each row's
+held-out share of its weight (:func:`held_out_shares`): 1 (held out), 0 (in
+training) or shared.
 """
 
 import warnings
@@ -84,12 +81,11 @@ def _row_fingerprints(X, Y, chunk_bytes=_CHUNK_BYTES):
     """A 64-bit fingerprint of each row's features and targets.
 
     ``Σ_j mix(bits(x_j) XOR salt_j)`` over all columns, in wrapping uint64
-    arithmetic, with fixed salts (they must not depend on ``random_state``, or a
-    row's group would). Equal rows get equal fingerprints whatever their position
-    and whether ``X`` is dense or sparse: for sparse rows the implicit zeros add
-    their constant share and only the stored entries are visited. Two different
-    rows share a fingerprint with probability about 2^-64, and would then only be
-    kept on the same side of the split.
+    arithmetic, with :func:`fingerprint_salts`. Equal rows get equal fingerprints
+    whatever their position and whether ``X`` is dense or sparse: for sparse rows
+    the implicit zeros add their constant share and only the stored entries are
+    visited. Two different rows share a fingerprint with probability about 2^-64,
+    and would then only be kept on the same side of the split.
     """
     n_samples, n_features = X.shape
     salts = fingerprint_salts(n_features + Y.shape[1])
@@ -122,11 +118,8 @@ def _row_fingerprints(X, Y, chunk_bytes=_CHUNK_BYTES):
 
 
 def _duplicate_groups(X, Y):
-    """Group id per row, equal for rows with equal features and targets.
-
-    Ids follow the sorted order of the rows' fingerprints, so they depend neither
-    on the order of the rows nor on whether ``X`` is dense or sparse.
-    """
+    """Group id per row, equal for rows with equal features and targets, in the
+    sorted order of the fingerprints."""
     return np.unique(_row_fingerprints(X, Y), return_inverse=True)[1].ravel()
 
 

@@ -462,12 +462,9 @@ def _weights_of(class_weight, present, weighted_counts):
     """``compute_class_weight``'s weights of the ``present`` values.
 
     With ``"balanced"``, a present class whose rows all have sample weight 0 gets
-    the class weight 0. ``compute_class_weight`` would give it ``n / (C · 0)``, a
-    division by zero, and ``0 · inf`` is NaN; its rows weigh 0 whatever its
-    class weight, and a class weight of 0 keeps them at 0 (its validation rows
-    too: the fit learns nothing of that class). It still counts among the
-    ``C`` classes of the formula, as ``compute_class_weight`` counts it, so the
-    other classes keep its weights.
+    the class weight 0, not ``compute_class_weight``'s ``n / (C · 0)`` (``0 · inf``
+    would be NaN); it still counts among the ``C`` classes of the formula, so the
+    other classes keep ``compute_class_weight``'s weights.
     """
     with np.errstate(divide="ignore"):  # the unweighted classes', replaced below
         if not sklearn_at_least("1.7"):  # pragma: no mutate
@@ -568,15 +565,12 @@ def check_weight_sum(
 ):
     """Σ s_i must be positive, and small enough for the sums over rows in ``dtype``.
 
-    The objective (or the validation loss) divides by Σ s_i, so it must be positive.
-    The kernels sum ``s_i`` times each row's loss and gradient in the rows' dtype
-    (float32 for float32 data): up to the square root of the dtype's largest
-    float, a sum of weights times terms up to the same size (features, which
-    ``check_magnitude`` bounds so) stays finite; beyond it the sums overflow to
-    inf and the fit fails in the solver, or early stopping keeps the start on a
-    NaN validation curve. The objective divides the weights by their sum, so
-    dividing them all by a constant (and ``alpha`` with them) changes nothing.
-    ``weights`` names what was summed.
+    The objective (or the validation loss) divides by Σ s_i. The kernels sum
+    ``s_i`` times each row's loss and gradient in the rows' dtype: up to the
+    square root of its largest float, times terms as large (``check_magnitude``
+    bounds the features so), the sums stay finite. Dividing all the weights (and
+    ``alpha``) by a constant changes nothing, as the error says. ``weights`` names
+    what was summed.
     """
     dtype = np.dtype(dtype)
     limit = float(np.sqrt(np.finfo(dtype).max))

@@ -282,9 +282,7 @@ def convert_two_layer_sigmoid_classifier(scope, operator, container):
     """Write the network's forward pass, probabilities and labels into the graph.
 
     With the ``raw_scores`` option the second output holds the logits
-    (``decision_function``) instead of the probabilities, as for skl2onnx's
-    classifiers; ``CalibratedClassifierCV``'s converter sets it on its base
-    estimators, whose ``decision_function`` scikit-learn calibrates.
+    (``decision_function``) instead of the probabilities (module docstring).
 
     Parameters
     ----------
@@ -458,9 +456,8 @@ def parse_two_layer_sigmoid_classifier(scope, model, inputs, custom_parsers=None
     As a classifier (alone, the last step of a pipeline, an ensemble's member):
     skl2onnx's classifier parser, labels and probabilities (or ZipMap's). Where it
     is a transformer (as the composites' parsers have recorded): the hidden
-    layer. Either way on a host copy of
-    an array-API fit; options given for the model itself
-    (``options={id(model): ...}``) apply to its copy.
+    layer. Either way on a host copy of an array-API fit; options given for the
+    model itself (``options={id(model): ...}``) apply to its copy.
 
     Parameters
     ----------

@@ -53,6 +53,7 @@ from ..network import (
     hessian_product_block,
     loss_gradient_block,
 )
+from ._kinds import is_device_array
 
 __all__ = [
     "TrainingRows",
@@ -89,13 +90,9 @@ def _host_copy(array):
     y and sample_weight may come in any namespace and device (scikit-learn's
     mixed-input convention); the targets are encoded on the host.
     """
-    if _is_device_array(array):
+    if is_device_array(array):
         return _to_host(array)
     return array
-
-
-def _is_device_array(array):
-    return hasattr(array, "__dlpack__") and not isinstance(array, np.ndarray)
 
 
 def is_array_api_input(X):
@@ -160,11 +157,7 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
         Y, weights = _targets.encode_validation_targets_and_weights(
             targets, rows_like_X, y, sample_weight
         )
-    weight_sum = (
-        float(X.shape[0])
-        if weights is None
-        else float(np.sum(weights, dtype=np.float64))
-    )
+    weight_sum = float(X.shape[0]) if weights is None else _targets.weight_sum(weights)
     loss = TwoLayerLoss(
         ParameterLayout(X.shape[1], n_hidden, targets.n_outputs), targets.output
     )
@@ -214,7 +207,7 @@ def fitted_classes(y, classes):
     cannot live on a device (strings), and y given as NumPy data or a list, keep
     host classes, as ``LogisticRegression``'s do.
     """
-    if not _is_device_array(y) or classes.dtype.kind not in "biuf":
+    if not is_device_array(y) or classes.dtype.kind not in "biuf":
         return classes
     xp, _, device = get_namespace_and_device(y)
     if _is_numpy_namespace(xp):
@@ -267,7 +260,7 @@ class TrainingRows:
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.host_Y, self.host_weight = host_Y, host_weight
         self.n_samples, self.n_features = X.shape
-        self.dtype = np.dtype("float32" if X.dtype == self.xp.float32 else "float64")
+        self.dtype = _numpy_dtype(self.xp, X)
         self.weight_sum = float(weight_sum)
         self._blocks = device_row_blocks(
             self.n_samples, self.layout.n_hidden * self.dtype.itemsize, self.device
@@ -443,9 +436,7 @@ class TrainingRows:
             sample_weight = xp.take(self.sample_weight, index, axis=0)
         else:
             sample_weight = None
-        weight_sum = (
-            rows.size if weight is None else float(np.sum(weight, dtype=np.float64))
-        )
+        weight_sum = rows.size if weight is None else _targets.weight_sum(weight)
         return TrainingRows(
             self.loss,
             xp.take(self.X, index, axis=0),

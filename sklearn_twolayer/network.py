@@ -236,10 +236,16 @@ def _loss_and_error(A2, Y, output, xp):
     if output == "sigmoid":
         sign, signed = _signed_logits(A2, Y, xp, out=_scratch(xp, A2))
         losses = _sigmoid_losses(_softplus(signed, xp), xp)
-        negated = _into(xp, "negative", signed, out=_scratch(xp, signed))
-        return losses, _sigmoid_of_negated_(negated, xp, sign)
+        return losses, _sigmoid_error(sign, signed, xp)
     shifted, e, total = _softmax_parts(A2, xp)
     return _softmax_losses(shifted, total, Y, xp), _softmax_error(e, total, Y, xp)
+
+
+def _sigmoid_error(sign, signed, xp):
+    """``h2 − y = s σ(v)`` of sigmoid units from ``(s, v = s a)``
+    (:func:`_signed_logits`; v is overwritten where NumPy allows)."""
+    negated = _into(xp, "negative", signed, out=_scratch(xp, signed))
+    return _sigmoid_of_negated_(negated, xp, sign)
 
 
 def _softmax_error(e, total, Y, xp):
@@ -504,9 +510,7 @@ def output_error(A2, Y, output, xp=None):
     (:func:`_loss_and_error`)."""
     xp = np if _is_numpy(xp) else xp
     if output == "sigmoid":
-        sign, signed = _signed_logits(A2, Y, xp, out=_scratch(xp, A2))
-        negated = _into(xp, "negative", signed, out=_scratch(xp, signed))
-        return _sigmoid_of_negated_(negated, xp, sign)
+        return _sigmoid_error(*_signed_logits(A2, Y, xp, out=_scratch(xp, A2)), xp)
     e, total = _softmax_parts(A2, xp)[1:]  # a − max a is not kept
     return _softmax_error(e, total, Y, xp)
 

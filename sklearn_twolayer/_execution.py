@@ -42,6 +42,7 @@ from functools import cache
 
 import numpy as np
 from scipy import sparse
+from sklearn import get_config
 
 __all__ = [
     "BLOCK_BYTES",
@@ -55,6 +56,7 @@ __all__ = [
     "device_block_bytes",
     "device_row_blocks",
     "evaluate_groups",
+    "fits_in_working_memory",
     "for_each_row_block",
     "map_rows",
     "operation_threads",
@@ -100,6 +102,12 @@ def rows_of(X, block):
     rows.data, rows.indices = X.data[start:stop], X.indices[start:stop]
     rows.indptr = indptr - start
     return rows
+
+
+def fits_in_working_memory(n_bytes):
+    """Whether arrays of ``n_bytes`` kept between calls fit in scikit-learn's
+    ``working_memory`` (``sklearn.set_config``, in MiB; 1024 by default)."""
+    return n_bytes <= get_config()["working_memory"] * 2**20
 
 
 # -- BLAS threads ---------------------------------------------------------------------
@@ -532,7 +540,7 @@ NO_VECTOR = np.zeros(0)
 
 
 def sum_over_row_blocks(kernel, X, row_arrays, *, layout, dtype, n_arrays):
-    """``Σ_blocks kernel(X_block, *row_array_blocks, scratch)``, in fixed order.
+    """``Σ_blocks kernel(block, X_block, *row_array_blocks, scratch)``, in fixed order.
 
     ``kernel`` returns ``(value, vector)`` for one block (a Python float and a
     vector, :data:`NO_VECTOR` for none); each group adds its blocks' parts into a
@@ -554,7 +562,7 @@ def sum_over_row_blocks(kernel, X, row_arrays, *, layout, dtype, n_arrays):
             value, total = 0.0, None
             for block in (blocks[index] for index in group):
                 parts = [None if a is None else a[block] for a in row_arrays]
-                block_value, vector = kernel(rows_of(X, block), *parts, scratch)
+                block_value, vector = kernel(block, rows_of(X, block), *parts, scratch)
                 value += block_value
                 if total is None:
                     total = vector.astype(np.float64)  # a copy: vector is scratch

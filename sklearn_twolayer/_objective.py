@@ -18,7 +18,7 @@ the rows (:mod:`sklearn_twolayer._backends`) are passed in.
 
 import numpy as np
 
-from ._execution import blas_single_threaded
+from ._execution import blas_single_threaded, fits_in_working_memory
 
 __all__ = [
     "ArrayRows",
@@ -181,16 +181,40 @@ class HessianVectorProduct:
 
     Returned by :meth:`TwoLayerLoss.data_gradient_hessian_product
     <sklearn_twolayer.network.TwoLayerLoss.data_gradient_hessian_product>`. An
-    object, not a closure, so that it pickles by reference to this class. It keeps
-    references to the rows and theta only: each call recomputes the forward pass
-    block by block (``TwoLayerLoss.data_hessian_product``).
+    object, not a closure, so that it pickles by reference to this class.
+    trust-ncg's conjugate gradient takes many products at one theta: the blocks'
+    forward passes there (:func:`~sklearn_twolayer.network.hessian_point_block`,
+    two ``(n_samples, n_hidden)`` arrays) are kept from the first product to the
+    next where they fit in scikit-learn's ``working_memory``
+    (:func:`~sklearn_twolayer._execution.fits_in_working_memory`), and recomputed
+    for each product where not. A pickled product keeps none of them.
+
+    ``shared``, None or a dict set by the rows of one fit, gives the products at
+    its successive points one set of arrays: the point whose product was taken
+    last holds them, and a point that takes a product after another computes its
+    forward passes into them again, instead of into new arrays of its own.
     """
 
     def __init__(self, loss, theta, X, Y, sample_weight):
         self.loss, self.theta, self.X, self.Y = loss, theta, X, Y
         self.sample_weight = sample_weight
+        kept = 2 * X.shape[0] * loss.layout.n_hidden * theta.dtype.itemsize
+        self.points = {} if fits_in_working_memory(kept) else None
+        self.shared = None
 
     def __call__(self, v):
+        shared = self.shared
+        if shared is not None and self.points is not None:
+            if shared.get("holder") is not self:  # the arrays, h1 and h1(1 − h1)
+                points = shared.get("points", {})
+                self.points = {start: point[:2] for start, point in points.items()}
+                shared.update(holder=self, points=self.points)
         return self.loss.data_hessian_product(
-            self.theta, v, self.X, self.Y, self.sample_weight
+            self.theta, v, self.X, self.Y, self.sample_weight, points=self.points
         )
+
+    def __getstate__(self):
+        state = dict(self.__dict__, shared=None)
+        if state["points"] is not None:
+            state["points"] = {}
+        return state

@@ -363,28 +363,36 @@ def _through_hidden_(G2, W2, slope, out=None):
     return slope
 
 
-def output_jvp_(A2, H2, R, output, xp):
-    """``J_h2(a2) R``: the output unit's Jacobian times ``R``, overwriting ``R``.
+def output_jacobian(A2, H2, output, xp):
+    """What the output unit's Jacobian ``J_h2(a2)`` is made of, per row.
 
-    ``R`` holds one vector of logit derivatives per row, on its axis 1 (shape
-    ``(rows, n_outputs)``, or ``(rows, n_outputs, m)`` for m of them); ``A2`` and
-    ``H2 = h2(a2)`` are the rows' logits and outputs. Sigmoid outputs:
-    ``σ'(a2) ⊙ R`` with σ'(a2) = h2(1 − h2) taken as ``h2 σ(−a2)`` (eq. 1.2's σ'),
-    to full relative precision where an output saturates (``1 − h2`` would cancel
-    to a few bits, or to 0, for a confident prediction); it is ``(rows,
-    n_outputs)``, one σ per output. Softmax, whose Jacobian is
-    ``diag(h2) − h2 h2ᵀ``: ``h2 ⊙ (R − h2ᵀ R)``. The Hessian product's R{h2} and
-    the input gradient's ∂h2/∂x.
+    ``A2`` and ``H2 = h2(a2)`` are the rows' logits and outputs. Sigmoid outputs:
+    ``σ'(a2) = h2(1 − h2)`` taken as ``h2 σ(−a2)`` (eq. 1.2's σ'), to full
+    relative precision where an output saturates (``1 − h2`` would cancel to a
+    few bits, or to 0, for a confident prediction). Softmax, whose Jacobian is
+    ``diag(h2) − h2 h2ᵀ``: ``h2``. :func:`output_jvp_` multiplies by it.
     """
     if output == "sigmoid":
         slope = sigmoid(-A2, xp=xp)
         slope *= H2
-        R *= xp.expand_dims(slope, axis=2) if R.ndim == 3 else slope
-        return R
+        return slope
+    return H2
+
+
+def output_jvp_(jacobian, R, output, xp):
+    """``J_h2(a2) R``: the output unit's Jacobian times ``R``, overwriting ``R``.
+
+    ``jacobian`` is :func:`output_jacobian`'s ``(rows, n_outputs)`` array;
+    ``R`` holds one vector of logit derivatives per row, on its axis 1 (shape
+    ``(rows, n_outputs)``, or ``(rows, n_outputs, m)`` for m of them). Sigmoid
+    outputs: ``σ'(a2) ⊙ R``, one σ' per output; softmax: ``h2 ⊙ (R − h2ᵀ R)``.
+    The Hessian product's R{h2} and the input gradient's ∂h2/∂x.
+    """
     if R.ndim == 3:
-        H2 = xp.expand_dims(H2, axis=2)
-    R -= xp.sum(H2 * R, axis=1, keepdims=True)
-    R *= H2
+        jacobian = xp.expand_dims(jacobian, axis=2)
+    if output == "softmax":
+        R -= xp.sum(jacobian * R, axis=1, keepdims=True)
+    R *= jacobian
     return R
 
 
@@ -523,16 +531,34 @@ def data_loss_block(layout, output, weights, X, Y, s, xp=None, scratch=None):
     return _weighted_sum(per_sample_loss(A2, Y, output, xp), s, xp)
 
 
+def hessian_point_block(output, weights, X, Y, s, xp=None, out=None):
+    """What every Hessian product at theta reads of one block of rows.
+
+    ``(h1, h1(1 − h1), J_h2, g2)``: the forward pass (eqs. 1.1-1.2), the slope
+    of the hidden sigmoid (eq. 1.2's σ'), the output unit's Jacobian
+    (:func:`output_jacobian`) and ``g2 = s ⊙ (h2 − y)`` (eq. 1.2), weighted. The
+    caller keeps it between the products at one theta, or recomputes it for each
+    (NumPy's ``out``: two scratch arrays for h1 and h1(1 − h1)).
+    """
+    xp = np if _is_numpy(xp) else xp
+    H1, slope = (None, None) if out is None else out
+    H1, A2 = forward(weights, X, xp, H1)
+    slope = _slope(H1, xp, slope)
+    jacobian = output_jacobian(A2, output_proba(A2, output, xp), output, xp)
+    G2 = _weighted(output_error(A2, Y, output, xp), s)  # a2 not read again
+    return H1, slope, jacobian, G2
+
+
 def hessian_product_block(
-    layout, output, weights, direction, X, Y, s, xp=None, scratch=None
+    layout, output, weights, direction, X, Y, s, xp=None, scratch=None, point=None
 ):
     """Σ_i s_i H_i v over one block of rows: the exact Hessian-vector product.
 
     Pearlmutter's R-operator ``R{·} = d/dr (·)(theta + r v) at r = 0`` applied to
-    the document's network, one forward and one backward pass; no finite
-    differences, and the ``(size, size)`` Hessian is never formed. The block's
-    forward pass (:func:`forward`) is recomputed here, so nothing of size
-    ``(n_samples, n_hidden)`` is kept between products.
+    the document's network: a forward and a backward pass from the block's
+    ``point`` at theta (:func:`hessian_point_block`: given, and not modified, or
+    computed here into NumPy's scratch); no finite differences, and the
+    ``(size, size)`` Hessian is never formed.
 
     Derivation, per sample, for a direction ``v = (V1, c1, V2, c2)`` laid out
     like ``theta`` (``R{W1} = V1``, ``R{b1} = c1``, ``R{W2} = V2``,
@@ -557,8 +583,9 @@ def hessian_product_block(
       ``R{∇b1 J} = R{g1}`` and ``R{∇W1 J} = R{g1} h0ᵀ`` with ``h0 = x``.
 
     Each sample's terms are weighted by ``s_i``. Parameters as
-    :func:`loss_gradient_block`, with ``direction = (V1, c1, V2, c2)``; NumPy's
-    scratch holds three arrays (four with several outputs).
+    :func:`loss_gradient_block`, with ``direction = (V1, c1, V2, c2)``. NumPy's
+    scratch holds three arrays (four with several outputs), of which the point
+    takes two, or two (three) with a point given.
 
     Returns
     -------
@@ -567,11 +594,17 @@ def hessian_product_block(
     xp = np if _is_numpy(xp) else xp
     W2 = weights[2]
     V1, c1, V2, c2 = direction
-    n_arrays = 3 if layout.n_outputs == 1 else 4
-    H1, RH1, slope, back = [*_arrays(scratch, X.shape[0], n_arrays), None][:4]
-    H1, A2 = forward(weights, X, xp, H1)
-    H2 = output_proba(A2, output, xp)
-    slope = _slope(H1, xp, slope)
+    arrays = iter(_arrays(scratch, X.shape[0], 4))
+    RH1 = next(arrays, None)
+    if point is None:
+        point = hessian_point_block(
+            output, weights, X, Y, s, xp, (next(arrays, None), next(arrays, None))
+        )
+        factor = _scratch(xp, point[0])  # h1 is not read after R{a2} and eq. 1.4
+    else:
+        factor = next(arrays, None)
+    H1, slope, jacobian, G2 = point
+    back = next(arrays, None) if layout.n_outputs > 1 else None
 
     # Forward R-pass.
     RH1 = _matmul(X, V1.T, RH1)  # R{a1} = V1 x + c1
@@ -580,20 +613,20 @@ def hessian_product_block(
     RA2 = H1 @ V2.T  # R{a2} = V2 h1 + W2 R{h1} + c2
     RA2 += RH1 @ W2.T
     RA2 += c2
-    RG2 = _weighted(output_jvp_(A2, H2, RA2, output, xp), s)  # R{g2} = R{h2}
-    G2 = _weighted(output_error(A2, Y, output, xp), s)  # eq. 1.2, a2 not read again
+    RG2 = _weighted(output_jvp_(jacobian, RA2, output, xp), s)  # R{g2} = R{h2}
 
     # Backward R-pass.
     H_W2 = _matmul(RG2.T, H1, _part(scratch, 2))  # R{g2} h1ᵀ + g2 R{h1}ᵀ
     H_W2 += G2.T @ RH1
-    H1 *= -2.0  # 1 − 2 h1, in h1's array
-    H1 += 1.0
-    RH1 *= H1
+    factor = _into(xp, "multiply", H1, -2.0, out=factor)  # 1 − 2 h1
+    factor += 1.0
+    RH1 *= factor
     RH1 = _through_hidden_(G2, W2, RH1, back)  # W2ᵀ g2 ⊙ (1 − 2 h1) ⊙ R{h1}
     # R{∇h1 J} ⊙ h1(1 − h1), with R{∇h1 J} = [g2, R{g2}] [V2; W2] as one product.
-    RG1 = _through_hidden_(
-        xp.concat([G2, RG2], axis=1), xp.concat([V2, W2]), slope, _scratch(xp, H1)
+    RG1 = _matmul(
+        xp.concat([G2, RG2], axis=1), xp.concat([V2, W2]), _scratch(xp, factor)
     )
+    RG1 *= slope
     RG1 += RH1  # R{g1}
     return _sums(RG1, RG2, X, H_W2, xp, scratch)
 
@@ -620,7 +653,8 @@ def input_gradient_block(
     G = out if out is not None else xp.stack(columns, axis=1)
     if not proba:
         return G
-    return output_jvp_(A2, output_proba(A2, output, xp), G, output, xp)
+    jacobian = output_jacobian(A2, output_proba(A2, output, xp), output, xp)
+    return output_jvp_(jacobian, G, output, xp)
 
 
 # -- the parameters -------------------------------------------------------------------
@@ -1007,9 +1041,9 @@ class TwoLayerLoss:
 
     # -- sums over the rows -----------------------------------------------------------
     def _sum_blocks(self, block_sums, theta, X, Y, sample_weight, n_arrays):
-        """Σ over the blocks of X's rows of ``block_sums(weights, X, Y, s,
-        scratch) -> (value, vector)``, in theta's dtype
-        (:func:`~sklearn_twolayer._execution.sum_over_row_blocks`)."""
+        """Σ over the blocks of X's rows of ``block_sums(weights, block, X, Y, s,
+        scratch) -> (value, vector)``, in theta's dtype (``block``: the slice of
+        the rows; :func:`~sklearn_twolayer._execution.sum_over_row_blocks`)."""
         self._check_rows(X, Y, sample_weight, with_targets=True)
         weights = self.layout.unpack(theta)
         return _execution.sum_over_row_blocks(
@@ -1030,7 +1064,7 @@ class TwoLayerLoss:
         """
         layout, output = self.layout, self.output
 
-        def block_sums(weights, X, Y, s, scratch):
+        def block_sums(weights, block, X, Y, s, scratch):
             loss = data_loss_block(layout, output, weights, X, Y, s, np, scratch)
             return loss, _execution.NO_VECTOR
 
@@ -1050,27 +1084,37 @@ class TwoLayerLoss:
         """
         layout, output = self.layout, self.output
 
-        def block_sums(weights, X, Y, s, scratch):
+        def block_sums(weights, block, X, Y, s, scratch):
             return loss_gradient_block(layout, output, weights, X, Y, s, np, scratch)
 
         return self._sum_blocks(block_sums, theta, X, Y, sample_weight, 2)
 
-    def data_hessian_product(self, theta, v, X, Y, sample_weight=None):
+    def data_hessian_product(self, theta, v, X, Y, sample_weight=None, *, points=None):
         """``Σ_i s_i H_i v``: the rows' part of the Hessian-vector product.
 
         Blocked, threaded and reduced in fixed order like the gradient, each block
         :func:`hessian_product_block`. ``v`` is cast to theta's dtype (SciPy hands
-        float64); the product comes back in theta's dtype.
+        float64); the product comes back in theta's dtype. ``points``, a dict, keeps
+        each block's :func:`hessian_point_block` between the calls at this theta
+        (:class:`~sklearn_twolayer._objective.HessianVectorProduct`'s; a pair of
+        arrays in place of a block's point is where to compute it); None
+        recomputes them in scratch arrays for each call. The product's bits are the
+        same either way.
         """
         layout, output = self.layout, self.output
         direction = layout.unpack(np.asarray(v, dtype=theta.dtype))
 
-        def block_sums(weights, X, Y, s, scratch):
+        def block_sums(weights, block, X, Y, s, scratch):
+            point = None if points is None else points.get(block.start)
+            if points is not None and (point is None or len(point) == 2):
+                # not computed at this theta yet (into the arrays given, if any)
+                point = hessian_point_block(output, weights, X, Y, s, np, point)
+                points[block.start] = point
             return 0.0, hessian_product_block(
-                layout, output, weights, direction, X, Y, s, np, scratch
+                layout, output, weights, direction, X, Y, s, np, scratch, point
             )
 
-        n_arrays = 4 if layout.n_outputs > 1 else 3
+        n_arrays = (3 if layout.n_outputs > 1 else 2) + (points is None)
         return self._sum_blocks(block_sums, theta, X, Y, sample_weight, n_arrays)[1]
 
     def data_gradient_hessian_product(self, theta, X, Y, sample_weight=None):
@@ -1160,8 +1204,10 @@ class TwoLayerLoss:
         gradient : ndarray of shape (layout.size,), same dtype as ``theta``
         hessp : callable
             ``hessp(v) -> H v``, an ndarray of shape (layout.size,) in the dtype of
-            ``theta``. Each call is a forward and a backward pass over the rows,
-            with three products with ``X`` where the gradient has two.
+            ``theta``. Each call is a forward and a backward pass over the rows;
+            the first computes the forward pass at ``theta`` (three products with
+            ``X`` where the gradient has two) and keeps it for the next calls
+            where it fits in ``working_memory`` (two products with ``X``).
 
         Examples
         --------

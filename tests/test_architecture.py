@@ -91,9 +91,11 @@ KERNELS = {
     "hidden_layer",
     "output_logits",
     "forward",
+    "output_jacobian",
     "output_jvp_",
     "loss_gradient_block",
     "data_loss_block",
+    "hessian_point_block",
     "hessian_product_block",
     "input_gradient_block",
 }

@@ -6,6 +6,7 @@ import _reference as reference
 import numpy as np
 import pytest
 from scipy import sparse
+from sklearn import config_context
 from threadpoolctl import threadpool_limits
 
 from sklearn_twolayer.network import ParameterLayout, TwoLayerLoss
@@ -124,18 +125,21 @@ def test_float32_stays_float32():
     np.testing.assert_allclose(hessp(v), hessp64(v), rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.parametrize("kept", [True, False], ids=["kept", "recomputed"])
 @pytest.mark.parametrize("output, n_outputs", [("sigmoid", 1), ("softmax", 3)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_a_product_holds_three_hidden_layer_arrays_in_the_dtype_of_theta(
-    output, n_outputs, dtype
-):
-    """Memory of one product H v, counted exactly (tracemalloc sees numpy's arrays).
+def test_the_products_memory_in_the_dtype_of_theta(output, n_outputs, dtype, kept):
+    """Memory of two products H v at one theta, counted exactly (tracemalloc sees
+    numpy's arrays), in (n, n_hidden) arrays.
 
-    A product holds three (n, n_hidden) arrays in the dtype of theta (R{h1}, R{g1}
-    and the product R{g2} W2); the bound allows a fourth for temporaries, plus
-    eight (n, n_outputs) arrays and four parameter-sized vectors. SciPy hands the
-    direction v in float64: it is cast to theta's dtype, so a float32 product stays
-    float32 (in float64 it would hold twice the memory, and break the bound).
+    Each product holds R{h1} and 1 − 2 h1 (and with several outputs g2 W2). Where
+    they fit in ``working_memory``, the first product also makes h1 and
+    h1(1 − h1) and keeps them for the next, which makes nothing more; where they
+    do not, each product makes them anew, 1 − 2 h1 in h1's array. The bound allows
+    eight (n, n_outputs) arrays and four parameter-sized vectors beside them. SciPy
+    hands the direction v in float64: it is cast to theta's dtype, so a float32
+    product stays float32 (in float64 it would hold twice the memory, and break
+    the bound).
     """
     n_samples, n_features, n_hidden = 4000, 5, 32
     rng = np.random.default_rng(7)
@@ -144,21 +148,85 @@ def test_a_product_holds_three_hidden_layer_arrays_in_the_dtype_of_theta(
     Y = Y[:, :n_outputs].astype(dtype)
     loss = TwoLayerLoss(ParameterLayout(n_features, n_hidden, n_outputs), output)
     theta = rng.normal(size=loss.layout.size).astype(dtype)
-    _, _, hessp = loss.gradient_hessian_product(theta, X, Y)
+    point_bytes = 2 * X.nbytes // n_features * n_hidden  # h1 and h1(1 − h1)
+    with config_context(working_memory=1024 if kept else point_bytes / 2**21):
+        _, _, hessp = loss.gradient_hessian_product(theta, X, Y)
     v = rng.normal(size=theta.size)  # float64, as SciPy passes it
+    product_arrays = 2 if n_outputs == 1 else 3
+    arrays = [product_arrays + 2, product_arrays] if kept else [product_arrays + 1] * 2
     itemsize = np.dtype(dtype).itemsize
-    bound = itemsize * n_samples * (4 * n_hidden + 8 * n_outputs)
-    bound += 4 * 8 * theta.size
+    peaks = []
     # One worker: with two, the peak depends on how their blocks interleave.
     with threadpool_limits(limits=1, user_api="blas"):
-        tracemalloc.start()
-        try:
-            product = hessp(v)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-    assert product.dtype == dtype
-    assert peak <= bound
+        for _ in arrays:
+            tracemalloc.start()
+            try:
+                product = hessp(v)
+                peaks.append(tracemalloc.get_traced_memory()[1])
+            finally:
+                tracemalloc.stop()
+            assert product.dtype == dtype
+    for peak, n_arrays in zip(peaks, arrays, strict=True):
+        bound = itemsize * n_samples * (n_arrays * n_hidden + 8 * n_outputs)
+        assert peak <= bound + 4 * 8 * theta.size
+    if kept:  # the second product is made of fewer arrays than the first
+        assert peaks[1] < peaks[0] - itemsize * n_samples * n_hidden
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kept_and_recomputed_forward_passes_give_the_same_bits(target, dtype):
+    """Products at one theta with the blocks' forward passes kept between them are
+    the very products that recompute them (a working_memory too small to keep
+    them), for every direction, first or later; a pickled product keeps none."""
+    import pickle
+
+    loss, X, Y, weights, theta, rng = _problem(target, seed=11, dtype=dtype)
+    X = np.tile(X, (600, 1))  # 24,000 rows: several blocks of rows
+    Y, weights = np.tile(Y, (600, 1)), np.tile(weights, 600)
+    directions = rng.normal(size=(3, theta.size))
+    kept = loss.data_gradient_hessian_product(theta, X, Y, weights)[2]
+    with config_context(working_memory=1e-6):
+        recomputed = loss.data_gradient_hessian_product(theta, X, Y, weights)[2]
+    assert kept.points == {} and recomputed.points is None
+    for v in directions:
+        np.testing.assert_array_equal(kept(v), recomputed(v))
+    assert len(kept.points) > 1
+    moved = pickle.loads(pickle.dumps(kept))
+    assert moved.points == {}
+    np.testing.assert_array_equal(moved(directions[0]), recomputed(directions[0]))
+
+
+def test_the_points_of_one_fit_share_one_set_of_arrays():
+    """A fit's in-memory rows give the products at its successive points one set of
+    arrays (``HessianVectorProduct.shared``): a point computes its forward passes
+    into the arrays the point before used, with no new (n, n_hidden) array, and a
+    point whose arrays were taken computes its own into them again: products in
+    any order have the bits of products that share nothing."""
+    loss, X, Y, weights, theta, rng = _problem("multiclass", seed=12)
+    X = np.tile(X, (600, 1))  # 24,000 rows: several blocks of rows
+    Y, weights = np.tile(Y, (600, 1)), np.tile(weights, 600)
+    thetas = [theta, theta + 0.1 * rng.normal(size=theta.size)]
+    shared, sharing, alone = {}, [], []
+    for point in thetas:
+        sharing.append(loss.data_gradient_hessian_product(point, X, Y, weights)[2])
+        sharing[-1].shared = shared
+        alone.append(loss.data_gradient_hessian_product(point, X, Y, weights)[2])
+    directions = rng.normal(size=(4, theta.size))
+    retained = []  # what a product leaves allocated: its point's arrays
+    with threadpool_limits(limits=1, user_api="blas"):
+        for point, v in zip([0, 1, 0, 1], directions, strict=True):
+            tracemalloc.start()
+            try:
+                product = sharing[point](v)
+                retained.append(tracemalloc.get_traced_memory()[0])
+            finally:
+                tracemalloc.stop()
+            np.testing.assert_array_equal(product, alone[point](v))
+            assert shared["holder"] is sharing[point]
+    kept = 2 * X.shape[0] * N_HIDDEN * X.itemsize  # h1 and h1(1 − h1)
+    assert retained[0] > kept  # the first point makes them
+    assert max(retained[1:]) <= retained[0] - kept  # the others compute into them
 
 
 def test_no_overflow_warning_for_large_inputs():
@@ -200,7 +268,9 @@ class _CountedRows(np.ndarray):
 def test_a_product_reads_X_in_three_products_per_block(target):
     """The blocked product (the one each Dask block runs) multiplies X three times,
     ``X W1ᵀ``, ``X V1ᵀ`` and ``R{g1}ᵀ X``, its forward pass included; the gradient
-    twice. (Before, a Dask block's product redid the whole gradient first: four.)"""
+    twice. (Before, a Dask block's product redid the whole gradient first: four.)
+    trust-ncg's products at one theta keep the forward pass from the first to the
+    next, which multiply X twice."""
     loss, X, Y, w, theta, rng = _problem(target, seed=3)
     counted = X.view(_CountedRows)
     _CountedRows.products = 0
@@ -209,3 +279,10 @@ def test_a_product_reads_X_in_three_products_per_block(target):
     _CountedRows.products = 0
     loss.data_loss_gradient(theta, counted, Y, w)
     assert _CountedRows.products == 2
+    hessp = loss.data_gradient_hessian_product(theta, counted, Y, w)[2]
+    products = []
+    for v in rng.normal(size=(3, theta.size)):
+        _CountedRows.products = 0
+        hessp(v)
+        products.append(_CountedRows.products)
+    assert products == [3, 2, 2]

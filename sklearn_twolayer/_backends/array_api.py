@@ -39,7 +39,12 @@ from sklearn.utils._array_api import (
 from sklearn.utils.validation import validate_data
 
 from .. import _targets
-from .._execution import DeviceSum, device_row_blocks, sum_device_blocks
+from .._execution import (
+    DeviceSum,
+    device_row_blocks,
+    fits_in_working_memory,
+    sum_device_blocks,
+)
 from .._split import (
     _row_fingerprints,
     fingerprint_salts,
@@ -50,6 +55,7 @@ from ..network import (
     ParameterLayout,
     TwoLayerLoss,
     data_loss_block,
+    hessian_point_block,
     hessian_product_block,
     loss_gradient_block,
 )
@@ -287,15 +293,18 @@ class TrainingRows:
             _to_host,
         )
 
-    def _sum_over_blocks(self, size, block_value):
+    def _sum_over_blocks(self, size, block_value, with_block=False):
         """Σ over the device's blocks of ``block_value(rows, dtype)``, on the host.
 
         ``rows`` are a block's ``(X, Y, s)``; the vector returned is added in
-        ``dtype``, the accumulator's. Which thread computes which block is the
-        execution module's (:func:`~sklearn_twolayer._execution.sum_device_blocks`).
+        ``dtype``, the accumulator's; ``with_block`` passes the block's slice too,
+        as a third argument. Which thread computes which block is the execution
+        module's (:func:`~sklearn_twolayer._execution.sum_device_blocks`).
         """
         return sum_device_blocks(
-            lambda block, dtype: block_value(self._rows(block), dtype),
+            lambda block, dtype: block_value(
+                self._rows(block), dtype, *[block] * with_block
+            ),
             self._blocks,
             lambda: self._sum(size),
             self.device,
@@ -355,15 +364,24 @@ class TrainingRows:
         weights = layout.unpack(self._theta(theta), xp)
         value, gradient = self._loss_gradient(weights)
 
+        # the blocks' forward passes at theta, kept from product to product where
+        # they fit (as the in-memory rows' HessianVectorProduct keeps them)
+        kept = 2 * self.n_samples * layout.n_hidden * self.dtype.itemsize
+        points = {} if fits_in_working_memory(kept) else None
+
         def hessp(v):
             direction = layout.unpack(self._theta(v), xp)
 
-            def block_value(rows, dtype):
+            def block_value(rows, dtype, block):
+                point = None if points is None else points.get(block.start)
+                if point is None and points is not None:
+                    point = hessian_point_block(self.output, weights, *rows, xp)
+                    points[block.start] = point
                 return hessian_product_block(
-                    layout, self.output, weights, direction, *rows, xp
+                    layout, self.output, weights, direction, *rows, xp, point=point
                 )
 
-            return self._sum_over_blocks(layout.size, block_value)
+            return self._sum_over_blocks(layout.size, block_value, with_block=True)
 
         return value, gradient, hessp
 

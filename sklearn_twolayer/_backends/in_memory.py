@@ -156,6 +156,7 @@ class InMemoryRows:
     def __init__(self, X, Y, sample_weight, loss):
         self.X, self.Y, self.sample_weight, self.loss = X, Y, sample_weight, loss
         self.n_samples, self.n_features = X.shape
+        self._kept_points = {}  # HessianVectorProduct.shared
         self.dtype = X.dtype
         self.weight_sum = (
             float(X.shape[0])
@@ -180,6 +181,7 @@ class InMemoryRows:
         data_loss, gradient, hessp = self.loss.data_gradient_hessian_product(
             self._theta(theta), self.X, self.Y, self.sample_weight
         )
+        hessp.shared = self._kept_points  # one set of arrays for the fit's points
 
         def data_hessp(v):
             return hessp(v).astype(np.float64, copy=False)

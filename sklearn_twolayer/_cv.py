@@ -235,7 +235,9 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
         run in processes, on Dask input in threads (the active Dask scheduler,
         a distributed client included, is the process's).
     max_iter : int, default=200
-        Maximum number of solver iterations of each fit.
+        Maximum number of solver iterations of each fit; the path's first fit,
+        from the random start at the strongest alpha, takes at most half of it
+        (each next alpha's fit goes on from where it ends).
     tol : float, default=1e-4
         Tolerance on the gradient's max-norm of each fit, the path's included.
     max_fun : int, default=15000
@@ -695,13 +697,21 @@ def _path_point(
     fold,
 ):
     """One fold's fit at ``alpha`` (from the previous alpha's solution after the
-    first), and its validation score; with whether a callback asks to stop."""
+    first, which takes at most half of ``max_iter``), and its validation score;
+    with whether a callback asks to stop."""
     X_train, y_train = _safe_split(network, X, y, train)
     X_test, y_test = _safe_split(network, X, y, test, train)
     fit_params = _check_method_params(X, params=fit_params, indices=train)
     score_params = _check_method_params(X, params=score_params, indices=test)
     metadata = fit_params or None
     network.set_params(alpha=alpha, warm_start=index > 0)
+    # The first fit, from the random start at the strongest alpha, is the one fit
+    # of the path that a grid search makes too, and only a start and a score: it
+    # takes at most half of max_iter. The path goes on from wherever it ends, and
+    # the refit fits alpha_ from the random start with all of max_iter.
+    max_iter = network.max_iter
+    if index == 0:
+        network.set_params(max_iter=max(1, max_iter // 2))
     stop = False
     if context is None:
         network.fit(X_train, y_train, **fit_params)
@@ -723,6 +733,7 @@ def _path_point(
             metadata=metadata,
             reconstruction_attributes=_fitted_attributes_of(network),
         )
+    network.set_params(max_iter=max_iter)
     score = float(scorer(network, X_test, y_test, **score_params))
     if network.verbose > 0:
         print(

@@ -53,10 +53,14 @@ def _manual_path(X, y, train, test, alphas, sample_weight=None, **params):
     )
     score_weight = None if sample_weight is None else sample_weight[test]
     networks, scores = [], []
+    max_iter = net.max_iter
     for index, alpha in enumerate(alphas):
-        net.set_params(alpha=alpha, warm_start=index > 0).fit(
+        # the first fit takes at most half of max_iter
+        first = max_iter // 2 if index == 0 else max_iter
+        net.set_params(alpha=alpha, warm_start=index > 0, max_iter=first).fit(
             X[train], y[train], **fit_params
         )
+        net.set_params(max_iter=max_iter)
         proba = net.predict_proba(X[test])
         scores.append(
             -log_loss(y[test], proba, labels=net.classes_, sample_weight=score_weight)
@@ -81,6 +85,22 @@ def test_scores_are_the_warm_started_estimators_validation_scores(cancer):
         networks, scores = _manual_path(X, y, train, test, ALPHAS)
         assert_allclose(cv.scores_[fold], scores, rtol=1e-12)  # rounding only
         assert_array_equal(cv.path_n_iter_[fold], [net.n_iter_ for net in networks])
+
+
+def test_the_first_fit_takes_at_most_half_of_max_iter_and_the_others_all(cancer):
+    """The path's first fit (the random start at the strongest alpha) is a start
+    and a score: half of max_iter; the others and the refit have all of it."""
+    X, y = cancer
+    cv = TwoLayerSigmoidClassifierCV(
+        **{**PARAMS, "max_iter": 9},
+        tol=1e-12,
+        alphas=ALPHAS,
+        cv=3,
+        n_alphas_no_change=None,
+    ).fit(X, y)
+    assert np.all(cv.path_n_iter_[:, 0] == 4)
+    assert np.all(cv.path_n_iter_[:, 1:] == 9) and cv.n_iter_ == 9
+    assert cv.max_iter == 9
 
 
 def test_alpha_is_the_best_mean_score_and_the_refit_is_the_estimator_there(cancer):

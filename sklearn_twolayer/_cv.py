@@ -179,7 +179,8 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
     solution (the first from the random start), and scored on the fold's
     validation rows; this costs far less than
     ``GridSearchCV(TwoLayerSigmoidClassifier(), {"alpha": alphas})``, whose fit
-    at the strongest alpha is the path's first. The folds move along the path
+    at the strongest alpha the path's first fit is, cut to half of ``max_iter``
+    (the path goes on from where it ends). The folds move along the path
     together, and the paths end once one fold's validation score has not
     improved for ``n_alphas_no_change`` alphas (past its best, a weaker penalty
     only overfits more). ``alpha_`` is the alpha of the best mean validation

@@ -549,6 +549,19 @@ def hessian_point_block(output, weights, X, Y, s, xp=None, out=None):
     return H1, slope, jacobian, G2
 
 
+def kept_hessian_point(points, key, output, weights, X, Y, s, xp=None):
+    """The block's :func:`hessian_point_block` kept in the dict ``points`` under
+    ``key``: computed and kept there at its first use (into the pair of arrays
+    kept there in its place, if any). None where nothing is kept (``points`` None).
+    """
+    if points is None:
+        return None
+    point = points.get(key)
+    if point is None or len(point) == 2:  # not computed at this theta yet
+        point = points[key] = hessian_point_block(output, weights, X, Y, s, xp, point)
+    return point
+
+
 def hessian_product_block(
     layout, output, weights, direction, X, Y, s, xp=None, scratch=None, point=None
 ):
@@ -1105,11 +1118,7 @@ class TwoLayerLoss:
         direction = layout.unpack(np.asarray(v, dtype=theta.dtype))
 
         def block_sums(weights, block, X, Y, s, scratch):
-            point = None if points is None else points.get(block.start)
-            if points is not None and (point is None or len(point) == 2):
-                # not computed at this theta yet (into the arrays given, if any)
-                point = hessian_point_block(output, weights, X, Y, s, np, point)
-                points[block.start] = point
+            point = kept_hessian_point(points, block.start, output, weights, X, Y, s)
             return 0.0, hessian_product_block(
                 layout, output, weights, direction, X, Y, s, np, scratch, point
             )

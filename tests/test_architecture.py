@@ -96,6 +96,7 @@ KERNELS = {
     "loss_gradient_block",
     "data_loss_block",
     "hessian_point_block",
+    "kept_hessian_point",
     "hessian_product_block",
     "input_gradient_block",
 }

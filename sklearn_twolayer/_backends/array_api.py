@@ -55,8 +55,8 @@ from ..network import (
     ParameterLayout,
     TwoLayerLoss,
     data_loss_block,
-    hessian_point_block,
     hessian_product_block,
+    kept_hessian_point,
     loss_gradient_block,
 )
 from ._kinds import is_device_array
@@ -293,18 +293,17 @@ class TrainingRows:
             _to_host,
         )
 
-    def _sum_over_blocks(self, size, block_value, with_block=False):
-        """Σ over the device's blocks of ``block_value(rows, dtype)``, on the host.
+    def _sum_over_blocks(self, size, block_value):
+        """Σ over the device's blocks of ``block_value(block, rows, dtype)``, on
+        the host.
 
-        ``rows`` are a block's ``(X, Y, s)``; the vector returned is added in
-        ``dtype``, the accumulator's; ``with_block`` passes the block's slice too,
-        as a third argument. Which thread computes which block is the execution
-        module's (:func:`~sklearn_twolayer._execution.sum_device_blocks`).
+        ``block`` is the block's slice of the rows and ``rows`` its ``(X, Y, s)``;
+        the vector returned is added in ``dtype``, the accumulator's. Which thread
+        computes which block is the execution module's
+        (:func:`~sklearn_twolayer._execution.sum_device_blocks`).
         """
         return sum_device_blocks(
-            lambda block, dtype: block_value(
-                self._rows(block), dtype, *[block] * with_block
-            ),
+            lambda block, dtype: block_value(block, self._rows(block), dtype),
             self._blocks,
             lambda: self._sum(size),
             self.device,
@@ -325,7 +324,7 @@ class TrainingRows:
         """[Σ s_i loss_i, gradient] on the host, from weights on the device."""
         xp = self.xp
 
-        def block_value(rows, dtype):
+        def block_value(block, rows, dtype):
             value, gradient = loss_gradient_block(
                 self.layout, self.output, weights, *rows, xp
             )
@@ -347,7 +346,7 @@ class TrainingRows:
         xp = self.xp
         weights = self.layout.unpack(self._theta(theta), xp)
 
-        def block_value(rows, dtype):
+        def block_value(block, rows, dtype):
             value = data_loss_block(self.layout, self.output, weights, *rows, xp)
             return self._one(value, dtype)
 
@@ -372,16 +371,15 @@ class TrainingRows:
         def hessp(v):
             direction = layout.unpack(self._theta(v), xp)
 
-            def block_value(rows, dtype, block):
-                point = None if points is None else points.get(block.start)
-                if point is None and points is not None:
-                    point = hessian_point_block(self.output, weights, *rows, xp)
-                    points[block.start] = point
+            def block_value(block, rows, dtype):
+                point = kept_hessian_point(
+                    points, block.start, self.output, weights, *rows, xp
+                )
                 return hessian_product_block(
                     layout, self.output, weights, direction, *rows, xp, point=point
                 )
 
-            return self._sum_over_blocks(layout.size, block_value, with_block=True)
+            return self._sum_over_blocks(layout.size, block_value)
 
         return value, gradient, hessp
 

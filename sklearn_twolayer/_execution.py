@@ -56,10 +56,10 @@ __all__ = [
     "device_block_bytes",
     "device_row_blocks",
     "evaluate_groups",
-    "fits_in_working_memory",
     "for_each_row_block",
     "map_rows",
     "operation_threads",
+    "point_store",
     "row_blocks",
     "rows_of",
     "sum_device_blocks",
@@ -104,10 +104,13 @@ def rows_of(X, block):
     return rows
 
 
-def fits_in_working_memory(n_bytes):
-    """Whether arrays of ``n_bytes`` kept between calls fit in scikit-learn's
-    ``working_memory`` (``sklearn.set_config``, in MiB; 1024 by default)."""
-    return n_bytes <= get_config()["working_memory"] * 2**20
+def point_store(n_samples, n_hidden, itemsize):
+    """A dict for the Hessian products at one point to keep its forward pass in
+    (two ``(n_samples, n_hidden)`` arrays), or None where they would not fit in
+    scikit-learn's ``working_memory`` (``sklearn.set_config``, in MiB; 1024 by
+    default)."""
+    kept = 2 * n_samples * n_hidden * itemsize
+    return {} if kept <= get_config()["working_memory"] * 2**20 else None
 
 
 # -- BLAS threads ---------------------------------------------------------------------

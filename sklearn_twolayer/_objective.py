@@ -18,7 +18,7 @@ the rows (:mod:`sklearn_twolayer._backends`) are passed in.
 
 import numpy as np
 
-from ._execution import blas_single_threaded, fits_in_working_memory
+from ._execution import blas_single_threaded, point_store
 
 __all__ = [
     "ArrayRows",
@@ -186,7 +186,7 @@ class HessianVectorProduct:
     forward passes there (:func:`~sklearn_twolayer.network.hessian_point_block`,
     two ``(n_samples, n_hidden)`` arrays) are kept from the first product to the
     next where they fit in scikit-learn's ``working_memory``
-    (:func:`~sklearn_twolayer._execution.fits_in_working_memory`), and recomputed
+    (:func:`~sklearn_twolayer._execution.point_store`), and recomputed
     for each product where not. A pickled product keeps none of them.
 
     ``shared``, None or a dict set by the rows of one fit, gives the products at
@@ -198,17 +198,17 @@ class HessianVectorProduct:
     def __init__(self, loss, theta, X, Y, sample_weight):
         self.loss, self.theta, self.X, self.Y = loss, theta, X, Y
         self.sample_weight = sample_weight
-        kept = 2 * X.shape[0] * loss.layout.n_hidden * theta.dtype.itemsize
-        self.points = {} if fits_in_working_memory(kept) else None
+        self.points = point_store(X.shape[0], loss.layout.n_hidden, theta.itemsize)
         self.shared = None
 
     def __call__(self, v):
         shared = self.shared
         if shared is not None and self.points is not None:
-            if shared.get("holder") is not self:  # the arrays, h1 and h1(1 − h1)
-                points = shared.get("points", {})
+            holder = shared.get("holder")
+            if holder is not self:  # its arrays, h1 and h1(1 − h1), for this point
+                points = {} if holder is None else holder.points or {}
                 self.points = {start: point[:2] for start, point in points.items()}
-                shared.update(holder=self, points=self.points)
+                shared["holder"] = self
         return self.loss.data_hessian_product(
             self.theta, v, self.X, self.Y, self.sample_weight, points=self.points
         )

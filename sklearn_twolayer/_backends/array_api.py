@@ -42,7 +42,7 @@ from .. import _targets
 from .._execution import (
     DeviceSum,
     device_row_blocks,
-    fits_in_working_memory,
+    point_store,
     sum_device_blocks,
 )
 from .._split import (
@@ -365,8 +365,7 @@ class TrainingRows:
 
         # the blocks' forward passes at theta, kept from product to product where
         # they fit (as the in-memory rows' HessianVectorProduct keeps them)
-        kept = 2 * self.n_samples * layout.n_hidden * self.dtype.itemsize
-        points = {} if fits_in_working_memory(kept) else None
+        points = point_store(self.n_samples, layout.n_hidden, self.dtype.itemsize)
 
         def hessp(v):
             direction = layout.unpack(self._theta(v), xp)

@@ -1,19 +1,15 @@
 """The training objective: the L2 term and the normalisation, once, for every backend.
 
-The rows' sums (the network's kernels over a backend's rows) are unnormalised and
-without the L2 term, so that sums over blocks of rows add up; this module turns them
-into the objective the solvers minimise, in one place::
+The rows' sums (unnormalised and without the L2 term, so that sums over blocks of
+rows add up) become the objective the solvers minimise::
 
     J(theta) = [Σ_i s_i · loss_i + ½ · alpha · (‖W1‖² + ‖W2‖²)] / Σ_i s_i
 
-Its gradient adds ``alpha · (W1, 0, W2, 0)`` to the data gradient and its Hessian
-adds ``alpha`` on the weights (0 on the biases), before the same division.
-:class:`Objective` is the one composition of these, for ``fit`` over a backend's
-rows and for :class:`~sklearn_twolayer.network.TwoLayerLoss` over arrays
-(:class:`ArrayRows`). Of the package it imports only
-:mod:`sklearn_twolayer._execution` (the L2 term's dot products run with BLAS on
-one thread): the layout (:class:`~sklearn_twolayer.network.ParameterLayout`) and
-the rows (:mod:`sklearn_twolayer._backends`) are passed in.
+whose gradient adds ``alpha · (W1, 0, W2, 0)`` and whose Hessian adds ``alpha`` on
+the weights, before the same division. :class:`Objective` composes them, for ``fit``
+over a backend's rows and for :class:`~sklearn_twolayer.network.TwoLayerLoss` over
+arrays (:class:`ArrayRows`). Of the package, only :mod:`sklearn_twolayer._execution`
+is imported (BLAS on one thread for the L2 term); layout and rows are passed in.
 """
 
 import numpy as np
@@ -68,11 +64,8 @@ def add_penalty_and_normalize(
 
 
 def add_penalty_and_normalize_product(layout, v, data_product, weight_sum, alpha):
-    """``∇²J v`` from the data product ``Σ_i s_i H_i v``.
-
-    The L2 term's Hessian is ``alpha`` on the weights and 0 on the biases.
-    ``data_product`` is updated in place and returned.
-    """
+    """``∇²J v`` from the data product ``Σ_i s_i H_i v`` (the L2 term's Hessian is
+    ``alpha`` on the weights, 0 on the biases), updated in place and returned."""
     alpha = float(alpha)
     V1, _, V2, _ = layout.unpack(np.asarray(v, dtype=data_product.dtype))
     H_W1, _, H_W2, _ = layout.unpack(data_product)
@@ -83,21 +76,11 @@ def add_penalty_and_normalize_product(layout, v, data_product, weight_sum, alpha
 
 
 class Objective:
-    """``J``, its gradient and its Hessian products over one set of rows.
-
-    The one composition of the objective: ``fit`` builds it over a backend's
-    training rows, :class:`~sklearn_twolayer.network.TwoLayerLoss`'s ``loss``,
-    ``loss_gradient`` and ``gradient_hessian_product`` over :class:`ArrayRows`.
-    Everything is computed in the dtype the rows compute in.
-
-    Parameters
-    ----------
-    rows : backend rows
-        The rows (see :mod:`sklearn_twolayer._backends`): ``loss`` (its
-        ``layout``), ``weight_sum`` and the ``data_*`` sums.
-    alpha : float
-        L2 penalty strength on ``W1`` and ``W2``.
-    """
+    """``J``, its gradient and Hessian products over one set of rows, in their dtype:
+    the one composition of the objective, ``fit``'s over a backend's training rows and
+    :class:`~sklearn_twolayer.network.TwoLayerLoss`'s over :class:`ArrayRows`. ``rows``
+    has ``loss`` (its ``layout``), ``weight_sum`` and the ``data_*`` sums
+    (:mod:`sklearn_twolayer._backends`); ``alpha`` is the L2 strength on W1 and W2."""
 
     def __init__(self, rows, alpha):
         self.rows, self.alpha = rows, float(alpha)
@@ -148,13 +131,9 @@ def check_weight_sum(weight_sum):
 
 
 class ArrayRows:
-    """Rows given as arrays, summed by a loss's ``data_*`` methods in theta's dtype.
-
-    The rows of :class:`~sklearn_twolayer.network.TwoLayerLoss`'s objective
-    methods (``loss``, ``loss_gradient``, ``gradient_hessian_product``), which take
-    ``X``, ``Y`` and the sample weights with each call. Refuses rows whose weights
-    sum to 0, which the objective would divide by.
-    """
+    """Rows given as arrays, summed by a loss's ``data_*`` methods in theta's dtype:
+    those of :class:`~sklearn_twolayer.network.TwoLayerLoss`'s ``loss``,
+    ``loss_gradient`` and ``gradient_hessian_product``. Refuses weights summing to 0."""
 
     def __init__(self, loss, X, Y, sample_weight):
         self.loss, self.X, self.Y, self.sample_weight = loss, X, Y, sample_weight
@@ -180,19 +159,14 @@ class HessianVectorProduct:
     """``hessp(v) = Σ_i s_i H_i v`` at one point, over in-memory rows.
 
     Returned by :meth:`TwoLayerLoss.data_gradient_hessian_product
-    <sklearn_twolayer.network.TwoLayerLoss.data_gradient_hessian_product>`. An
-    object, not a closure, so that it pickles by reference to this class.
-    trust-ncg's conjugate gradient takes many products at one theta: the blocks'
-    forward passes there (:func:`~sklearn_twolayer.network.hessian_point_block`,
-    two ``(n_samples, n_hidden)`` arrays) are kept from the first product to the
-    next where they fit in scikit-learn's ``working_memory``
-    (:func:`~sklearn_twolayer._execution.point_store`), and recomputed
-    for each product where not. A pickled product keeps none of them.
-
-    ``shared``, None or a dict set by the rows of one fit, gives the products at
-    its successive points one set of arrays: the point whose product was taken
-    last holds them, and a point that takes a product after another computes its
-    forward passes into them again, instead of into new arrays of its own.
+    <sklearn_twolayer.network.TwoLayerLoss.data_gradient_hessian_product>`; an object,
+    not a closure, so that it pickles by reference (without its kept arrays). trust-ncg
+    takes many products at one theta: the blocks' forward passes
+    (:func:`~sklearn_twolayer.network.hessian_point_block`) are kept between them where
+    they fit in ``working_memory`` (:func:`~sklearn_twolayer._execution.point_store`).
+    ``shared``, None or a dict set by one fit's rows, gives its successive points one
+    set of arrays: the point whose product was taken last holds them, and the next
+    computes its forward passes into them rather than into new arrays.
     """
 
     def __init__(self, loss, theta, X, Y, sample_weight):

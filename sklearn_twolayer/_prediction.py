@@ -1,20 +1,15 @@
 """The fitted network a prediction reads, and the functions applied per block of rows.
 
-The estimator's prediction methods (``decision_function``, ``predict_proba``,
-``predict_log_proba``, ``predict``, ``transform``, ``input_gradient``) each read the
-fitted state once, as a :class:`FittedNetwork` (:func:`fitted_network`), and hand
+Each prediction method (``decision_function``, ``predict_proba``,
+``predict_log_proba``, ``predict``, ``transform``, ``input_gradient``) reads the
+fitted state once, as a :class:`FittedNetwork` (:func:`fitted_network`), and hands
 one of this module's functions of ``(fitted network, validated rows)`` to the
 backend's ``map_rows`` (:mod:`sklearn_twolayer._backends`), which applies it where
-the rows live: at once in memory and on a device, block by block and lazily on
-Dask. The functions compute in the rows' namespace with the network's own methods
-(:class:`~sklearn_twolayer.network.TwoLayerLoss`); they are the same for every
-backend.
-
-The fitted network is where the rows are: for rows on an array-API device (a fit
-under array API dispatch, predicting on its device) its weights are the fitted
-arrays themselves, on that device, in the rows' dtype; for NumPy, SciPy and Dask
-rows they are a host NumPy vector in the rows' dtype (a model fitted on a device
-brings its weights to the host for them).
+the rows live (in memory, on a device, lazily on Dask). The functions compute in the
+rows' namespace with :class:`~sklearn_twolayer.network.TwoLayerLoss`'s methods, the
+same for every backend. The fitted weights are in the rows' dtype where the rows
+are: the fitted arrays themselves for rows on an array-API device (a fit under
+dispatch), else a host NumPy vector (brought from the device if need be).
 
 Examples
 --------
@@ -66,25 +61,13 @@ WEIGHTS = ("W1_", "b1_", "W2_", "b2_")
 
 @dataclass(frozen=True)
 class FittedNetwork:
-    """What a prediction reads of the fitted estimator, taken when it is called.
-
-    A snapshot: a lazy (Dask) prediction computed after a refit still computes the
-    network it was asked for.
-
-    Parameters
-    ----------
-    loss : TwoLayerLoss
-        The network's layout and output unit.
-    theta : array of shape (loss.layout.size,)
-        The fitted weights, flat, in the dtype of the rows and where they are: a
-        host NumPy vector, or an array on the device of rows on an array-API
-        device.
-    classes : array of shape (n_classes,)
-        ``classes_``: on the rows' device when the fit kept them there, else host
-        NumPy.
-    kind : {"binary", "softmax", "multilabel"}
-        ``"binary"``: one output unit for two classes.
-    """
+    """What a prediction reads of the fitted estimator: a snapshot, so that a lazy
+    (Dask) prediction computed after a refit still computes the network it was asked
+    for. ``loss``: the layout and output unit; ``theta``: the flat fitted weights in the
+    rows' dtype, where the rows are (host NumPy, or their array-API device);
+    ``classes``: ``classes_``, on the rows' device where the fit kept them, else host
+    NumPy; ``kind``: "binary" (one output unit for two classes), "softmax" or
+    "multilabel"."""
 
     loss: TwoLayerLoss
     theta: object
@@ -123,13 +106,9 @@ class FittedNetwork:
 
 
 def fitted_network(estimator, X):
-    """The :class:`FittedNetwork` of a fitted estimator for the validated rows ``X``.
-
-    ``X`` is what the backend's ``prediction_input`` returned: rows on a device
-    are on the device and in the namespace of the fit (it checked them against
-    ``W1_``), where the network's weights stay; the others are host rows, for which
-    the weights are (or are brought to) the host.
-    """
+    """The :class:`FittedNetwork` of a fitted estimator for rows ``X`` validated by the
+    backend's ``prediction_input``: device rows (checked against ``W1_``) keep the fit's
+    weights on their device; host rows get them on the host."""
     layout = ParameterLayout(
         estimator.W1_.shape[1], estimator.W1_.shape[0], estimator.n_outputs_
     )

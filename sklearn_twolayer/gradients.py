@@ -19,9 +19,8 @@ __all__ = ["check_gradient", "sigmoid_unit_gradient"]
 def sigmoid_unit_gradient(w, x):
     """Gradients of one sigmoid unit f = σ(wᵀx), the document's section 2.2.2.
 
-    ``df/dx = w · e^(−wᵀx) / (1 + e^(−wᵀx))²`` and
-    ``df/dw = x · e^(−wᵀx) / (1 + e^(−wᵀx))²``. The common factor equals
-    ``σ(wᵀx) · σ(−wᵀx)``, which is how it is evaluated: no exponential can overflow.
+    ``df/dx = s w`` and ``df/dw = s x`` with ``s = e^(−wᵀx) / (1 + e^(−wᵀx))²``,
+    evaluated as ``σ(wᵀx) · σ(−wᵀx)``: no exponential can overflow.
 
     Parameters
     ----------
@@ -63,16 +62,14 @@ def check_gradient(
 ):
     """Compare the analytic gradient of the training objective with finite differences.
 
-    Evaluates the objective that ``estimator.fit(X, y, sample_weight)`` minimises at
-    the fitted parameters (or, for an unfitted estimator, at its Glorot start drawn
-    from ``random_state``) and returns the relative error between the analytic
-    gradient and central finite differences over every coordinate::
+    The relative error, in float64, between the analytic gradient of the objective that
+    ``estimator.fit(X, y, sample_weight)`` minimises and central differences, at the
+    fitted parameters (unfitted: the Glorot start drawn from ``random_state``)::
 
         ‖g_analytic − g_numeric‖ / max(‖g_analytic‖, ‖g_numeric‖, tiny)
 
-    The computation runs in float64 whatever the dtype of ``X``. Check away from an
-    optimum (an unfitted estimator, or few iterations): at an optimum the gradient
-    is about ``tol`` in size and the ratio mostly measures finite-difference noise.
+    Check away from an optimum: there the gradient is about ``tol`` and the ratio
+    mostly measures finite-difference noise.
 
     Parameters
     ----------

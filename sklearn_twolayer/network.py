@@ -1,31 +1,22 @@
 """The mathematics of the two-layer sigmoid network, once, for any array namespace.
 
-Every function here is a transcription of an equation of the project's source
-document, cited by number, written for any array namespace ``xp`` (NumPy, torch,
-CuPy, array-api-strict), as scikit-learn's ``_linear_loss.py`` is. NumPy keeps its
-fast path inside the same functions: where a scratch array is given (``out=``), the
-result is written into it in place, so that an evaluation reuses a few cache-sized
-arrays instead of allocating new ones; other namespaces get new arrays. No
-activation, loss, forward or backward pass is written anywhere else in the package
-(``tests/test_architecture.py`` checks it).
-
-*How* the kernels run over the rows (blocks of rows, worker threads, BLAS threads,
-the fixed order of the sums) is :mod:`sklearn_twolayer._execution`'s; the L2 term and
-the normalisation of the objective are :mod:`sklearn_twolayer._objective`'s.
+Each function transcribes an equation of the source document, cited by number, for
+any array namespace ``xp`` (NumPy, torch, CuPy, array-api-strict), as scikit-learn's
+``_linear_loss.py`` does, in place into NumPy scratch arrays (``out=``) where given.
+No activation, loss, forward or backward pass is written elsewhere in the package.
+:mod:`sklearn_twolayer._execution` runs the kernels over the rows;
+:mod:`sklearn_twolayer._objective` adds the L2 term and normalises.
 
 Notation (the document's)
 -------------------------
-``h0 = x``, ``h1 = σ(a1)`` with ``a1 = b1 + W1 x``, and the output logits
-``a2 = b2 + W2 h1``. For a sigmoid output ``h2 = σ(a2)``; for a softmax output
-``h2 = softmax(a2)``. Shapes: ``W1`` is ``(n_hidden, n_features)``, ``b1`` is
-``(n_hidden,)``, ``W2`` is ``(n_outputs, n_hidden)`` and ``b2`` is ``(n_outputs,)``.
-Samples are rows, so the document's column-vector formulas are applied to all rows of
-``X`` at once: ``A1 = X W1ᵀ + b1`` and so on.
+``h0 = x``, ``h1 = σ(a1)`` with ``a1 = b1 + W1 x``, logits ``a2 = b2 + W2 h1``, and
+``h2 = σ(a2)`` or ``softmax(a2)``; ``W1`` is ``(n_hidden, n_features)`` and ``W2``
+``(n_outputs, n_hidden)``. Samples are rows: ``A1 = X W1ᵀ + b1`` and so on.
 
 Flat parameter layout
 ---------------------
-``theta = [W1.ravel(), b1, W2.ravel(), b2]`` with both matrices in C (row-major) order,
-so ``theta`` has ``n_hidden * (n_features + 1) + n_outputs * (n_hidden + 1)`` entries.
+``theta = [W1.ravel(), b1, W2.ravel(), b2]`` (C order), of
+``n_hidden * (n_features + 1) + n_outputs * (n_hidden + 1)`` entries;
 :class:`ParameterLayout` packs and unpacks it without copying.
 """
 
@@ -85,10 +76,8 @@ def widest_float(xp, device):
 
 
 def _matmul(a, b, out=None):
-    """``a @ b``, written into ``out`` when given (NumPy's scratch arrays).
-
-    A SciPy sparse ``a`` gives a dense product, copied into ``out``.
-    """
+    """``a @ b``, into ``out`` where given (a SciPy sparse ``a``'s dense product is
+    copied there)."""
     if out is None:
         return a @ b
     if sparse.issparse(a):
@@ -101,12 +90,9 @@ def _matmul(a, b, out=None):
 def sigmoid(z, out=None, xp=None):
     """Logistic function σ(z) = 1 / (1 + exp(-z)), to full relative precision.
 
-    Used for output probabilities, where small values matter relatively
-    (``predict_log_proba`` must agree with ``log(predict_proba)``). NumPy's goes
-    through scipy's ``expit``, which neither overflows nor warns for large ``|z|``;
-    other namespaces through ``exp(-|z|)``, which cannot overflow. ``out``
-    (NumPy only, may be ``z``) receives the result; ``xp`` is z's namespace (None
-    for NumPy); the result has z's shape and floating dtype.
+    For output probabilities, whose small values matter (``predict_log_proba`` must
+    agree with ``log(predict_proba)``), without overflow or warning. ``out`` (NumPy
+    only, may be ``z``) receives the result; ``xp`` is z's namespace (None: NumPy).
 
     Examples
     --------
@@ -122,12 +108,8 @@ def sigmoid(z, out=None, xp=None):
 
 
 def _into(xp, name, *args, out=None, **kwargs):
-    """``xp.name(*args)``, written into ``out`` where one is given.
-
-    Only NumPy's kernels are given scratch arrays (``out``); every other namespace
-    makes a new array, with the same arithmetic (scikit-learn's
-    ``_modify_in_place_if_numpy``).
-    """
+    """``xp.name(*args)``, into ``out`` where given: only NumPy gets scratch arrays
+    (scikit-learn's ``_modify_in_place_if_numpy``)."""
     function = getattr(xp, name)
     if out is None:
         return function(*args, **kwargs)
@@ -136,11 +118,7 @@ def _into(xp, name, *args, out=None, **kwargs):
 
 def _sigmoid_of_negated_(z, xp, scale=1.0):
     """``scale · σ(a) = scale / (1 + exp(z))`` from ``z = −a``, overwriting z where
-    NumPy allows.
-
-    ``exp(z)`` may overflow to ``inf``, which gives exactly σ = 1 / inf = 0, so
-    the overflow is not a warning here.
-    """
+    NumPy allows. An overflow of ``exp(z)`` to inf gives exactly 0: no warning."""
     numpy_out = z if xp is np else None
     with np.errstate(over="ignore"):  # array-api-strict computes with NumPy
         z = _into(xp, "exp", z, out=numpy_out)
@@ -151,9 +129,7 @@ def _sigmoid_of_negated_(z, xp, scale=1.0):
 def hidden_sigmoid_(z, xp=None):
     """σ(z) = 1 / (1 + exp(−z)) for the hidden layer, in place where NumPy allows.
 
-    h1 only enters sums and products with weights, never a logarithm, so an
-    absolute error of a few ulps of 1 is all it needs (the outputs use
-    :func:`sigmoid`). ``exp(−z)`` may overflow to ``inf``, which gives exactly 0.
+    h1 never enters a logarithm: a few ulps of 1 suffice (outputs use :func:`sigmoid`).
 
     Examples
     --------
@@ -172,7 +148,7 @@ def _scratch(xp, array):
 
 
 def log_sigmoid(z, xp=None):
-    """log σ(z) = -log(1 + exp(-z)) = −softplus(−z), from the logit (:func:`_softplus`).
+    """log σ(z) = -log(1 + exp(-z)) = −softplus(−z), from the logit.
 
     Examples
     --------
@@ -209,13 +185,9 @@ def log_output_proba(A2, output, xp=None):
 
 
 def per_sample_loss(A2, Y, output, xp=None):
-    """Cross-entropy of each row, from the logits (A2 is not changed).
-
-    Sigmoid (eq. 1.1 summed over outputs): ``-y log σ(a) - (1 - y) log(1 - σ(a))``
-    is ``log(1 + exp(s a))`` with ``s = 1 − 2y`` (:func:`_signed_logits`,
-    :func:`_softplus`). Softmax (one 1 per row): ``log Σ_k exp(a_k) − Σ_k y_k a_k``
-    (:func:`_softmax_parts`).
-    """
+    """Cross-entropy of each row from the logits (A2 unchanged). Sigmoid (eq. 1.1
+    summed over outputs): ``log(1 + exp(s a))`` with ``s = 1 − 2y``. Softmax (one-hot
+    rows): ``log Σ_k exp(a_k) − Σ_k y_k a_k``."""
     xp = np if _is_numpy(xp) else xp
     if output == "sigmoid":
         return _sigmoid_losses(_softplus(_signed_logits(A2, Y, xp)[1], xp), xp)
@@ -224,15 +196,10 @@ def per_sample_loss(A2, Y, output, xp=None):
 
 
 def _loss_and_error(A2, Y, output, xp):
-    """Each row's loss (eq. 1.1) and ``h2 − y`` (eq. 1.2) from the logits, which
-    are overwritten where NumPy allows; the loss shares v, or e and S.
-
-    ``h2 − y`` to a few roundings of itself, where a confidently right row has h2
-    within an ulp of y (the difference would keep only h2's rounding): sigmoid,
-    ``σ(a) − y = s σ(v)`` with ``v = s a``, ``s = 1 − 2y``; softmax, with
-    ``e = exp(a − max a)`` and ``S = Σ e``, ``(e ⊙ (1 − y) − y Σ_j (1 − y_j) e_j)
-    / S``, the true class's ``h2 − 1`` being minus the others' sum.
-    """
+    """Each row's loss (eq. 1.1) and ``h2 − y`` (eq. 1.2) from the logits (overwritten
+    where NumPy allows); ``h2 − y`` not as a difference, which keeps only h2's rounding
+    near y: sigmoid ``s σ(v)`` (``v = s a``, ``s = 1 − 2y``); softmax
+    ``(e ⊙ (1 − y) − y Σ_j (1 − y_j) e_j) / S``, ``e = exp(a − max a)``, ``S = Σ e``."""
     if output == "sigmoid":
         sign, signed = _signed_logits(A2, Y, xp, out=_scratch(xp, A2))
         losses = _sigmoid_losses(_softplus(signed, xp), xp)
@@ -296,10 +263,8 @@ def _softplus(v, xp):
 
 
 def _sum_in_float64(values, xp):
-    """Σ of a vector in float64 (the widest float of a device without it).
-
-    NumPy: a Python float. Other namespaces: a one-element array on the device.
-    """
+    """Σ of a vector in float64 (a device's widest float): a Python float for NumPy,
+    else a one-element array on the device."""
     if _is_numpy(xp):
         return float(values.sum(dtype=np.float64))
     if values.dtype != xp.float64:  # the device is asked only when it must be
@@ -309,11 +274,8 @@ def _sum_in_float64(values, xp):
 
 # -- the forward pass (eqs. 1.1-1.2) ---------------------------------------------------
 def hidden_layer(X, W1, b1, xp=None, out=None):
-    """h1 = σ(b1 + W1 x) for every row of X (the document's ``h1``), into ``out``.
-
-    ``−a1 = −b1 − W1 x`` is formed in the pass that adds the bias, and σ from it
-    (:func:`_sigmoid_of_negated_`): four element-wise passes after the product.
-    """
+    """h1 = σ(b1 + W1 x) for every row of X, into ``out``: σ from ``−a1 = −b1 − W1 x``
+    (:func:`_sigmoid_of_negated_`), formed in the pass that adds the bias."""
     xp = np if _is_numpy(xp) else xp
     negated = _matmul(X, W1.T, out)
     negated = _into(xp, "subtract", -b1, negated, out=_scratch(xp, negated))
@@ -328,12 +290,8 @@ def output_logits(H1, W2, b2, out=None):
 
 
 def forward(weights, X, xp, H1=None):
-    """The forward pass over one block of rows: ``(h1, a2)`` (eqs. 1.1-1.2).
-
-    ``h1`` is written into ``H1`` where given (NumPy's scratch). h2 is left to
-    its callers, from the logits a2: :func:`output_proba` to full relative
-    precision, and ``h2 − y`` as :func:`output_error`.
-    """
+    """The forward pass over one block of rows, ``(h1, a2)`` (eqs. 1.1-1.2), h1 into
+    ``H1`` where given; h2 is left to :func:`output_proba` and :func:`output_error`."""
     W1, b1, W2, b2 = weights
     H1 = hidden_layer(X, W1, b1, xp, H1)
     return H1, output_logits(H1, W2, b2)
@@ -348,13 +306,9 @@ def _slope(H1, xp, out=None):
 
 
 def _through_hidden_(G2, W2, slope, out=None):
-    """eqs. 1.5-1.6: ``∇a1 = W2ᵀ g2 ⊙ h1(1 − h1)`` of each row, in ``slope``'s array.
-
-    ``slope`` holds h1(1 − h1) and is overwritten; ``out`` is NumPy's scratch for
-    the product ``g2 W2``. With one output that product is an outer product, taken
-    as two broadcast products (BLAS computes a matrix product of inner dimension 1
-    several times slower).
-    """
+    """eqs. 1.5-1.6: ``∇a1 = W2ᵀ g2 ⊙ h1(1 − h1)`` of each row, overwriting ``slope``
+    (h1(1 − h1)); ``out`` is NumPy's scratch for ``g2 W2``. One output's outer product
+    is two broadcast products: BLAS is slow at an inner dimension of 1."""
     if W2.shape[0] == 1:
         slope *= W2
         slope *= G2
@@ -364,14 +318,10 @@ def _through_hidden_(G2, W2, slope, out=None):
 
 
 def output_jacobian(A2, H2, output, xp):
-    """What the output unit's Jacobian ``J_h2(a2)`` is made of, per row.
-
-    ``A2`` and ``H2 = h2(a2)`` are the rows' logits and outputs. Sigmoid outputs:
-    ``σ'(a2) = h2(1 − h2)`` taken as ``h2 σ(−a2)`` (eq. 1.2's σ'), to full
-    relative precision where an output saturates (``1 − h2`` would cancel to a
-    few bits, or to 0, for a confident prediction). Softmax, whose Jacobian is
-    ``diag(h2) − h2 h2ᵀ``: ``h2``. :func:`output_jvp_` multiplies by it.
-    """
+    """The output unit's Jacobian ``J_h2(a2)`` per row, from the logits and ``H2 = h2``:
+    sigmoid, ``σ'(a2) = h2(1 − h2)`` as ``h2 σ(−a2)`` (eq. 1.2's σ'), precise where an
+    output saturates (``1 − h2`` would cancel); softmax, whose Jacobian is
+    ``diag(h2) − h2 h2ᵀ``, ``h2``. :func:`output_jvp_` multiplies by it."""
     if output == "sigmoid":
         slope = sigmoid(-A2, xp=xp)
         slope *= H2
@@ -380,14 +330,9 @@ def output_jacobian(A2, H2, output, xp):
 
 
 def output_jvp_(jacobian, R, output, xp):
-    """``J_h2(a2) R``: the output unit's Jacobian times ``R``, overwriting ``R``.
-
-    ``jacobian`` is :func:`output_jacobian`'s ``(rows, n_outputs)`` array;
-    ``R`` holds one vector of logit derivatives per row, on its axis 1 (shape
-    ``(rows, n_outputs)``, or ``(rows, n_outputs, m)`` for m of them). Sigmoid
-    outputs: ``σ'(a2) ⊙ R``, one σ' per output; softmax: ``h2 ⊙ (R − h2ᵀ R)``.
-    The Hessian product's R{h2} and the input gradient's ∂h2/∂x.
-    """
+    """``J_h2(a2) R`` (:func:`output_jacobian`) into ``R``, ``(rows, n_outputs)`` or
+    ``(rows, n_outputs, m)``: sigmoid ``σ'(a2) ⊙ R``, softmax ``h2 ⊙ (R − h2ᵀ R)``; the
+    Hessian product's R{h2} and the input gradient's ∂h2/∂x."""
     if R.ndim == 3:
         jacobian = xp.expand_dims(jacobian, axis=2)
     if output == "softmax":
@@ -420,13 +365,10 @@ def _part(scratch, index):
 
 
 def _sums(G1, G2, X, W2_block, xp, scratch, hidden_factor=None):
-    """The block's sums in :class:`ParameterLayout` order, from ∇a1 (G1) and ∇a2 (G2).
-
-    ``∇W1 = Σ_i g1 h0ᵀ`` and ``∇b1 = Σ_i g1`` (eq. 1.6), each hidden unit's times
-    ``hidden_factor`` where given, the W2 block as given (eq. 1.4, already in
-    ``_part(scratch, 2)``) and ``∇b2 = Σ_i g2`` (eq. 1.3), written into NumPy's
-    scratch vector (overwritten by the next block).
-    """
+    """The block's sums in :class:`ParameterLayout` order from ∇a1 (G1) and ∇a2 (G2):
+    ``∇W1 = Σ_i g1 h0ᵀ`` and ``∇b1 = Σ_i g1`` (eq. 1.6, times ``hidden_factor`` per
+    unit where given), the W2 block as given (eq. 1.4) and ``∇b2 = Σ_i g2`` (eq. 1.3),
+    into NumPy's scratch vector (overwritten by the next block)."""
     ones = None if scratch is None else scratch.ones[: X.shape[0]]
     parts = [
         _input_transposed_product(G1, X, _part(scratch, 0)),
@@ -443,9 +385,8 @@ def _sums(G1, G2, X, W2_block, xp, scratch, hidden_factor=None):
 
 
 def _column_sums(G, xp, ones=None, out=None):
-    """Σ_i G_i over the rows, as the product ``1ᵀ G`` (NumPy's ``ones`` given):
-    one BLAS call, where a reduction down the rows of a C array costs a loop per
-    row."""
+    """Σ_i G_i as the product ``1ᵀ G``: one BLAS call, where a reduction down the rows
+    of a C array loops per row."""
     return _matmul(xp.ones_like(G[:, 0]) if ones is None else ones, G, out)
 
 
@@ -466,36 +407,17 @@ def _weighted_sum(losses, s, xp):
 def loss_gradient_block(layout, output, weights, X, Y, s, xp=None, scratch=None):
     """Σ s_i loss_i over one block of rows and its exact gradient (eqs. 1.1-1.6).
 
-    Back-propagation through the document's equations, for all rows at once:
+    Back-propagation through the document's equations, all rows at once:
 
-    - eq. 1.2 / 1.3: ``∇a2 J = ∇b2 J = h2 − y`` (weighted by ``s_i``). The same
-      form holds for softmax with cross-entropy. It is formed from the logits
-      (:func:`_loss_and_error`), never through the intermediate form of eq. 1.1,
-      which divides by h2(1 − h2).
-    - eq. 1.4: ``∇W2 J = (h2 − y) h1ᵀ``
-    - eq. 1.5: ``∇h1 J = W2ᵀ (h2 − y)``
-    - eq. 1.6: ``∇b1 J = W2ᵀ(h2 − y) ⊙ h1(1 − h1)`` and
-      ``∇W1 J = [W2ᵀ(h2 − y) ⊙ h1(1 − h1)] h0ᵀ`` with ``h0 = x``.
+    - eqs. 1.2 / 1.3: ``∇a2 J = ∇b2 J = h2 − y`` (softmax with cross-entropy too),
+      from the logits (:func:`_loss_and_error`), not eq. 1.1's division by h2(1 − h2);
+    - eq. 1.4: ``∇W2 J = (h2 − y) h1ᵀ``; eq. 1.5: ``∇h1 J = W2ᵀ (h2 − y)``;
+    - eq. 1.6: ``∇b1 J = g1 = W2ᵀ(h2 − y) ⊙ h1(1 − h1)``, ``∇W1 J = g1 h0ᵀ``, h0 = x.
 
-    Parameters
-    ----------
-    layout : ParameterLayout
-    output : {"sigmoid", "softmax"}
-    weights : tuple of arrays
-        ``(W1, b1, W2, b2)`` in X's namespace and dtype.
-    X, Y, s : arrays
-        One block's rows, 0/1 targets and weights (None: all 1).
-    xp : namespace, optional
-        None for NumPy.
-    scratch : BlockScratch, optional
-        NumPy: two scratch arrays of at least the block's rows; the gradient is
-        written into its vector (overwritten by the next block).
-
-    Returns
-    -------
-    data_loss : float or array
-        A Python float with NumPy; a one-element float64 array on a device.
-    gradient : array of shape (layout.size,)
+    ``weights``: ``(W1, b1, W2, b2)`` in X's namespace and dtype; ``s``: None for all 1;
+    ``xp``: None for NumPy, whose ``scratch`` (BlockScratch) receives the gradient until
+    the next block. Returns a Python float (on a device a one-element float64 array)
+    and the gradient, of shape ``(layout.size,)``.
     """
     xp = np if _is_numpy(xp) else xp
     H1, buffer = _arrays(scratch, X.shape[0], 2)
@@ -532,14 +454,10 @@ def data_loss_block(layout, output, weights, X, Y, s, xp=None, scratch=None):
 
 
 def hessian_point_block(output, weights, X, Y, s, xp=None, out=None):
-    """What every Hessian product at theta reads of one block of rows.
-
-    ``(h1, h1(1 − h1), J_h2, g2)``: the forward pass (eqs. 1.1-1.2), the slope
-    of the hidden sigmoid (eq. 1.2's σ'), the output unit's Jacobian
-    (:func:`output_jacobian`) and ``g2 = s ⊙ (h2 − y)`` (eq. 1.2), weighted. The
-    caller keeps it between the products at one theta, or recomputes it for each
-    (NumPy's ``out``: two scratch arrays for h1 and h1(1 − h1)).
-    """
+    """What every Hessian product at theta reads of one block: ``(h1, h1(1 − h1), J_h2,
+    g2)``, the forward pass (eqs. 1.1-1.2), the hidden σ' (eq. 1.2), the output Jacobian
+    (:func:`output_jacobian`) and ``g2 = s ⊙ (h2 − y)`` (eq. 1.2). NumPy's ``out``: two
+    scratch arrays for h1 and h1(1 − h1)."""
     xp = np if _is_numpy(xp) else xp
     H1, slope = (None, None) if out is None else out
     H1, A2 = forward(weights, X, xp, H1)
@@ -550,10 +468,9 @@ def hessian_point_block(output, weights, X, Y, s, xp=None, out=None):
 
 
 def kept_hessian_point(points, key, output, weights, X, Y, s, xp=None):
-    """The block's :func:`hessian_point_block` kept in the dict ``points`` under
-    ``key``: computed and kept there at its first use (into the pair of arrays
-    kept there in its place, if any). None where nothing is kept (``points`` None).
-    """
+    """The block's :func:`hessian_point_block`, kept in the dict ``points`` under
+    ``key`` from its first use (computed into the pair of arrays kept there, if any);
+    None where ``points`` is None."""
     if points is None:
         return None
     point = points.get(key)
@@ -567,42 +484,23 @@ def hessian_product_block(
 ):
     """Σ_i s_i H_i v over one block of rows: the exact Hessian-vector product.
 
-    Pearlmutter's R-operator ``R{·} = d/dr (·)(theta + r v) at r = 0`` applied to
-    the document's network: a forward and a backward pass from the block's
-    ``point`` at theta (:func:`hessian_point_block`: given, and not modified, or
-    computed here into NumPy's scratch); no finite differences, and the
-    ``(size, size)`` Hessian is never formed.
+    Pearlmutter's R-operator ``R{·} = d/dr (·)(theta + r v) at r = 0``, per sample,
+    with ``(V1, c1, V2, c2) = R{(W1, b1, W2, b2)}`` (v laid out like theta), x, y
+    constant, ``g2 = h2 − y``, ``g1 = W2ᵀ g2 ⊙ h1(1 − h1)``; a forward and a backward
+    pass from the block's ``point`` (:func:`hessian_point_block`, given and unmodified
+    or computed into NumPy's scratch), with no finite differences nor Hessian matrix::
 
-    Derivation, per sample, for a direction ``v = (V1, c1, V2, c2)`` laid out
-    like ``theta`` (``R{W1} = V1``, ``R{b1} = c1``, ``R{W2} = V2``,
-    ``R{b2} = c2``; ``x`` and ``y`` are constants).
+        R{a1} = V1 x + c1,  R{h1} = h1(1 − h1) ⊙ R{a1}              (σ', eq. 1.2)
+        R{a2} = V2 h1 + W2 R{h1} + c2,  R{h2} = J_h2(a2) R{a2}      (output_jvp_)
+        R{∇b2 J} = R{g2} = R{h2}                                    (eqs. 1.2, 1.3)
+        R{∇W2 J} = R{g2} h1ᵀ + g2 R{h1}ᵀ                            (eq. 1.4)
+        R{∇h1 J} = V2ᵀ g2 + W2ᵀ R{g2}                               (eq. 1.5)
+        R{∇b1 J} = R{g1} = R{∇h1 J} ⊙ h1(1 − h1) + W2ᵀ g2 ⊙ R{h1(1 − h1)}  (eq. 1.6)
+        R{h1(1 − h1)} = (1 − 2 h1) ⊙ R{h1},  R{∇W1 J} = R{g1} xᵀ
 
-    Forward pass, the R-operator applied to ``a1 = b1 + W1 x``,
-    ``h1 = σ(a1)``, ``a2 = b2 + W2 h1`` and ``h2``:
-
-    - ``R{a1} = V1 x + c1``
-    - ``R{h1} = h1(1 − h1) ⊙ R{a1}`` (σ' = σ(1 − σ), eq. 1.2)
-    - ``R{a2} = V2 h1 + W2 R{h1} + c2``
-    - ``R{h2} = J_h2(a2) R{a2}`` (:func:`output_jvp_`).
-
-    Backward pass, the R-operator applied to eqs. 1.2–1.6 with
-    ``g2 = ∇a2 J = h2 − y`` and ``g1 = ∇a1 J = W2ᵀ g2 ⊙ h1(1 − h1)``:
-
-    - eqs. 1.2 / 1.3: ``R{g2} = R{h2}`` and ``R{∇b2 J} = R{g2}``
-    - eq. 1.4: ``R{∇W2 J} = R{g2} h1ᵀ + g2 R{h1}ᵀ``
-    - eq. 1.5: ``R{∇h1 J} = V2ᵀ g2 + W2ᵀ R{g2}``
-    - eq. 1.6: ``R{g1} = R{∇h1 J} ⊙ h1(1 − h1) + W2ᵀ g2 ⊙ (1 − 2 h1) ⊙ R{h1}``,
-      the last term from ``R{h1(1 − h1)} = (1 − 2 h1) ⊙ R{h1}``; then
-      ``R{∇b1 J} = R{g1}`` and ``R{∇W1 J} = R{g1} h0ᵀ`` with ``h0 = x``.
-
-    Each sample's terms are weighted by ``s_i``. Parameters as
-    :func:`loss_gradient_block`, with ``direction = (V1, c1, V2, c2)``. NumPy's
-    scratch holds three arrays (four with several outputs), of which the point
-    takes two, or two (three) with a point given.
-
-    Returns
-    -------
-    array of shape (layout.size,)
+    Each sample weighted by ``s_i``; parameters as :func:`loss_gradient_block`, with
+    ``direction = (V1, c1, V2, c2)``; returns an array ``(layout.size,)``. NumPy's
+    scratch: three arrays (four for several outputs), two for the point if not given.
     """
     xp = np if _is_numpy(xp) else xp
     W2 = weights[2]
@@ -618,7 +516,6 @@ def hessian_product_block(
         factor = next(arrays, None)
     H1, slope, jacobian, G2 = point
     back = next(arrays, None) if layout.n_outputs > 1 else None
-
     # Forward R-pass.
     RH1 = _matmul(X, V1.T, RH1)  # R{a1} = V1 x + c1
     RH1 += c1
@@ -627,7 +524,6 @@ def hessian_product_block(
     RA2 += RH1 @ W2.T
     RA2 += c2
     RG2 = _weighted(output_jvp_(jacobian, RA2, output, xp), s)  # R{g2} = R{h2}
-
     # Backward R-pass.
     H_W2 = _matmul(RG2.T, H1, _part(scratch, 2))  # R{g2} h1ᵀ + g2 R{h1}ᵀ
     H_W2 += G2.T @ RH1
@@ -647,12 +543,9 @@ def hessian_product_block(
 def input_gradient_block(
     layout, output, weights, X, proba, xp=None, out=None, scratch=None
 ):
-    """∂(logits or outputs)/∂x of each row of one block (2.2.2 through the network).
-
-    Returns (or writes into ``out``, NumPy) an array ``(rows, n_outputs,
-    n_features)``; see :meth:`TwoLayerLoss.input_gradient` for the derivation.
-    NumPy's ``scratch`` holds two ``(rows, n_hidden)`` arrays.
-    """
+    """∂(logits or outputs)/∂x of each row of one block (2.2.2 through the network,
+    derived in :meth:`TwoLayerLoss.input_gradient`): ``(rows, n_outputs, n_features)``,
+    into ``out`` where given; NumPy's ``scratch``: two ``(rows, n_hidden)`` arrays."""
     xp = np if _is_numpy(xp) else xp
     W1, _, W2, _ = weights
     H1, buffer = _arrays(scratch, X.shape[0], 2)
@@ -675,6 +568,8 @@ def input_gradient_block(
 class ParameterLayout:
     """Where ``W1``, ``b1``, ``W2`` and ``b2`` live inside the flat vector ``theta``.
 
+    Each size must be a positive int (a NumPy integer is kept as the Python int).
+
     Parameters
     ----------
     n_features : int
@@ -683,9 +578,6 @@ class ParameterLayout:
         Number of hidden sigmoid units (rows of ``W1``).
     n_outputs : int
         Number of output units (rows of ``W2``).
-
-    Each size is a positive integer (a NumPy integer is kept as the Python int of
-    the same value); anything else is refused.
 
     Examples
     --------
@@ -721,8 +613,7 @@ class ParameterLayout:
     def shapes(self):
         """The shapes of ``(W1, b1, W2, b2)``: the document's, not ``MLPClassifier``'s.
 
-        ``W1`` is ``(n_hidden, n_features)`` and ``W2`` ``(n_outputs, n_hidden)``;
-        ``MLPClassifier.coefs_`` holds their transposes.
+        ``MLPClassifier.coefs_`` holds the transposes of ``W1`` and ``W2``.
         """
         h, d, k = self.n_hidden, self.n_features, self.n_outputs
         return (h, d), (h,), (k, h), (k,)
@@ -741,8 +632,8 @@ class ParameterLayout:
         return self._ends[-1]
 
     def unpack(self, theta, xp=None):
-        """Views ``(W1, b1, W2, b2)`` into ``theta`` in its namespace: no copy,
-        except of a NumPy ``theta`` that is not aligned to its item size."""
+        """Views ``(W1, b1, W2, b2)`` into ``theta``, in its namespace: no copy, except
+        of a NumPy ``theta`` not aligned to its item size."""
         end_W1, end_b1, end_W2, end_b2 = self._ends
         shape = getattr(theta, "shape", None)
         if shape is None or tuple(shape) != (end_b2,):
@@ -768,10 +659,8 @@ class ParameterLayout:
     def pack(self, W1, b1, W2, b2, dtype=None):
         """Concatenate the four arrays into a new flat vector.
 
-        Each must have its shape of :attr:`shapes`, exactly: the same number of
-        entries in another shape is refused, a transposed ``W1`` (the layout of
-        ``MLPClassifier.coefs_[0]``) among them. (A square matrix and its
-        transpose have the same shape: that is the caller's to get right.)
+        Each must have exactly its shape of :attr:`shapes`: a transposed ``W1`` (the
+        layout of ``MLPClassifier.coefs_[0]``) is refused, a square one is the caller's.
         """
         parts = (W1, b1, W2, b2)
         for name, part, shape in zip(
@@ -797,37 +686,27 @@ class ParameterLayout:
 class TwoLayerLoss:
     """Loss and exact gradient of the document's two-layer sigmoid network.
 
-    A pure object in the manner of scikit-learn's ``LinearModelLoss``: it knows the
-    network and the output, holds no data and no fitted state, and evaluates the
-    block kernels of this module over all rows of ``X`` with a flat parameter vector
-    laid out as in :class:`ParameterLayout`. Rows in this process (NumPy arrays,
-    SciPy CSR/CSC matrices) run in cache-sized blocks on worker threads, their sums
-    added in a fixed order (:mod:`sklearn_twolayer._execution`); the forward pass,
-    logits and input gradient also take rows on an array-API device, where they are
-    computed in X's namespace (``theta`` moves there, the rows never move).
-
-    The objective, identical to ``MLPClassifier``'s L-BFGS objective, is::
+    Like scikit-learn's ``LinearModelLoss``, it holds no data and no fitted state; it
+    runs this module's block kernels over all rows of ``X`` for a flat ``theta``
+    (:class:`ParameterLayout`), on worker threads in a fixed order
+    (:mod:`sklearn_twolayer._execution`). The forward pass, logits and input gradient
+    also take rows on an array-API device (``theta`` moves to them). The objective,
+    ``MLPClassifier``'s L-BFGS objective, is::
 
         J(theta) = [Σ_i s_i · loss_i + ½ · l2_reg_strength · (‖W1‖² + ‖W2‖²)] / Σ_i s_i
 
-    where ``s_i`` are the sample weights and ``loss_i`` is the binary cross-entropy
-    summed over the sigmoid outputs (eq. 1.1), or the categorical cross-entropy of a
-    softmax output. Biases are not penalised. The L2 term and the division are
-    :mod:`sklearn_twolayer._objective`'s.
-
-    The methods check the shapes of ``X``, ``Y``, the sample weights and
-    ``theta``, and the objective refuses weights summing to 0, which it divides
-    by; values are not scanned (0/1 ``Y``, non-negative weights: the estimator's
-    validation sees to both), nor is anything checked in the block kernels.
+    with sample weights ``s_i`` and ``loss_i`` the binary cross-entropy summed over the
+    sigmoid outputs (eq. 1.1) or a softmax's categorical cross-entropy; biases are not
+    penalised. Shapes are checked, values are not (0/1 ``Y`` and non-negative weights
+    are the estimator's to validate); weights summing to 0, J's divisor, are refused.
 
     Parameters
     ----------
     layout : ParameterLayout
         Sizes of the network.
     output : {"sigmoid", "softmax"}
-        ``"sigmoid"``: one independent sigmoid unit per output column (binary or
-        multilabel targets; exactly the document's network). ``"softmax"``: one
-        softmax over the outputs (multiclass targets).
+        ``"sigmoid"``: an independent sigmoid unit per output column (binary or
+        multilabel; the document's network). ``"softmax"``: one softmax (multiclass).
 
     Examples
     --------
@@ -853,8 +732,7 @@ class TwoLayerLoss:
     def __repr__(self):
         return f"TwoLayerLoss({self.layout}, output={self.output!r})"
 
-    # -- what the public methods check (their shapes only: the kernels below,
-    # which the backends call per block of rows, check nothing) -------------------
+    # -- the public methods' checks, of shapes (the block kernels check nothing) ----
     def _check_rows(self, X, Y=None, sample_weight=None, *, with_targets=False):
         """X of ``n_features`` columns; with ``with_targets`` the 0/1 targets of one
         row and one column per output unit, and one weight per row (or None)."""
@@ -891,10 +769,8 @@ class TwoLayerLoss:
             )
 
     def _weights(self, theta, X):
-        """``(xp, device, (W1, b1, W2, b2))``: theta in X's namespace and dtype.
-
-        A host theta crosses to X's device once; its dtype becomes X's.
-        """
+        """``(xp, device, (W1, b1, W2, b2))``: theta in X's namespace and dtype (a host
+        theta crosses to X's device once)."""
         self._check_rows(X)
         xp, device = array_namespace(X)
         if xp is np:
@@ -906,10 +782,9 @@ class TwoLayerLoss:
         return xp, device, self.layout.unpack(theta, xp)
 
     def _map_rows(self, rows_function, X, xp, device, dtype, row_shape, **options):
-        """``rows_function(X_rows, scratch, out)`` over X's rows: the
-        ``(n_samples, *row_shape)`` result in ``dtype``, in X's namespace, as
-        :func:`~sklearn_twolayer._execution.map_rows` runs it (``new_scratch`` by
-        default a ``(rows, n_hidden)`` array for h1)."""
+        """``rows_function(X_rows, scratch, out)`` over X's rows, by
+        :func:`~sklearn_twolayer._execution.map_rows`: ``(n_samples, *row_shape)`` in
+        ``dtype`` (``new_scratch`` defaults to a ``(rows, n_hidden)`` array for h1)."""
         n_hidden = self.layout.n_hidden
         if "new_scratch" not in options:
             options["new_scratch"] = lambda rows: np.empty((rows, n_hidden), dtype)
@@ -927,12 +802,10 @@ class TwoLayerLoss:
 
     # -- forward pass ------------------------------------------------------------
     def hidden(self, theta, X):
-        """h1 = σ(b1 + W1 x) for every row of X (the document's ``h1``).
+        """h1 = σ(b1 + W1 x) for every row of X, shape ``(n_samples, n_hidden)``.
 
-        Returns an ``(n_samples, n_hidden)`` array in the dtype of ``theta`` (of X
-        on a device), in X's namespace, computed block of rows by block of rows.
+        In the dtype of ``theta`` (of X on a device) and X's namespace, block by block.
         """
-
         xp, device, (W1, b1, _, _) = self._weights(theta, X)
 
         def rows_hidden(X, _, out):
@@ -952,10 +825,9 @@ class TwoLayerLoss:
     def logits(self, theta, X):
         """Output logits a2 = b2 + W2 h1, shape ``(n_samples, n_outputs)``.
 
-        Computed block of rows by block of rows, so h1 is never held for all rows
-        (except for a CSC matrix, one block); in X's namespace and on its device.
+        Block by block, so h1 is never held for all rows (but for a CSC matrix), in X's
+        namespace and on its device.
         """
-
         xp, device, (W1, b1, W2, b2) = self._weights(theta, X)
 
         def rows_logits(X, H1, out):
@@ -970,26 +842,19 @@ class TwoLayerLoss:
     def input_gradient(self, theta, X, output="logit"):
         """Exact derivative of each output with respect to each input feature.
 
-        Section 2.2.2 differentiates one sigmoid unit ``f = σ(wᵀx)`` with respect to
-        its input: ``df/dx = σ'(wᵀx) w`` with ``σ' = σ(1 − σ)``. Carried through
-        the network by the chain rule, for one sample ``x``:
+        Section 2.2.2 gives one unit's ``df/dx = σ'(wᵀx) w`` for ``f = σ(wᵀx)``, with
+        ``σ' = σ(1 − σ)``. By the chain rule through the network, for one sample ``x``:
 
-        - hidden layer, 2.2.2 applied to each unit j with ``w = W1[j]`` (its bias
-          is a constant): ``∂h1_j/∂x = h1_j (1 − h1_j) W1[j]``, i.e.
-          ``∂h1/∂x = diag(h1 ⊙ (1 − h1)) W1``, of shape ``(n_hidden, n_features)``;
-        - logits ``a2 = b2 + W2 h1`` (linear, as in eq. 1.5):
-          ``∂a2/∂x = W2 diag(h1 ⊙ (1 − h1)) W1``, of shape
-          ``(n_outputs, n_features)``; row k is ``(h1(1 − h1) ⊙ W2[k]) W1``;
-        - sigmoid outputs ``h2 = σ(a2)`` (the σ' of eq. 1.2, per output):
-          ``∂h2_k/∂x = h2_k (1 − h2_k) ∂a2_k/∂x``;
-        - a softmax output, whose Jacobian is ``diag(h2) − h2 h2ᵀ``:
+        - ``∂h1/∂x = diag(h1 ⊙ (1 − h1)) W1`` (2.2.2 per hidden unit, bias constant);
+        - ``∂a2/∂x = W2 diag(h1 ⊙ (1 − h1)) W1`` (as ``a2 = b2 + W2 h1``, eq. 1.5),
+          whose row k is ``(h1(1 − h1) ⊙ W2[k]) W1``;
+        - sigmoid outputs: ``∂h2_k/∂x = h2_k (1 − h2_k) ∂a2_k/∂x`` (eq. 1.2's σ',
+          taken as ``h2_k σ(−a2_k)``, precise where an output saturates);
+        - a softmax, of Jacobian ``diag(h2) − h2 h2ᵀ``:
           ``∂h2_k/∂x = h2_k (∂a2_k/∂x − Σ_l h2_l ∂a2_l/∂x)``.
 
-        ``h2_k(1 − h2_k)`` is ``h2_k σ(−a2_k)`` from the logit (:func:`output_jvp_`),
-        precise where an output saturates. The rows of X are taken block by block
-        (as :meth:`logits` does): two ``(block rows, n_hidden)`` scratch arrays,
-        never ``n_samples · n_hidden · n_features`` numbers beside the result. A
-        CSC matrix is converted to CSR once. Rows on a device are computed there.
+        Block by block, never ``n_samples · n_hidden · n_features`` numbers beside the
+        result (a CSC matrix is converted to CSR once).
 
         Parameters
         ----------
@@ -997,14 +862,12 @@ class TwoLayerLoss:
             Flat parameters; its dtype is the dtype of the computation.
         X : {ndarray, sparse matrix, array-API array} of shape (n_samples, n_features)
         output : {"logit", "proba"}, default="logit"
-            ``"logit"``: ``∂a2/∂x``. ``"proba"``: ``∂h2/∂x``, through the sigmoid
-            outputs or the softmax.
+            ``"logit"``: ``∂a2/∂x``. ``"proba"``: ``∂h2/∂x``.
 
         Returns
         -------
         array of shape (n_samples, n_outputs, n_features), dtype of ``theta``
-            Entry ``[i, k, j]`` is the derivative of output k of sample i with
-            respect to its feature j.
+            Entry ``[i, k, j]``: the derivative of sample i's output k by its feature j.
 
         Examples
         --------
@@ -1055,8 +918,8 @@ class TwoLayerLoss:
     # -- sums over the rows -----------------------------------------------------------
     def _sum_blocks(self, block_sums, theta, X, Y, sample_weight, n_arrays):
         """Σ over the blocks of X's rows of ``block_sums(weights, block, X, Y, s,
-        scratch) -> (value, vector)``, in theta's dtype (``block``: the slice of
-        the rows; :func:`~sklearn_twolayer._execution.sum_over_row_blocks`)."""
+        scratch) -> (value, vector)`` (``block``: the rows' slice), in theta's dtype
+        (:func:`~sklearn_twolayer._execution.sum_over_row_blocks`)."""
         self._check_rows(X, Y, sample_weight, with_targets=True)
         weights = self.layout.unpack(theta)
         return _execution.sum_over_row_blocks(
@@ -1071,9 +934,8 @@ class TwoLayerLoss:
     def data_loss(self, theta, X, Y, sample_weight=None):
         """Σ_i s_i · loss_i (eq. 1.1 per row), summed in float64, as a Python float.
 
-        The rows' part of the objective, unnormalised and without the L2 term:
-        sums over blocks of rows add up (early stopping's held-out loss is this
-        divided by Σ s_i).
+        The rows' part of the objective, unnormalised and without the L2 term, so that
+        sums over blocks add up (early stopping's held-out loss divides it by Σ s_i).
         """
         layout, output = self.layout, self.output
 
@@ -1084,10 +946,7 @@ class TwoLayerLoss:
         return self._sum_blocks(block_sums, theta, X, Y, sample_weight, 1)[0]
 
     def data_loss_gradient(self, theta, X, Y, sample_weight=None):
-        """Σ_i s_i · loss_i and its exact gradient: the rows' part of the objective.
-
-        Not normalised and without the L2 term, so that sums over blocks of rows add
-        up. Each block is :func:`loss_gradient_block` (eqs. 1.1-1.6).
+        """Σ_i s_i · loss_i and its exact gradient, unnormalised as :meth:`data_loss`.
 
         Returns
         -------
@@ -1105,14 +964,10 @@ class TwoLayerLoss:
     def data_hessian_product(self, theta, v, X, Y, sample_weight=None, *, points=None):
         """``Σ_i s_i H_i v``: the rows' part of the Hessian-vector product.
 
-        Blocked, threaded and reduced in fixed order like the gradient, each block
-        :func:`hessian_product_block`. ``v`` is cast to theta's dtype (SciPy hands
-        float64); the product comes back in theta's dtype. ``points``, a dict, keeps
-        each block's :func:`hessian_point_block` between the calls at this theta
-        (:class:`~sklearn_twolayer._objective.HessianVectorProduct`'s; a pair of
-        arrays in place of a block's point is where to compute it); None
-        recomputes them in scratch arrays for each call. The product's bits are the
-        same either way.
+        Blocked like the gradient (:func:`hessian_product_block`), in theta's dtype
+        (``v`` is cast: SciPy hands float64). ``points``, a dict, keeps each block's
+        :func:`hessian_point_block` between calls at this theta (a pair of arrays in a
+        block's place is where to compute it); None recomputes them, to the same bits.
         """
         layout, output = self.layout, self.output
         direction = layout.unpack(np.asarray(v, dtype=theta.dtype))
@@ -1129,10 +984,8 @@ class TwoLayerLoss:
     def data_gradient_hessian_product(self, theta, X, Y, sample_weight=None):
         """Σ_i s_i loss_i, its gradient, and ``hessp(v) = Σ_i s_i H_i v``.
 
-        The rows' part of :meth:`gradient_hessian_product`: unnormalised and
-        without the L2 term, so that sums over blocks of rows add up. ``hessp(v)``
-        returns an ndarray in the dtype of ``theta``; it is a picklable object
-        (:class:`HessianVectorProduct`), not a closure.
+        The rows' part of :meth:`gradient_hessian_product`, as :meth:`data_loss`;
+        ``hessp``, in theta's dtype, is a picklable :class:`HessianVectorProduct`.
         """
         data_loss, gradient = self.data_loss_gradient(theta, X, Y, sample_weight)
         return (
@@ -1147,7 +1000,7 @@ class TwoLayerLoss:
         return Objective(ArrayRows(self, X, Y, sample_weight), l2_reg_strength)
 
     def loss(self, theta, X, Y, sample_weight=None, l2_reg_strength=0.0):
-        """The objective J(theta) (see the class docstring), as a Python float.
+        """The objective J(theta) (class docstring), as a Python float.
 
         Parameters
         ----------
@@ -1164,9 +1017,8 @@ class TwoLayerLoss:
     def loss_gradient(self, theta, X, Y, sample_weight=None, l2_reg_strength=0.0):
         """The objective J(theta) and its exact gradient with respect to ``theta``.
 
-        Combines :meth:`data_loss_gradient` (the weighted sums over the rows of X)
-        with the L2 term and the division by Σ s_i, as ``fit`` does
-        (:class:`~sklearn_twolayer._objective.Objective`).
+        :meth:`data_loss_gradient` with the L2 term, divided by Σ s_i, as ``fit`` does
+        (:class:`~sklearn_twolayer._objective.Objective`). Parameters as :meth:`loss`.
 
         Returns
         -------
@@ -1201,10 +1053,9 @@ class TwoLayerLoss:
     ):
         """J(theta), its gradient, and a function computing exact products H v.
 
-        ``H`` is the Hessian of the objective J (class docstring) at ``theta``; each
-        product is exact (:func:`hessian_product_block`), the L2 term adds
-        ``l2_reg_strength · (V1, 0, V2, 0)`` and the sum is divided by ``Σ_i s_i``.
-        Parameters as :meth:`loss`.
+        ``H`` is the Hessian of J at ``theta``: :func:`hessian_product_block`, plus
+        ``l2_reg_strength · (V1, 0, V2, 0)``, over ``Σ_i s_i``. Parameters as
+        :meth:`loss`.
 
         Returns
         -------
@@ -1212,11 +1063,9 @@ class TwoLayerLoss:
             J(theta), as :meth:`loss_gradient` returns it.
         gradient : ndarray of shape (layout.size,), same dtype as ``theta``
         hessp : callable
-            ``hessp(v) -> H v``, an ndarray of shape (layout.size,) in the dtype of
-            ``theta``. Each call is a forward and a backward pass over the rows;
-            the first computes the forward pass at ``theta`` (three products with
-            ``X`` where the gradient has two) and keeps it for the next calls
-            where it fits in ``working_memory`` (two products with ``X``).
+            ``hessp(v) -> H v``, an ndarray of shape (layout.size,) in theta's dtype: a
+            forward and a backward pass over the rows, of three products with ``X``,
+            two once the forward pass at ``theta`` is kept (within working_memory).
 
         Examples
         --------

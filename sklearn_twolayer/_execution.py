@@ -5,30 +5,14 @@ contributes; this module says *how* the blocks are cut, who computes them and in
 which order their contributions are added. It imports nothing of the package, and it
 is the package's only user of threadpoolctl.
 
-Rows in this process (NumPy arrays, SciPy CSR/CSC matrices)
-    :func:`row_blocks` cuts the rows into blocks whose ``(rows, n_hidden)`` scratch
-    arrays (:data:`BLOCK_BYTES` each, a :class:`BlockScratch` per worker) stay in
-    the CPU cache across the element-wise passes. Sums over the rows
-    (:func:`sum_over_row_blocks`: the loss, its gradient, the Hessian product) and
-    results of one row each (:func:`map_rows`: the forward pass, the input
-    gradient; a prediction of one block runs on the caller's thread alone) run
-    the same way: :func:`evaluate_groups` cuts the blocks into at most :data:`N_GROUPS`
-    contiguous groups, with every BLAS single-threaded
-    (:func:`blas_single_threaded`), computes the first on the calling thread and
-    the rest on as many threads as that work pays for (the process's worker
-    threads, started once, beside the caller), and adds the groups' sums in group
-    order. The order of every addition is fixed by the data's shape alone: the
-    same bits whatever the number of threads.
+- Rows in this process (NumPy, SciPy CSR/CSC): :func:`row_blocks`, then
+  :func:`sum_over_row_blocks` (loss, gradient, Hessian product) or :func:`map_rows`
+  (one result per row), run by :func:`evaluate_groups`.
+- Rows on an array-API device (torch, CuPy, array-api-strict):
+  :func:`device_row_blocks`, then :func:`map_rows` or :func:`sum_device_blocks`.
 
-Rows on an array-API device (torch, CuPy, array-api-strict)
-    :func:`device_row_blocks` cuts them into blocks sized for the device (an
-    accelerator gets large ones; a CPU computing each operation on one thread the
-    in-process blocks); :func:`map_rows` computes one result per row over them,
-    and :func:`sum_device_blocks` adds the blocks' sums in a
-    :class:`DeviceSum`, in float64, or in compensated float32 on a device without
-    float64. On torch's CPU device with several threads the groups of blocks run
-    on worker threads, each computing on one thread, as in-process blocks do
-    (:func:`device_workers`).
+The order of every addition is fixed by the data's shape alone: the same bits
+whatever the number of threads.
 """
 
 import math
@@ -67,19 +51,15 @@ __all__ = [
 ]
 
 # -- blocks of rows in this process -------------------------------------------------
-# Streamed through main memory instead of the cache, the element-wise passes (the
-# sigmoid, its derivative, the products) cost as much as the two matrix products.
-# Blocks also bound an evaluation's memory by a few blocks instead of several
-# (n_samples, n_hidden) arrays. (The figures behind the size: benchmarks/README.md.)
+# Streamed through main memory, the element-wise passes (sigmoid, derivative,
+# products) would cost as much as the matrix products; blocks also bound an
+# evaluation's memory to a few blocks (the figures: benchmarks/README.md).
 BLOCK_BYTES = 1 << 19  # size of one (rows, n_hidden) scratch array
 
 
 def row_blocks(X, n_hidden, itemsize):
-    """Slices that cut the rows of X into cache-sized blocks.
-
-    Dense and CSR matrices are cut; other sparse formats (CSC) cannot give a block of
-    rows without copying, so they are one block.
-    """
+    """Slices cutting X's rows into cache-sized blocks; a CSC matrix, which cannot
+    give a block of rows without a copy, is one block."""
     n_samples = X.shape[0]
     if sparse.issparse(X) and X.format != "csr":
         return [slice(0, n_samples)]
@@ -106,16 +86,15 @@ def rows_of(X, block):
 
 def point_store(n_samples, n_hidden, itemsize):
     """A dict for the Hessian products at one point to keep its forward pass in
-    (two ``(n_samples, n_hidden)`` arrays), or None where they would not fit in
-    scikit-learn's ``working_memory`` (``sklearn.set_config``, in MiB; 1024 by
-    default)."""
+    (two ``(n_samples, n_hidden)`` arrays), or None beyond scikit-learn's
+    ``working_memory`` (MiB)."""
     kept = 2 * n_samples * n_hidden * itemsize
     return {} if kept <= get_config()["working_memory"] * 2**20 else None
 
 
 # -- BLAS threads ---------------------------------------------------------------------
 def thread_pools():
-    """threadpoolctl's report of every BLAS and OpenMP library loaded, with its
+    """threadpoolctl's report of the BLAS and OpenMP libraries loaded, with their
     threads (what :func:`sklearn_twolayer.show_versions` prints)."""
     from threadpoolctl import threadpool_info
 
@@ -133,27 +112,22 @@ def _blas_controller():
 class _SingleThreadedBlas:
     """Every BLAS library on one thread while any evaluation or solve runs.
 
-    Why one thread: OpenBLAS does not give the same bits on one and on several
-    threads (a multi-threaded ``ddot`` splits its sum; ``Gᵀ X`` is cut differently),
-    so an evaluation whose BLAS calls used the threads BLAS happens to have could
-    not be reproducible. The evaluation's parallelism comes from its own worker
-    threads instead (:func:`evaluate_groups`), each calling BLAS single-threaded;
-    and an idle multi-threaded OpenBLAS (SciPy's, used by the solver) would spin
-    against them.
+    Why one thread: OpenBLAS gives other bits on several threads (a threaded
+    ``ddot`` splits its sum, ``Gᵀ X`` is cut differently), so results would depend
+    on BLAS's thread count. The parallelism is the evaluation's own worker threads
+    (:func:`evaluate_groups`), which run NumPy's element-wise passes in parallel too;
+    an idle threaded OpenBLAS (SciPy's, in the solver) would spin against them.
 
     Why reference counted: threadpoolctl's limits are process-wide, so a
-    save-and-restore per fit is not safe across threads (a second fit saves the
-    first one's limit of 1 and restores it last, leaving BLAS on one thread for
-    good). Here the first user, in whatever thread, saves every library's thread
-    count and sets it to 1; later users only count; the last one to leave restores
-    what the first saved. Entering and leaving are under one lock, and leaving runs
-    in ``finally`` blocks, so interrupted fits restore too.
+    save-and-restore per fit is unsafe across threads (a second fit saves the first
+    one's limit of 1 and restores it last: BLAS stays on one thread). The first
+    user, in any thread, saves every library's count and sets it to 1; the last to
+    leave restores it; both under one lock, leaving in ``finally`` blocks so
+    interrupted fits restore too.
 
-    Who else is inside: users are counted per thread, so an evaluation knows
-    whether a fit or an evaluation of another thread is running. Only a caller
-    alone may start worker threads; with several callers each runs on its own
-    thread, so there are never more busy threads than BLAS was allowed (concurrent
-    fits from a threaded grid search already use the cores).
+    Users are counted per thread: only a caller alone inside may start worker
+    threads, so concurrent fits (a threaded grid search) never run more busy
+    threads than BLAS was allowed.
     """
 
     def __init__(self):
@@ -163,11 +137,8 @@ class _SingleThreadedBlas:
 
     @contextmanager
     def __call__(self):
-        """Enter; yields how many threads this caller may use for an evaluation.
-
-        That is the thread count BLAS was allowed before the first caller
-        entered, when this caller is the only thread inside, else 1.
-        """
+        """Enter; yields the threads this caller may use for an evaluation: BLAS's
+        count before the first caller entered if this caller is alone, else 1."""
         thread = threading.get_ident()
         with self._lock:
             if not self._depth:
@@ -195,15 +166,12 @@ class _SingleThreadedBlas:
 def _set_num_threads(lib, num_threads):
     """Set a BLAS library's thread count, from whatever thread calls.
 
-    threadpoolctl (3.6 and later) lets only one Python thread, the first to set an
-    OpenBLAS limit while alive, change OpenBLAS's process-wide thread count, and
-    ignores the others silently: after a fit or a ``threadpool_limits`` in the
-    main thread, a fit in another thread could not make BLAS single-threaded, and
-    two threads then ran OpenBLAS's shared thread pool against each other.
-    :class:`_SingleThreadedBlas` is the one place that changes
-    the count, under its lock, so for OpenBLAS on its own threads it calls
-    OpenBLAS's own setter; every other library (and OpenBLAS on OpenMP, whose
-    limits are per thread) through threadpoolctl's.
+    threadpoolctl (3.6+) lets only the first live Python thread to set an OpenBLAS
+    limit change OpenBLAS's process-wide count and silently ignores the others, so
+    a fit in another thread could leave BLAS multi-threaded. The only caller,
+    :class:`_SingleThreadedBlas`, holds its lock, so OpenBLAS on its own threads is
+    set through its own setter; others (OpenBLAS on OpenMP too, whose limits are
+    per thread) through threadpoolctl.
     """
     setter = None
     if getattr(lib, "internal_api", None) == "openblas" and (
@@ -213,8 +181,8 @@ def _set_num_threads(lib, num_threads):
     (setter or lib.set_num_threads)(num_threads)
 
 
-# The names OpenBLAS's thread setter has: its own, and those of the scipy-openblas
-# builds that NumPy and SciPy ship (a prefix, and a suffix for 64-bit integers).
+# OpenBLAS's thread setter: its own name and those of NumPy's and SciPy's
+# scipy-openblas builds (a prefix, and a suffix for 64-bit integers).
 _OPENBLAS_SETTER_NAMES = tuple(
     f"{prefix}openblas_set_num_threads{suffix}"
     for prefix in ("", "scipy_")
@@ -240,11 +208,9 @@ def _openblas_setter(filepath):
 blas_single_threaded = _SingleThreadedBlas()
 
 # -- deterministic reduction over groups of blocks -------------------------------------
-# The blocks of rows are cut into at most N_GROUPS contiguous groups. Each group is
-# summed block after block into its own float64 accumulator, and the groups' sums
-# are added in group order: the order of every addition is fixed by the data's shape
-# alone, so the bits of the result do not depend on how many threads computed the
-# groups, or which thread computed which group.
+# The blocks are cut into at most N_GROUPS contiguous groups, each summed in order into
+# its own float64 accumulator; the groups' sums are added in group order, whichever
+# thread computed which group.
 N_GROUPS = 16
 
 # Products of at most this many multiply-adds run on one thread in any BLAS (OpenBLAS
@@ -263,43 +229,32 @@ def block_groups(n_blocks):
     return [range(bounds[g], bounds[g + 1]) for g in range(n_groups)]
 
 
-# Worker threads pay only for work that outlasts handing it to them (waking a
-# thread, passing a partial sum back): a group must take this long for a worker to
-# be worth starting on it. Measured in seconds, as the first group takes on the
-# caller's thread, so that it holds on any CPU and for any kernel: an evaluation
-# whose remaining groups take less runs on one thread, never slower than on one.
+# A worker pays only for work that outlasts the hand-over (waking it, passing a sum
+# back): the seconds of work, at the first group's pace on the caller's thread, each
+# worker must get. Seconds hold on any CPU and for any kernel; less runs on one thread.
 MIN_SECONDS_PER_WORKER = 5e-4
-# How often work of a size runs the way not chosen, to see whether that has
-# changed (:class:`_ThreadPayoff`): after EXPLORE_EVERY evaluations, then twice as
-# many after each trial that left the choice as it was, up to EXPLORE_AT_MOST; and
-# how many recent evaluations of each way are compared.
+# Trials of the way not chosen (:class:`_ThreadPayoff`): after EXPLORE_EVERY
+# evaluations, twice as many after each trial that changed nothing, up to
+# EXPLORE_AT_MOST; SAMPLES recent evaluations of each way are compared.
 EXPLORE_EVERY = 16
 EXPLORE_AT_MOST = 256
 SAMPLES = 3
 
 
 class _ThreadPayoff:
-    """Whether threads pay for work of each size, from evaluations measured both
-    ways.
+    """Whether threads pay for work of each size, from evaluations timed both ways.
 
-    Whether two threads take less than one depends on what else runs on the cores
-    (another process, a sibling hyperthread, on a virtual machine the host), on
-    how the kernel scales at that size and on what a hand-over costs, which no
-    constant knows, and which the first group's time alone does not predict (the
-    groups differ by a block, a first group pays for cold caches). So for each
-    size of work (a factor of two of its one-thread estimate) the evaluations
-    themselves are timed, each as its seconds per block, and the
-    medians of the last :data:`SAMPLES` on threads and on one thread are
-    compared: threads are used where they took less than 1/1.1 of one thread's
-    time. Now and then an evaluation of a size runs the other way (two on
-    threads: the first after a pause pays for waking a thread), so that a change
-    in the machine's load is seen: after :data:`EXPLORE_EVERY` evaluations, and
-    twice as many after each trial that left the choice as it was (up to
-    :data:`EXPLORE_AT_MOST`), since each trial of the way that loses costs what it
-    loses; a change of choice starts again at :data:`EXPLORE_EVERY`. The way
-    chosen is timed all along, so a load that makes it lose is seen at once. Only
-    which thread computes a group changes, never the groups or the order they are
-    added in.
+    That depends on what else runs on the cores (other processes, a sibling
+    hyperthread, a virtual machine's host), on how the kernel scales and on the
+    hand-over's cost: no constant knows it, and the first group's time does not
+    predict it (groups differ by a block; the first pays for cold caches). So per
+    size of work (a factor of two of its one-thread estimate) evaluations are timed
+    in seconds per block, and threads are used where the median of the last
+    :data:`SAMPLES` on threads is below 1/1.1 of that on one thread. Trials of the
+    other way (two on threads: the first after a pause pays for waking a thread)
+    see a change of load; they grow rarer while the choice holds, since each costs
+    what it loses, and restart when it changes. The chosen way is timed all along.
+    Only which thread computes a group changes, never the groups or their order.
     """
 
     def __init__(self):
@@ -321,10 +276,9 @@ class _ThreadPayoff:
         return n_workers if record.threaded_next() else 1
 
     def observe(self, one_thread_seconds, seconds_per_block, threaded):
-        """The evaluation of work estimated at ``one_thread_seconds`` took
-        ``seconds_per_block``, first group included: a threaded evaluation can
-        also slow the next one's first group (its rows were in the other core's
-        cache), so the whole evaluation is what is compared."""
+        """Record an evaluation's ``seconds_per_block``, first group included (a
+        threaded evaluation can slow the next one's first group: its rows were in
+        another core's cache)."""
         if one_thread_seconds / MIN_SECONDS_PER_WORKER < 2:
             return
         record = self.sizes.get(self._size_class(one_thread_seconds))
@@ -347,8 +301,7 @@ class _SizeRecord:
             return True  # try them first
         if not self.one_thread:
             return False  # then the other way
-        # statistics' median: NumPy's makes an array of three numbers first, a
-        # cost beside the smallest evaluations the policy decides for
+        # statistics' median: NumPy's first makes an array, costly beside small work
         return 1.1 * statistics.median(self.threaded) < statistics.median(
             self.one_thread
         )
@@ -380,26 +333,14 @@ _thread_payoff = _ThreadPayoff()
 def evaluate_groups(new_worker, n_blocks, combine):
     """Sum ``compute(group)`` over the groups of blocks, in group order.
 
-    ``new_worker()`` returns a ``compute(group)`` function with its own scratch
-    arrays; ``combine(total, partial)`` adds a group's partial sum to the total
-    (``total`` is None for the first group) and returns the new total.
-
-    The calling thread computes the first group and times it. The rest runs on as
-    many threads as the work can pay for: at most as many as BLAS was allowed
-    before the evaluation (so ``threadpool_limits`` and ``OMP_NUM_THREADS`` are
-    honoured), as many as there are groups left, and no more than give each thread
-    :data:`MIN_SECONDS_PER_WORKER` of work at the first group's pace (and one
-    where threads have not paid for work of that size, :class:`_ThreadPayoff`);
-    below two, the caller
-    computes the rest alone. The threads are the caller and the
-    process's worker threads (:func:`_worker_threads`, started once), each taking the
-    next group in turn and calling BLAS single-threaded, so numpy's element-wise
-    passes run on all cores too. Only an evaluation alone in the process runs
-    threaded: while another thread fits or evaluates (concurrent fits, a threaded
-    grid search, Dask blocks on threads) each runs its groups in sequence in its
-    own thread (see :class:`_SingleThreadedBlas`). Either way the total is combined
-    in group order, as each next group is ready: the same bits on any number of
-    threads.
+    ``new_worker()`` returns a ``compute(group)`` with its own scratch;
+    ``combine(total, partial)`` adds a group's partial sum to ``total`` (None for
+    the first group) and returns the new total. The caller computes and times the
+    first group. The rest runs on the caller and the process's worker threads, each
+    taking the next group: at most as many as BLAS was allowed before (so
+    ``threadpool_limits`` and ``OMP_NUM_THREADS`` hold), as groups are left, and as
+    get :data:`MIN_SECONDS_PER_WORKER` each, where :class:`_ThreadPayoff` finds that
+    threads pay; else (or beside another evaluation) the caller computes it alone.
     """
     groups = block_groups(n_blocks)
     if not groups:  # no rows
@@ -436,9 +377,9 @@ def _evaluate_groups_threaded(
     """``groups`` on the caller and ``n_workers - 1`` worker threads, combined in
     order into ``total``; ``compute`` is the caller's own (else it makes one).
 
-    Returns only once every worker has stopped, also when one fails or the caller
-    is interrupted: the others then stop after their current group, and nothing
-    computes for the evaluation after it has returned or raised.
+    Returns only once every worker has stopped, also on a failure or interruption
+    (the others stop after their current group): nothing computes for the
+    evaluation after it has returned or raised.
     """
     lock = threading.Lock()
     state = {"next": 0, "added": 0, "total": total, "stop": False}
@@ -473,8 +414,6 @@ def _evaluate_groups_threaded(
         for future in futures:
             future.result()  # a worker's exception is raised here
     except BaseException:
-        # Failed or interrupted: the workers stop after their current group, and
-        # the caller waits for them, so none runs on after the evaluation.
         with lock:
             state["stop"] = True
         wait(futures)
@@ -483,13 +422,10 @@ def _evaluate_groups_threaded(
 
 
 class _WorkerThreads:
-    """The process's worker threads, started once and reused by every evaluation.
-
-    A pool per evaluation would start and join its threads each time, which costs
-    more than a small evaluation. The pool grows when an evaluation is allowed more
-    threads than it has; a child process made by ``fork`` has none of its parent's
-    threads, so it starts its own.
-    """
+    """The process's worker threads, started once and reused by every evaluation
+    (a pool per evaluation would cost more than a small one). The pool grows when
+    more threads are allowed; a forked child, without its parent's threads, starts
+    its own."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -518,13 +454,10 @@ _worker_threads = _WorkerThreads()
 
 
 class BlockScratch:
-    """NumPy scratch arrays for blocks of at most ``rows`` rows, reused block by block.
-
-    ``n_arrays`` arrays of ``(rows, n_hidden)`` in ``dtype``, a vector of ones
-    (sums over the rows as products) and one parameter-sized vector (a block's
-    sums), with its four parameter blocks as views (``parts``), cut once rather
-    than per block of rows. The network's kernels take one as their ``scratch``.
-    """
+    """The kernels' ``scratch`` for blocks of at most ``rows`` rows: ``n_arrays``
+    ``(rows, n_hidden)`` arrays in ``dtype``, a vector of ones (row sums as products)
+    and a parameter-sized vector (a block's sums) with its four parameter blocks as
+    views (``parts``), all made once and reused block by block."""
 
     def __init__(self, rows, layout, dtype, n_arrays):
         shape = (rows, layout.n_hidden)
@@ -545,15 +478,11 @@ NO_VECTOR = np.zeros(0)
 def sum_over_row_blocks(kernel, X, row_arrays, *, layout, dtype, n_arrays):
     """``Σ_blocks kernel(block, X_block, *row_array_blocks, scratch)``, in fixed order.
 
-    ``kernel`` returns ``(value, vector)`` for one block (a Python float and a
-    vector, :data:`NO_VECTOR` for none); each group adds its blocks' parts into a
-    float64 accumulator, so float32 data loses nothing when many blocks are added
-    up. ``row_arrays`` are cut like the rows of X (None stays None). Each worker
-    has its own :class:`BlockScratch` of ``n_arrays`` arrays in ``dtype`` for
-    blocks of at most the first block's rows, reused by every block it computes.
-
-    Returns ``(value, vector)`` with the vector in ``dtype``; ``(0.0, zeros)``
-    when X has no rows.
+    ``kernel`` returns a block's ``(value, vector)`` (a Python float and a vector,
+    :data:`NO_VECTOR` for none), added per group in float64 so that float32 data
+    loses nothing over many blocks. ``row_arrays`` are cut like X's rows (None stays
+    None); each worker has a :class:`BlockScratch` of ``n_arrays`` arrays. Returns
+    ``(value, vector)``, the vector in ``dtype``; ``(0.0, zeros)`` for no rows.
     """
     blocks = row_blocks(X, layout.n_hidden, np.dtype(dtype).itemsize)
 
@@ -591,10 +520,8 @@ def sum_over_row_blocks(kernel, X, row_arrays, *, layout, dtype, n_arrays):
 def for_each_row_block(kernel, X, *, n_hidden, dtype, new_scratch):
     """``kernel(block, X_block, scratch)`` for each block of X's rows, threaded.
 
-    For results of one row each (logits, input gradients): ``kernel`` writes its
-    block's rows of the result itself, so there is nothing to add up.
-    ``new_scratch(rows)`` makes one worker's scratch for blocks of at most
-    ``rows`` rows.
+    For results of one row each: ``kernel`` writes its block's rows of the result,
+    so nothing is added up. ``new_scratch(rows)`` makes a worker's scratch.
     """
     blocks = row_blocks(X, n_hidden, np.dtype(dtype).itemsize)
 
@@ -626,26 +553,17 @@ def map_rows(
 ):
     """``rows_function(X_rows, scratch, out)`` over X's rows: one result per row.
 
-    The result has shape ``(n_samples, *row_shape)``. ``rows_function`` computes
-    the rows it is given; a row's result comes from its own block alone, so
-    nothing is added up and the bits of a row do not depend on the blocks.
-
-    On an array-API device (``xp`` not NumPy): over :func:`device_row_blocks`
-    sized for ``numbers_per_row`` numbers of X's dtype (default ``n_hidden``),
-    each call given ``scratch`` and ``out`` None and returning its rows, which
-    are concatenated.
-
-    In this process, in ``dtype``: one block is computed directly on the caller's
-    thread (workers and per-worker scratch would cost more than the arithmetic,
-    a prediction's latency), with BLAS single-threaded as in every evaluation,
-    except for products of at most :data:`TINY_PRODUCT` multiply-adds (``rows ·
-    n_hidden · widest``), which no BLAS splits across threads. More blocks run on
-    the evaluation's workers (:func:`for_each_row_block`), each with its own
-    ``new_scratch(rows)`` for blocks of at most ``rows`` rows (the function cuts
-    it to its rows), writing into ``out``, its rows of the result. A CSC matrix,
-    which cannot give a block of rows without a copy per block, is one block,
-    or, with ``csc_to_csr``, converted to CSR once (a copy of its nonzeros) to be
-    cut into blocks like any other.
+    The result has shape ``(n_samples, *row_shape)``; nothing is added up, so a
+    row's bits do not depend on the blocks. On an array-API device (``xp`` not
+    NumPy) the calls get :func:`device_row_blocks` for ``numbers_per_row`` numbers
+    of X's dtype per row (default ``n_hidden``), ``scratch`` and ``out`` None, and
+    return their rows, concatenated. In this process each call gets a
+    ``new_scratch(rows)`` (cut to its rows) and writes ``out``, its rows of the
+    ``dtype`` result. One block runs on the caller's thread (workers would cost a
+    prediction more than its arithmetic), BLAS single-threaded unless its products
+    (``rows · n_hidden · widest``) are within :data:`TINY_PRODUCT`; more blocks run
+    on workers (:func:`for_each_row_block`). A CSC matrix is one block or, with
+    ``csc_to_csr``, converted to CSR once (a copy of its nonzeros).
     """
     if xp is not np:
         itemsize = 4 if X.dtype == xp.float32 else 8
@@ -676,24 +594,18 @@ def map_rows(
 
 
 # -- blocks of rows on an array-API device -------------------------------------------
-# Bytes of one (rows, n_hidden) scratch array of a block on a CPU device whose
-# library has several threads (torch's intra-op threads). Such blocks run on worker
-# threads, one torch thread each (device_workers), or, while another fit runs, on
-# torch's own threads, each operation a parallel region whose start costs more than
-# NumPy's loops; too large, and every element-wise pass streams through main
-# memory. On one thread the blocks are the in-process ones (BLOCK_BYTES). An
-# accelerator gets blocks large enough to fill it, bounded so that an evaluation's
-# few scratch arrays fit next to X.
+# Bytes of a block's (rows, n_hidden) array on a CPU device with several intra-op
+# threads (torch): its blocks run on workers (device_workers) or, beside another fit,
+# as parallel regions that cost more to start than NumPy's loops; larger, they would
+# stream through main memory. On one thread: BLOCK_BYTES. An accelerator's blocks fill
+# it, bounded so that an evaluation's few scratch arrays fit next to X.
 CPU_BLOCK_BYTES = 1 << 20
 ACCELERATOR_BLOCK_BYTES = 1 << 28
 
 
 def is_cpu(device):
-    """Whether ``device`` is a CPU (torch's ``cpu``, array-api-strict's devices).
-
-    array-api-strict's devices are NumPy arrays in host memory; CuPy's and torch's
-    ``cuda``/``mps``/``xpu`` devices are accelerators.
-    """
+    """Whether ``device`` is a CPU: torch's ``cpu`` or array-api-strict's (host
+    memory); CuPy's and torch's ``cuda``/``mps``/``xpu`` are accelerators."""
     kind = getattr(device, "type", None)  # torch.device
     if kind is not None:
         return kind == "cpu"
@@ -701,11 +613,8 @@ def is_cpu(device):
 
 
 def operation_threads(device):
-    """How many threads one element-wise operation runs on, on a CPU ``device``.
-
-    torch's intra-op threads (``torch.set_num_threads``) for its CPU device; 1 for
-    array-api-strict, which computes with NumPy's single-threaded loops.
-    """
+    """Threads of one element-wise operation on a CPU ``device``: torch's intra-op
+    threads, or 1 for array-api-strict (NumPy's single-threaded loops)."""
     if getattr(device, "type", None) == "cpu":  # only torch's devices have a type
         import torch  # imported already: the device is torch's
 
@@ -730,25 +639,12 @@ def device_row_blocks(n_samples, row_bytes, device):
 
 
 class DeviceSum:
-    """A device accumulator of float sums, in float64 or compensated float32.
+    """A device accumulator of ``size``-vectors, in float64 or compensated float32.
 
-    On a device with float64 the blocks' sums are cast and added in float64. On one
-    without, Kahan's compensated summation keeps the error of the sum over blocks
-    near one float32 rounding; :meth:`to_host` sends the sum and its compensation,
-    which the host combines in float64.
-
-    Parameters
-    ----------
-    xp : namespace
-    device : device
-    size : int
-        Length of the summed vectors.
-    dtype : dtype of ``xp``
-        The computation's dtype, that of the sums on a device without float64.
-    float64 : bool
-        Whether the device has float64.
-    to_host : callable
-        Moves a device array to a host NumPy array (the backend's one transfer).
+    Without ``float64`` on the device, the sums stay in ``dtype`` (the computation's),
+    Kahan's compensated summation keeps their error near one float32 rounding, and
+    :meth:`to_host` sends the sum and its compensation (through ``to_host``, the
+    backend's transfer to host NumPy), which the host combines in float64.
     """
 
     def __init__(self, xp, device, size, dtype, float64, to_host):
@@ -781,11 +677,10 @@ class DeviceSum:
     def add_sum(self, other):
         """Add another accumulator's sum (a worker's group), its compensation too.
 
-        Without float64 the two totals are of one magnitude, where :meth:`add`
-        would round the compensation away: the sum ``t`` of the totals is taken
-        with its exact rounding error ``e`` (Knuth's two-sum), and since each sum
-        is its total minus its compensation, the new compensation is
-        ``c1 + c2 − e``, a sum of small numbers.
+        Two totals of one magnitude, where :meth:`add` would round the compensation
+        away: their sum is taken with its exact rounding error ``e`` (Knuth's
+        two-sum); each sum being its total minus its compensation, the new
+        compensation is ``c1 + c2 − e``, a sum of small numbers.
         """
         if self.float64:
             self.total = self.total + other.total
@@ -800,13 +695,9 @@ class DeviceSum:
 def sum_device_blocks(block_value, blocks, new_sum, device):
     """``Σ_blocks block_value(block, dtype)``, as a host float64 vector.
 
-    ``block_value`` returns a block's device vector, added in ``dtype``, the dtype
-    of the :class:`DeviceSum` that ``new_sum()`` makes. Without workers
-    (:func:`device_workers`) one thread adds the blocks in order. With workers, the
-    groups of blocks (:func:`block_groups`) run on them, each group summed into its
-    own accumulator, and the groups' sums are added in group order: the order of
-    every addition is then fixed by the number of blocks, whatever the number of
-    workers.
+    ``block_value`` returns a block's device vector, added in ``dtype``, that of the
+    :class:`DeviceSum` that ``new_sum()`` makes: in block order on one thread, or
+    with :func:`device_workers` by groups (:func:`block_groups`) as in this process.
     """
     with device_workers(device, len(blocks)) as n_workers:
         if n_workers < 2:
@@ -816,9 +707,8 @@ def sum_device_blocks(block_value, blocks, new_sum, device):
             return total.to_host()
 
         def new_worker():
-            # One thread for this worker's operations and its MKL products (a new
-            # thread's first product, before any torch operation, would otherwise
-            # take MKL's default, all cores).
+            # One thread for its operations and MKL products (a new thread's first
+            # product, before any torch operation, would take MKL's default: all cores).
             _set_torch_threads(1)
 
             def compute(group):
@@ -840,24 +730,17 @@ def sum_device_blocks(block_value, blocks, new_sum, device):
         return total.to_host()
 
 
-# torch's CPU device on several threads runs each operation as a parallel region
-# over all of them, and every region waits for its slowest thread: on a machine
-# whose cores are busy with anything else, a region waits for a thread the system
-# has descheduled. NumPy's blocks run whole on worker threads instead, and so do
-# torch's here (benchmarks/bench_fit.py compares the two).
+# On several threads, each torch CPU operation is a parallel region that waits for
+# its slowest thread, one the system may have descheduled on busy cores: so its
+# blocks run whole on worker threads, as NumPy's do (benchmarks/bench_fit.py).
 @contextmanager
 def device_workers(device, n_blocks):
-    """How many worker threads compute a device's blocks; torch's threads meanwhile.
+    """Yields how many worker threads compute a device's blocks (1: none).
 
-    Workers only on torch's CPU device with several intra-op threads, for an
-    evaluation alone in the process that is allowed several BLAS threads (both as
-    :func:`evaluate_groups` decides: :class:`_SingleThreadedBlas` counts who is
-    inside): as many as torch's threads, BLAS's and the groups allow. torch's
-    thread count is process-wide, like BLAS's: the workers set it to one, and it
-    is restored when the evaluation ends, in a ``finally``, so a failed or
-    interrupted evaluation restores it too. Elsewhere 1, and nothing changes: an
-    accelerator computes a block in one call, a CPU device on one thread needs no
-    workers, and concurrent fits already use the cores.
+    Several only on torch's CPU device with several intra-op threads, for an
+    evaluation alone and allowed several BLAS threads (as in :func:`evaluate_groups`):
+    as many as torch's threads, BLAS's and the groups allow. The workers set torch's
+    process-wide count to one; a ``finally`` restores it, after a failure too.
     """
     n_threads = operation_threads(device) if is_cpu(device) else 1
     if n_blocks < 2 or n_threads < 2:

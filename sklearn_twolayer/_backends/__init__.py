@@ -1,13 +1,12 @@
 """Backends: where the rows of a fit live, behind one interface.
 
-The estimator has one ``fit`` and one set of prediction methods. What differs with
-the kind of input is only *where the rows are* and how a sum over them is computed:
-in this process (NumPy arrays and SciPy sparse matrices, :mod:`.in_memory`), in the
-row blocks of a Dask array, computed by any Dask scheduler (:mod:`.dask`), or on the
-device of an Array API namespace. :func:`backend_for` picks the backend once, at the
-top of ``fit`` and of each prediction method; the solver and the estimator never see
-blocks, tasks or devices,
-and the mathematics (:mod:`sklearn_twolayer.network`) never sees a backend.
+Only *where the rows are* and how a sum over them is computed depend on the input:
+in this process (NumPy arrays, SciPy sparse matrices: :mod:`.in_memory`), in a Dask
+array's row blocks on any scheduler (:mod:`.dask`), or on an Array API namespace's
+device (:mod:`.array_api`). :func:`backend_for` picks the backend at the top of
+``fit`` and of each prediction method; the solver and the estimator never see
+blocks, tasks or devices, and the mathematics (:mod:`sklearn_twolayer.network`)
+never sees a backend.
 
 The interface
 -------------
@@ -22,25 +21,20 @@ checks each backend against this list)::
     fitted_classes(y, classes) -> classes_ where LogisticRegression keeps them
 
 ``prediction_input`` validates X against the fitted estimator (``method`` names the
-prediction method for the messages) and leaves it where it lives. ``map_rows``
-applies ``function``, a function of validated rows to one result per row (of
-``dtype``, ``shape`` per row: ``()``, ``(n,)`` or ``(n, m)``), to X: at once in
-memory and on a device, where ``function`` computes in X's namespace; block by
-block and lazily on Dask. The estimator's prediction methods and ``transform`` are
-such functions over the fitted network (:mod:`sklearn_twolayer._prediction`), the
-same for every backend; a new one needs no new entry point.
-``fitted_array`` puts a fitted attribute (host NumPy) where the fit's rows live
-(an array-API device), or leaves it as it is. ``fitted_classes`` puts the classes
-(host NumPy) in ``y``'s namespace and on its device under array API dispatch, as
-``LogisticRegression`` keeps them, or leaves them as they are.
+method in messages) and leaves it where it lives. ``map_rows`` applies ``function``,
+from validated rows to one result per row (of ``dtype``, ``shape`` per row: ``()``,
+``(n,)`` or ``(n, m)``; the prediction methods of :mod:`sklearn_twolayer._prediction`,
+the same for every backend), at once in memory and on a device, lazily per block on
+Dask. ``fitted_array`` and ``fitted_classes`` put a fitted attribute and the classes
+(host NumPy) where the fit's rows and ``y`` live under array API dispatch (the
+classes as ``LogisticRegression`` keeps them), or leave them as they are.
 
 ``training_rows`` validates the fit input (``reset`` as in ``validate_data``),
-encodes the labels and weights with :mod:`sklearn_twolayer._targets` (the same code
-for every backend) and returns the :class:`~sklearn_twolayer._targets.Targets` and the
-rows of the fit. Given the fit's ``targets``, the input is the fit's validation set
-(``X_val``, ``y_val``, ``sample_weight_val``, with ``reset=False``): its labels are
-checked against ``targets`` and weighted with its class weights, and the same
-``targets`` come back. The rows are an object with::
+encodes labels and weights with :mod:`sklearn_twolayer._targets` and returns the
+:class:`~sklearn_twolayer._targets.Targets` and the rows. Given the fit's
+``targets``, the input is its validation set (``reset=False``): its labels are
+checked against them, weighted with their class weights, and the same ``targets``
+come back. The rows are an object with::
 
     n_samples, n_features : int
     dtype : numpy dtype           the computation's, float32 or float64
@@ -51,29 +45,20 @@ checked against ``targets`` and weighted with its class weights, and the same
     data_loss(theta)              -> Σ s_i loss_i
     split(validation_fraction, random_state) -> (train rows, held-out rows)
 
-Early stopping needs only ``loss``, ``weight_sum`` and ``data_loss`` of the
-held-out rows.
+Held-out rows need only ``loss``, ``weight_sum`` and ``data_loss``. ``theta`` comes
+in as the solver's float64 host vector (the backend casts and moves it); the sums go
+out as a float and float64 host vectors, as ``hessp(v)`` takes and returns, summed
+per block, unnormalised and without the L2 term: the objective
+(:mod:`sklearn_twolayer._objective`) adds the penalty and divides by ``weight_sum``.
+The rows object holds (on Dask, references) the data for the fit; nothing of it is
+stored on the estimator, and a backend never modifies the caller's arrays nor
+cancels what the caller persisted. Every backend guarantees:
 
-What crosses the interface: ``theta`` in, as the solver's float64 host vector (the
-backend casts it to its dtype and sends it where the rows are); sums out, a Python
-float and float64 host vectors of ``theta``'s size. ``hessp(v)`` takes and returns
-such vectors. The sums are unnormalised and without the L2 term, so a backend adds
-per-block sums and the estimator's objective (:mod:`sklearn_twolayer._objective`)
-adds the penalty and divides by ``weight_sum`` once, the same way for all.
-
-Who owns the data: the rows object holds (or, on Dask, references) the validated
-data, targets and weights for the duration of the fit; nothing of it is stored on
-the estimator. A backend never modifies the caller's arrays and never cancels what
-the caller persisted.
-
-What every backend guarantees:
-
-- the sums are those of the in-memory kernel (:meth:`TwoLayerLoss.data_loss_gradient`
-  and friends) over the same rows, up to the order of floating-point additions,
-  and that order depends only on the data's shape and chunks, never on timing;
-- ``split`` holds out exactly the rows, and the parts of their weights, that
-  :func:`sklearn_twolayer._split.held_out_shares` gives on the same data, so early
-  stopping validates on the same rows everywhere;
+- the in-memory kernel's sums (:meth:`TwoLayerLoss.data_loss_gradient` and friends)
+  over the same rows, up to an order of additions fixed by the data's shape and
+  chunks, never by timing;
+- ``split`` holds out exactly the rows, and weight parts, that
+  :func:`sklearn_twolayer._split.held_out_shares` gives on the same data;
 - bad input is rejected with the in-memory path's message.
 """
 
@@ -106,12 +91,9 @@ def backend_for(X):
 
 
 def _check_numpy_can_read(X):
-    """Without dispatch, another namespace's array is read through ``np.asarray``.
-
-    That works for arrays in host memory (torch CPU tensors) and fails, deep inside
-    the validation, for arrays on an accelerator (CUDA, MPS, CuPy): say what to do
-    instead. ``np.asarray`` of a host array is a view, so checking costs nothing.
-    """
+    """Without dispatch, another namespace's array is read by ``np.asarray``, which
+    fails deep in validation for accelerator arrays (CUDA, MPS, CuPy): say what to
+    do instead. For a host array (torch CPU tensors) it is a view: a free check."""
     try:
         np.asarray(X)
     except (TypeError, RuntimeError, ValueError) as error:

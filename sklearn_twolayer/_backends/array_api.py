@@ -1,30 +1,20 @@
 """Rows on an array-API device (torch, CuPy, array-api-strict): validation, transfers.
 
-The backend of scikit-learn's array API dispatch (``sklearn.config_context(
-array_api_dispatch=True)``) for inputs of a namespace other than NumPy. It holds no
-mathematics: the kernels are :mod:`sklearn_twolayer.network`'s, called with X's
-namespace, over the device's blocks of rows, which :mod:`sklearn_twolayer._execution`
-cuts, adds up and, on torch's CPU device with several threads, runs on worker
-threads (:func:`~sklearn_twolayer._execution.sum_device_blocks`). X,
-the 0/1 target matrix Y and the combined weights s move to X's device once per fit
-and stay there; the solver keeps theta on the host, as ``LogisticRegression``'s
-L-BFGS path does, so each evaluation moves
+The backend of scikit-learn's array API dispatch for inputs of a namespace other
+than NumPy. It holds no mathematics: the kernels are :mod:`sklearn_twolayer.network`'s,
+called in X's namespace over the device's blocks, which
+:func:`~sklearn_twolayer._execution.sum_device_blocks` runs and adds up. X, the 0/1
+targets Y and the combined weights s move to X's device once per fit; the solver
+keeps theta on the host (as ``LogisticRegression``'s L-BFGS does), so an evaluation
+moves theta (and a Hessian product's v) to the device and one vector back: loss and
+gradient (``size + 1`` float64, or ``2 (size + 1)`` float32 without float64), ``H v``
+or the loss. No ``(n_samples, ·)`` array crosses during the solver's run, nor during
+a prediction, which runs on X's device too.
 
-- to the device: theta (``size`` entries, in X's dtype), and for a Hessian product
-  the direction v (``size`` entries);
-- to the host: one vector holding the loss and the gradient (``size + 1`` entries,
-  float64; ``2 (size + 1)`` float32 entries on a device without float64, see
-  below), or the product ``H v``, or the loss alone.
-
-No ``(n_samples, ·)`` array crosses during the solver's run, nor during a
-prediction, which runs on X's device too (``map_rows``).
-
-Sums over rows are accumulated in float64 where the device has it, as the NumPy
-backend does. A device without float64 (Apple's MPS; array-api-strict's
-``no_float64`` device stands in for it in the tests) reduces each block in float32
-and adds the blocks' sums with Kahan's compensated summation
-(:class:`~sklearn_twolayer._execution.DeviceSum`); the sum and its compensation both
-go to the host, which combines them in float64.
+Sums are float64 where the device has it, as in memory. A device without float64
+(Apple's MPS; array-api-strict's ``no_float64`` device in the tests) reduces each
+block in float32 and adds the blocks' sums in compensated float32
+(:class:`~sklearn_twolayer._execution.DeviceSum`).
 """
 
 import numpy as np
@@ -91,11 +81,9 @@ def _to_host(array):
 
 
 def _host_copy(array):
-    """``array`` as host NumPy data if it is another namespace's array, else as is.
-
-    y and sample_weight may come in any namespace and device (scikit-learn's
-    mixed-input convention); the targets are encoded on the host.
-    """
+    """``array`` as host NumPy data if it is another namespace's array, else as is:
+    y and sample_weight may come in any namespace and device; targets are encoded on
+    the host."""
     if is_device_array(array):
         return _to_host(array)
     return array
@@ -103,11 +91,7 @@ def _host_copy(array):
 
 def is_array_api_input(X):
     """Whether ``X``, a DLPack-exporting array other than an ndarray, is for this
-    backend: its namespace (under dispatch) is not NumPy's.
-
-    Called by ``backend_for`` only under ``array_api_dispatch=True``; NumPy arrays
-    and SciPy sparse matrices keep the in-memory backend.
-    """
+    backend: its namespace (under dispatch) is not NumPy's."""
     xp, _, _ = get_namespace_and_device(X)
     return not _is_numpy_namespace(xp)
 
@@ -121,10 +105,7 @@ def _numpy_dtype(xp, X):
 
 
 def check_magnitude(xp, X):
-    """The in-memory backend's overflow guard (``in_memory.check_magnitude``).
-
-    One scalar crosses to the host, once per fit or prediction.
-    """
+    """``in_memory.check_magnitude`` on the device: one scalar crosses to the host."""
     limit = float(np.sqrt(np.finfo(_numpy_dtype(xp, X)).max))
     largest = float(xp.max(xp.abs(X)))
     if largest > limit:
@@ -138,12 +119,9 @@ def check_magnitude(xp, X):
 def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=None):
     """Validate array-API fit input; return ``(targets, TrainingRows)`` on X's device.
 
-    X is validated in its namespace (finiteness and shape checked on the device).
-    y and the sample weights are brought to the host, where the targets and the
-    combined weights are encoded by :mod:`sklearn_twolayer._targets` exactly as for
-    in-memory data; the 0/1 matrix Y and the weights then move to X's device, once.
-    With ``targets`` (the fit's), the rows are its validation rows, encoded with
-    them.
+    X is validated on its device; y and the weights are encoded on the host by
+    :mod:`sklearn_twolayer._targets`, as in memory, then Y and the weights move to
+    X's device once. With the fit's ``targets``: its validation rows.
     """
     xp, _, device = get_namespace_and_device(X)
     y, sample_weight = _host_copy(y), _host_copy(sample_weight)
@@ -180,12 +158,9 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
 
 
 def prediction_input(estimator, X, method):
-    """``X`` validated against the fitted estimator ``method`` predicts with.
-
-    X must be in the namespace and on the device of the fit (scikit-learn's
-    ``check_same_namespace``); it stays there. The prediction methods' decorator
-    has already checked that the estimator is fitted.
-    """
+    """``X`` validated against the fitted estimator, in the namespace and on the
+    device of the fit, where it stays. The prediction methods' decorator has
+    already checked that the estimator is fitted."""
     check_same_namespace(X, estimator, attribute="W1_", method=method)
     xp, _, _ = get_namespace_and_device(X)
     X = validate_data(estimator, X, reset=False, dtype=_float_dtypes(xp))
@@ -204,15 +179,10 @@ def fitted_array(rows, array):
 
 
 def fitted_classes(y, classes):
-    """``classes_`` in the namespace and on the device of ``y``, as
-    ``LogisticRegression`` keeps them under array API dispatch.
-
-    scikit-learn's tools combine ``classes_`` with the predictions in one namespace
-    (``cross_val_predict``'s ``_enforce_prediction_order``): with y a torch tensor,
-    host classes next to torch predictions were "multiple namespaces". Labels that
-    cannot live on a device (strings), and y given as NumPy data or a list, keep
-    host classes, as ``LogisticRegression``'s do.
-    """
+    """``classes_`` in ``y``'s namespace and device, as ``LogisticRegression`` keeps
+    them under dispatch: ``cross_val_predict`` combines them with the predictions in
+    one namespace. Labels that cannot live on a device (strings), and y given as
+    NumPy data or a list, keep host classes."""
     if not is_device_array(y) or classes.dtype.kind not in "biuf":
         return classes
     xp, _, device = get_namespace_and_device(y)
@@ -225,22 +195,11 @@ def fitted_classes(y, classes):
 class TrainingRows:
     """The rows of a fit on an array-API device, evaluated with theta from the host.
 
-    Parameters
-    ----------
-    loss : TwoLayerLoss
-        The network (its ``layout`` and ``output``); its NumPy methods are not used.
-    X : array of shape (n_samples, n_features)
-        The features, in any array-API namespace, on the device of the computation.
-    Y : array of shape (n_samples, n_outputs)
-        The 0/1 targets, in X's namespace, dtype and device.
-    sample_weight : array of shape (n_samples,) or None
-        The combined sample times class weights, in X's namespace, dtype and device.
-    weight_sum : float
-        Σ s_i in float64 (n_samples when ``sample_weight`` is None), computed on the
-        host where the weights were encoded.
-    host_Y, host_weight : ndarray
-        The host copies of Y and of the weights (None when unweighted) that the
-        targets were encoded into: the early-stopping split reads them.
+    ``X``, the 0/1 targets ``Y`` and the combined weights ``sample_weight`` (None:
+    unweighted) share a namespace, dtype and device; ``weight_sum`` is Σ s_i in
+    float64, from the host; ``host_Y`` and ``host_weight`` are the host arrays the
+    targets were encoded into, for the early-stopping split. Of ``loss`` only the
+    ``layout`` and ``output`` are used.
 
     Examples
     --------
@@ -294,14 +253,8 @@ class TrainingRows:
         )
 
     def _sum_over_blocks(self, size, block_value):
-        """Σ over the device's blocks of ``block_value(block, rows, dtype)``, on
-        the host.
-
-        ``block`` is the block's slice of the rows and ``rows`` its ``(X, Y, s)``;
-        the vector returned is added in ``dtype``, the accumulator's. Which thread
-        computes which block is the execution module's
-        (:func:`~sklearn_twolayer._execution.sum_device_blocks`).
-        """
+        """Σ over the device's blocks of ``block_value(block, rows, dtype)`` (the
+        block's slice, its ``(X, Y, s)``, the accumulator's dtype), on the host."""
         return sum_device_blocks(
             lambda block, dtype: block_value(block, self._rows(block), dtype),
             self._blocks,
@@ -310,12 +263,8 @@ class TrainingRows:
         )
 
     def _one(self, value, dtype):
-        """A block's loss sum as a one-element array of the accumulator's dtype.
-
-        The kernels return a Python float with NumPy, and on a device a one-element
-        array of its widest float, the accumulator's dtype: that one is added as it
-        is, with no conversion per block.
-        """
+        """A block's loss sum as a one-element array of the accumulator's dtype: the
+        kernels return a Python float with NumPy, else such an array already."""
         if isinstance(value, float):
             return self.xp.asarray([value], dtype=dtype, device=self.device)
         return value
@@ -335,10 +284,8 @@ class TrainingRows:
         return float(both[0]), both[1:]
 
     def data_loss_gradient(self, theta):
-        """Σ_i s_i loss_i and its gradient (float64, on the host), from host theta.
-
-        One transfer each way: theta to the device, ``[loss, gradient]`` back.
-        """
+        """Σ_i s_i loss_i and its gradient (host float64) from host theta: theta to
+        the device, ``[loss, gradient]`` back."""
         return self._loss_gradient(self.layout.unpack(self._theta(theta), self.xp))
 
     def data_loss(self, theta):
@@ -353,18 +300,14 @@ class TrainingRows:
         return float(self._sum_over_blocks(1, block_value)[0])
 
     def data_hessian_product(self, theta):
-        """The data sums and ``hessp(v) -> Σ_i s_i H_i v``, exact (R-operator).
-
-        The network's :func:`~sklearn_twolayer.network.hessian_product_block` over
-        the device's blocks; theta stays on the device between products, each
-        product moves v to the device and ``H v`` back, nothing else.
-        """
+        """The data sums and ``hessp(v) -> Σ_i s_i H_i v``, exact (R-operator,
+        :func:`~sklearn_twolayer.network.hessian_product_block`): theta stays on the
+        device, each product moves v there and ``H v`` back."""
         xp, layout = self.xp, self.layout
         weights = layout.unpack(self._theta(theta), xp)
         value, gradient = self._loss_gradient(weights)
 
-        # the blocks' forward passes at theta, kept from product to product where
-        # they fit (as the in-memory rows' HessianVectorProduct keeps them)
+        # the blocks' forward passes at theta, kept between products where they fit
         points = point_store(self.n_samples, layout.n_hidden, self.dtype.itemsize)
 
         def hessp(v):
@@ -384,13 +327,11 @@ class TrainingRows:
 
     # -- early stopping ----------------------------------------------------------
     def fingerprints(self):
-        """Each row's fingerprint: the bits of ``_split._row_fingerprints``.
+        """The bits of ``_split._row_fingerprints``, as a host uint64 vector.
 
-        Computed on the device where the namespace can reinterpret float bits as
-        integers (torch and CuPy: ``view``), in int64 arithmetic that wraps as the
-        host's uint64 does; one uint64 per row comes back. The array API has no
-        bitcast, so for the other namespaces (array-api-strict) X and Y are copied
-        to the host once for this. Returns a host uint64 vector of n_samples.
+        torch and CuPy compute them on the device (``view`` reinterprets float bits;
+        int64 arithmetic wraps as uint64's) and send one uint64 per row; the array
+        API has no bitcast, so others (array-api-strict) copy X and Y to the host.
         """
         xp = self.xp
         if not (_is_xp_namespace(xp, "torch") or _is_xp_namespace(xp, "cupy")):
@@ -410,15 +351,10 @@ class TrainingRows:
         return _to_host(xp.concat(fingerprints)).view(np.uint64)
 
     def split(self, validation_fraction, random_state):
-        """The early-stopping split: the rows of ``weighted_stratified_split``.
-
-        Decided on the host by ``_split.held_out_shares`` from the rows'
-        fingerprints and the host copies of the targets and weights: one uint64
-        per row crosses to the host, once per fit (grouping, sorting and the loops
-        over strata are host work on n_samples integers); the chosen row indices
-        cross back and the rows are taken on the device, with their part of the
-        weight when a row's weight is shared between the two sides.
-        """
+        """The early-stopping split, decided on the host by ``_split.held_out_shares``
+        from the fingerprints (one uint64 per row) and the host targets and weights;
+        the chosen indices cross back and the rows are taken on the device, with
+        their part of a weight shared between the two sides."""
         share = held_out_shares(
             self.fingerprints(),
             self.host_Y,
@@ -438,10 +374,8 @@ class TrainingRows:
         )
 
     def take(self, rows, weight=None):
-        """The TrainingRows of the host indices ``rows`` (selected on the device).
-
-        ``weight``: the host weights of these rows, if not their own.
-        """
+        """The TrainingRows of the host indices ``rows``, taken on the device;
+        ``weight``: their host weights, if not their own."""
         xp = self.xp
         index = _to_device(rows.astype(np.int64), xp, self.device)
         if weight is not None:
@@ -464,11 +398,9 @@ class TrainingRows:
 
 
 def _mix_int64(bits):
-    """splitmix64's finaliser (``_split._mix``) in int64 arithmetic.
-
-    A logical right shift is an arithmetic shift with the sign's copies masked off;
-    int64 multiplication wraps as uint64's does, so the bits are those of ``_mix``.
-    """
+    """splitmix64's finaliser (``_split._mix``) in int64 arithmetic, with its bits:
+    int64 multiplication wraps as uint64's, and a logical right shift is an
+    arithmetic one with the sign's copies masked off."""
     bits = bits ^ _shift_right_logical(bits, 30)
     bits = bits * _MIX_1
     bits = bits ^ _shift_right_logical(bits, 27)

@@ -1,38 +1,29 @@
 """The Dask backend: fit and predict on row-chunked Dask arrays, on any scheduler.
 
-Imported only when a Dask collection is passed to ``fit`` or to a prediction method
-(:func:`sklearn_twolayer._backends.backend_for`), so that nothing imports dask
-otherwise. It holds only what is Dask-specific: blocks, their tasks and the order
-in which their results are added. Validation, targets and weights are the steps of
-:mod:`sklearn_twolayer._targets` over the blocks' summaries, the sums are the
-in-memory kernels of :class:`~sklearn_twolayer.network.TwoLayerLoss` on each block,
-and the solver, early stopping and the fitted attributes are the estimator's one fit
-path.
+Imported only for a Dask collection (:func:`sklearn_twolayer._backends.backend_for`),
+so nothing imports dask otherwise. It holds only what is Dask-specific: blocks, their
+tasks and the order their results are added in. Validation, targets and weights are
+:mod:`sklearn_twolayer._targets`'s steps over the blocks' summaries, the sums the
+in-memory kernels of :class:`~sklearn_twolayer.network.TwoLayerLoss` per block.
 
-Everything runs through ``dask.persist`` and ``dask.compute``, so on whatever
-scheduler is active (synchronous, threads, processes, or a ``distributed.Client``,
-by ``dask.config`` or by a client as default). The rows are the Dask array's row
-blocks, persisted once per fit (on a client's workers, or in this process for the
-local schedulers). Every evaluation builds one task per block that runs the kernel
-on the block with ``theta`` (small), computes them, and adds the blocks' float and
-vector of ``theta``'s size on the client in float64, in block order: an order fixed
-by the chunks, never by the scheduler, its workers or their timing, so the results
-are the same bits on every scheduler. For ``solver="trust-ncg"`` a Hessian-vector
-product maps over the blocks the same way, each task recomputing its block's forward
-pass, so that no task waits on state kept on a worker. Early stopping's split
-computes one 64-bit fingerprint, target row and weight per row (never ``X``), runs
-the in-memory split on them, and cuts each block into its two parts in a task.
+Everything runs through ``dask.persist`` and ``dask.compute``, so on the active
+scheduler (synchronous, threads, processes or a ``distributed.Client``). X's row
+blocks are persisted once per fit; an evaluation runs one task per block with
+``theta`` and adds the blocks' results on the client in float64, in block order:
+an order fixed by the chunks, never by the scheduler or its timing, so the bits are
+the same on every scheduler. A Hessian product's task recomputes its block's
+forward pass, so that no task waits on state kept on a worker. Early stopping's
+split computes a fingerprint, target row and weight per row (never ``X``), runs the
+in-memory split on them, and cuts each block in two in a task.
 
-- Row chunks of unequal sizes: ``y`` and ``sample_weight`` are rechunked to the row
-  chunks of ``X`` before anything else, whatever their own chunks.
+- ``y`` and ``sample_weight`` are rechunked to X's row chunks, whatever their own.
 - The blocks may share keys with the user's persisted arrays: this module cancels
   nothing, it only drops its references.
-- Lost workers, timeouts and retries are the scheduler's: a distributed scheduler
-  recomputes a lost block from its graph; its own errors (``KilledWorker``, or
-  ``distributed.scheduler.no-workers-timeout`` without workers: ``NoWorkerError``
-  from distributed 2024.8.0) end the fit. Before 2024.8.0 that timeout shuts the
-  scheduler down instead, which cancels the tasks: the fit raises a RuntimeError
-  that says so (``_compute``), not a cancellation naming only a task's key.
+- Lost workers, timeouts and retries are the scheduler's: a lost block is
+  recomputed from its graph, and the scheduler's errors (``KilledWorker``, or
+  ``NoWorkerError`` from distributed 2024.8.0) end the fit. Before 2024.8.0,
+  ``distributed.scheduler.no-workers-timeout`` shuts the scheduler down, cancelling
+  the tasks: ``_compute`` raises a RuntimeError that says so.
 """
 
 import itertools
@@ -81,11 +72,9 @@ def _as_dask_array(data, name):
 
 
 def _validated_X(estimator, X, reset):
-    """Validate a dask X lazily; return it with one chunk across the columns.
-
-    Sets or checks ``n_features_in_`` (and drops ``feature_names_in_``: a dask array
-    has no column names), as ``validate_data`` does for in-memory input.
-    """
+    """Validate a dask X lazily; return it with one chunk across the columns. Sets
+    or checks ``n_features_in_`` and drops ``feature_names_in_``, as ``validate_data``
+    does (a dask array has no column names)."""
     X = _as_dask_array(X, "X")
     if X.ndim != 2:
         raise ValueError(
@@ -100,10 +89,8 @@ def _validated_X(estimator, X, reset):
     if X.dtype.kind == "c":  # check_array's message, with the Dask array's summary
         raise ValueError(f"Complex data not supported\n{X}\n")
     if X.dtype not in (np.float32, np.float64):
-        # check_array with dtype=(float64, float32) reads any other dtype as float64
-        # (float16, integers, bools, object, strings, datetimes): the same cast,
-        # block by block. A block it cannot read (strings that are no numbers)
-        # raises numpy's error, the in-memory message, when the block is computed.
+        # As check_array with dtype=(float64, float32): any other dtype as float64;
+        # a block it cannot read raises numpy's error (the in-memory one) when computed.
         X = X.astype(np.float64)
     for axis, what in ((0, "sample"), (1, "feature")):
         if X.shape[axis] == 0:
@@ -117,12 +104,8 @@ def _validated_X(estimator, X, reset):
 
 
 def _csr_or_csc(block):
-    """A sparse block in a format the in-memory kernels read (CSR or CSC).
-
-    Blocks of SciPy sparse matrices or arrays are fitted as in memory: CSR and CSC
-    as they are, any other format as CSR (what validate_data does). Dense blocks
-    pass through.
-    """
+    """A block as the in-memory kernels read it: a sparse block of a format other
+    than CSR or CSC as CSR (as validate_data does), any other as it is."""
     if sparse.issparse(block) and block.format not in ACCEPTED_SPARSE:
         return block.tocsr()
     return block
@@ -148,22 +131,16 @@ def _aligned_rows(data, row_chunks, name):
 
 
 def _blocks(array):
-    """The row blocks of a dask array persisted by ``dask.persist``, in order.
-
-    Not optimised: each block's graph keeps the persisted results themselves (a
-    distributed client's futures), which keeps them alive once the array is gone.
-    """
+    """The row blocks of a persisted dask array, in order; not optimised, so each
+    block's graph keeps the persisted results (a client's futures) alive."""
     return list(array.to_delayed(optimize_graph=False).reshape(-1))
 
 
 # -- block functions, run by the scheduler -------------------------------------------
 def _block_summary(X_block, y_block, sw_block, *, totals):
-    """What validation needs from one block: X's finiteness and magnitude, and
-    the labels' and weights' :class:`~sklearn_twolayer._targets.RowSummary`.
-
-    A sparse block's implicit zeros are finite and of magnitude 0: its stored
-    values decide.
-    """
+    """What validation needs of one block: X's finiteness and magnitude (a sparse
+    block's stored values: its implicit zeros are finite and 0), and the labels' and
+    weights' :class:`~sklearn_twolayer._targets.RowSummary`."""
     values = X_block.data if sparse.issparse(X_block) else X_block
     finite = np.isfinite(values)
     X_facts = (
@@ -181,11 +158,8 @@ def _block_encoding(y_block, sw_block, *, targets, dtype):
 
 
 def _block_data_loss_gradient(X_block, Y_block, s_block, *, loss, theta):
-    """The in-memory kernel on one block; the gradient comes back in float64.
-
-    ``theta`` arrives in the block's dtype. float32 blocks are summed within the
-    block in float32, as in memory, and across blocks in float64 on the client.
-    """
+    """The in-memory kernel on one block, with ``theta`` in its dtype (float32 sums
+    within a block, as in memory); the gradient comes back in float64."""
     data_loss, gradient = loss.data_loss_gradient(theta, X_block, Y_block, s_block)
     return data_loss, gradient.astype(np.float64, copy=False)
 
@@ -195,14 +169,9 @@ def _block_data_loss(X_block, Y_block, s_block, *, loss, theta):
 
 
 def _block_hessian_product(X_block, Y_block, s_block, *, loss, theta, v):
-    """Σ s_i H_i v over one block, its forward pass recomputed in the same task.
-
-    The network's blocked product (:meth:`TwoLayerLoss.data_hessian_product`),
-    the forward pass included: recomputed rather than kept on a worker between
-    tasks, so that a product never waits on a result a scheduler would have to
-    move or that a lost worker held; the persisted blocks can always be moved or
-    recomputed.
-    """
+    """Σ s_i H_i v over one block (:meth:`TwoLayerLoss.data_hessian_product`), its
+    forward pass recomputed in the task, not kept on a worker: a product never waits
+    on a result to be moved or that a lost worker held."""
     product = loss.data_hessian_product(theta, v, X_block, Y_block, s_block)
     return product.astype(np.float64, copy=False)
 
@@ -224,12 +193,8 @@ def _block_part(X_block, Y_block, s_block, *, rows, factor):
 
 
 def _validated_block(X_block, *, estimator, method):
-    """One block validated as in-memory input.
-
-    An empty block (a boolean mask's, once its chunk sizes are computed) is valid
-    Dask input, but in-memory validation rejects 0 rows: it stays an empty block,
-    whose prediction is the method's output for no rows.
-    """
+    """One block validated as in-memory input; an empty block (a boolean mask's),
+    valid Dask input that in-memory validation rejects, stays empty."""
     if X_block.shape[0] == 0:
         return np.empty(X_block.shape, dtype=X_block.dtype)
     return _in_memory_input(estimator, X_block, method)
@@ -237,13 +202,8 @@ def _validated_block(X_block, *, estimator, method):
 
 # -- the rows of a fit ----------------------------------------------------------------
 def _compute(*tasks, **kwargs):
-    """``dask.compute(*tasks)``, with a clear error when the scheduler cancels them.
-
-    A distributed client cancels its tasks when it loses its scheduler; before
-    distributed 2024.8.0, that is what ``distributed.scheduler.no-workers-timeout``
-    does once tasks have waited that long without a worker (the scheduler shuts
-    itself down), and the error would name only a task's key.
-    """
+    """``dask.compute(*tasks)``, with a clear error when a client that lost its
+    scheduler cancels them (the error would name only a task's key)."""
     try:
         return dask.compute(*tasks, **kwargs)
     except CancelledError as error:
@@ -268,19 +228,8 @@ def _sum_in_order(parts):
 
 
 class DaskRows:
-    """Rows persisted as Dask blocks (see the module docstring).
-
-    Parameters
-    ----------
-    blocks : list of (X, Y, s) persisted ``dask.delayed`` blocks
-        ``s`` computes to None when the rows are unweighted.
-    row_counts : list of int
-        Rows per block.
-    n_features : int
-    dtype : numpy dtype
-    weight_sum : float
-    loss : TwoLayerLoss
-    """
+    """Rows persisted as Dask blocks: ``blocks`` of persisted ``(X, Y, s)`` delayed
+    objects (``s`` computes to None when unweighted), ``row_counts`` rows each."""
 
     def __init__(self, blocks, row_counts, n_features, dtype, weight_sum, loss):
         self.blocks, self.row_counts = blocks, row_counts
@@ -308,12 +257,8 @@ class DaskRows:
         return float(sum(self._map(_block_data_loss, loss=self.loss, theta=theta)))
 
     def data_hessian_product(self, theta):
-        """The sums at ``theta`` and ``hessp(v) = Σ s_i H_i v`` over the blocks.
-
-        Each product is one task per block, which recomputes the block's forward
-        pass and applies the R-operator to it (about two gradient evaluations of
-        work), and one vector per block, added in block order.
-        """
+        """The sums at ``theta`` and ``hessp(v) = Σ s_i H_i v``: a product is a task
+        per block (about two gradient evaluations), added in block order."""
         data_loss, gradient = self.data_loss_gradient(theta)
         theta = theta.astype(self.dtype)
 
@@ -332,11 +277,7 @@ class DaskRows:
         return data_loss, gradient, hessp
 
     def split(self, validation_fraction, random_state):
-        """``(train, held_out)``: exactly the in-memory split's rows (``_split``).
-
-        Computes per row a fingerprint, the target row and the weight, never
-        ``X``; each block is cut into its two parts in a task.
-        """
+        """``(train, held_out)``: exactly the in-memory split's rows (``_split``)."""
         fingerprints, Y, s = zip(*self._map(_block_fingerprints), strict=True)
         share = held_out_shares(
             np.concatenate(fingerprints),
@@ -377,11 +318,8 @@ class DaskRows:
 
 # -- the backend's entry points ------------------------------------------------------
 def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=None):
-    """Validate Dask fit input block by block; return ``(targets, DaskRows)``.
-
-    With ``targets`` (the fit's), the rows are its validation rows: their labels
-    are checked against it and weighted with its class weights.
-    """
+    """Validate Dask fit input block by block; return ``(targets, DaskRows)``: with
+    the fit's ``targets``, its validation rows, checked against them."""
     X = _validated_X(estimator, X, reset=reset)
     dtype = X.dtype
     # Per block: Dask does not always know a sparse block's type (its meta of
@@ -475,13 +413,10 @@ def _check_X(estimator, X_facts, dtype):
 
 
 def prediction_input(estimator, X, method):
-    """A lazy dask X validated for ``method``: at once what needs no data, block by
-    block (as in-memory input, with its messages) when computed.
-
-    ``estimator`` is the prediction's snapshot of the fitted estimator (taken by
-    the estimator's prediction methods), never the user's estimator: the graph holds
-    it, so a refit after this call changes neither the values nor the shape computed.
-    """
+    """A lazy dask X validated for ``method``: at once what needs no data, each
+    block as in-memory input when computed. ``estimator`` is the prediction's
+    snapshot of the fitted estimator, held by the graph: a later refit changes
+    nothing computed."""
     if method == "transform":
         output = _get_output_config("transform", estimator)["dense"]
         if output != "default":
@@ -504,11 +439,8 @@ def prediction_input(estimator, X, method):
 
 
 def map_rows(function, X, *, dtype, shape):
-    """``function`` over the row blocks of X, lazily: a dask array of its results.
-
-    ``shape`` is the result's shape per row: ``()`` for one value per row,
-    ``(n,)`` for n columns, ``(n, m)`` for a new axis of n entries.
-    """
+    """``function`` over X's row blocks, lazily; ``shape`` per row: ``()``, ``(n,)``
+    for n columns, or ``(n, m)`` for a new axis of n entries."""
     if not shape:  # one value per row
         layout = {"drop_axis": 1, "meta": np.empty((0,), dtype=dtype)}
     else:

@@ -1,10 +1,8 @@
 """The in-process backend: NumPy arrays and SciPy CSR/CSC matrices.
 
-The rows are the validated arrays themselves (never copied); every sum is the
-network's block kernels run over them by :mod:`sklearn_twolayer._execution` (cache-
-sized blocks on worker threads, added in a fixed order), through
-:class:`~sklearn_twolayer.network.TwoLayerLoss`. See :mod:`sklearn_twolayer._backends`
-for the interface.
+The rows are the validated arrays themselves (never copied); every sum is a
+:class:`~sklearn_twolayer.network.TwoLayerLoss` kernel run over them by
+:mod:`sklearn_twolayer._execution`.
 """
 
 import numpy as np
@@ -30,16 +28,12 @@ __all__ = [
 
 
 def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=None):
-    """Validate in-memory fit input; return ``(targets, InMemoryRows)``.
-
-    With ``targets`` (the fit's), the rows are its validation rows, encoded with
-    them (:func:`~sklearn_twolayer._targets.encode_validation_targets_and_weights`).
-    """
+    """Validate in-memory fit input; return ``(targets, InMemoryRows)``: with the
+    fit's ``targets``, its validation rows, encoded with them."""
     if is_dask_collection(X, y, sample_weight):
         import dask
 
-        # Only y or the weights are lazy (they are as small as a column of X), or
-        # the validation rows of a fit on in-memory rows.
+        # Lazy y or weights (as small as a column of X), or a fit's validation rows.
         X, y, sample_weight = dask.compute(X, y, sample_weight)
     X, y = validate_data(
         estimator,
@@ -64,12 +58,9 @@ def training_rows(estimator, X, y, sample_weight, *, reset, n_hidden, targets=No
 
 
 def prediction_input(estimator, X, method):
-    """``X`` validated against the fitted estimator, as ``method`` needs it.
-
-    Under array API dispatch X must be in the namespace of the fit (scikit-learn's
-    ``check_same_namespace``, first). The prediction methods' decorator has
-    already checked that the estimator is fitted, so it is not checked twice here.
-    """
+    """``X`` validated against the fitted estimator, as ``method`` needs it (in the
+    fit's namespace under array API dispatch). The prediction methods' decorator
+    has already checked that the estimator is fitted."""
     if _is_valid_as_it_is(estimator, X):
         return X
     check_same_namespace(X, estimator, attribute="W1_", method=method)
@@ -82,14 +73,11 @@ def prediction_input(estimator, X, method):
 
 def _is_valid_as_it_is(estimator, X):
     """Whether ``validate_data`` and :func:`check_magnitude` would accept ``X`` as it
-    is, found with the two reductions the magnitude check makes anyway.
+    is, found with the magnitude check's two reductions.
 
-    The common case of a prediction, a float NumPy matrix of the fitted width, for
-    an estimator fitted on NumPy rows without feature names: scikit-learn's
-    validation of it (feature-name and dataframe checks) is most of a one-row
-    ``predict_proba``. Anything else (other types, dtypes or widths, no rows,
-    feature names, a device fit, NaN, inf or too large entries) returns False, and
-    the full validation accepts, converts, warns or raises as it does for all input.
+    For a prediction's common case (a float ndarray of the fitted width, a NumPy fit
+    without feature names), whose full validation is most of a one-row
+    ``predict_proba``; anything else gets the full validation.
     """
     if not (
         type(X) is np.ndarray
@@ -122,12 +110,9 @@ def fitted_classes(y, classes):
 
 
 def check_magnitude(X):
-    """Reject features too large to multiply by a weight without overflow.
-
-    Up to sqrt(largest float) (1e154 in float64, 1.8e19 in float32), a feature
-    times any weight up to the same size stays finite; beyond it the pre-activations
-    and the gradient overflow to inf and the fit silently returns nonsense.
-    """
+    """Reject features beyond sqrt(largest float) (1e154 in float64, 1.8e19 in
+    float32): times a weight as large, the pre-activations and the gradient would
+    overflow to inf and the fit silently return nonsense."""
     limit = np.sqrt(np.finfo(X.dtype).max)
     # X is validated, so not empty; a sparse X's implicit zeros change nothing here.
     largest = max(float(X.max()), -float(X.min()))
@@ -140,18 +125,9 @@ def check_magnitude(X):
 
 
 class InMemoryRows:
-    """Rows held in this process: ``X``, the 0/1 targets ``Y`` and the weights ``s``.
-
-    Parameters
-    ----------
-    X : {ndarray, CSR or CSC matrix} of shape (n_samples, n_features)
-        float32 or float64; the computation's dtype.
-    Y : ndarray of shape (n_samples, n_outputs)
-        0/1 target matrix in ``X``'s dtype.
-    sample_weight : ndarray of shape (n_samples,) or None
-        Combined sample and class weights in ``X``'s dtype; None means all 1.
-    loss : TwoLayerLoss
-    """
+    """Rows held in this process: ``X`` (ndarray, CSR or CSC, in the computation's
+    dtype), the 0/1 targets ``Y`` and the combined sample and class weights
+    (None: all 1), both in ``X``'s dtype."""
 
     def __init__(self, X, Y, sample_weight, loss):
         self.X, self.Y, self.sample_weight, self.loss = X, Y, sample_weight, loss
@@ -165,8 +141,7 @@ class InMemoryRows:
         )
 
     def _theta(self, theta):
-        # The solver's float64 vector, in the rows' dtype: float32 data is
-        # evaluated in float32.
+        # The solver's float64 vector in the rows' dtype: float32 data runs in float32.
         return theta.astype(self.dtype, copy=False)
 
     def data_loss_gradient(self, theta):
@@ -195,13 +170,10 @@ class InMemoryRows:
         )
 
     def split(self, validation_fraction, random_state):
-        """``(train, held_out)`` rows of early stopping (``_split`` module).
-
-        Neither part copies ``X``: the training rows are all the rows, weighted by
-        their training part (0 for those held out: they add nothing to any sum,
-        and evaluating them costs ``validation_fraction`` of an evaluation), and
-        the held-out rows are row indices into ``X`` with their held-out part.
-        """
+        """``(train, held_out)`` rows of early stopping (``_split``), neither a copy of
+        ``X``: all rows weighted by their training part (0 if held out, at a cost of
+        ``validation_fraction`` of an evaluation), and the held-out rows' indices
+        with their held-out part."""
         share = held_out_shares(
             _row_fingerprints(self.X, self.Y),
             self.Y,
@@ -220,14 +192,9 @@ class InMemoryRows:
 
 
 class IndexedRows:
-    """The held-out rows ``index`` of an :class:`InMemoryRows`, without a copy of X.
-
-    Early stopping computes only the validation loss on them (``loss``,
-    ``data_loss`` and ``weight_sum``), gathering the rows a chunk of about
-    ``chunk_bytes`` of ``X`` at a time and adding the chunks' sums in index order
-    (the same rows give the same bits). ``weights`` are the rows' held-out
-    weights.
-    """
+    """The held-out rows ``index`` of an :class:`InMemoryRows` with their held-out
+    ``weights``, for early stopping's ``data_loss``: gathered about ``chunk_bytes``
+    of ``X`` at a time, not copied whole, the chunks' sums added in index order."""
 
     def __init__(self, rows, index, weights, chunk_bytes=1 << 24):
         self.rows, self.index, self.weights = rows, index, weights

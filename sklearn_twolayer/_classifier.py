@@ -1,14 +1,9 @@
-"""The estimator: ``TwoLayerSigmoidClassifier``.
+"""The estimator ``TwoLayerSigmoidClassifier``: the one fit path for every input.
 
-The third layer, and the one fit path for every kind of input. ``fit`` validates the
-parameters, picks the backend from ``X`` once (:mod:`sklearn_twolayer._backends`:
-in memory, Dask, ...), which validates the data and encodes the targets and weights
-(:mod:`sklearn_twolayer._targets`), draws the start vector, runs the solver
-(:mod:`sklearn_twolayer._solver`) on the objective over the backend's rows
-(:mod:`sklearn_twolayer._objective`), and assigns every fitted attribute at once.
-Each prediction method reads the fitted state once and hands a function of
-:mod:`sklearn_twolayer._prediction` over that fitted network to the backend of its
-``X``. All mathematics is delegated to :mod:`sklearn_twolayer.network`.
+``fit`` hands ``X`` to its backend (:mod:`sklearn_twolayer._backends`), runs the
+solver (:mod:`sklearn_twolayer._solver`) on the objective and assigns every fitted
+attribute at once; a prediction hands a :mod:`sklearn_twolayer._prediction`
+function to the backend of its ``X``. See the architecture page.
 """
 
 import functools
@@ -37,22 +32,16 @@ from ._sklearn_compat import ARRAY_API_VERSION, sklearn_at_least
 from ._solver import ValidationMonitor, minimize_lbfgs, minimize_trust_ncg
 from ._targets import VALIDATION_SET
 
-# Set by validation (``validate_data`` with ``reset=True``): a fit computes them on
-# its working copy and assigns them with the weights.
+# Set by validation (``reset=True``) on a fit's working copy, assigned with the weights.
 _VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
 class _AtomicFitTransformMixin:
     """``fit_transform`` as one call: fit, transform, and only then assign.
 
-    A class of its own, before ``TransformerMixin``: scikit-learn's ``set_output``
-    wraps the ``fit_transform`` and ``transform`` defined in the estimator's own
-    class body to put their result in the configured container. This one's
-    result already is in it (from the new model's wrapped ``transform``, before
-    the estimator takes the model), and unwrapped it is as deep below its caller
-    as ``fit`` is, so the fit's warnings point at the caller of either. A
-    subclass with a ``fit`` of its own (which assigns its model itself) gets that
-    ``fit``, then ``transform``, and its previous state back if either fails.
+    A class of its own (before ``TransformerMixin``), so ``set_output`` does not wrap
+    it: its result already is in the container, and unwrapped the fit's warnings
+    point at its caller. A subclass with its own ``fit`` gets that, then ``transform``.
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -68,13 +57,9 @@ class _AtomicFitTransformMixin:
     ):
         """Fit the network to ``X`` and ``y``, then return the hidden layer of ``X``.
 
-        The same as ``fit(X, y, ...).transform(X)`` (see :meth:`fit` for the
-        parameters and :meth:`transform` for the result), as one call that fails
-        as a whole: the hidden layer is computed, and put in the container of
-        ``set_output``, from the new model before the estimator takes it, so a
-        transform that refuses (a pandas output of Dask rows, which would compute
-        them all) or fails (a data frame library that cannot read X's namespace)
-        leaves the estimator as it was.
+        ``fit(X, y, ...).transform(X)`` as one call that fails as a whole: a
+        transform that refuses (a pandas output of Dask rows) or fails leaves the
+        estimator as it was.
 
         Parameters
         ----------
@@ -124,86 +109,63 @@ class TwoLayerSigmoidClassifier(
 ):
     """Two-layer sigmoid network trained with exact gradients and L-BFGS.
 
-    The network is the source document's: ``h1 = σ(b1 + W1 x)`` and the output
-    ``h2 = σ(b2 + W2 h1)``, trained on the binary cross-entropy with the analytic
-    gradients of eqs. 1.1–1.6. Multilabel targets get one sigmoid output per label
-    (the same equations element-wise); multiclass targets get a softmax output with
-    cross-entropy, whose output gradient has the same form ``h2 − y``.
-
-    The objective is ``MLPClassifier``'s L-BFGS objective::
+    The source document's network, ``h1 = σ(b1 + W1 x)``, ``h2 = σ(b2 + W2 h1)`` (one
+    sigmoid per label for multilabel targets, a softmax for multiclass), trained on
+    the cross-entropy with the analytic gradients of eqs. 1.1–1.6. The objective is
+    ``MLPClassifier``'s, ``s_i`` the sample times the class weight (:ref:`user_guide`)::
 
         [Σ_i s_i · loss_i + ½ · alpha · (‖W1‖² + ‖W2‖²)] / Σ_i s_i
-
-    with ``s_i`` the sample weight times the class weight, so that a weight of 2 on
-    a row equals repeating the row. It is minimised with
-    ``scipy.optimize.minimize(method="L-BFGS-B")`` or, with ``solver="trust-ncg"``,
-    with a trust-region Newton method that uses the exact Hessian-vector products of
-    :meth:`~sklearn_twolayer.network.TwoLayerLoss.gradient_hessian_product`.
 
     Parameters
     ----------
     n_hidden : int, default=100
         Number of hidden sigmoid units.
     alpha : float, default=2.0
-        Strength of the L2 penalty on ``W1`` and ``W2`` (biases are not penalised);
-        ``alpha=1`` is the strength of ``LogisticRegression(C=1)``. The default had
-        the lowest median test log-loss relative to ``LogisticRegression()`` over
-        eleven real data sets, where ``MLPClassifier``'s ``1e-4`` overfits (see
-        :ref:`real_data`).
+        Strength of the L2 penalty on ``W1`` and ``W2`` (not on the biases);
+        ``alpha=1`` is that of ``LogisticRegression(C=1)``. The default had the
+        lowest median test log-loss relative to ``LogisticRegression()`` on eleven
+        real data sets, where ``MLPClassifier``'s ``1e-4`` overfits (:ref:`real_data`).
     max_iter : int, default=200
         Maximum number of solver iterations.
     tol : float, default=1e-4
-        Tolerance on the gradient's max-norm (L-BFGS-B's ``gtol``; the same test
-        for ``"trust-ncg"``).
+        Tolerance on the gradient's max-norm, for both solvers (L-BFGS-B's ``gtol``).
     max_fun : int, default=15000
-        Maximum number of objective-and-gradient evaluations; for ``"trust-ncg"``,
-        of evaluations plus Hessian-vector products (each a forward and a backward
-        pass over the rows, as an evaluation is), checked after each iteration.
+        Maximum number of objective-and-gradient evaluations (for ``"trust-ncg"``,
+        plus Hessian-vector products, checked after each iteration).
     solver : {"lbfgs", "trust-ncg"}, default="lbfgs"
-        ``"lbfgs"``: L-BFGS-B, the solver of ``MLPClassifier(solver="lbfgs")``.
-        ``"trust-ncg"``: a Newton conjugate-gradient trust-region method (scipy's
-        method and constants, run by the package's own loop) with the exact,
-        analytic Hessian-vector product; Steihaug's truncated conjugate gradient
-        follows directions of negative curvature to the trust-region boundary.
-        It needs far fewer iterations but usually more gradient-equivalent work
-        than L-BFGS; it pays off on ill-conditioned problems and at tight
-        tolerances. See :ref:`solvers`.
+        ``"lbfgs"``: L-BFGS-B, as in ``MLPClassifier``. ``"trust-ncg"``: a trust-region
+        Newton-CG method with the exact Hessian-vector product, which pays off on
+        ill-conditioned problems and at tight tolerances (:ref:`solvers`).
     early_stopping : bool, default=False
-        If True, hold out ``validation_fraction`` of the data, compute the loss on
-        it after every iteration, stop when it has not improved for
-        ``n_iter_no_change`` iterations, and keep the parameters of the iteration
-        with the lowest validation loss (not the last ones). The split, seeded by
-        ``random_state``, is stratified by class (by label set for multilabel
-        targets) and draws distinct rows, so a row of weight k is split as k
-        copies of it. The validation loss is the objective's data term on the
-        held-out rows, without the L2 term. With ``warm_start=True``, the
-        previous parameters' validation loss is the baseline to beat. With
-        ``fit(X, y, X_val=..., y_val=...)`` nothing is held out and the loss is
-        computed on ``X_val``. A callback that stops the fit (see
-        :meth:`set_callbacks`) also keeps the best parameters so far. See
-        :ref:`solvers` for the split's rules and warnings.
+        If True, hold out ``validation_fraction`` of the rows (or use ``fit``'s
+        ``X_val``), stop once the validation loss (the data term, without L2) has not
+        improved for ``n_iter_no_change`` iterations, and keep the best parameters,
+        not the last (also on a callback's stop). The split is stratified, seeded by
+        ``random_state``, and splits a row of weight k as k copies; see
+        :ref:`solvers` for its rules, its warnings and ``warm_start``.
+    validation_fraction : float, default=0.1
+        Fraction of the training weight held out when ``early_stopping=True``, in
+        (0, 1), rounded to whole distinct rows per stratum; unused with ``X_val``.
+    n_iter_no_change : int, default=10
+        Number of iterations without a lower validation loss after which
+        ``early_stopping`` stops the solver.
     class_weight : dict, "balanced" or None, default=None
-        Weights of the classes, as in ``LogisticRegression``. ``"balanced"`` uses
-        ``n_samples / (n_classes * bincount(y))`` with the counts weighted by
-        ``sample_weight``. For multilabel targets only ``"balanced"`` is accepted:
-        each label column is balanced and the per-column weights are multiplied.
-        A class (or a label column's 0 or 1) whose rows all have sample weight 0
-        gets the class weight 0 from ``"balanced"``, not the formula's ``1 / 0``,
-        but stays in ``classes_`` and among its ``n_classes``.
+        Weights of the classes, as in ``LogisticRegression``, ``"balanced"`` counting
+        sample weight; multilabel targets take ``"balanced"`` only, per label column
+        (:ref:`user_guide`). A class (or a label's 0 or 1) of zero total weight gets
+        0 from ``"balanced"`` and still counts in ``classes_`` and ``n_classes``.
     warm_start : bool, default=False
         If True, ``fit`` starts from the previous solution instead of a fresh draw.
     random_state : int, RandomState instance or None, default=None
-        Seeds the Glorot-uniform initialisation, drawn exactly as ``MLPClassifier``
-        draws it for ``activation="logistic"``.
+        Seeds the Glorot-uniform start, drawn as ``MLPClassifier``'s logistic one.
     verbose : int, default=0
         If positive, print the objective and gradient norm after each iteration.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels (for multilabel targets, ``arange(n_labels)``). Under array
-        API dispatch, in the namespace and on the device of ``y`` when ``y`` is
-        such an array of numbers, as ``LogisticRegression``'s.
+        Class labels (``arange(n_labels)`` for multilabel targets), in ``y``'s array
+        API namespace and device when ``y`` is such an array of numbers.
     W1_ : ndarray of shape (n_hidden, n_features)
         Hidden-layer weights (the document's ``W1``).
     b1_ : ndarray of shape (n_hidden,)
@@ -213,30 +175,27 @@ class TwoLayerSigmoidClassifier(
     b2_ : ndarray of shape (n_outputs,)
         Output-layer biases.
     n_outputs_ : int
-        1 for binary targets, the number of classes for multiclass, the number of
-        labels for multilabel.
+        1 for binary targets, else the number of classes or labels.
     out_activation_ : {"logistic", "softmax"}
         The output unit.
     n_iter_ : int
-        Number of solver iterations run by the last ``fit`` (with early stopping,
-        including the ``n_iter_no_change`` after the best one; after a callback's
-        stop request, the iterations up to that request).
+        Solver iterations of the last ``fit`` (with early stopping, including the
+        ``n_iter_no_change`` after the best; with a callback's stop, up to it).
     loss_ : float
         Objective at the end of the last ``fit`` (with early stopping, the training
-        objective of the kept, best-validation parameters).
+        objective of the kept parameters).
     loss_curve_ : list of float
-        Objective after each solver iteration of the last ``fit`` (with early
-        stopping, the objective on the training rows only).
+        Objective after each iteration (with early stopping, on the training rows).
     validation_loss_curve_ : list of float or None
-        Validation loss (on the held-out rows, or on ``X_val``) after each
-        iteration, as long as ``loss_curve_``; None when ``early_stopping=False``.
+        Validation loss after each iteration, as long as ``loss_curve_``; None when
+        ``early_stopping=False``.
     best_validation_loss_ : float or None
         Lowest validation loss, that of the kept parameters; None when
         ``early_stopping=False``.
     best_iteration_ : int or None
-        Iteration of the kept parameters (1-based, so ``loss_curve_[best_iteration_
-        - 1]`` is their training objective); 0 when no iteration improved on the
-        start (possible after a warm start); None when ``early_stopping=False``.
+        1-based iteration of the kept parameters (``loss_curve_[best_iteration_ -
+        1]`` is their objective); 0 when none improved on the start (possible after
+        a warm start); None when ``early_stopping=False``.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -249,8 +208,7 @@ class TwoLayerSigmoidClassifier(
     Notes
     -----
     The fitted network is also a transformer: :meth:`transform` returns the hidden
-    activations ``h1``, a learned representation to plot or to feed to another
-    model (the estimator can be an intermediate step of a ``Pipeline``).
+    activations ``h1``, a learned representation (e.g. as a ``Pipeline`` step).
 
     Examples
     --------
@@ -267,8 +225,7 @@ class TwoLayerSigmoidClassifier(
     >>> clf[-1].W1_.shape
     (8, 30)
 
-    Early stopping holds out 10% of the rows and keeps the parameters of the
-    iteration with the lowest loss on them:
+    Early stopping keeps the parameters of the lowest loss on 10% held-out rows:
 
     >>> stopped = make_pipeline(
     ...     StandardScaler(),
@@ -280,8 +237,7 @@ class TwoLayerSigmoidClassifier(
     True
     """
 
-    # The "?" of the estimator's HTML diagram links to this package's API page
-    # (autosummary's generated/<module>.<name>.html, as hosted).
+    # The "?" of the HTML diagram links to this package's API page (autosummary's).
     _doc_link_module = "sklearn_twolayer"
     _doc_link_template = (
         "https://sklearn-twolayer.readthedocs.io/en/stable/generated/"
@@ -339,11 +295,9 @@ class TwoLayerSigmoidClassifier(
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.classifier_tags.multi_label = True
-        # transform's hidden layer is in X's dtype: float32 stays float32
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        # torch, CuPy, array-api-strict... under sklearn's array_api_dispatch
-        # (_backends/array_api.py); NumPy and sparse input keep the NumPy backend.
-        # Refused before scikit-learn 1.9 (_sklearn_compat.py).
+        # Under array_api_dispatch (_backends/array_api.py); NumPy and sparse input
+        # keep the NumPy backend. Refused before scikit-learn 1.9 (_sklearn_compat).
         tags.array_api_support = sklearn_at_least(ARRAY_API_VERSION)
         return tags
 
@@ -372,22 +326,16 @@ class TwoLayerSigmoidClassifier(
             Non-negative weights of the samples; a weight of k acts as k copies.
         X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
 default=None
-            Validation rows for early stopping, instead of a split of ``X``: every
-            row of ``X`` then trains, and the validation loss is computed on
-            ``X_val`` (for example a later period of a time series, or other
-            groups). Needs ``y_val`` and ``early_stopping=True``;
-            ``validation_fraction`` is then unused. Validated as ``X`` is (the same
-            features, the same kind of input: a Dask array with a Dask ``X``, an
-            array of ``X``'s namespace under array API dispatch). In a
-            ``Pipeline``, ``X_val`` is transformed by the preceding steps with
-            ``Pipeline(..., transform_input=["X_val"])`` and metadata routing
-            (see the early stopping page).
+            Validation rows for early stopping instead of a split of ``X`` (e.g. a
+            later period of a time series): every row of ``X`` trains. Needs
+            ``y_val`` and ``early_stopping=True``; validated as ``X`` (the same
+            features and kind of array). In a ``Pipeline``,
+            ``transform_input=["X_val"]`` with metadata routing transforms it.
         y_val : array-like of shape (n_val,) or (n_val, n_labels), default=None
             Labels of ``X_val``: classes of ``y`` (a subset of them is fine), or an
             indicator matrix with ``y``'s labels.
         sample_weight_val : array-like of shape (n_val,), default=None
-            Weights of the validation rows. They weight the validation loss
-            together with the class weights of ``class_weight`` (those of the
+            Weights of the validation rows, times ``class_weight``'s (those of the
             training ``y`` for ``"balanced"``).
 
         Returns
@@ -402,26 +350,21 @@ default=None
         """``fit``'s body, and ``fit_transform``'s; returns the hidden layer of X
         when ``transform`` (else None). Nothing of the estimator changes unless all
         of it succeeds."""
-        # First: the counts as Python ints (the callbacks count max_iter too), a
-        # bool for a count rejected before anything is set up, and the float
-        # parameters as Python floats.
+        # First, so a bool count is rejected before anything is set up (the
+        # callbacks count max_iter too).
         numbers = {**_integer_parameters(self), **_float_parameters(self)}
         validation = self._validation_data(*validation_set)
         # Before the working copy: the callbacks' context is set on the estimator,
         # and must stay there for their teardown (by _fit_context) to run.
         callbacks = FitCallbacks(self, X, y, sample_weight, numbers["max_iter"])
-        # The fit runs on a working copy: validation sets n_features_in_ (and sets
-        # or drops feature_names_in_) there, never here. Until the end the estimator
-        # keeps its previous fitted state, whole, for predictions made meanwhile (by
-        # a callback, by another thread); a failed or interrupted fit
-        # (KeyboardInterrupt included) leaves it as it was.
+        # On a working copy: until the end the estimator keeps its previous state,
+        # for predictions meanwhile; a failed or interrupted fit leaves it as it was.
         fitted = self._snapshot()._fit(
             X, y, sample_weight, callbacks, numbers, validation
         )
         hidden = None
         if transform:
-            # With the new model, before it is assigned: a transform that refuses
-            # (or an output container that cannot be made) fails the call first.
+            # Before the new model is assigned: a failing transform fails the call.
             model = self._snapshot()
             model._assign_fitted(fitted)
             hidden = model.transform(X)  # in set_output's container
@@ -435,26 +378,16 @@ default=None
         return hidden
 
     def _snapshot(self):
-        """A copy of the estimator made of one read of its attributes.
-
-        A fit assigns every fitted attribute in one assignment of the instance's
-        dictionary (:meth:`_assign_fitted`), and the copy is one copy of that
-        dictionary, so it holds one fit's state whole: what a prediction reads,
-        and what a fit works on. The fitted arrays are shared, not copied: a fit
-        makes new ones and never writes into the previous ones.
-        """
+        """A copy made of one read of ``__dict__``: one fit's state whole, as a fit
+        assigns it at once (:meth:`_assign_fitted`). Arrays are shared, never
+        written into: a fit makes new ones."""
         snapshot = object.__new__(type(self))
         snapshot.__dict__ = self.__dict__.copy()
         return snapshot
 
     def _assign_fitted(self, fitted):
-        """Assign a fit's attributes, validation's included, all at once.
-
-        One assignment of a new instance dictionary: a reader that copies the
-        dictionary (:meth:`_snapshot`) sees the previous fit or this one, never a
-        mix (as ``dict.update`` followed by deleting a stale ``feature_names_in_``
-        could show).
-        """
+        """Assign a fit's attributes, validation's included, as one new ``__dict__``:
+        a reader (:meth:`_snapshot`) sees the previous fit or this one, never a mix."""
         state = {
             key: value
             for key, value in self.__dict__.items()
@@ -486,12 +419,8 @@ default=None
         return X_val, y_val, sample_weight_val
 
     def _fit(self, X, y, sample_weight, callbacks, numbers, validation=None):
-        """The fit, for every backend; returns the fitted attributes to assign.
-
-        ``numbers`` are the integer parameters as Python ints
-        (:func:`_integer_parameters`) and the float parameters as Python floats
-        (:func:`_float_parameters`): the fit reads those, never the attributes.
-        """
+        """The fit, for every backend; returns the fitted attributes to assign. The
+        numeric parameters are read from ``numbers``, never from the attributes."""
         backend = backend_for(X)
         continuing = self.warm_start and hasattr(self, "W1_")
         targets, rows = backend.training_rows(
@@ -506,10 +435,8 @@ default=None
         if validation is not None:
             held_out = _validation_rows(self, backend, targets, *validation)
         callbacks.begin()
-        # This working copy's validation attributes, assigned with the weights (and,
-        # for the callbacks' models of each iteration, set on copies of the
-        # estimator, whose own are still the previous fit's: None stands for no
-        # feature names, as scikit-learn's feature name check reads it).
+        # Assigned with the weights, and set on the callbacks' models of each
+        # iteration (None: no feature names, as scikit-learn's check reads it).
         validated = {"n_features_in_": self.n_features_in_}
         if hasattr(self, "feature_names_in_"):
             validated["feature_names_in_"] = self.feature_names_in_
@@ -625,14 +552,8 @@ default=None
 
     # -- prediction --------------------------------------------------------------
     def _predict_rows(self, X, function, method, **kwargs):
-        """``function(fitted network, validated X)`` wherever X lives.
-
-        The fitted state is read once, at the call (:meth:`_snapshot`): a refit, in
-        another thread or in a callback during a fit, assigns its state as a whole,
-        and the call goes on with the state it read, classes, weights and
-        ``n_features_in_`` together; a lazy (Dask) result computed later is the
-        prediction of the model as it was at the call.
-        """
+        """``function(fitted network, validated X)`` wherever X lives; the state read
+        once (:meth:`_snapshot`), so a concurrent refit cannot mix two models."""
         state = self._snapshot()
         check_is_fitted(state)
         backend = backend_for(X)
@@ -676,8 +597,7 @@ default=None
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed from the logits.
 
-        Uses log-sigmoid / log-softmax of the logits, so it stays finite where the
-        probability underflows to 0.
+        Log-sigmoid / log-softmax: finite where the probability underflows to 0.
 
         Parameters
         ----------
@@ -707,12 +627,8 @@ default=None
     def transform(self, X):
         """Hidden activations ``h1 = σ(b1 + W1 x)`` of each sample (eq. 1.1).
 
-        The representation the output layer reads, as features for another model,
-        a plot or a clustering. In a ``Pipeline`` the estimator can be an
-        intermediate step: ``fit_transform`` fits it on ``(X, y)`` and returns the
-        hidden activations of ``X``. Column names (``get_feature_names_out``) are
-        ``twolayersigmoidclassifier0``, ``twolayersigmoidclassifier1``, ..., and
-        ``set_output(transform="pandas")`` (or ``"polars"``) returns a data frame.
+        The representation the output layer reads, as features for another model
+        (also as a ``Pipeline`` step); ``set_output`` can make it a data frame.
 
         Parameters
         ----------
@@ -721,10 +637,9 @@ default=None
         Returns
         -------
         ndarray of shape (n_samples, n_hidden)
-            Values in (0, 1), in the dtype of ``X`` (float32 stays float32). On a
-            Dask array, a lazy Dask array computed block by block (a pandas or
-            polars output, which would compute it all, is refused); under array
-            API dispatch, an array of X's namespace on its device.
+            Values in (0, 1), in the dtype of ``X``. On a Dask array, a lazy Dask
+            array (a pandas or polars output, which would compute it, is refused);
+            under array API dispatch, in X's namespace and on its device.
 
         Examples
         --------
@@ -749,14 +664,9 @@ default=None
     def input_gradient(self, X, *, output="proba"):
         """Exact gradient of the prediction with respect to each input feature.
 
-        Section 2.2.2's derivative of a sigmoid unit with respect to its input,
-        carried through the fitted network by the chain rule:
-        ``∂a2/∂x = W2 diag(h1 ⊙ (1 − h1)) W1`` for the logits, times
-        ``h2(1 − h2)`` per sigmoid output or the softmax Jacobian for the
-        probabilities (derived in the user guide). Computed from the fitted
-        attributes ``W1_``, ``b1_``, ``W2_``, ``b2_``, in closed form: no finite
-        differences, and about ``1 + n_outputs`` times the cost of the hidden layer's
-        forward pass.
+        Section 2.2.2's derivative of a sigmoid unit carried through the network by
+        the chain rule, ``∂a2/∂x = W2 diag(h1 ⊙ (1 − h1)) W1`` for the logits, in
+        closed form (derived, with its cost, in :ref:`user_guide`).
 
         Parameters
         ----------
@@ -771,10 +681,9 @@ default=None
         -------
         ndarray of shape (n_samples, n_features) for binary targets, else \
 (n_samples, n_outputs, n_features)
-            Entry ``[i, k, j]`` (``[i, j]`` for binary targets) is the derivative
-            of output k (class k, or label k for multilabel targets) of sample i
-            with respect to its feature j. In the dtype of ``X`` (float32 stays
-            float32). On a Dask array, a lazy Dask array computed block by block.
+            Entry ``[i, k, j]`` (``[i, j]`` for binary targets) is the derivative of
+            output k (class or label k) of sample i with respect to its feature j, in
+            the dtype of ``X``; on a Dask array, a lazy Dask array.
 
         Examples
         --------
@@ -807,22 +716,9 @@ _INTEGER_PARAMETERS = ("n_hidden", "max_iter", "max_fun", "n_iter_no_change", "v
 def _integer_parameters(estimator):
     """The integer parameters as Python ints; reject a bool given for a count.
 
-    scikit-learn's parameter validation accepts any ``numbers.Integral``, but a
-    NumPy integer stays NumPy in the arithmetic of array sizes and overflows there
-    (``n_hidden=np.int8(3)``: ``rows * n_hidden`` does not fit in int8), so ``fit``
-    uses the Python int of the same value and leaves the parameter as given. A
-    bool is never a count (``InvalidParameterError``), except for ``verbose``, as
-    scikit-learn's ``"verbose"`` constraint allows.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_twolayer import TwoLayerSigmoidClassifier
-    >>> from sklearn_twolayer._classifier import _integer_parameters
-    >>> clf = TwoLayerSigmoidClassifier(n_hidden=np.int8(3), max_iter=np.uint16(50))
-    >>> counts = _integer_parameters(clf)
-    >>> type(counts["n_hidden"]), counts["max_iter"], type(clf.n_hidden)
-    (<class 'int'>, 50, <class 'numpy.int8'>)
+    A NumPy integer overflows in array-size arithmetic (``rows * n_hidden`` in int8),
+    so ``fit`` uses the Python int and leaves the parameter as given. ``verbose`` may
+    be a bool, as scikit-learn's ``"verbose"`` constraint allows.
     """
     counts = {}
     for name in _INTEGER_PARAMETERS:
@@ -840,23 +736,9 @@ _FLOAT_PARAMETERS = ("alpha", "tol", "validation_fraction")
 
 
 def _float_parameters(estimator):
-    """The float parameters as Python floats of the same values.
-
-    scikit-learn's parameter validation accepts any ``numbers.Real``, but a NumPy
-    float takes the other operand down to its own precision (``alpha=np.float16``
-    would make the objective float16, and the L2 guard's limit of 1e100 ``inf``),
-    so ``fit`` computes with the Python float and leaves the parameter as given.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_twolayer import TwoLayerSigmoidClassifier
-    >>> from sklearn_twolayer._classifier import _float_parameters
-    >>> clf = TwoLayerSigmoidClassifier(alpha=np.float32(0.5), tol=np.float16(1e-3))
-    >>> floats = _float_parameters(clf)
-    >>> type(floats["alpha"]), floats["alpha"], type(clf.alpha)
-    (<class 'float'>, 0.5, <class 'numpy.float32'>)
-    """
+    """The float parameters as Python floats, the parameters left as given: a NumPy
+    float takes the other operand down to its precision (a float16 ``alpha``: a
+    float16 objective, and the L2 guard's 1e100 ``inf``)."""
     floats = {}
     for name in _FLOAT_PARAMETERS:
         value = getattr(estimator, name)
@@ -877,22 +759,16 @@ def _target_kind(out_activation, n_outputs):
     return "binary" if n_outputs == 1 else "multilabel"
 
 
-# The largest alpha / Σ s_i (the L2 term's strength per unit of sample weight) that
-# the solvers' arithmetic carries: the gradient and the Hessian products scale
-# with it, and the solvers multiply them together (trust-ncg's products overflowed
-# at 6.7e117 on iris, L-BFGS-B's line search far below 1e300). Far beyond the
-# ratio that already drives every weight to 0 (about 1e3), so nothing is lost.
+# The largest alpha / Σ s_i the solvers carry: the gradient and Hessian products
+# scale with it and are multiplied together (trust-ncg's overflowed at 6.7e117 on
+# iris). Far beyond the ratio that drives every weight to 0 (about 1e3).
 _MAX_L2_PER_WEIGHT = 1e100
 
 
 def _check_l2_per_weight(alpha, weight_sum):
-    """Reject an L2 term too strong for the solvers' float64 arithmetic.
-
-    The objective is ``[Σ s_i loss_i + ½ alpha ‖W‖²] / Σ s_i``: what counts is
-    ``alpha / Σ s_i``, which a huge ``alpha`` or tiny sample weights make huge.
-    """
-    # Python floats: the comparison in float64 whatever the types given (a NumPy
-    # float16 ratio would compare with the limit cast to float16, inf).
+    """Reject an ``alpha / Σ s_i`` (a huge ``alpha`` or tiny weights) too strong for
+    the solvers' float64 arithmetic."""
+    # In float64 (a float16 ratio would compare with the limit cast to inf).
     alpha, weight_sum = float(alpha), float(weight_sum)
     l2_per_weight = alpha / weight_sum
     if not l2_per_weight <= _MAX_L2_PER_WEIGHT:
@@ -906,13 +782,8 @@ def _check_l2_per_weight(alpha, weight_sum):
 
 
 def _validation_rows(estimator, backend, targets, X_val, y_val, sample_weight_val):
-    """The rows of ``fit``'s validation set, on the training rows' backend.
-
-    Validated and encoded as training rows are, against the fit's features and
-    targets (``reset=False``, the fit's ``targets``). An error is the one the same
-    bad input gets as training input, and a warning the one it gets, both
-    prefixed by where they were found.
-    """
+    """The rows of ``fit``'s validation set, validated and encoded as training rows
+    against the fit's features and targets; errors prefixed by where they were."""
     try:
         return backend.training_rows(
             _feature_names_checked(estimator, X_val),
@@ -930,16 +801,9 @@ def _validation_rows(estimator, backend, targets, X_val, y_val, sample_weight_va
 
 
 def _feature_names_checked(estimator, X_val):
-    """The estimator to validate ``X_val`` against, its feature names warned of.
-
-    scikit-learn's validation warns when ``X_val`` has feature names and the fit's
-    ``X`` had none, or the other way round, calling the rows "X". The same
-    warning is given here, with the validation set's prefix and name, and the
-    rows are validated against a copy of the estimator whose feature names are
-    those of ``X_val`` (or none), which scikit-learn's check then passes
-    silently. Names on both sides are compared by scikit-learn (an error, with
-    the prefix).
-    """
+    """The estimator to validate ``X_val`` against. Where only one of ``X`` and
+    ``X_val`` has feature names, scikit-learn's warning would call the rows "X": it
+    is given here, and a copy with ``X_val``'s names passes the check silently."""
     fitted = getattr(estimator, "feature_names_in_", None)
     given = _get_feature_names(X_val)
     if (fitted is None) == (given is None):
@@ -966,13 +830,8 @@ def _feature_names_checked(estimator, X_val):
 
 
 def _glorot_start(layout, random_state):
-    """Glorot-uniform start vector, drawn as ``MLPClassifier`` draws it.
-
-    ``MLPClassifier`` (activation="logistic") draws, per layer, the coefficient
-    matrix of shape (fan_in, fan_out) then the intercepts, each uniform in
-    ±sqrt(2 / (fan_in + fan_out)). Its coefficient matrices are the transposes of
-    the document's W1 and W2, so the same draws give the same network.
-    """
+    """Glorot-uniform start vector, drawn as ``MLPClassifier`` draws it: per layer
+    the (fan_in, fan_out) coefficients, W1 or W2 transposed, then the intercepts."""
     d, h, k = layout.n_features, layout.n_hidden, layout.n_outputs
     draws = []
     for fan_in, fan_out in ((d, h), (h, k)):

@@ -1,14 +1,8 @@
-"""The cross-validation estimator: ``TwoLayerSigmoidClassifierCV``.
+"""The cross-validation estimator ``TwoLayerSigmoidClassifierCV``.
 
-``LogisticRegressionCV``'s idea for the network: per fold, one regularization path
-from the strongest ``alpha`` to the weakest, each fit warm-started from the previous
-one's solution; the folds fit each alpha in parallel through joblib, and their paths
-end together once one fold's validation score has stopped improving;
-``alpha_`` is the best mean validation score over the folds, and the network is
-refitted on all the data at ``alpha_``. Every fit is a
-:class:`~sklearn_twolayer.TwoLayerSigmoidClassifier` fit, so the CV estimator takes
-every input the estimator takes (in memory, sparse, Dask, array API) and its fitted
-network is the estimator's, with every prediction method.
+``LogisticRegressionCV``'s warm-started path for the network. Every fit is a
+:class:`~sklearn_twolayer.TwoLayerSigmoidClassifier` fit, so it takes every input
+the estimator takes.
 """
 
 import copy
@@ -48,20 +42,16 @@ from ._classifier import TwoLayerSigmoidClassifier, _target_kind
 from ._sklearn_compat import CALLBACK_API_VERSION, move_to, sklearn_at_least
 from .network import per_sample_loss, widest_float
 
-# The grid an integer ``alphas`` spans, strongest first: on real tabular data
-# (issue 31) the best alpha lay between 1 and 10, and near 1e-4 on nearly
-# separable data.
+# The grid of an integer ``alphas``: the best alpha lay between 1 and 10 on real tabular
+# data (docs/real_data.rst), near 1e-4 on nearly separable data.
 STRONGEST_ALPHA = 10.0
 WEAKEST_ALPHA = 1e-4
 
-# The network's parameters that the CV estimator passes on to every fit. Not
-# offered: ``alpha`` (the path's), ``warm_start`` (every fit of the CV estimator
-# starts afresh), and early stopping with ``validation_fraction`` and
-# ``n_iter_no_change``: the validation folds already choose the regularization,
-# and stopping each path point on yet another held-out part would make its
-# solution depend on the iteration it stopped at instead of on alpha. ``tol`` is
-# not loosened on the path: a warm start that already meets it takes no step, and
-# at 10 * tol whole paths stalled at the strong alpha they started from.
+# Passed on to every fit. Not offered: ``alpha``, ``warm_start`` and early stopping
+# (the folds choose the regularization; a point stopped on another held-out part
+# would depend on its stopping iteration, not on alpha). ``tol`` is not loosened on
+# the path: at 10 * tol whole paths stalled at their first alpha (no step is taken
+# from a warm start that meets it).
 _NETWORK_PARAMETERS = (
     "n_hidden",
     "max_iter",
@@ -76,13 +66,9 @@ _COUNTS = ("n_hidden", "max_iter", "max_fun", "n_alphas_no_change")
 
 
 def _label_log_loss(Y, A2, sample_weight=None):
-    """Mean over the rows of the summed binary cross-entropy of every label.
-
-    The loss of a multilabel network (one sigmoid output per label), which
-    ``log_loss`` does not compute: it reads the rows of probabilities as one
-    distribution. Computed from the logits ``A2`` (eq. 1.1 per label, as the
-    network's own loss), never from clipped probabilities.
-    """
+    """Mean over the rows of the summed binary cross-entropy of every label (eq. 1.1
+    per label, from the logits ``A2``): a multilabel loss, which ``log_loss``, reading
+    a row as one distribution, does not compute."""
     Y, A2 = (np.asarray(_host(a), dtype=np.float64) for a in (Y, A2))
     losses = per_sample_loss(A2, Y, "sigmoid")
     weights = None if sample_weight is None else np.asarray(_host(sample_weight))
@@ -99,14 +85,9 @@ def _host(array):
 
 
 def _negative_log_loss(estimator, X, y, sample_weight=None):
-    """``neg_log_loss`` over the classes of ``estimator``.
-
-    ``get_scorer("neg_log_loss")`` infers the classes from ``y``, and fails on a
-    validation fold that holds one class only (a small or rare class); the
-    network's own ``classes_`` name them all. ``log_loss`` is called on the
-    probabilities directly: the scorer's binary case picks a column on the host,
-    which fails for classes on an array-API device.
-    """
+    """``neg_log_loss`` over the classes of ``estimator``: the scorer infers them
+    from ``y`` (failing on a fold of one class), and its binary case picks a column
+    on the host (failing for classes on an array-API device)."""
     return -log_loss(
         y,
         estimator.predict_proba(X),
@@ -173,114 +154,83 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
     """Two-layer sigmoid network whose L2 strength ``alpha`` is chosen by
     cross-validation along a warm-started regularization path.
 
-    The conventions of :class:`~sklearn.linear_model.LogisticRegressionCV`. In
-    each fold of ``cv`` the network is fitted at every ``alpha`` of the path, from
-    the strongest to the weakest, each fit starting from the previous alpha's
-    solution (the first from the random start), and scored on the fold's
-    validation rows; this costs far less than
-    ``GridSearchCV(TwoLayerSigmoidClassifier(), {"alpha": alphas})``, whose fit
-    at the strongest alpha the path's first fit is, cut to half of ``max_iter``
-    (the path goes on from where it ends). The folds move along the path
-    together, and the paths end once one fold's validation score has not
-    improved for ``n_alphas_no_change`` alphas (past its best, a weaker penalty
-    only overfits more). ``alpha_`` is the alpha of the best mean validation
-    score over the folds; with ``refit=True`` the network is then fitted on all
-    the data at ``alpha_``.
-
-    The fitted estimator is that network: it has every fitted attribute and
-    prediction method of :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`
-    (``W1_`` … ``b2_``, :meth:`predict_proba`, :meth:`decision_function`,
-    :meth:`transform`, :meth:`input_gradient`, ...), and the results of the
-    cross-validation besides.
+    As :class:`~sklearn.linear_model.LogisticRegressionCV`: in each fold of ``cv``
+    the network is fitted at every ``alpha``, strongest first, each fit starting
+    from the previous alpha's solution, and scored on the fold's validation rows,
+    the folds together until one has not improved for ``n_alphas_no_change``
+    alphas. ``alpha_`` has the best mean score; with ``refit=True`` the network is
+    refitted on all the data there. This costs a fraction of a ``GridSearchCV`` over
+    the same alphas (:ref:`real_data`). The fitted estimator is that network, with
+    every attribute and method of :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`.
 
     Parameters
     ----------
     n_hidden : int, default=100
         Number of hidden sigmoid units.
     alphas : int or array-like of float, default=11
-        The L2 strengths to try. An int ``n`` gives ``n`` values log-spaced from
-        10 down to 1e-4; ``alpha=1`` is the strength of
-        ``LogisticRegression(C=1)``, and on real tabular data the best alpha
-        usually lies between 1 and 10 (near 1e-4 on nearly separable data). A
-        sequence is tried from its largest value to its smallest (duplicates
-        once); ``alphas_`` holds the values in that order.
+        The L2 strengths to try: an int ``n`` gives ``n`` values log-spaced from 10
+        down to 1e-4 (on real tabular data the best usually lies between 1 and 10,
+        near 1e-4 on nearly separable data); a sequence is tried from its largest
+        value down, duplicates once, as ``alphas_`` holds them.
     cv : int, cross-validation generator or iterable, default=5
-        The folds, as in :class:`~sklearn.linear_model.LogisticRegressionCV`: an
-        int is the number of folds of a
-        :class:`~sklearn.model_selection.StratifiedKFold` (of a ``KFold`` for
-        multilabel targets); a splitter or an iterable of ``(train, test)``
-        index arrays is used as it is.
+        The folds, as in ``LogisticRegressionCV``: an int is the number of folds of
+        a ``StratifiedKFold`` (``KFold`` for multilabel targets); a splitter or an
+        iterable of ``(train, test)`` index arrays is used as it is.
     scoring : str or callable, default=None
-        The validation score to maximise: a scoring name, as ``GridSearchCV``
-        takes, or a scorer ``scorer(estimator, X, y)``. None: the negative log-loss
-        (``"neg_log_loss"``; for multilabel targets, of every label, summed over
-        the labels). Also what :meth:`score` returns.
+        The validation score to maximise, and :meth:`score`'s: a scoring name or a
+        ``scorer(estimator, X, y)``. None: ``"neg_log_loss"`` (for multilabel
+        targets, summed over the labels).
     n_alphas_no_change : int or None, default=1
-        The paths end once a fold has had this many alphas in a row without a
-        better validation score than its best so far (by default at the first
-        alpha that scores worse in some fold), every fold's at that alpha. None:
-        every alpha of every fold is fitted.
+        The paths all end once a fold has had this many alphas in a row without
+        beating its best score (past its best, a weaker penalty only overfits
+        more); by default at the first that scores worse. None: every alpha is fitted.
     refit : bool, default=True
-        If True, the network is fitted on all the data at ``alpha_`` from the
-        random start of the paths: the same fit as
-        ``TwoLayerSigmoidClassifier(alpha=alpha_)`` with the same parameters. If
-        False, the fitted network averages the logits of the folds' networks at
-        ``alpha_`` (as ``LogisticRegressionCV(refit=False)`` averages the folds'
-        coefficients): a two-layer network with the folds' hidden layers side by
-        side (``n_folds * n_hidden`` hidden units, each fold's output weights
-        divided by ``n_folds``), which :meth:`transform` and
-        :meth:`input_gradient` describe; it has no ``loss_`` or ``loss_curve_``.
+        If True, refit on all the data at ``alpha_`` from the paths' random start:
+        the fit of ``TwoLayerSigmoidClassifier(alpha=alpha_)`` with these parameters.
+        If False, average the logits of the folds' networks at ``alpha_`` (as
+        ``LogisticRegressionCV(refit=False)`` averages coefficients): one network of
+        the folds' hidden layers side by side (``n_folds * n_hidden`` units), with
+        no ``loss_`` or ``loss_curve_``.
     n_jobs : int, default=None
         Number of folds fitted in parallel through joblib. None means 1 unless in
-        a :obj:`joblib.parallel_backend` context; -1 means all processors. Folds
-        run in processes, on Dask input in threads (the active Dask scheduler,
-        a distributed client included, is the process's).
+        a :obj:`joblib.parallel_backend` context; -1 means all processors.
+        Processes, or threads on Dask input (on the process's Dask scheduler).
     max_iter : int, default=200
-        Maximum number of solver iterations of each fit; the path's first fit,
-        from the random start at the strongest alpha, takes at most half of it
-        (each next alpha's fit goes on from where it ends).
+        Maximum number of solver iterations of each fit; the path's first, from the
+        random start, takes at most half (the next alpha goes on from there).
     tol : float, default=1e-4
-        Tolerance on the gradient's max-norm of each fit, the path's included.
+        Tolerance on the gradient's max-norm of each fit.
     max_fun : int, default=15000
         Maximum number of objective-and-gradient evaluations of each fit.
     solver : {"lbfgs", "trust-ncg"}, default="lbfgs"
-        The solver of each fit (see
-        :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`).
+        The solver of each fit (:class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`).
     class_weight : dict, "balanced" or None, default=None
-        Weights of the classes, in every fit; ``"balanced"`` is computed from
-        the labels (and sample weights) each fit is given, a fold's training
-        rows in the path, as ``GridSearchCV`` would. The default scoring weighs
-        the validation rows by their sample weights only, as
-        ``LogisticRegressionCV`` does.
+        Weights of the classes in every fit, ``"balanced"`` from each fit's own rows
+        (as in ``GridSearchCV``); the default scoring weighs validation rows by sample
+        weight only, as ``LogisticRegressionCV`` does.
     random_state : int, RandomState instance or None, default=None
-        Seeds the random start: every fold's path and the refit start from the
-        draw of one seed (an int ``random_state`` itself, else an int drawn
-        once per ``fit``), so ``n_jobs`` changes nothing. The
-        folds of an int ``cv`` are not shuffled (pass a splitter to shuffle).
+        Seeds the one random start of every path and of the refit (an int itself,
+        else an int drawn once per ``fit``), so ``n_jobs`` changes nothing. An int
+        ``cv``'s folds are not shuffled (pass a splitter to shuffle).
     verbose : int, default=0
-        If positive, print each path point's validation score, and pass
-        ``verbose`` on to every fit.
+        If positive, print each path point's validation score; passed to every fit.
 
     Attributes
     ----------
     alpha_ : float
-        The alpha of the best mean validation score over the folds (the first
-        such, the strongest, on a tie).
+        The alpha of the best mean validation score (the strongest on a tie).
     alphas_ : ndarray of shape (n_alphas,)
         The alphas of the path, strongest first.
     scores_ : ndarray of shape (n_folds, n_alphas)
-        The validation score of each fold at each alpha. The alphas that the
-        paths did not reach (they ended earlier) score ``-inf`` in every fold,
-        so that their mean is ``-inf`` and they are never chosen.
+        The validation score of each fold at each alpha; ``-inf`` in every fold at
+        the alphas the paths did not reach, which are never chosen.
     path_n_iter_ : ndarray of shape (n_folds, n_alphas)
-        Solver iterations of each fold's fit at each alpha (what
-        ``LogisticRegressionCV`` calls ``n_iter_``); -1 where the path did not
-        reach the alpha. A warm-started fit takes 0 iterations when the previous
-        alpha's solution already meets ``tol``.
+        Solver iterations of each fold's fit at each alpha (``LogisticRegressionCV``'s
+        ``n_iter_``); -1 where the path did not reach it, 0 where the previous
+        alpha's solution already met ``tol``.
     n_iter_ : int
-        Solver iterations of the refit, as the estimator's ``n_iter_`` (a
-        transformer's ``n_iter_`` is one number); with ``refit=False``, the most
-        iterations of a fold's fit at ``alpha_``.
+        Solver iterations of the refit (one number, as a transformer's); with
+        ``refit=False``, the most of a fold's fit at ``alpha_``.
     classes_, W1_, b1_, W2_, b2_, n_outputs_, out_activation_ : see \
 :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`
         The fitted network's.
@@ -373,15 +323,13 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data: anything
-            :meth:`TwoLayerSigmoidClassifier.fit
+            Training data: anything :meth:`TwoLayerSigmoidClassifier.fit
             <sklearn_twolayer.TwoLayerSigmoidClassifier.fit>` takes.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a 0/1 indicator matrix for multilabel targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples, a weight of k acting as k copies:
-            each fold's fits get its training rows' weights, and its validation
-            score its validation rows' weights.
+            Non-negative weights of the samples (a weight of k acts as k copies), for
+            each fold's fits and its validation score.
         **params : dict
             With metadata routing enabled, parameters routed to the splitter
             (``groups``, ...) and the scorer.
@@ -400,8 +348,7 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
                 )
         alphas = _checked_alphas(self.alphas)
         network = self._network()
-        # The estimator's own validation of the whole input, once: bad input gets
-        # the estimator's message, not a fold's.
+        # The whole input validated once: bad input gets the estimator's message.
         backend = backend_for(X)
         checker = clone(network)
         targets, _ = backend.training_rows(
@@ -488,12 +435,8 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
         return self
 
     def _network(self):
-        """The estimator of every fit: these parameters, one seed for all.
-
-        An int ``random_state`` is that seed, so that the refit is
-        ``TwoLayerSigmoidClassifier(alpha=alpha_, random_state=random_state)``
-        fitted on the same data; otherwise an int drawn once.
-        """
+        """The estimator of every fit: these parameters, one int seed for all (an int
+        ``random_state`` itself, so the refit is the plain estimator's fit)."""
         seed = self.random_state
         if not isinstance(seed, Integral):
             seed = check_random_state(seed).randint(np.iinfo(np.int32).max)
@@ -502,13 +445,9 @@ class TwoLayerSigmoidClassifierCV(TwoLayerSigmoidClassifier):
         ).set_params(random_state=seed)
 
     def _refit(self, network, X, y, fit_params, context, metadata):
-        """The network fitted on all of X at ``alpha_``, from the random start.
-
-        From the start of every path, not from a fold's solution at ``alpha_``:
-        on real data (issue 31's OJ and cells) networks warm-started along the
-        path or from a fold's solution were 1-2 % worse in test log-loss than
-        those fitted from the random start, at the same alpha.
-        """
+        """The network fitted on all of X at ``alpha_`` from the paths' random start:
+        warm-started from the path or a fold's solution, it was 1-2 % worse in test
+        log-loss on real data (OJ, cells)."""
         final = clone(network)
         if context is None:
             return final.fit(X, y, **fit_params)
@@ -613,15 +552,9 @@ def _lockstep_paths(
     caller,
     contexts,
 ):
-    """Every fold's path, one alpha at a time across the folds, warm-started.
-
-    All the folds fit an alpha before any fits the next, so that the paths end
-    together, once one fold's validation score has not improved on its best for
-    ``n_alphas_no_change`` alphas, or when a callback asks a fold to stop. Ended
-    so, no fold fits an alpha that could not be chosen: an alpha that one fold
-    did not reach has a mean of ``-inf``. ``alpha_`` is the one a path of each
-    fold ended on its own would choose.
-    """
+    """Every fold's warm-started path, one alpha at a time across the folds, so the
+    paths end together (patience or a callback's stop) and no fold fits an alpha that
+    could not be chosen; ``alpha_`` is the one paths ended each alone would choose."""
     paths = [_FoldPath(len(alphas)) for _ in folds]
     networks = [clone(network) for _ in folds]
     best, since_best = [-np.inf] * len(folds), [0] * len(folds)
@@ -706,10 +639,8 @@ def _path_point(
     score_params = _check_method_params(X, params=score_params, indices=test)
     metadata = fit_params or None
     network.set_params(alpha=alpha, warm_start=index > 0)
-    # The first fit, from the random start at the strongest alpha, is the one fit
-    # of the path that a grid search makes too, and only a start and a score: it
-    # takes at most half of max_iter. The path goes on from wherever it ends, and
-    # the refit fits alpha_ from the random start with all of max_iter.
+    # The first fit, from the random start, is only a start and a score: half of
+    # max_iter (the path goes on from where it ends; the refit gets all of it).
     max_iter = network.max_iter
     if index == 0:
         network.set_params(max_iter=max(1, max_iter // 2))
@@ -754,11 +685,8 @@ def _fitted_attributes_of(network):
 
 
 def _averaged_network(networks):
-    """The network whose logits are the mean of ``networks``' logits.
-
-    The hidden layers side by side; each output layer's weights divided by the
-    number of networks, and the output biases averaged.
-    """
+    """The network whose logits are the mean of ``networks``' logits: the hidden
+    layers side by side, output weights divided by their number, biases averaged."""
     n = len(networks)
     hosts = [
         [np.asarray(_host(getattr(net, name))) for name in ("W1_", "b1_", "W2_", "b2_")]
@@ -796,6 +724,5 @@ def _like(reference, array):
     return xp.asarray(array, device=device)
 
 
-# The public name, as for the network (sklearn_twolayer/__init__.py): what a saved
-# model records, whichever module was imported first.
+# The public name, as for the network: what a saved model records.
 TwoLayerSigmoidClassifierCV.__module__ = "sklearn_twolayer"

@@ -7,16 +7,14 @@ from ._show_versions import show_versions
 from ._version import __version__ as __version__
 from .gradients import check_gradient, sigmoid_unit_gradient
 
-# Each class's one public name, sklearn_twolayer.<class>, is the
-# name that pickle, joblib and skops write into a saved model and the one a user
-# lists in skops' trusted types: not the private module that defines it.
+# The public name, not the private module, is what pickle, joblib and skops write
+# into a saved model and what a user lists in skops' trusted types.
 TwoLayerSigmoidClassifier.__module__ = __name__
 
 
 def __getattr__(name):
-    # The CV estimator's module imports sklearn.metrics and sklearn.model_selection,
-    # which import sklearn.callback and rich: loaded on first use, so that importing
-    # the package alone does not (tests/test_callbacks.py).
+    # The CV module imports sklearn.callback and rich (through sklearn.metrics and
+    # model_selection): loaded on first use, so importing the package does not.
     if name == "TwoLayerSigmoidClassifierCV":
         from ._cv import TwoLayerSigmoidClassifierCV
 

@@ -1,18 +1,15 @@
 """scikit-learn's callback API (``sklearn.callback``) for the estimator's fit.
 
-The fit is a task named ``"fit"`` whose subtasks are the solver's iterations, one
-``"iteration"`` subtask per iteration of L-BFGS or trust-ncg (a rejected
-trust-region step is an iteration too), so a ``ProgressBar`` moves with the solver
-and a ``ScoringMonitor`` scores the model of every iteration. The solver knows
-nothing of scikit-learn: it calls an :class:`~sklearn_twolayer._solver.
-IterationCallback`, and :class:`_IterationBridge` turns those calls into the
-callback context's hooks.
+The fit is a task ``"fit"`` with one ``"iteration"`` subtask per solver iteration
+(L-BFGS or trust-ncg, a rejected trust-region step included), so a ``ProgressBar``
+moves with the solver and a ``ScoringMonitor`` scores every iteration's model. The
+solver, which knows nothing of scikit-learn, calls an
+:class:`~sklearn_twolayer._solver.IterationCallback`: :class:`_IterationBridge`.
 
-Every hook gets the ``X`` and ``y`` given to ``fit`` and ``metadata={"sample_weight":
-...}`` when weights were given. The model of an iteration (``fitted_estimator`` in
-the hooks) is built only when a callback asks for it: the reconstruction attributes
-are a callable, so callbacks that score nothing (a ``ProgressBar``) never cause an
-intermediate model to be built. Without callbacks the solver gets no hook at all.
+Every hook gets ``fit``'s ``X`` and ``y``, and ``metadata={"sample_weight": ...}``
+when weights were given. An iteration's model (``fitted_estimator``) is built only
+when a callback asks for it (the reconstruction attributes are a callable); without
+callbacks the solver gets no hook at all.
 """
 
 import numpy as np
@@ -25,25 +22,22 @@ from ._solver import IterationCallback
 class CallbackSupportMixin:
     """``set_callbacks`` for the estimator: scikit-learn's mixin, imported when used.
 
-    ``sklearn.callback.CallbackSupportMixin`` does the work; importing it when the
-    estimator's module is imported would import ``sklearn.callback`` and, through
-    its ``ProgressBar``, ``rich``, which ``import sklearn_twolayer`` must not. Its
-    two methods are forwarded, unchanged, at their first call.
+    Importing ``sklearn.callback`` imports ``rich`` (its ``ProgressBar``), which
+    ``import sklearn_twolayer`` must not; the mixin's two methods are forwarded.
     """
 
     def set_callbacks(self, *callbacks):
         """Set callbacks for the estimator (scikit-learn's callback API).
 
-        Callbacks are called during ``fit``: once for the fit task and once for
-        each solver iteration, which is a subtask of it. A callback whose
-        ``on_fit_task_end`` returns True stops the fit after that iteration.
+        Called during ``fit`` for the fit task and for each solver iteration, its
+        subtask; a callback whose ``on_fit_task_end`` returns True stops the fit
+        after that iteration.
 
         Parameters
         ----------
         *callbacks : callback instances
-            Objects following ``sklearn.callback.FitCallback``, such as
-            ``sklearn.callback.ProgressBar`` or ``ScoringMonitor``. A single
-            None, or no argument, removes the callbacks.
+            Objects following ``sklearn.callback.FitCallback``, such as its
+            ``ProgressBar`` or ``ScoringMonitor``; None, or none, removes them.
 
         Returns
         -------
@@ -73,11 +67,10 @@ class CallbackSupportMixin:
 def parameters_as_attributes(layout, dtype, **fixed):
     """``theta -> dict`` of the fitted attributes, for the reconstruction attributes.
 
-    The model of an iteration is a ``copy.copy`` of the estimator during ``fit``,
-    which holds none of this fit's attributes (the fit assigns them all at its end,
-    those of validation included): ``fixed`` (the classes, the output unit,
-    ``n_features_in_`` and ``feature_names_in_``) and the parameters, in the
-    training dtype, make it this fit's model.
+    An iteration's model is a ``copy.copy`` of the estimator during ``fit``, which
+    holds none of this fit's attributes (all assigned at its end): ``fixed``
+    (classes, output unit, feature names) and the parameters in ``dtype`` make it
+    this fit's model.
     """
 
     def attributes(theta):
@@ -94,47 +87,9 @@ def parameters_as_attributes(layout, dtype, **fixed):
 class FitCallbacks:
     """The callback context of one fit: its begin and end, and the solver's bridge.
 
-    Created at the start of ``fit``, which sets the callbacks up; :meth:`begin`
-    calls ``on_fit_task_begin`` for the fit task once the input is validated.
-
-    Parameters
-    ----------
-    estimator : TwoLayerSigmoidClassifier
-        The estimator being fitted (it holds the callbacks).
-    X, y : array-like
-        The data given to ``fit``, passed on to every hook.
-    sample_weight : array-like or None
-        Passed on as ``metadata={"sample_weight": sample_weight}``.
-    max_iter : int
-        The most iterations the fit can run: the fit task's ``max_subtasks``.
-
-    Examples
-    --------
-    A ``ScoringMonitor`` logs the fit and each iteration; a callback whose
-    ``on_fit_task_end`` returns True stops the fit after that iteration:
-
-    >>> import numpy as np
-    >>> from sklearn.callback import ScoringMonitor
-    >>> from sklearn_twolayer import TwoLayerSigmoidClassifier
-    >>> class StopAfter:
-    ...     def __init__(self, n_iter):
-    ...         self.n_iter = n_iter
-    ...     def setup(self, estimator, context): pass
-    ...     def teardown(self, estimator, context): pass
-    ...     def on_fit_task_begin(self, estimator, context): pass
-    ...     def on_fit_task_end(self, estimator, context):
-    ...         return context.task_name == "iteration" and (
-    ...             context.task_id + 1 == self.n_iter
-    ...         )
-    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
-    >>> y = np.array([0, 1, 1, 0])
-    >>> monitor = ScoringMonitor(scoring="accuracy")
-    >>> clf = TwoLayerSigmoidClassifier(n_hidden=2, random_state=0)
-    >>> clf = clf.set_callbacks(monitor, StopAfter(5)).fit(X, y)
-    >>> clf.n_iter_
-    5
-    >>> [row["task_name"] for row in monitor.get_logs().data]
-    ['fit', 'iteration', 'iteration', 'iteration', 'iteration', 'iteration']
+    Made at the start of ``fit``, which sets the callbacks up; ``X``, ``y`` and
+    ``sample_weight`` (as ``metadata``) go to every hook, ``max_iter`` is the fit
+    task's ``max_subtasks``.
     """
 
     def __init__(self, estimator, X, y, sample_weight, max_iter):
@@ -158,32 +113,19 @@ class FitCallbacks:
         )
 
     def solver_callback(self, theta0, attributes_at, monitor=None):
-        """The solver's ``callback``: an :class:`_IterationBridge`, or None.
-
-        None when the estimator has no callbacks, set on it or propagated to it by a
-        meta-estimator: the solver then runs exactly as without this module.
-
-        Parameters
-        ----------
-        theta0 : ndarray
-            The start vector (the model at the beginning of the first iteration).
-        attributes_at : callable
-            ``attributes_at(theta) -> dict``: the fitted attributes of the model with
-            parameters ``theta`` (a copy of the solver's buffer).
-        monitor : ValidationMonitor, optional
-            This fit's early-stopping monitor, whose state after each iteration
-            the iteration's model shows; None without early stopping.
-        """
+        """The solver's ``callback``: an :class:`_IterationBridge`, or None when the
+        estimator has no callbacks (set or propagated by a meta-estimator), so the
+        solver runs as without this module. ``attributes_at(theta) -> dict``: the
+        fitted attributes at ``theta``; ``monitor``: the fit's early-stopping
+        :class:`~sklearn_twolayer._solver.ValidationMonitor`, or None."""
         if not getattr(self.estimator, "_skl_callbacks", None):
             return None
         return _IterationBridge(self, theta0, attributes_at, monitor)
 
     def end(self):
-        """``on_fit_task_end`` for the fit task, once the fitted attributes are set.
-
-        The estimator itself is then the fitted model, so the reconstruction
-        attributes are empty (as in ``LogisticRegression``).
-        """
+        """``on_fit_task_end`` for the fit task, once the fitted attributes are set:
+        the estimator is the model, so no reconstruction attributes (as in
+        ``LogisticRegression``)."""
         if self.context is None:
             return
         self.context.call_on_fit_task_end(
@@ -196,12 +138,9 @@ class FitCallbacks:
 
 
 class _IterationBridge(IterationCallback):
-    """The solvers' per-iteration hook, forwarded to the fit's callback context.
-
-    Each iteration is a subcontext of the fit task, begun at the iteration's first
-    evaluation and ended once the solver accepts its iterate; the end hook's
-    answer is the solver's stop request.
-    """
+    """The solvers' per-iteration hook, forwarded to the fit's callback context: an
+    iteration is a subcontext of the fit task, begun at its first evaluation and
+    ended once accepted; the end hook's answer is the solver's stop request."""
 
     def __init__(self, fit_callbacks, theta0, attributes_at, monitor=None):
         self.fit = fit_callbacks
@@ -217,15 +156,10 @@ class _IterationBridge(IterationCallback):
         return dict(estimator=fit.estimator, X=fit.X, y=fit.y, metadata=fit.metadata)
 
     def _model_at(self, theta, n_iter):
-        """Lazy reconstruction attributes: built only if a callback asks.
-
-        The model of iteration ``n_iter`` has this fit's curve up to it (the copy
-        of the estimator would otherwise show a previous fit's, after a warm
-        start), and its last value as ``loss_``: None before the first iteration.
-        Its early-stopping attributes are this fit's too, as of that iteration
-        (the solvers ask the monitor before the callback), or None when this fit
-        has no early stopping.
-        """
+        """Lazy reconstruction attributes, built only if a callback asks: iteration
+        ``n_iter``'s model, with this fit's curve up to it (a warm-started copy would
+        show the previous fit's), its last value as ``loss_`` (None before the
+        first) and the early-stopping attributes as of that iteration."""
         early_stopping = self._early_stopping_at(n_iter)
         return lambda: {
             **self.attributes_at(theta),
@@ -236,8 +170,8 @@ class _IterationBridge(IterationCallback):
         }
 
     def _early_stopping_at(self, n_iter):
-        """The monitor's attributes after ``n_iter`` iterations, copied now: its
-        best so far changes with later iterations."""
+        """The monitor's attributes after ``n_iter`` iterations (the solvers ask it
+        before the callback), copied now: its best changes later. None without."""
         monitor = self.monitor
         if monitor is None:
             return dict.fromkeys(
@@ -257,8 +191,7 @@ class _IterationBridge(IterationCallback):
         )
 
     def end_iteration(self, theta, loss):
-        # The solver reuses its buffer: the iterate is copied now (a vector of the
-        # parameters' size, nothing next to an evaluation on the data).
+        # The solver reuses its buffer: copy the iterate now.
         self._start = np.array(theta, dtype=np.float64, copy=True)
         self.n_iter += 1
         self.loss_curve.append(loss)

@@ -1,13 +1,11 @@
 """The versions a saved model was made with, and the warning when they differ.
 
-scikit-learn records its version in the state of its own estimators
-(``BaseEstimator.__getstate__``, for classes of ``sklearn.*`` modules only) and warns
-with :class:`~sklearn.exceptions.InconsistentVersionWarning` when one is loaded by
-another version. :class:`VersionedStateMixin` does the same for this package's
-estimator: its state records sklearn-twolayer's and scikit-learn's versions, and
-loading it under other versions warns. pickle, joblib, ``copy.deepcopy`` and skops
-(``skops.io``, whose loader calls ``__setstate__`` with the saved attributes) all go
-through ``__getstate__`` and ``__setstate__``.
+scikit-learn records its version in the state of its own estimators (``sklearn.*``
+classes only) and warns with :class:`~sklearn.exceptions.InconsistentVersionWarning`
+when another version loads one. :class:`VersionedStateMixin` does the same for this
+package's estimator, with both packages' versions: pickle, joblib,
+``copy.deepcopy`` and ``skops.io`` all go through ``__getstate__`` and
+``__setstate__``.
 """
 
 import warnings
@@ -19,8 +17,7 @@ from ._version import __version__
 
 __all__ = ["InconsistentVersionWarning", "VersionedStateMixin"]
 
-# The keys of the versions in the saved state; scikit-learn's is its own name for
-# the same record.
+# The keys of the versions in the saved state (scikit-learn's: its own name).
 _VERSION_KEY = "_sklearn_twolayer_version"
 _SKLEARN_VERSION_KEY = "_sklearn_version"
 
@@ -29,12 +26,10 @@ class InconsistentVersionWarning(_SklearnVersionWarning):
     """Warning raised when a model is loaded with other versions than it was saved.
 
     A subclass of scikit-learn's
-    :class:`~sklearn.exceptions.InconsistentVersionWarning`, so that a filter on
-    scikit-learn's class applies to it too. Emitted when a saved
-    :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier` (pickle, joblib or skops)
-    is loaded under another version of sklearn-twolayer or of scikit-learn than the
-    ones that saved it. A model saved with other versions may fail or predict other
-    values: refit it, or load it with the versions that saved it.
+    :class:`~sklearn.exceptions.InconsistentVersionWarning` (its filters apply),
+    emitted when a saved :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier` is
+    loaded under other versions of sklearn-twolayer or scikit-learn. It may fail or
+    predict other values: refit it, or load it with the versions that saved it.
 
     Parameters
     ----------
@@ -48,8 +43,7 @@ class InconsistentVersionWarning(_SklearnVersionWarning):
     current_sklearn_version : str
         scikit-learn's version now.
     original_sklearn_version : str or None
-        scikit-learn's version that saved the model; None where it was not
-        recorded.
+        scikit-learn's version that saved the model; None where not recorded.
 
     Examples
     --------
@@ -108,11 +102,8 @@ class InconsistentVersionWarning(_SklearnVersionWarning):
 
 
 class VersionedStateMixin:
-    """Records the versions in the saved state and warns when a load differs.
-
-    Placed before :class:`~sklearn.base.BaseEstimator` in the bases, whose
-    ``__getstate__`` and ``__setstate__`` it extends.
-    """
+    """Records the versions in the saved state and warns when a load differs; placed
+    before :class:`~sklearn.base.BaseEstimator`, whose state methods it extends."""
 
     def __getstate__(self):
         state = super().__getstate__()

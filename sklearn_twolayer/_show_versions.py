@@ -8,9 +8,8 @@ from ._execution import thread_pools
 
 # The runtime dependencies, always listed.
 _DEPENDENCIES = ["numpy", "scipy", "scikit-learn", "threadpoolctl", "joblib"]
-# The distributions of the extras (pyproject.toml) that change what the package
-# does: listed when installed. Read from the package metadata, never imported, so
-# that show_versions() does not import torch or dask.
+# The extras' distributions (pyproject.toml), listed when installed: read from the
+# metadata, never imported, so that show_versions() imports no torch or dask.
 _OPTIONAL_DEPENDENCIES = [
     "dask",
     "distributed",
@@ -94,13 +93,11 @@ def _simd_info():
 
 
 def show_versions():
-    """Print the information a bug report needs.
+    """Print the information a bug report needs, as :func:`sklearn.show_versions`.
 
-    Python, the platform and the CPU's model, NumPy's SIMD extensions, the
-    versions of the package and of its dependencies, those of the optional
-    dependencies that are installed (read from their metadata, not imported), and
-    the BLAS and OpenMP libraries loaded with their number of threads
-    (threadpoolctl), in the form of :func:`sklearn.show_versions`.
+    Python, the platform, the CPU's model, NumPy's SIMD extensions, the versions of
+    the package, its dependencies and the installed optional ones (from their
+    metadata), and the loaded BLAS and OpenMP libraries with their threads.
 
     Examples
     --------
@@ -115,8 +112,7 @@ def show_versions():
     threadpoolctl info:
     ...
     """
-    # The BLAS that the package's computations use is SciPy's and NumPy's, loaded
-    # with scipy.linalg; import it so that threadpoolctl sees it.
+    # Load the BLAS the computations use (SciPy's, NumPy's) so threadpoolctl lists it.
     import scipy.linalg  # noqa: F401
 
     sections = [

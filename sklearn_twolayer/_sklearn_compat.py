@@ -1,19 +1,16 @@
 """What the package uses of scikit-learn releases newer than the oldest it supports.
 
-The package runs on scikit-learn 1.6 and later. Two features need a newer release,
-and are enabled when it is installed, otherwise refused with an ``ImportError``
-that names the release needed (as scikit-learn refuses array API dispatch with too
-old a SciPy):
+The package runs on scikit-learn 1.6 and later. Two features need scikit-learn 1.9,
+and are otherwise refused with an ``ImportError`` naming the release (as
+scikit-learn refuses array API dispatch with too old a SciPy):
 
-- the callback API, ``sklearn.callback`` (``set_callbacks``): scikit-learn 1.9;
-- array API dispatch on arrays of another library (torch, CuPy, array-api-strict):
-  scikit-learn 1.9, for ``move_to`` (1.8) and ``check_same_namespace`` (1.9).
-  The kernels call both on NumPy arrays too: before 1.9 they are stand-ins that
-  leave NumPy arrays as they are (the only arrays that reach them there).
+- the callback API, ``sklearn.callback`` (``set_callbacks``);
+- array API dispatch on other libraries' arrays (torch, CuPy, array-api-strict),
+  for ``move_to`` (1.8) and ``check_same_namespace`` (1.9). The kernels call both
+  on NumPy arrays too: before 1.9, stand-ins leave those as they are.
 
 Everything else (``validate_data``, ``__sklearn_tags__``, the parameter
-validation) exists from 1.6 and behaves the same there. The few lines below are
-this package's own rather than the ``sklearn-compat`` package's, which covers
+validation) behaves the same from 1.6. The ``sklearn-compat`` package covers
 neither feature.
 """
 
@@ -58,15 +55,6 @@ def require_sklearn(version, feature):
     ------
     ImportError
         Naming the feature, the release it needs and the one installed.
-
-    Examples
-    --------
-    >>> from sklearn_twolayer._sklearn_compat import require_sklearn
-    >>> require_sklearn("1.6", "this package")
-    >>> require_sklearn("99.0", "time travel")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ImportError: time travel needs scikit-learn >= 99.0; scikit-learn ...
     """
     if not sklearn_at_least(version):
         raise ImportError(
@@ -81,13 +69,12 @@ if sklearn_at_least(ARRAY_API_VERSION):
 else:
 
     def check_same_namespace(X, estimator, *, attribute, method):
-        """Nothing to check: before scikit-learn 1.9 no fit runs on another
-        namespace (array API dispatch is refused), so fitted weights are NumPy's
-        and any input NumPy can read is accepted, as without dispatch."""
+        """Nothing to check: before 1.9 dispatch is refused, so fitted weights are
+        NumPy's and any input NumPy can read is accepted."""
 
     def move_to(*arrays, xp, device):
-        """scikit-learn's ``move_to`` where only NumPy is reached: before 1.9 the
-        arrays are the host's (dispatch is refused), so they stay as they are."""
+        """scikit-learn's ``move_to`` before 1.9, where dispatch is refused: the
+        arrays are the host's and stay as they are."""
         if not _is_numpy_namespace(xp):  # pragma: no cover (dispatch is refused)
             require_sklearn(ARRAY_API_VERSION, "Moving arrays to another namespace")
         return arrays[0] if len(arrays) == 1 else arrays

@@ -1,14 +1,13 @@
 """Solver glue: minimise a flat objective ``theta -> (f, g)`` from a start vector.
 
-It knows nothing about labels or estimators, and returns the minimiser with the
-per-iteration record and the warnings a user needs, in the manner of
-``sklearn.utils.optimize._check_optimize_result``. :func:`minimize_lbfgs` (scipy's
-L-BFGS-B) and :func:`minimize_trust_ncg` (scipy's trust-ncg method, run by its own
-loop, :func:`_trust_region_newton_cg`, so that its ratio test is safe from
-rounding) share one result type and two per-iteration hooks, either of which can
-ask to stop after an iteration: the early-stopping :class:`ValidationMonitor` and
-an :class:`IterationCallback` (the bridge to scikit-learn's callback API in
-:mod:`sklearn_twolayer._callbacks`).
+It knows nothing of labels or estimators, and returns the minimiser, the
+per-iteration record and the user's warnings, as
+``sklearn.utils.optimize._check_optimize_result`` does. :func:`minimize_lbfgs`
+(scipy's L-BFGS-B) and :func:`minimize_trust_ncg` (trust-ncg in its own loop,
+:func:`_trust_region_newton_cg`, whose ratio test is safe from rounding) share one
+result type and two hooks that can stop a run after an iteration: the
+early-stopping :class:`ValidationMonitor` and an :class:`IterationCallback`
+(bridged to scikit-learn's callback API in :mod:`sklearn_twolayer._callbacks`).
 """
 
 import functools
@@ -26,29 +25,13 @@ from ._execution import blas_single_threaded
 class SolverResult:
     """What a solver run produced.
 
-    Attributes
-    ----------
-    theta : ndarray
-        The final parameter vector (float64, as L-BFGS-B works in float64).
-    loss : float
-        The objective at ``theta``.
-    n_iter : int
-        Number of iterations done.
-    n_fun : int
-        Number of objective-and-gradient evaluations.
-    loss_curve : list of float
-        The objective after each iteration.
-    converged : bool
-        Whether the solver met its tolerance.
-    n_hessp : int
-        Number of Hessian-vector products (0 for L-BFGS).
-    stopped_early : bool
-        Whether a :class:`ValidationMonitor` ended the run; ``theta`` is then the
-        monitor's best iterate, not the last one.
-    stopped_by_callback : bool
-        Whether the ``callback`` asked to stop (and the monitor did not ask at the
-        same iteration). ``theta`` is then the iterate of that iteration, or, with a
-        monitor, the monitor's best iterate up to it.
+    ``theta`` (float64) and its objective ``loss``; ``n_iter`` iterations, ``n_fun``
+    objective-and-gradient evaluations, ``n_hessp`` Hessian products (0 for
+    L-BFGS); ``loss_curve``, the objective after each iteration; ``converged``: the
+    tolerance was met. ``stopped_early``: a :class:`ValidationMonitor` ended the
+    run; ``stopped_by_callback``: the ``callback`` asked to stop (and the monitor
+    not at the same iteration). With a monitor, ``theta`` is its best iterate (up
+    to the stop), else the last one.
     """
 
     theta: np.ndarray
@@ -65,28 +48,11 @@ class SolverResult:
 class IterationCallback:
     """The per-iteration hook protocol of the solvers' ``callback`` argument.
 
-    The solvers call :meth:`begin_iteration` just before the first evaluation an
-    iteration makes (the objective, or a Hessian product), :meth:`end_iteration`
-    once it is accepted, and :meth:`abandon_iteration` after the run when
-    evaluations were made that completed no iteration (a failed line search, an
-    exhausted ``max_fun``). This base class does nothing and never stops.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_twolayer._solver import IterationCallback, minimize_lbfgs
-    >>> class StopAtThree(IterationCallback):
-    ...     n_iter = 0
-    ...     def end_iteration(self, theta, loss):
-    ...         self.n_iter += 1
-    ...         return self.n_iter == 3
-    >>> from scipy.optimize import rosen, rosen_der
-    >>> result = minimize_lbfgs(
-    ...     lambda t: (rosen(t), rosen_der(t)), np.zeros(4), max_iter=100,
-    ...     max_fun=1000, tol=1e-8, callback=StopAtThree(),
-    ... )
-    >>> result.n_iter, result.stopped_by_callback, result.converged
-    (3, True, False)
+    :meth:`begin_iteration` comes just before an iteration's first evaluation (the
+    objective, or a Hessian product), :meth:`end_iteration` once it is accepted,
+    :meth:`abandon_iteration` after a run whose last evaluations completed no
+    iteration (a failed line search, an exhausted ``max_fun``). This base class
+    does nothing and never stops.
     """
 
     def begin_iteration(self):
@@ -102,11 +68,8 @@ class IterationCallback:
 
 
 class _IterationTracker:
-    """Calls a callback's begin hook once per iteration, at its first evaluation.
-
-    Beginning lazily, rather than right after the previous iteration ended, means a
-    run that converges or stops leaves no begun-but-empty iteration behind.
-    """
+    """Calls a callback's begin hook once per iteration, at its first evaluation,
+    so a run that converges or stops leaves no begun-but-empty iteration."""
 
     def __init__(self, callback):
         self.callback = callback
@@ -128,22 +91,16 @@ class _IterationTracker:
 
 
 def _stop_requests(theta, loss, verbose, monitor, tracker):
-    """Ask the monitor, then the callback; -> (monitor asked, callback asked).
-
-    Both hear about every iteration, the one where the other asks to stop included;
-    ``loss`` is the objective at ``theta``.
-    """
+    """Ask the monitor, then the callback (both hear of every iteration); ->
+    (monitor asked, callback asked). ``loss`` is the objective at ``theta``."""
     by_monitor = monitor is not None and monitor(theta, verbose)
     by_callback = tracker is not None and tracker.end(theta, loss)
     return by_monitor, by_callback
 
 
 class _RecordingObjective:
-    """Wraps fun(theta) -> (f, g) so the callback can report the accepted gradient.
-
-    L-BFGS-B calls the callback right after the line search whose last evaluation is
-    the accepted iterate, so the last (f, g) evaluated is the one to report.
-    """
+    """Wraps fun(theta) -> (f, g) so the callback can report the accepted gradient:
+    L-BFGS-B calls it right after the line search whose last evaluation that is."""
 
     def __init__(self, fun, tracker=None):
         self.fun = fun
@@ -171,39 +128,16 @@ def minimize_lbfgs(
     ftol=None,
     callback=None,
 ):
-    """Minimise ``fun`` with L-BFGS-B from ``theta0``.
+    """Minimise ``fun(theta) -> (objective, gradient)`` with L-BFGS-B from ``theta0``.
 
-    Parameters
-    ----------
-    fun : callable
-        ``fun(theta) -> (objective, gradient)`` with ``theta`` a float64 vector.
-    theta0 : ndarray
-        Start vector.
-    max_iter, max_fun : int
-        Iteration and evaluation budgets (``maxiter`` / ``maxfun``).
-    tol : float
-        Projected-gradient tolerance (``gtol``), as in ``MLPClassifier``.
-    verbose : int
-        If positive, print the objective and the gradient's max-norm per iteration.
-    monitor : ValidationMonitor, optional
-        Called with the accepted iterate after each iteration; when it asks to stop,
-        the callback raises ``StopIteration`` and the result carries
-        the monitor's best iterate.
-    ftol : float, optional
-        L-BFGS-B's relative-reduction stop; None keeps scipy's default (about
-        2.2e-9, what ``MLPClassifier`` uses), 0 leaves only the gradient test
-        (used by the solver benchmark).
-    callback : IterationCallback, optional
-        Told when each iteration begins and ends; when its ``end_iteration`` returns
-        True the run stops after that iteration, keeping that iterate (with a
-        monitor, the monitor's best iterate up to it). The monitor is asked first;
-        both are told of every iteration, and the first request stops the run.
-
-    Returns
-    -------
-    SolverResult
-        A :class:`ConvergenceWarning` is issued when a budget stops the run, and when
-        the line search fails; not when the monitor or the callback stops it.
+    ``max_iter``, ``max_fun`` and ``tol`` are scipy's ``maxiter``, ``maxfun`` and
+    ``gtol`` (as in ``MLPClassifier``); ``ftol`` None keeps scipy's default (about
+    2.2e-9, ``MLPClassifier``'s), 0 leaves the gradient test only (the solver
+    benchmark). ``verbose > 0`` prints the objective and the gradient's max-norm per
+    iteration. After each iteration the ``monitor`` (:class:`ValidationMonitor`),
+    then the ``callback`` (:class:`IterationCallback`) may ask to stop. Returns a
+    :class:`SolverResult`, with a :class:`ConvergenceWarning` when a budget stops
+    the run or the line search fails (not when the monitor or the callback does).
     """
     tracker = None if callback is None else _IterationTracker(callback)
     objective = _RecordingObjective(fun, tracker)
@@ -223,11 +157,10 @@ def minimize_lbfgs(
         if any(requests):
             raise StopIteration
 
-    # Every BLAS library on one thread for the whole solve (reference counted, so
-    # concurrent fits restore the settings once, when the last one ends): SciPy's
-    # own OpenBLAS does a few dot products per iteration, which one thread does
-    # best, and its idle threads would otherwise spin against the evaluation's
-    # workers.
+    # Every BLAS on one thread for the whole solve (reference counted: concurrent
+    # fits restore the settings once, when the last ends): SciPy's OpenBLAS does a
+    # few dot products per iteration, best on one thread, and its idle threads
+    # would spin against the evaluation's workers.
     with blas_single_threaded():
         result = scipy.optimize.minimize(
             objective,
@@ -287,45 +220,15 @@ def _warn_not_converged(method, n_iter, reason):
 class ValidationMonitor:
     """Early-stopping hook: the validation loss after each iteration, and the best.
 
-    Either solver calls the monitor with the accepted iterate after every
-    iteration. The loss of the start vector is the baseline (iteration 0); an
-    iteration improves when its validation loss is strictly below every earlier
-    one. The monitor asks to stop once ``n_iter_no_change`` consecutive iterations
-    have not improved, and keeps a copy of the best iterate. An iteration that did
-    not move ``theta`` (a rejected trust-region step) repeats the previous value in
-    the curve and neither improves nor counts towards ``n_iter_no_change``.
-
-    Parameters
-    ----------
-    validation_loss : callable
-        ``validation_loss(theta) -> float`` on the held-out rows.
-    theta0 : ndarray
-        The start vector.
-    n_iter_no_change : int
-        Patience, in iterations.
-
-    Attributes
-    ----------
-    curve : list of float
-        Validation loss after each iteration (iterations 1, 2, ...).
-    best_loss : float
-        Lowest validation loss seen, the start included.
-    best_iteration : int
-        Iteration of ``best_loss``; 0 means no iteration improved on the start.
-    best_theta : ndarray
-        Copy of the iterate of ``best_loss``.
-    stopped : bool
-        Whether the patience ran out.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_twolayer._solver import ValidationMonitor
-    >>> monitor = ValidationMonitor(lambda t: float(t[0]), np.array([5.0]), 2)
-    >>> [monitor(np.array([value])) for value in (4.0, 3.0, 3.5, 3.2)]
-    [False, False, False, True]
-    >>> monitor.best_iteration, monitor.best_loss, monitor.curve
-    (2, 3.0, [4.0, 3.0, 3.5, 3.2])
+    ``validation_loss(theta) -> float`` is the held-out rows' loss; that of
+    ``theta0`` is the baseline (iteration 0). An iteration improves when its loss
+    is strictly below every earlier one; the monitor asks to stop after
+    ``n_iter_no_change`` iterations in a row without improvement. An iteration
+    that did not move ``theta`` (a rejected trust-region step) repeats the previous
+    value and neither improves nor counts. Attributes: ``curve`` (the loss after
+    iterations 1, 2, ...), ``best_loss`` (the start included), ``best_iteration``
+    (0: none improved on the start), a copy ``best_theta`` of its iterate, and
+    ``stopped`` (the patience ran out).
     """
 
     def __init__(self, validation_loss, theta0, n_iter_no_change):
@@ -380,13 +283,9 @@ def _result_with_best_iterate(result, monitor, fun):
 
 class _SecondOrderObjective:
     """Wraps fun_grad_hessp(theta) -> (f, g, hessp) into the trust-region loop's
-    ``fun`` and ``hessp``.
-
-    The trust-region method evaluates the objective at a trial point, then asks for
-    Hessian products at the current point, which is either that trial point
-    (accepted) or the current point of before (rejected, possibly several times in
-    a row). Two evaluations are kept, the latest one and the current point's, so a
-    product never repeats a forward pass.
+    ``fun`` and ``hessp``, keeping the latest evaluation and the current point's:
+    products are asked at the current point, the last trial point (accepted) or
+    the one before (rejected, maybe repeatedly), so none repeats a forward pass.
     """
 
     def __init__(self, fun_grad_hessp, tracker=None):
@@ -397,11 +296,8 @@ class _SecondOrderObjective:
         self._latest = self._current = None
 
     def evaluation(self, theta, current=False):
-        """(theta, f, g, hessp) at theta, from the cache or a new evaluation.
-
-        ``current`` marks theta as the solver's current point, kept until another
-        point becomes current.
-        """
+        """(theta, f, g, hessp) at theta, cached or new; ``current`` marks theta as
+        the solver's current point, kept until another becomes current."""
         for entry in (self._latest, self._current):
             if entry is not None and np.array_equal(entry[0], theta):
                 break
@@ -433,9 +329,8 @@ class _SecondOrderObjective:
         return np.asarray(hessp(direction), dtype=np.float64)
 
 
-# The trust-region constants of scipy's trust-ncg (and of Nocedal & Wright,
-# Numerical Optimization, 2nd ed., chapter 4): the first radius, its cap, and the
-# ratio of actual to predicted decrease above which a step is taken.
+# scipy's trust-ncg constants (Nocedal & Wright, Numerical Optimization, 2nd ed.,
+# ch. 4): first radius, its cap, actual/predicted decrease ratio to take a step.
 _INITIAL_RADIUS = 1.0
 _MAX_RADIUS = 1000.0
 _ACCEPT_RATIO = 0.15
@@ -445,21 +340,13 @@ _BAD_APPROXIMATION = "A bad approximation caused failure to predict improvement"
 def _steihaug_step(gradient, hessp, radius):
     """Steihaug's truncated conjugate gradient on the trust-region subproblem.
 
-    Minimises the model ``g·p + ½ p·Hp`` over ``‖p‖ ≤ radius`` (Nocedal & Wright,
-    algorithm 7.2), stopping when the residual falls below
-    ``min(0.5, √‖g‖) ‖g‖``, on the boundary, or, along a direction of non-positive
-    curvature, at the boundary point of lower model value.
-
-    Returns
-    -------
-    step : ndarray
-    model_decrease : float
-        ``-(g·p + ½ p·Hp)``, summed from the conjugate-gradient steps: each interior
-        step lowers the model by ``½ α r·r > 0``, so the sum has no cancellation
-        and stays accurate where the decrease is far below the rounding of the
-        objective (computed as ``f - (f + g·p + ½ p·Hp)``, as scipy does, it rounds
-        to a few spacings of ``f`` or to zero).
-    on_boundary : bool
+    Minimises ``g·p + ½ p·Hp`` over ``‖p‖ ≤ radius`` (Nocedal & Wright, algorithm
+    7.2), stopping when the residual is below ``min(0.5, √‖g‖) ‖g‖``, on the
+    boundary, or, along non-positive curvature, at the boundary point of lower
+    model value. Returns ``(step, model_decrease, on_boundary)``; the decrease
+    ``-(g·p + ½ p·Hp)`` is summed from the CG steps (each ``½ α r·r > 0``): no
+    cancellation, so it stays accurate far below the rounding of ``f``, where
+    scipy's ``f - (f + g·p + ½ p·Hp)`` is a few spacings of ``f`` or zero.
     """
     gradient_norm = float(np.linalg.norm(gradient))
     tolerance = min(0.5, np.sqrt(gradient_norm)) * gradient_norm
@@ -513,36 +400,25 @@ def _trust_region_newton_cg(objective, theta, *, max_iter, tol, after_iteration)
     """The trust-region Newton-CG loop (scipy's trust-ncg's method and constants),
     with a ratio test that rounding cannot decide.
 
-    scipy (``scipy.optimize._trustregion``) compares ``f - f_trial`` with
-    ``f - m(p)``; near a minimum both are a few spacings of ``f`` or zero, so one
-    rounding of the objective rejects a good Newton step, the radius shrinks, and
-    the run ends with "bad approximation" while the gradient is still above
-    ``tol``. Here the predicted decrease is summed from the conjugate-gradient
-    steps (:func:`_steihaug_step`), both reductions get the slack ``δ = 10 ε |f|``
-    (Conn, Gould & Toint, Trust-Region Methods, 2000, section 17.4.2, who take
-    ``max(1, |f|)``: the network's objective is a sum of non-negative terms, each
-    computed to relative precision, so its rounding scales with ``|f|`` and a fit
-    with ``f`` near 0 keeps the plain ratio test), and where ``f`` cannot tell
-    (both reductions within ``δ``) the step is taken only if it lowers the
-    gradient's norm. A rejected step shrinks the radius; once it is below the
-    spacing of ``theta`` (or below ``√tiny``, where its square underflows) the run
-    gives up.
+    Near a minimum scipy's ``f - f_trial`` and ``f - m(p)`` are a few spacings of
+    ``f`` or zero: one rounding rejects a good Newton step, the radius shrinks, and
+    the run ends with "bad approximation" while the gradient is above ``tol``. Here
+    the predicted decrease is summed from the CG steps (:func:`_steihaug_step`),
+    both reductions get the slack ``δ = 10 ε |f|`` (Conn, Gould & Toint,
+    Trust-Region Methods, 2000, 17.4.2, take ``max(1, |f|)``; the objective is a sum
+    of non-negative terms, so its rounding scales with ``|f|``), and where both are
+    within ``δ`` the step is taken only if it lowers the gradient's norm. The run
+    gives up once the radius is below the spacing of ``theta`` (or ``√tiny``).
 
-    ``after_iteration(theta, value, gradient)`` is called after every iteration,
-    rejected steps included, and returns a reason to stop or None.
-
-    Returns
-    -------
-    theta, value, n_iter, reason
-        ``reason`` is what ``after_iteration`` returned, "converged" when the start
-        already meets scipy's test ``‖g‖₂ < tol``, "max_iter", or scipy's message
-        of failure to predict a decrease.
+    ``after_iteration(theta, value, gradient)`` runs after every iteration,
+    rejected steps included, and returns a reason to stop or None. Returns
+    ``(theta, value, n_iter, reason)``: that reason, "converged" when the start
+    meets scipy's ``‖g‖₂ < tol``, "max_iter", or scipy's bad-approximation message.
     """
     value, gradient = objective.fun(theta)
     gradient_norm = float(np.linalg.norm(gradient))
-    # scipy's strict 2-norm test before the first iteration (and a stationary
-    # start, where tol = 0 would leave the subproblem no direction); after each
-    # iteration, after_iteration applies the max-norm test, which it implies.
+    # scipy's strict 2-norm test at the start (== 0: with tol = 0 the subproblem
+    # would have no direction); later after_iteration's max-norm test, implied.
     if gradient_norm < tol or gradient_norm == 0:
         return theta, value, 0, "converged"
     radius = _INITIAL_RADIUS
@@ -601,55 +477,17 @@ def minimize_trust_ncg(
 ):
     """Minimise with a Newton-CG trust-region method and exact Hessian products.
 
-    Steihaug's truncated conjugate gradient (:func:`_steihaug_step`) follows
-    directions of negative curvature to the trust-region boundary, so it is sound
-    on the network's non-convex objective; there is no line search: one
-    evaluation per iteration plus one product per conjugate-gradient step.
-
-    Parameters
-    ----------
-    fun_grad_hessp : callable
-        ``fun_grad_hessp(theta) -> (objective, gradient, hessp)`` with ``hessp(v)``
-        the exact product of the Hessian at ``theta`` with ``v``, as
-        :meth:`~sklearn_twolayer.network.TwoLayerLoss.gradient_hessian_product`.
-    theta0 : ndarray
-        Start vector.
-    max_iter : int
-        Iteration budget (rejected trust-region steps count, as in scipy).
-    max_fun : int
-        Budget of objective evaluations plus Hessian products, checked after each
-        iteration.
-    tol : float
-        The run converges when the gradient's max-norm is at most ``tol``, the test
-        L-BFGS-B applies with ``gtol``.
-    verbose : int
-        If positive, print the objective, the gradient's max-norm and the number of
-        Hessian products per iteration.
-    monitor : ValidationMonitor, optional
-        As in :func:`minimize_lbfgs`.
-    callback : IterationCallback, optional
-        As in :func:`minimize_lbfgs`. A rejected trust-region step is an iteration
-        too (the iterate does not move).
-
-    Returns
-    -------
-    SolverResult
-        A :class:`ConvergenceWarning` is issued when a budget stops the run, and when
-        the trust-region method fails to predict a decrease; not when the monitor
-        or the callback stops it.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from scipy.optimize import rosen, rosen_der, rosen_hess_prod
-    >>> from sklearn_twolayer._solver import minimize_trust_ncg
-    >>> def fun_grad_hessp(theta):
-    ...     return rosen(theta), rosen_der(theta), lambda v: rosen_hess_prod(theta, v)
-    >>> result = minimize_trust_ncg(
-    ...     fun_grad_hessp, np.full(4, -1.2), max_iter=200, max_fun=10**4, tol=1e-8
-    ... )
-    >>> result.converged, bool(np.allclose(result.theta, 1.0))
-    (True, True)
+    ``fun_grad_hessp(theta) -> (objective, gradient, hessp)``, ``hessp(v)`` the
+    exact Hessian product at ``theta`` (as
+    :meth:`~sklearn_twolayer.network.TwoLayerLoss.gradient_hessian_product`).
+    Steihaug's CG (:func:`_steihaug_step`) follows negative curvature to the
+    boundary, so it is sound on the non-convex objective; no line search: one
+    evaluation per iteration plus a product per CG step. As :func:`minimize_lbfgs`
+    otherwise, except: ``max_iter`` counts rejected steps (iterations that do not
+    move, as in scipy); ``max_fun`` bounds evaluations plus products, checked after
+    each iteration; converged is a gradient max-norm of at most ``tol``
+    (L-BFGS-B's ``gtol`` test); ``verbose`` prints the products too; the
+    :class:`ConvergenceWarning` comes too when no decrease can be predicted.
     """
     tracker = None if callback is None else _IterationTracker(callback)
     objective = _SecondOrderObjective(fun_grad_hessp, tracker)

@@ -1,35 +1,29 @@
 """The held-out split of early stopping: stratified, weighted, duplicates kept together.
 
-A row of weight k must act as k copies of the row (the package's convention, checked
-by scikit-learn's ``check_sample_weight_equivalence``). A split of rows cannot honour
-that when it draws rows by position: the k copies would be split apart, and a
-weighted row could not be. So the split draws *distinct samples* (groups of
-identical features and targets) and measures the held-out fraction in weight:
+A row of weight k acts as k copies of the row (checked by scikit-learn's
+``check_sample_weight_equivalence``), and a split by position would split copies
+apart. So the split draws *distinct samples* (groups of identical features and
+targets) and measures the held-out fraction in weight:
 
 1. rows of zero weight stay in training, where they change nothing;
-2. identical rows form one group (found by a 64-bit fingerprint of the row's
-   features and targets, vectorised, a few MB of rows at a time), numbered in the
-   sorted order of the fingerprints, which depends neither on the order of the
-   rows nor on the sparse or dense format, with the sum of their weights;
-3. groups are stratified by their row of 0/1 targets: the class for binary and
-   one-hot multiclass targets, the label set for multilabel ones; strata holding a
-   single group are pooled into one stratum;
-4. ``random_state`` draws one random order of the groups; in each stratum the
-   groups are taken in that order while the midpoint of their cumulative weight
-   stays within ``validation_fraction`` of the stratum's weight, skipping the
-   groups heavier than twice that (one sample with many copies must not keep
-   the others out), always leaving one group of the stratum for training and, in
-   the pooled stratum, never taking the last training group of a class (of a
-   label's 0 or 1 for multilabel targets): every class keeps training rows.
+2. identical rows form one group, with the sum of their weights, found by a 64-bit
+   fingerprint of the row and numbered in the fingerprints' sorted order, which
+   depends neither on the rows' order nor on sparse or dense format;
+3. groups are stratified by their row of 0/1 targets (the class; the label set for
+   multilabel targets); strata of a single group are pooled into one stratum;
+4. ``random_state`` draws one order of the groups; each stratum takes them in it
+   while the midpoint of their cumulative weight stays within
+   ``validation_fraction`` of the stratum's weight, skipping groups heavier than
+   twice that (a sample with many copies must not keep the others out), always
+   leaving one group for training and, in the pooled stratum, never taking the
+   last training group of a class (of a label's 0 or 1): every class keeps
+   training rows.
 
-Copies of a row then never sit on both sides. A stratum where no group can be
-held out whole (each too heavy, or the last of its class) holds out
-``validation_fraction`` of each group's weight instead, so every distinct sample
-stays in training, with a ``UserWarning``: the validation loss then measures the
-fit to training samples. A share is of the group's weight, however it is spread
-over copies, so a row of weight k still acts as k copies. The split is each row's
-held-out share of its weight (:func:`held_out_shares`): 1 (held out), 0 (in
-training) or shared.
+A stratum where no group can be held out whole (each too heavy, or the last of its
+class) holds out ``validation_fraction`` of each group's weight instead (however
+spread over copies), with a ``UserWarning``: the validation loss then measures the
+fit to training samples. :func:`held_out_shares` gives each row's held-out share
+of its weight: 1, 0 or shared.
 """
 
 import warnings
@@ -40,11 +34,9 @@ from sklearn.utils import check_random_state
 
 
 def _mix(bits):
-    """splitmix64's finaliser, a bijection of uint64 that scatters every input bit.
-
-    Without it the fingerprint below would be linear in the bits, and rows such as
-    (a, b) and (−a, −b) (sign bits flipped in two columns) would collide.
-    """
+    """splitmix64's finaliser, a uint64 bijection that scatters every input bit:
+    without it the fingerprint would be linear in the bits, and rows such as (a, b)
+    and (−a, −b) would collide."""
     bits = bits ^ (bits >> np.uint64(30))
     bits *= np.uint64(0xBF58476D1CE4E5B9)
     bits ^= bits >> np.uint64(27)
@@ -60,32 +52,27 @@ def _as_bits(values):
 
 
 def fingerprint_salts(n_columns):
-    """The fixed salts of :func:`_row_fingerprints`, features' columns first.
-
-    Fixed: they must not depend on ``random_state``, or a row's group would. The
-    array-API backend computes the same fingerprints on its device with them.
-    """
+    """The fixed salts of :func:`_row_fingerprints`, features' columns first (not
+    from ``random_state``, or a row's group would depend on it); the array-API
+    backend uses them too."""
     # Any fixed salts give the same groups (tests/MUTATION.md).
     rng = np.random.default_rng(20240601)  # pragma: no mutate
     high = 2**63  # pragma: no mutate
     return rng.integers(0, high, size=n_columns, dtype=np.uint64)  # pragma: no mutate
 
 
-# The fingerprint works on (rows, columns) uint64 arrays a few at a time: chunks of
-# this many bytes, so its memory does not grow with X (a fixed count of rows
-# would make a chunk of a 2,000-column X 130 MB per temporary).
+# Bytes per chunk of the fingerprint's uint64 temporaries, so memory does not grow
+# with X (a fixed row count would make 130 MB chunks of a 2,000-column X).
 _CHUNK_BYTES = 1 << 22
 
 
 def _row_fingerprints(X, Y, chunk_bytes=_CHUNK_BYTES):
     """A 64-bit fingerprint of each row's features and targets.
 
-    ``Σ_j mix(bits(x_j) XOR salt_j)`` over all columns, in wrapping uint64
-    arithmetic, with :func:`fingerprint_salts`. Equal rows get equal fingerprints
-    whatever their position and whether ``X`` is dense or sparse: for sparse rows
-    the implicit zeros add their constant share and only the stored entries are
-    visited. Two different rows share a fingerprint with probability about 2^-64,
-    and would then only be kept on the same side of the split.
+    ``Σ_j mix(bits(x_j) XOR salt_j)`` in wrapping uint64, with
+    :func:`fingerprint_salts`: equal rows, dense or sparse, get equal fingerprints
+    (a sparse row's implicit zeros add a constant share). Two different rows
+    collide with probability about 2^-64, and would then only share a side.
     """
     n_samples, n_features = X.shape
     salts = fingerprint_salts(n_features + Y.shape[1])
@@ -124,37 +111,11 @@ def _duplicate_groups(X, Y):
 
 
 def weighted_stratified_split(X, Y, weights, validation_fraction, random_state):
-    """Indices ``(train, held_out)`` of the early-stopping split (module docstring).
+    """Sorted row indices ``(train, held_out)`` of the early-stopping split.
 
-    Parameters
-    ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-    Y : ndarray of shape (n_samples, n_outputs)
-        0/1 target matrix (one-hot rows for multiclass targets). Rows are
-        stratified by their pattern of 0/1 targets, which for one-hot rows is
-        their class.
-    weights : ndarray of shape (n_samples,) or None
-        Sample times class weights; None means all 1.
-    validation_fraction : float in (0, 1)
-    random_state : int, RandomState instance or None
-
-    Returns
-    -------
-    train, held_out : ndarray of int
-        Sorted row indices: the rows with a part of their weight in training
-        (rows of zero weight included), and those with a part held out. A row is
-        in both only when its weight is shared (see :func:`held_out_shares`,
-        which gives the parts).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_twolayer._split import weighted_stratified_split
-    >>> X = np.arange(20.0).reshape(-1, 1)
-    >>> Y = (X >= 10).astype(float)  # two classes of 10 rows
-    >>> train, held_out = weighted_stratified_split(X, Y, None, 0.2, 0)
-    >>> held_out.size, int(Y[held_out].sum())  # 20% of each class
-    (4, 2)
+    ``Y``: the 0/1 target matrix; ``weights``: sample times class weights (None:
+    all 1). Rows of zero weight are in ``train``; a row is in both only when its
+    weight is shared (:func:`held_out_shares`).
     """
     share = held_out_shares(
         _row_fingerprints(X, Y), Y, weights, validation_fraction, random_state
@@ -163,25 +124,20 @@ def weighted_stratified_split(X, Y, weights, validation_fraction, random_state):
 
 
 def part_weights(weights, share, dtype):
-    """Each row's weight in training and held out: ``s (1 − share)``, ``s share``.
-
-    ``weights`` None means all 1; both parts are in ``dtype``, full length.
-    """
+    """Each row's weight in training and held out, ``s (1 − share)`` and
+    ``s share``, in ``dtype`` (``weights`` None: all 1)."""
     weights = np.ones(share.size, dtype) if weights is None else weights
     share = share.astype(dtype)
     return weights * (1 - share), weights * share
 
 
 def held_out_shares(fingerprints, Y, weights, validation_fraction, random_state):
-    """The share of each row's weight that is held out: 1, 0, or shared.
+    """Each row's held-out share of its weight (float64): 1 (its group held out
+    whole), ``validation_fraction`` (shared, with a ``UserWarning``) or 0.
 
-    The split of :func:`weighted_stratified_split` (the module docstring's rules)
-    from what it needs per row: the fingerprint of the row
-    (:func:`_row_fingerprints`, computable block by block where the rows live), its
-    0/1 target row and its weight (None: all 1). Backends whose rows are not in
-    this process (Dask) gather these, never ``X``. Returns a float64 vector: 1 for
-    the rows of the groups held out whole, ``validation_fraction`` for the rows of
-    shared groups (with a ``UserWarning``), 0 for the others.
+    The split from what it needs per row (:func:`_row_fingerprints`, the 0/1 target
+    row, the weight; None: all 1), so a backend whose rows live elsewhere (Dask)
+    gathers these, never ``X``.
     """
     n_samples = Y.shape[0]
     weights = np.ones(n_samples) if weights is None else np.asarray(weights)
@@ -239,15 +195,10 @@ def held_out_shares(fingerprints, Y, weights, validation_fraction, random_state)
 
 
 def _whole_groups(members, group_weight, target, guard):
-    """Groups held out whole, in ``members``' (random) order.
-
-    Those whose cumulative weight's midpoint stays within ``target``, skipping the
-    groups heavier than twice the target (held out, their midpoint alone would
-    exceed it: a sample with many copies must not keep the lighter ones out), and
-    always leaving one group of the stratum for training. ``guard`` (a
-    :class:`_ValuesLeft`, or None) vetoes a group that is the last of its class
-    in training.
-    """
+    """Groups held out whole, in ``members``' (random) order: while their
+    cumulative weight's midpoint is within ``target``, skipping groups heavier than
+    twice it, leaving one for training. ``guard`` (a :class:`_ValuesLeft`, or None)
+    vetoes the last training group of a class."""
     weight = group_weight[members]
     light = weight <= 2.0 * target
     midpoints = np.cumsum(weight[light]) - 0.5 * weight[light]
@@ -256,12 +207,9 @@ def _whole_groups(members, group_weight, target, guard):
 
 
 class _ValuesLeft:
-    """How many training groups hold each target value, 1 or 0, of each column.
-
-    The classes of binary and multiclass targets and both values of each label of
-    multilabel targets: a group is held out only if every value it holds stays in
-    another training group.
-    """
+    """Training groups per target value (1 or 0) of each column (a class, or a
+    label's value): a group is held out only if each value it holds stays in
+    another training group."""
 
     def __init__(self, group_targets):
         self.group_targets = group_targets

@@ -1,28 +1,20 @@
-"""Labels to targets, and sample times class weights: one module for every backend.
+"""Labels to targets, and sample times class weights, for every backend.
 
-``fit`` turns the user's labels ``y`` into the network's 0/1 target matrix ``Y``
-(one column per output unit) and combines ``sample_weight`` with ``class_weight``
-into the per-row weights ``s_i`` of the objective. Every backend uses the functions
-below, so a label or a weight means the same thing wherever the rows live.
-
-The encoding reads the rows through a :class:`RowSummary`: the distinct labels, the
-rows and the weight per label, and what the weight checks need. The summaries of
-blocks of rows merge (:meth:`RowSummary.merge`, in block order) into the summary of
-all of them, so the steps are sequenced once, here, for every backend:
+``fit`` turns ``y`` into the 0/1 target matrix ``Y`` (one column per output unit)
+and combines ``sample_weight`` with ``class_weight`` into the row weights ``s_i``
+of the objective, so a label or a weight means the same wherever the rows live.
+Every backend runs these steps, on blocks of rows:
 
 1. :func:`describe_targets` (the labels' kind and classes);
-2. :func:`summarize` each block (in memory: the one block of all rows), merge;
-3. :func:`finish_targets`: the weight checks, the class totals and the class
-   weights, in the in-memory path's order and with its messages;
-4. :func:`encode_rows` per block (``Y`` and ``s``), then :func:`check_weight_sum` of
-   the weights' sum.
+2. :func:`summarize` each block, then :meth:`RowSummary.merge` in block order;
+3. :func:`finish_targets`: the weight checks (the in-memory path's, in its order
+   and with its messages) and the class weights;
+4. :func:`encode_rows` per block (``Y`` and ``s``), then :func:`check_weight_sum`.
 
-:func:`encode_targets_and_weights` is these steps for rows held in memory.
-
-A fit's validation rows (``fit(..., X_val=, y_val=)``) are encoded with the
-:class:`Targets` of its training rows, class weights included: steps 1 and 3 are
-:func:`check_validation_labels` and :func:`check_validation_weights`
-(:func:`encode_validation_targets_and_weights` in memory).
+:func:`encode_targets_and_weights` is these steps in memory. Validation rows
+(``fit(..., X_val=, y_val=)``) use the training :class:`Targets`, class weights
+included; steps 1 and 3 are :func:`check_validation_labels` and
+:func:`check_validation_weights` (:func:`encode_validation_targets_and_weights`).
 
 ``type_of_target`` and ``compute_class_weight`` are called here and nowhere else.
 """
@@ -67,17 +59,10 @@ __all__ = [
 class Targets:
     """What the labels of a fit make of the network's output.
 
-    Attributes
-    ----------
-    classes : ndarray
-        The fitted ``classes_``: the sorted distinct labels, or ``arange(n_labels)``
-        for a multilabel indicator matrix.
-    multilabel : bool
-        Whether ``y`` is a multilabel indicator matrix (one sigmoid per label).
-    class_weights : list or None
-        The fit's class weights per label column, as :func:`class_weights` returns
-        them (None without ``class_weight``); its validation rows are weighted
-        with them. Set once the training rows' totals are known.
+    ``classes``: the fitted ``classes_`` (sorted labels, or ``arange(n_labels)``
+    where ``multilabel``: an indicator matrix, one sigmoid per label);
+    ``class_weights``: :func:`class_weights`' result (None without ``class_weight``),
+    set once the training totals are known, used for the validation rows too.
     """
 
     classes: np.ndarray
@@ -102,16 +87,13 @@ class Targets:
         )
 
 
-# What a fit's validation set (``fit(..., X_val=, y_val=, sample_weight_val=)``)
-# prefixes to the errors and warnings about it.
+# The prefix of the errors and warnings about a fit's validation set.
 VALIDATION_SET = "In the validation set (X_val, y_val, sample_weight_val): "
 
 
 def ravel_column_vector(y, stacklevel, validation=False):
-    """A (n, 1) ``y`` becomes (n,), with scikit-learn's DataConversionWarning.
-
-    ``validation``: ``y`` is the fit's ``y_val``, and the warning says so.
-    """
+    """A (n, 1) ``y`` as (n,), with scikit-learn's DataConversionWarning (about
+    ``y_val`` where ``validation``)."""
     if y.ndim == 2 and y.shape[1] == 1:
         name = "y_val" if validation else "y"
         warnings.warn(
@@ -127,12 +109,11 @@ def ravel_column_vector(y, stacklevel, validation=False):
 
 
 def check_indicator_values(y):
-    """Reject an indicator matrix whose entries are not all 0 or 1.
+    """Reject an indicator matrix with entries other than 0 and 1.
 
-    type_of_target calls any 2-D integer y with 2 distinct values an indicator
-    matrix ({-1, 1}, {1, 2}...); its entries are the 0/1 targets of the loss, so
-    any other value would drive the loss to -inf. ``y`` may be the whole target
-    or (Dask) an array of its distinct values.
+    type_of_target calls any 2-D integer y of 2 values ({-1, 1}, {1, 2}) an
+    indicator matrix; as the loss's targets, other values drive it to -inf. ``y``:
+    the whole target or (Dask) an array of its distinct values.
     """
     if sparse.issparse(y):  # the stored values, and the implicit zeros
         implicit = [0] if y.nnz < y.shape[0] * y.shape[1] else []
@@ -151,9 +132,8 @@ def check_indicator_values(y):
 def describe_targets(y, class_weight):
     """The :class:`Targets` of ``y``, or a clear error for targets we cannot fit.
 
-    ``y`` is the whole target, or (Dask) an array with the same distinct values,
-    dtype and number of dimensions and columns: ``type_of_target`` reads nothing
-    else, so both give the same answer and the same errors.
+    ``y``: the whole target or (Dask) an array of its distinct values, dtype,
+    dimensions and columns, all that ``type_of_target`` reads.
     """
     check_classification_targets(y)  # raises type_of_target's errors about y
     target_type = type_of_target(y)
@@ -182,11 +162,8 @@ def describe_targets(y, class_weight):
 
 
 def representative_labels(labels, y_ndim, n_columns):
-    """An array that ``type_of_target`` reads as it reads a ``y`` with these labels.
-
-    ``labels`` are the distinct values of a ``y`` with ``y_ndim`` dimensions and
-    ``n_columns`` columns; one row per distinct value keeps its dtype and values.
-    """
+    """An array that ``type_of_target`` reads as a ``y`` of distinct values
+    ``labels``, ``y_ndim`` dimensions and ``n_columns`` columns (a row per value)."""
     labels = np.unique(labels)
     if y_ndim == 1:
         return labels
@@ -199,12 +176,10 @@ def _encoded(y, targets):
 
 
 def label_totals(y, sample_weight, targets):
-    """Counts the class weights and the weight checks need, for one set of rows.
+    """Per class ``count`` (rows), ``weighted`` (Σ ``sample_weight``) and
+    ``positive`` (rows of positive weight), adding up over blocks of rows.
 
-    Per class: ``count`` (rows), ``weighted`` (sum of ``sample_weight``) and
-    ``positive`` (rows of positive weight). For multilabel targets ``count`` and
-    ``weighted`` have one row for the ones and one for the zeros of each label.
-    Totals over blocks of rows add up to the totals of all rows.
+    Multilabel: ``count`` and ``weighted`` per label, a row of ones then of zeros.
     """
     weights = np.ones(y.shape[0]) if sample_weight is None else sample_weight
     if targets.multilabel:
@@ -224,17 +199,9 @@ def label_totals(y, sample_weight, targets):
 
 @dataclass(frozen=True)
 class WeightFacts:
-    """What the checks of ``sample_weight`` read of a set of rows' weights.
-
-    Attributes
-    ----------
-    nan, infinite : bool
-        Whether a weight is NaN, or infinite.
-    smallest, largest : float
-        The smallest and the largest finite weight.
-    total : float
-        Their sum in float64 (:func:`weight_sum`).
-    """
+    """What the ``sample_weight`` checks read of a set of rows' weights: whether
+    one is NaN or infinite, the smallest and largest finite ones, and their float64
+    sum (:func:`weight_sum`)."""
 
     nan: bool
     infinite: bool
@@ -247,21 +214,12 @@ class WeightFacts:
 class RowSummary:
     """What the encoding reads of a set of rows' labels and sample weights.
 
-    The summary of one block of rows is :func:`summarize`'s; the summaries of
-    blocks merge (:meth:`merge`) into the summary of all their rows.
-
-    Attributes
-    ----------
-    labels : ndarray
-        The distinct values of ``y``, sorted.
-    column_labels : tuple of ndarray or None
-        For a 2-D ``y``, the distinct values of each column.
-    totals : dict or None
-        :func:`label_totals` of the rows, per label (a 1-D ``y``; its labels are
-        the classes) or per column of a numeric 2-D ``y`` (an indicator matrix);
-        None when not asked for, or for a 2-D ``y`` that cannot be one.
-    weights : WeightFacts or None
-        None without sample weights.
+    ``labels``: the sorted distinct values of ``y``; ``column_labels``: those of
+    each column of a 2-D ``y``, else None; ``totals``: :func:`label_totals` per
+    label (1-D ``y``) or per column (numeric 2-D ``y``), None when not asked for or
+    for a 2-D ``y`` that cannot be an indicator matrix; ``weights``: a
+    :class:`WeightFacts`, None without sample weights. One block's summary is
+    :func:`summarize`'s; blocks' summaries :meth:`merge`.
     """
 
     labels: np.ndarray
@@ -270,11 +228,8 @@ class RowSummary:
     weights: WeightFacts | None
 
     def merge(self, *others):
-        """The summary of the rows of ``self`` and ``others``, added in that order.
-
-        Per label: the labels of every block, each with the sum of its totals
-        over the blocks that hold it (0 in the others).
-        """
+        """The summary of the rows of ``self`` then ``others``: every block's labels,
+        each with its totals summed over the blocks that hold it."""
         if not others:
             return self
         parts = (self, *others)
@@ -315,10 +270,9 @@ class RowSummary:
         return RowSummary(labels, column_labels, totals, weights)
 
     def labels_like_y(self, per_column=False):
-        """An array that ``type_of_target`` and the label checks read as they
-        read the summarised ``y``: its distinct values, one row per value, with
-        ``y``'s dtype, dimensions and columns; ``per_column``: each column with
-        its own values (what the validation labels are checked on)."""
+        """An array the label checks read as the summarised ``y`` (its values,
+        dtype, dimensions, columns); ``per_column``: each column with its own
+        values (for the validation labels)."""
         if self.column_labels is None:
             return self.labels
         if per_column:
@@ -340,10 +294,9 @@ def _columns_with_values(values_per_column):
 def summarize(y, sample_weight, totals=True):
     """The :class:`RowSummary` of one block of rows.
 
-    ``y`` is dense, 1-D or 2-D, and ``sample_weight`` None or 1-D in the rows'
-    dtype; neither needs to be valid (the summary is what finds out). ``totals``:
-    whether to count the rows and weights per label (the class weights and the
-    weight checks need them).
+    ``y`` dense, 1-D or 2-D; ``sample_weight`` None or 1-D in the rows' dtype;
+    neither validated (the summary is what checks). ``totals``: whether to count
+    rows and weights per label, for the class weights and the weight checks.
     """
     y = np.asarray(y)
     labels = np.unique(y)
@@ -356,8 +309,7 @@ def summarize(y, sample_weight, totals=True):
             like = Targets(labels, multilabel=False)
         else:
             like = Targets(np.arange(y.shape[1]), multilabel=True)
-        # Weights whose sum overflows are refused (finish_targets) before any
-        # total is read, with a message naming them.
+        # Overflowing weights are refused (finish_targets) before a total is read.
         with np.errstate(over="ignore", invalid="ignore"):
             label_total = label_totals(y, sample_weight, like)
     weights = None
@@ -387,13 +339,10 @@ def _check_weight_facts(facts, dtype):
 
 
 def finish_targets(targets, summary, class_weight, dtype):
-    """``targets`` with its class weights, once the weights of ``summary`` (all
-    the training rows) are checked: the in-memory path's checks, in its order.
-
-    ``targets`` is :func:`describe_targets`'s. The sample weights must be valid,
-    not all 0, of a sum within ``dtype``'s range and positive in two classes; the
-    class weights come from the summary's totals per class.
-    """
+    """:func:`describe_targets`' ``targets`` with the class weights of ``summary``
+    (all training rows), once its sample weights pass the in-memory path's checks,
+    in its order: valid, not all 0, a sum within ``dtype``'s range, positive in two
+    classes."""
     weighted = summary.weights is not None
     if weighted:
         _check_weight_facts(summary.weights, dtype)
@@ -436,11 +385,10 @@ def check_positive_classes(totals, targets):
 def class_weights(class_weight, targets, totals):
     """Per label column, ``(present values, their class weights)``; None if unused.
 
-    ``compute_class_weight`` is called on the present values with their weighted
-    counts as sample weights, which gives exactly its weights on the whole ``y``
-    (``"balanced"`` uses weighted counts, so integer weights equal repeated rows).
-    For multilabel targets each column is balanced, 0 against 1, and the
-    per-column weights are multiplied (scikit-learn's multi-output convention).
+    ``compute_class_weight`` of the present values with their weighted counts as
+    sample weights: exactly its weights on the whole ``y`` (integer weights act as
+    repeated rows). Multilabel: each column balanced 0 against 1, the per-column
+    weights multiplied (scikit-learn's multi-output convention).
     """
     if class_weight is None:
         return None
@@ -461,16 +409,14 @@ def class_weights(class_weight, targets, totals):
 def _weights_of(class_weight, present, weighted_counts):
     """``compute_class_weight``'s weights of the ``present`` values.
 
-    With ``"balanced"``, a present class whose rows all have sample weight 0 gets
-    the class weight 0, not ``compute_class_weight``'s ``n / (C · 0)`` (``0 · inf``
-    would be NaN); it still counts among the ``C`` classes of the formula, so the
-    other classes keep ``compute_class_weight``'s weights.
+    ``"balanced"`` gives a present class of zero total weight 0, not ``n / (C · 0)``
+    (``0 · inf`` would be NaN); it still counts among the ``C`` classes, so the
+    others keep ``compute_class_weight``'s weights.
     """
     with np.errstate(divide="ignore"):  # the unweighted classes', replaced below
         if not sklearn_at_least("1.7"):  # pragma: no mutate
-            # scikit-learn 1.6's compute_class_weight takes no sample_weight:
-            # "balanced" is its formula, n_samples / (n_classes * counts), on the
-            # weighted counts; a dict's weights do not depend on the counts.
+            # scikit-learn 1.6's compute_class_weight takes no sample_weight: its
+            # "balanced" formula on the weighted counts; a dict ignores the counts.
             if class_weight == "balanced":
                 weights = weighted_counts.sum() / (len(present) * weighted_counts)
             else:
@@ -485,11 +431,8 @@ def _weights_of(class_weight, present, weighted_counts):
 
 
 def target_matrix(y, targets, dtype):
-    """The 0/1 target matrix ``Y`` of shape (n_rows, n_outputs), in ``dtype``.
-
-    Binary: one column, 1 for ``classes[1]``. Multiclass: one-hot rows.
-    Multilabel: the indicator matrix itself.
-    """
+    """The 0/1 target matrix ``Y`` (n_rows, n_outputs) in ``dtype``: binary, one
+    column, 1 for ``classes[1]``; multiclass, one-hot rows; multilabel, ``y``."""
     if targets.multilabel:
         return np.asarray(y).astype(dtype)
     encoded = _encoded(y, targets)
@@ -503,8 +446,8 @@ def target_matrix(y, targets, dtype):
 def row_weights(y, sample_weight, targets, per_class, dtype):
     """``s_i = sample_weight_i · class_weight[y_i]`` in ``dtype``, or None when all 1.
 
-    ``per_class`` comes from :func:`class_weights`. The factors are multiplied in
-    place in ``dtype``, so float32 data gets float32 weights.
+    ``per_class`` is :func:`class_weights`' result. Multiplied in ``dtype``:
+    float32 data gets float32 weights.
     """
     if per_class is None:
         return None if sample_weight is None else np.asarray(sample_weight, dtype)
@@ -514,8 +457,8 @@ def row_weights(y, sample_weight, targets, per_class, dtype):
     else:
         columns = [targets.classes[_encoded(y, targets)]]
     pairs = zip(columns, per_class, strict=True)  # pragma: no mutate
-    # A product beyond the dtype's range becomes inf (0 · inf: NaN) without a
-    # warning: check_weight_sum names it, with the weights, before any fit.
+    # An overflowing product becomes inf (0 · inf: NaN) silently: check_weight_sum
+    # names it before any fit.
     with np.errstate(over="ignore", invalid="ignore"):
         for labels, (present, weight_of) in pairs:
             weights *= weight_of[np.searchsorted(present, labels)]
@@ -547,9 +490,8 @@ def check_sample_weight_shape(shape, n_samples):
 def _checked_sample_weight(sample_weight, X):
     """scikit-learn's validation of ``sample_weight``, cast to ``X.dtype``.
 
-    A weight beyond float32's range, cast for float32 data, is inf: scikit-learn
-    names it ("contains infinity or a value too large for dtype('float32')"),
-    and NumPy's cast warning before that message would say nothing more.
+    A weight beyond float32's range becomes inf, which scikit-learn's message
+    names; NumPy's cast warning before it would say nothing more.
     """
     with np.errstate(over="ignore"):
         return _check_sample_weight(
@@ -565,12 +507,10 @@ def check_weight_sum(
 ):
     """Σ s_i must be positive, and small enough for the sums over rows in ``dtype``.
 
-    The objective (or the validation loss) divides by Σ s_i. The kernels sum
-    ``s_i`` times each row's loss and gradient in the rows' dtype: up to the
-    square root of its largest float, times terms as large (``check_magnitude``
-    bounds the features so), the sums stay finite. Dividing all the weights (and
-    ``alpha``) by a constant changes nothing, as the error says. ``weights`` names
-    what was summed.
+    The objective (or validation loss) divides by Σ s_i; the kernels' sums of
+    ``s_i`` times a row's loss or gradient stay finite in ``dtype`` up to √(largest
+    float), times terms as large (``check_magnitude`` bounds the features so).
+    ``weights`` names what was summed.
     """
     dtype = np.dtype(dtype)
     limit = float(np.sqrt(np.finfo(dtype).max))
@@ -602,11 +542,8 @@ def check_weight_sum(
 
 
 def encode_targets_and_weights(class_weight, X, y, sample_weight):
-    """``(targets, Y, s)`` for rows held in memory (validated ``X`` and ``y``).
-
-    ``Y`` is the 0/1 target matrix and ``s`` the combined weights (None when all
-    are 1), both in ``X.dtype``. The rows are one block of the module's steps.
-    """
+    """``(targets, Y, s)`` of validated in-memory ``X`` and ``y`` (one block of the
+    module's steps); ``Y`` and ``s`` (None when all 1) in ``X.dtype``."""
     y = ravel_column_vector(y, stacklevel=7)  # pragma: no mutate, the caller of fit
     targets = describe_targets(y, class_weight)
     if targets.multilabel and hasattr(y, "toarray"):
@@ -626,12 +563,10 @@ def encode_targets_and_weights(class_weight, X, y, sample_weight):
 def check_validation_labels(y, targets):
     """Reject validation labels the fit's network has no output for.
 
-    ``y`` is the validation target, or (Dask) an array with its distinct values,
-    as for :func:`describe_targets`, whose checks and messages it shares. It may
-    hold a single class. Its kind must be the fit's (a 1-D label vector, or an
-    indicator matrix with as many labels); a label outside ``targets.classes`` is
-    an error, as is, with balanced multilabel class weights, a 0 or 1 that a
-    training label column never held (it has no class weight).
+    ``y`` as for :func:`describe_targets`, whose checks and messages it shares; it
+    may hold one class. Its kind must be the fit's (1-D labels, or an indicator
+    matrix of as many labels), its labels in ``targets.classes`` and, with balanced
+    multilabel class weights, each column's values in that training column.
     """
     check_classification_targets(y)  # raises type_of_target's errors about y
     target_type = type_of_target(y)
@@ -673,12 +608,9 @@ def check_validation_labels(y, targets):
 
 
 def encode_validation_targets_and_weights(targets, X, y, sample_weight):
-    """``(Y, s)`` of validation rows held in memory, encoded as the fit's.
-
-    The labels are checked by :func:`check_validation_labels` and weighted by the
-    fit's class weights (``targets.class_weights``) times ``sample_weight``;
-    ``Y`` and ``s`` are in ``X.dtype``, ``s`` None when all weights are 1.
-    """
+    """``(Y, s)`` of in-memory validation rows, encoded as the fit's: checked by
+    :func:`check_validation_labels`, weighted by ``targets.class_weights`` times
+    ``sample_weight``, in ``X.dtype`` (``s`` None when all 1)."""
     # The caller of fit, two frames further than for the training rows
     # (_validation_rows -> training_rows -> here).
     y = ravel_column_vector(y, stacklevel=8, validation=True)  # pragma: no mutate
@@ -698,9 +630,8 @@ def encode_validation_targets_and_weights(targets, X, y, sample_weight):
 def _check_class_weight_dict(class_weight, classes):
     """Reject keys that are not classes of y and weights that are not finite and >= 0.
 
-    An unknown key is almost always a typo or a label of the wrong type (``"1"``
-    for ``1``), which would otherwise silently leave a class unweighted; a negative
-    weight makes the objective unbounded below.
+    An unknown key (a typo, or ``"1"`` for ``1``) would silently leave a class
+    unweighted; a negative weight makes the objective unbounded below.
     """
     known = set(classes.tolist())
     unknown = [key for key in class_weight if key not in known]
@@ -718,11 +649,10 @@ def _check_class_weight_dict(class_weight, classes):
 
 
 def labels_at(classes, index):
-    """``classes[index]``, in the namespace and on the device of ``index``.
+    """``predict``'s ``classes[index]``, in ``index``'s namespace and device.
 
-    ``predict``'s labels from the indices of the winning outputs. Numeric and
-    boolean classes go to the device (``n_classes`` values) and are taken there;
-    other labels (strings) cannot live on a device, so the indices come to the host.
+    Numeric and boolean classes move to the device; other labels (strings) cannot,
+    so the indices come to the host.
     """
     if isinstance(index, np.ndarray):
         return classes[index]

@@ -1,8 +1,8 @@
 """The package's main job, as a short demo: ``python -m sklearn_twolayer``.
 
-Fits ``TwoLayerSigmoidClassifier`` and its peer ``MLPClassifier`` (logistic, lbfgs)
-from the same start on the breast-cancer data that ships with scikit-learn, checks
-the analytic gradients against finite differences, and prints the results.
+Fits ``TwoLayerSigmoidClassifier`` and ``MLPClassifier`` (logistic, lbfgs) from the
+same start on scikit-learn's breast-cancer data, checks the analytic gradients
+against finite differences, and prints the results.
 """
 
 import time
@@ -42,8 +42,7 @@ def main():
     )
     print("sklearn-twolayer demo: breast cancer (569 samples, 30 features)")
     for name, model in (("TwoLayerSigmoidClassifier", ours), ("MLPClassifier", peer)):
-        # Best of 3: the first fit of a process also pays one-time set-up costs
-        # (imports, threadpoolctl's scan of the loaded BLAS libraries).
+        # Best of 3: a process's first fit pays one-time costs (imports, threadpoolctl).
         seconds = min(_timed_fit(model, X_train, y_train) for _ in range(3))
         print(
             f"  {name:<26} test accuracy {model.score(X_test, y_test):.4f}  "

@@ -1,51 +1,35 @@
 """Export to ONNX: a skl2onnx converter for :class:`TwoLayerSigmoidClassifier`.
 
-Importing this module registers the converter and its shape calculator with
-skl2onnx (``pip install "sklearn-twolayer[onnx]"``). Then ``skl2onnx.to_onnx``
-converts a fitted :class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`, alone or
-inside a :class:`~sklearn.pipeline.Pipeline`, and the graph runs in onnxruntime (or
-any ONNX runtime) without Python or scikit-learn.
+Importing this module (the ``onnx`` extra) registers the converter and its shape
+calculator with skl2onnx. Then ``skl2onnx.to_onnx`` converts a fitted
+:class:`~sklearn_twolayer.TwoLayerSigmoidClassifier`, alone or inside a
+:class:`~sklearn.pipeline.Pipeline`, into a graph that onnxruntime (or any ONNX
+runtime) runs without Python (details: :ref:`deploying`).
 
-Where scikit-learn calls the network as a transformer (an intermediate step of a
-pipeline; a member of a :class:`~sklearn.pipeline.FeatureUnion` or a
-:class:`~sklearn.compose.ColumnTransformer`; the last step of a pipeline that is
-itself one of these), the graph computes
-:meth:`~sklearn_twolayer.TwoLayerSigmoidClassifier.transform`'s hidden layer
-``h1`` (``[N, n_hidden]``, in the graph's precision) instead of labels and
-probabilities; the classifier options below do not apply to it. For this the
-module also wraps skl2onnx's parsers of these three composites: each first records
-which of its members it calls as transformers, then parses as before.
+The graph is the forward pass of the network of eqs. 1.1–1.6, ``a1 = b1 + W1 x``,
+``h1 = σ(a1)``, ``a2 = b2 + W2 h1``, with the probabilities computed from the logits
+``a2`` as :meth:`~sklearn_twolayer.TwoLayerSigmoidClassifier.predict_proba` does:
+binary ``[σ(−a2), σ(a2)]`` (never ``1 − σ(a2)``, which cancels to 0 where
+``σ(−a2)`` is not), multiclass the softmax of ``a2``, multilabel ``σ(a2)`` per
+label. Each output sigmoid is the softmax of ``[0, a]``: onnxruntime's ``Sigmoid``
+saturates to exactly 0 below about −18 (float) and −37 (double). The labels come
+from the logits as in ``predict`` (``a2 > 0``, or ``argmax a2``; multilabel: the
+0/1 matrix), so a probability rounded to 0.5 cannot flip one; without ZipMap they
+have ``predict``'s dtype, with it skl2onnx's int64 (or strings).
 
-The graph is the forward pass of the source document's network, whose gradients
-are eqs. 1.1–1.6: ``a1 = b1 + W1 x``, ``h1 = σ(a1)``, ``a2 = b2 + W2 h1``, with the
-probabilities computed from the logits ``a2`` exactly as
-:meth:`~sklearn_twolayer.TwoLayerSigmoidClassifier.predict_proba` does:
+Where scikit-learn calls the network as a transformer (an intermediate pipeline
+step, a member of a :class:`~sklearn.pipeline.FeatureUnion` or
+:class:`~sklearn.compose.ColumnTransformer`, or the last step of a pipeline that is
+one of these), the graph computes ``transform``'s hidden layer ``h1`` instead (no
+classifier options); the module wraps skl2onnx's parsers of these three
+composites to record which members are transformers.
 
-- binary: ``[σ(−a2), σ(a2)]``, as the softmax of ``[0, a2]``; never ``1 − σ(a2)``,
-  which cancels to 0 where ``σ(−a2)`` is still representable (``σ(−50) ≈ 2e-22``);
-- multiclass: the softmax of ``a2`` (max-shifted);
-- multilabel: ``σ(a2)`` per label, again as the softmax of ``[0, a2]``.
-
-Every sigmoid of the output goes through ONNX ``Softmax`` rather than ``Sigmoid``:
-onnxruntime's ``Sigmoid`` saturates to exactly 0 below about −18 (float) and −37
-(double), where the true value, and ``predict_proba``'s, is small but not 0. The
-labels are computed from the logits as ``predict`` computes them (``a2 > 0`` for
-binary and multilabel, ``argmax a2`` for multiclass), so a probability rounded to
-0.5 in float32 cannot flip a label. Multilabel labels are the 0/1 matrix that
-``predict`` returns. Without ZipMap the labels are ``predict``'s, dtype included
-(bool, float, uint64); with it, skl2onnx's int64 (or strings).
-
-The graph computes in double precision when the input is double (``to_onnx``
-with a float64 sample), else in single precision. The options of skl2onnx's
-classifiers apply, and give ``LogisticRegression``'s outputs: ``zipmap`` (True,
-False or ``"columns"``), ``nocl``, ``output_class_labels`` and ``raw_scores``
-(the logits, ``decision_function``, in place of the probabilities; binary as the
-two columns ``[−a2, a2]``). ``CalibratedClassifierCV``'s converter sets
-``raw_scores`` on its base estimators, and so calibrates ``decision_function`` as
-scikit-learn does. Any other option is refused (skl2onnx's ``NameError``, which
-lists these four). The outputs are ``label`` and ``probabilities`` with
-``zipmap=False``, ``output_label`` and ``output_probability`` with the default
-ZipMap.
+A double input gives a double graph, else float. skl2onnx's classifier options
+apply, with ``LogisticRegression``'s outputs: ``zipmap`` (True, False or
+``"columns"``), ``nocl``, ``output_class_labels`` and ``raw_scores`` (the logits,
+``decision_function``; binary as ``[−a2, a2]``, which
+``CalibratedClassifierCV``'s converter calibrates). Any other option is refused
+(skl2onnx's ``NameError``).
 
 Examples
 --------
@@ -123,11 +107,9 @@ def _is_multilabel(model):
 def _labels_as_predicted(scope, model):
     """Whether the graph's labels take ``predict``'s dtype, not skl2onnx's int64.
 
-    Without ZipMap they do: bool, float and unsigned labels come out as ``predict``
-    returns them (uint64 labels of 2**63 and more would wrap to negative int64).
-    ZipMap's dictionaries are keyed by int64 or strings (the ONNX operator's
-    attributes), and skl2onnx casts the labels next to them to int64: with ZipMap
-    the labels keep that convention. ``nocl`` labels are the class indices.
+    Without ZipMap they do (int64 would wrap uint64 labels of 2**63 and more); ZipMap
+    keys its dictionaries by int64 or strings, and skl2onnx casts the labels beside
+    them to int64. ``nocl`` labels are the class indices.
     """
     options = scope.get_options(model, {"zipmap": True, "nocl": False})
     return options["zipmap"] is False and not options["nocl"]
@@ -136,11 +118,10 @@ def _labels_as_predicted(scope, model):
 def two_layer_sigmoid_classifier_shape_calculator(operator):
     """Output types and shapes of the converted classifier.
 
-    skl2onnx's ``calculate_linear_classifier_output_shapes`` (labels of shape
-    ``[N]``, int64 or string; probabilities ``[N, n_classes]`` in the input's
-    floating type), except that a multilabel model's labels are the
-    ``[N, n_labels]`` 0/1 matrix that ``predict`` returns, and that without ZipMap
-    numeric and boolean labels have ``predict``'s dtype.
+    skl2onnx's ``calculate_linear_classifier_output_shapes`` (labels ``[N]``,
+    probabilities ``[N, n_classes]``), except that multilabel labels are
+    ``predict``'s ``[N, n_labels]`` 0/1 matrix and that without ZipMap numeric and
+    boolean labels have ``predict``'s dtype.
 
     Parameters
     ----------
@@ -161,12 +142,10 @@ def two_layer_sigmoid_classifier_shape_calculator(operator):
 def _label_initializer(name, classes, as_predicted):
     """The class labels as an initializer (a TensorProto named ``name``).
 
-    ``as_predicted``: integer, boolean and float labels keep their dtype, so that
-    the graph's labels are ``predict``'s, bits included. Otherwise skl2onnx's
-    convention for ZipMap: int64 (``check_classification_targets`` only lets
-    whole-number floats through), refused for uint64 labels beyond int64, which
-    would wrap to negative values. Any other labels are strings (scikit-learn
-    rejects object labels that are not).
+    ``as_predicted``: numeric and boolean labels keep their dtype (``predict``'s
+    labels, bits included). Else skl2onnx's ZipMap convention: int64
+    (``check_classification_targets`` lets only whole-number floats through),
+    refusing uint64 labels beyond int64. Other labels are strings.
     """
     if classes.dtype.kind not in "biuf":
         labels = [str(label).encode() for label in classes]
@@ -183,11 +162,8 @@ def _label_initializer(name, classes, as_predicted):
 
 
 class _GraphWriter:
-    """Adds nodes and initializers of one operator to skl2onnx's graph.
-
-    ``proto`` and ``dtype`` are the graph's floating type: double where the input
-    is double, else float.
-    """
+    """Adds one operator's nodes and initializers to skl2onnx's graph, whose floating
+    type (``proto``, ``dtype``) is double where the input is double, else float."""
 
     def __init__(self, scope, operator, container):
         self.scope, self.container = scope, container
@@ -222,11 +198,8 @@ class _GraphWriter:
 
 
 def _hidden_layer(graph, model, input_name, output=None):
-    """``h1 = σ(b1 + W1 x)`` for every row (eq. 1.1): ``σ(X W1ᵀ + b1)``.
-
-    The hidden units need no more than ``Sigmoid``'s absolute accuracy: they never
-    enter a logarithm, and as ``transform``'s output are values in (0, 1).
-    """
+    """``h1 = σ(b1 + W1 x)`` for every row (eq. 1.1): ``σ(X W1ᵀ + b1)``. ``Sigmoid``'s
+    absolute accuracy suffices: hidden units never enter a logarithm."""
     x = graph.node("Cast", [input_name], to=graph.proto)
     W1T = graph.constant("W1T", np.asarray(model.W1_, dtype=graph.dtype).T)
     b1 = graph.constant("b1", np.asarray(model.b1_, dtype=graph.dtype))
@@ -235,12 +208,9 @@ def _hidden_layer(graph, model, input_name, output=None):
 
 
 def _write_probabilities(graph, model, logits, output):
-    """``predict_proba`` from the logits ``a2``, into ``output``.
-
-    Multiclass: the softmax of ``a2``. Binary ``[σ(−a2), σ(a2)]`` and multilabel
-    ``σ(a2)`` with each σ(a) as the softmax of ``[0, a]``: its first entry is
-    σ(−a), its second σ(a), both to full relative precision.
-    """
+    """``predict_proba`` from the logits ``a2``, into ``output``: multiclass, the
+    softmax of ``a2``; binary and multilabel, each σ(a) from the softmax of
+    ``[0, a]``, whose entries σ(−a) and σ(a) have full relative precision."""
     if model.out_activation_ == "softmax":
         graph.node("Softmax", [logits], output, axis=1)
         return
@@ -266,12 +236,9 @@ def _write_probabilities(graph, model, logits, output):
 
 
 def _write_raw_scores(graph, model, logits, output):
-    """The logits as skl2onnx's classifiers give their scores, into ``output``.
-
-    ``decision_function``'s values: ``a2`` for multiclass and multilabel targets;
-    binary, the two columns ``[−a2, a2]`` of ``LogisticRegression``'s scores, whose
-    second is the one ``CalibratedClassifierCV``'s graph calibrates.
-    """
+    """``decision_function``'s logits as skl2onnx classifiers' scores, into
+    ``output``: ``a2``; binary, ``LogisticRegression``'s two columns ``[−a2, a2]``,
+    whose second ``CalibratedClassifierCV``'s graph calibrates."""
     if model.out_activation_ == "logistic" and not _is_multilabel(model):
         graph.node("Concat", [graph.node("Neg", [logits]), logits], output, axis=1)
     else:
@@ -281,8 +248,7 @@ def _write_raw_scores(graph, model, logits, output):
 def convert_two_layer_sigmoid_classifier(scope, operator, container):
     """Write the network's forward pass, probabilities and labels into the graph.
 
-    With the ``raw_scores`` option the second output holds the logits
-    (``decision_function``) instead of the probabilities (module docstring).
+    With ``raw_scores`` the second output holds the logits instead.
 
     Parameters
     ----------
@@ -335,12 +301,9 @@ def convert_two_layer_sigmoid_classifier(scope, operator, container):
 
 
 def _on_host(model):
-    """``model``, or a copy whose fitted arrays are host NumPy arrays.
-
-    Under array API dispatch the weights live on X's device and ``classes_`` in
-    y's namespace (as ``LogisticRegression``'s); skl2onnx reads ``classes_`` with
-    NumPy, and the graph's initializers are host data.
-    """
+    """``model``, or a copy with host NumPy fitted arrays: under array API dispatch
+    the weights are on X's device and ``classes_`` in y's namespace, but skl2onnx
+    reads ``classes_`` with NumPy and initializers are host data."""
     names = ("W1_", "b1_", "W2_", "b2_", "classes_")
     if all(isinstance(getattr(model, name), np.ndarray) for name in names):
         return model
@@ -355,10 +318,9 @@ def _on_host(model):
 
 
 # -- the network as a transformer: its hidden layer ---------------------------------
-#: The name of the operator that computes the hidden layer of
-#: :meth:`~sklearn_twolayer.TwoLayerSigmoidClassifier.transform`, where the network is
-#: a transformer (an intermediate step of a pipeline, a member of a ``FeatureUnion``
-#: or ``ColumnTransformer``).
+#: The name of the operator that computes the hidden layer
+#: (:meth:`~sklearn_twolayer.TwoLayerSigmoidClassifier.transform`) where the network
+#: is a transformer.
 TRANSFORMER_ALIAS = "SklearnTwoLayerSigmoidClassifierTransform"
 
 # For each conversion (skl2onnx's scope), the ids of the models that scikit-learn
@@ -428,10 +390,7 @@ def hidden_layer_shape_calculator(operator):
 
 
 def convert_hidden_layer(scope, operator, container):
-    """Write the hidden layer ``h1 = σ(b1 + W1 x)`` into the graph.
-
-    What :meth:`~sklearn_twolayer.TwoLayerSigmoidClassifier.transform` returns,
-    where the network is a transformer.
+    """Write the hidden layer ``h1 = σ(b1 + W1 x)``, ``transform``'s, into the graph.
 
     Parameters
     ----------
@@ -453,11 +412,10 @@ def convert_hidden_layer(scope, operator, container):
 def parse_two_layer_sigmoid_classifier(scope, model, inputs, custom_parsers=None):
     """The network's outputs where scikit-learn would call it.
 
-    As a classifier (alone, the last step of a pipeline, an ensemble's member):
-    skl2onnx's classifier parser, labels and probabilities (or ZipMap's). Where it
-    is a transformer (as the composites' parsers have recorded): the hidden
-    layer. Either way on a host copy of an array-API fit; options given for the
-    model itself (``options={id(model): ...}``) apply to its copy.
+    As a classifier (alone, a pipeline's last step, an ensemble member): skl2onnx's
+    classifier parser. As a transformer (as the composites' parsers recorded): the
+    hidden layer. Either way on a host copy of an array-API fit, to which the
+    model's own options (``options={id(model): ...}``) apply.
 
     Parameters
     ----------
